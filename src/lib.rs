@@ -1,0 +1,8 @@
+//! thermogrid: heat and power physics of AI data-center facilities.
+//!
+//! Layers: [`facility`] (the user's model and its TOML file), [`grid`] and [`raster`]
+//! (discretization), [`thermal`] (operator and solvers), [`io`] (HDF5), [`metrics`]
+//! (rack temperatures), [`report`] (summaries).
+
+pub mod grid;
+pub mod thermal;

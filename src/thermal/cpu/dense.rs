@@ -1,0 +1,83 @@
+//! Dense Cholesky factorization for the coarsest multigrid level.
+
+use crate::thermal::stencil::Stencil;
+
+/// `A = L Lᵀ` of a small operator, stored densely (row-major lower triangle).
+#[derive(Clone, Debug)]
+pub struct DenseCholesky {
+    n: usize,
+    l: Vec<f64>,
+}
+
+impl DenseCholesky {
+    /// Factor the operator of a stencil. Returns `None` when a pivot is not positive
+    /// (the operator is not positive definite).
+    pub fn new(a: &Stencil) -> Option<Self> {
+        let lay = a.layout;
+        let n = lay.cells();
+        let mut m = vec![0.0; n * n];
+        let noff = a.noff();
+        for k in 0..lay.n[2] {
+            for j in 0..lay.n[1] {
+                for i in 0..lay.n[0] {
+                    let r = lay.cidx(i, j, k);
+                    for (o, off) in a.offsets.iter().enumerate() {
+                        let g = [i as isize + off[0] as isize, j as isize + off[1] as isize, k as isize + off[2] as isize];
+                        if (0..3).any(|d| g[d] < 0 || g[d] >= lay.n[d] as isize) {
+                            continue;
+                        }
+                        let c = lay.cidx(g[0] as usize, g[1] as usize, g[2] as usize);
+                        m[r * n + c] += a.coef[r * noff + o];
+                    }
+                }
+            }
+        }
+        // Symmetrize against round-off in the Galerkin products.
+        for r in 0..n {
+            for c in 0..r {
+                let v = 0.5 * (m[r * n + c] + m[c * n + r]);
+                m[r * n + c] = v;
+                m[c * n + r] = v;
+            }
+        }
+        for j in 0..n {
+            let mut d = m[j * n + j];
+            for p in 0..j {
+                d -= m[j * n + p] * m[j * n + p];
+            }
+            if !(d > 0.0) {
+                return None;
+            }
+            let d = d.sqrt();
+            m[j * n + j] = d;
+            for i in j + 1..n {
+                let mut s = m[i * n + j];
+                for p in 0..j {
+                    s -= m[i * n + p] * m[j * n + p];
+                }
+                m[i * n + j] = s / d;
+            }
+        }
+        Some(DenseCholesky { n, l: m })
+    }
+
+    /// Solve `A x = b` in place (compact vectors).
+    pub fn solve(&self, x: &mut [f64]) {
+        let n = self.n;
+        let l = &self.l;
+        for i in 0..n {
+            let mut s = x[i];
+            for p in 0..i {
+                s -= l[i * n + p] * x[p];
+            }
+            x[i] = s / l[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let mut s = x[i];
+            for p in i + 1..n {
+                s -= l[p * n + i] * x[p];
+            }
+            x[i] = s / l[i * n + i];
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Geometric multigrid with Galerkin coarse operators: hierarchy setup and V-cycle.
+//!
+//! Setup (once per operator): operator-dependent interpolation and `A_c = Pᵀ A P` level
+//! by level until the coarsest level is small enough for a dense Cholesky solve.
+//! Solve (many times): a symmetric V(ν,ν)-cycle with multicolour Gauss–Seidel, used as
+//! the preconditioner of CG.
+
+use super::dense::DenseCholesky;
+use super::smooth::{colours, sweep};
+use super::transfer::Interp;
+use crate::thermal::stencil::Stencil;
+
+/// Coarsen until a level has at most this many cells, then solve it directly.
+pub const COARSEST_CELLS: usize = 600;
+
+/// One level below the finest: its operator, the interpolation from it to the level
+/// above, and its work vectors.
+struct Level {
+    a: Stencil,
+    interp: Interp,
+    colours: Vec<[u8; 3]>,
+    x: Vec<f64>,
+    b: Vec<f64>,
+    r: Vec<f64>,
+}
+
+/// A multigrid hierarchy for one fine operator.
+pub struct Multigrid {
+    fine_colours: Vec<[u8; 3]>,
+    /// Residual work vector on the finest level.
+    r0: Vec<f64>,
+    levels: Vec<Level>,
+    coarse: DenseCholesky,
+    coarse_buf: Vec<f64>,
+    /// Smoothing sweeps before and after the coarse correction.
+    pub nu: usize,
+}
+
+/// Why a hierarchy could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("the coarsest multigrid operator ({cells} cells) is not positive definite")]
+pub struct SetupError {
+    pub cells: usize,
+}
+
+impl Multigrid {
+    /// Build the hierarchy for the fine operator `a`.
+    pub fn new(a: &Stencil) -> Result<Self, SetupError> {
+        let mut levels: Vec<Level> = Vec::new();
+        loop {
+            let top = levels.last().map(|l| &l.a).unwrap_or(a);
+            let n = top.layout.n;
+            if top.layout.cells() <= COARSEST_CELLS || n.iter().all(|&m| m <= 2) {
+                break;
+            }
+            let interp = Interp::new(top);
+            let ac = interp.galerkin_rap(top);
+            let lay = ac.layout;
+            levels.push(Level {
+                colours: colours(&ac),
+                x: lay.zeros(),
+                b: lay.zeros(),
+                r: lay.zeros(),
+                a: ac,
+                interp,
+            });
+        }
+        let coarsest = levels.last().map(|l| &l.a).unwrap_or(a);
+        let coarse = DenseCholesky::new(coarsest).ok_or(SetupError { cells: coarsest.layout.cells() })?;
+        Ok(Multigrid {
+            fine_colours: colours(a),
+            r0: a.layout.zeros(),
+            coarse_buf: vec![0.0; coarsest.layout.cells()],
+            levels,
+            coarse,
+            nu: 1,
+        })
+    }
+
+    /// Number of levels, the finest included.
+    pub fn depth(&self) -> usize {
+        self.levels.len() + 1
+    }
+
+    /// Bytes held by the hierarchy (coarse operators, interpolation weights, vectors).
+    pub fn bytes(&self) -> usize {
+        let mut s = self.r0.len() * 8 + self.coarse_buf.len() * 8;
+        for l in &self.levels {
+            s += l.a.coef.len() * 8 + l.interp.w_lo.len() * 12 + (l.x.len() + l.b.len() + l.r.len()) * 8;
+        }
+        s
+    }
+
+    /// `x ≈ A⁻¹ b` by one V-cycle from a zero initial guess (padded vectors).
+    pub fn vcycle(&mut self, a: &Stencil, b: &[f64], x: &mut [f64]) {
+        x.iter_mut().for_each(|v| *v = 0.0);
+        if self.levels.is_empty() {
+            let lay = a.layout;
+            let xc = lay.to_compact(b);
+            self.coarse_buf.copy_from_slice(&xc);
+            self.coarse.solve(&mut self.coarse_buf);
+            x.copy_from_slice(&lay.to_padded(&self.coarse_buf));
+            return;
+        }
+        for _ in 0..self.nu {
+            sweep(a, &self.fine_colours, b, x, true);
+        }
+        a.residual(b, x, &mut self.r0);
+        let l0 = &mut self.levels[0];
+        l0.interp.restrict_fw(&self.r0, &mut l0.b);
+        self.descend(0);
+        self.levels[0].interp.prolong_add(&self.levels[0].x, x);
+        for _ in 0..self.nu {
+            sweep(a, &self.fine_colours, b, x, false);
+        }
+    }
+
+    /// V-cycle on level `l` (below the finest) for its own `b`, result in its `x`.
+    fn descend(&mut self, l: usize) {
+        let nu = self.nu;
+        let last = l + 1 == self.levels.len();
+        let (head, tail) = self.levels.split_at_mut(l + 1);
+        let lev = &mut head[l];
+        if last {
+            let lay = lev.a.layout;
+            let bc = lay.to_compact(&lev.b);
+            self.coarse_buf.copy_from_slice(&bc);
+            self.coarse.solve(&mut self.coarse_buf);
+            lev.x.copy_from_slice(&lay.to_padded(&self.coarse_buf));
+            return;
+        }
+        lev.x.iter_mut().for_each(|v| *v = 0.0);
+        for _ in 0..nu {
+            sweep(&lev.a, &lev.colours, &lev.b, &mut lev.x, true);
+        }
+        lev.a.residual(&lev.b, &lev.x, &mut lev.r);
+        let next = &mut tail[0];
+        next.interp.restrict_fw(&lev.r, &mut next.b);
+        self.descend(l + 1);
+        let (head, tail) = self.levels.split_at_mut(l + 1);
+        let lev = &mut head[l];
+        tail[0].interp.prolong_add(&tail[0].x, &mut lev.x);
+        for _ in 0..nu {
+            sweep(&lev.a, &lev.colours, &lev.b, &mut lev.x, false);
+        }
+    }
+}
