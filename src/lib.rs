@@ -6,3 +6,10 @@
 
 pub mod grid;
 pub mod thermal;
+pub mod error;
+pub mod facility;
+pub mod raster;
+pub mod metrics;
+pub mod io;
+pub mod run;
+pub mod report;

@@ -1,1 +1,115 @@
-fn main() {}
+//! `thermogrid`: the command line. A thin layer over the library: parse flags, call it,
+//! print, map errors to exit codes (0 ok, 1 not converged, 2 bad input).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use thermogrid::error::{Error, InputError};
+use thermogrid::io::h5util::check_writable;
+use thermogrid::io::results::write_results;
+use thermogrid::run::{read_input, solve_file, Backend, Input};
+use thermogrid::thermal::SolveOptions;
+
+#[derive(Parser)]
+#[command(name = "thermogrid", version, about = "Heat and power physics of AI data-center facilities")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Cpu,
+    Gpu,
+    Auto,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Solve the steady thermal field of a facility file (.toml) or fields file (.h5).
+    Solve {
+        file: String,
+        /// Results file (HDF5). Written atomically.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
+        /// Stop at relative residual ‖b − A T‖₂/‖b‖₂ ≤ tol.
+        #[arg(long, default_value_t = 1e-10)]
+        tol: f64,
+        /// Iteration limit.
+        #[arg(long, default_value_t = 200)]
+        max_iter: usize,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a facility file (or fields file) without solving.
+    Validate { file: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.cmd {
+        Cmd::Validate { file } => {
+            match read_input(&file)? {
+                Input::Facility(f) => {
+                    println!(
+                        "{file}: ok — \"{}\", {} racks ({:.2} MW IT), {} cooling units, {} supply regions, {} obstacles, grid {} × {} × {} = {} cells{}",
+                        f.name,
+                        f.racks.len(),
+                        f.it_power_w() / 1e6,
+                        f.cooling.len(),
+                        f.supply.len(),
+                        f.obstacles.len(),
+                        f.floor.nx,
+                        f.floor.ny,
+                        f.floor.layers,
+                        f.cells(),
+                        f.network.as_ref().map(|n| format!(", network of {} buses and {} branches", n.bus.len(), n.branch.len())).unwrap_or_default()
+                    );
+                }
+                Input::Fields(ff) => {
+                    let g = ff.problem.grid;
+                    println!("{file}: ok — fields file, grid {} × {} × {} at dx = {} m", g.nx, g.ny, g.nz, g.dx);
+                }
+            }
+            Ok(())
+        }
+        Cmd::Solve { file, output, backend, tol, max_iter, json } => {
+            if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+                return Err(InputError::new("command line", "--tol", format!("{tol} is not a tolerance"), "give a relative residual between 0 and 1, e.g. 1e-10").into());
+            }
+            if let Some(out) = &output {
+                check_writable(out).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path"))?;
+            }
+            let backend = match backend {
+                BackendArg::Cpu => Backend::Cpu,
+                BackendArg::Gpu => Backend::Gpu,
+                BackendArg::Auto => Backend::Auto,
+            };
+            let opts = SolveOptions { tol, max_iter, ..Default::default() };
+            let study = solve_file(&file, backend, &opts)?;
+            let out_str = output.as_ref().map(|p| p.display().to_string());
+            if let Some(out) = &output {
+                write_results(out, &study).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space"))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&thermogrid::report::json_summary(&study, out_str.as_deref())).expect("json"));
+            } else {
+                print!("{}", thermogrid::report::text_summary(&study, out_str.as_deref()));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The user's model of a hall: floor, racks, cooling, supply regions, obstacles and the
+//! electrical network, read from a TOML facility file and validated.
+
+pub mod network;
+pub mod spec;
+mod validate;
+
+pub use spec::{CoolingKind, Facing, ObstacleKind};
+pub use validate::{load, load_str};
+
+use crate::grid::Walls;
+
+/// Default effective conductivity of hall air, W/(m·K). Still air conducts 0.026; a
+/// hall is stirred by fans and cooling-unit jets, and a diffusion-only model must move
+/// a rack row's heat to the cooling units with conduction alone. Bulk mixing of that
+/// strength is ≈ 2000 W/(m·K) (see the README and `../shared/DESIGN.md`).
+pub const AIR_K_W_MK: f64 = 2000.0;
+/// Volumetric heat capacity of air at 25 °C, sea level: 1.184 kg/m³ × 1007 J/(kg·K).
+pub const AIR_RHO_CP_J_M3K: f64 = 1192.0;
+/// Conductivity of concrete, W/(m·K) (columns and walls by default).
+pub const CONCRETE_K_W_MK: f64 = 1.4;
+
+/// An axis-aligned footprint, m: `[x0, x1) × [y0, y1)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
+}
+
+impl Rect {
+    pub fn new(x: f64, y: f64, w: f64, d: f64) -> Self {
+        Rect { x0: x, y0: y, x1: x + w, y1: y + d }
+    }
+    /// Strict overlap (touching edges do not overlap).
+    pub fn overlaps(&self, o: &Rect) -> bool {
+        let eps = 1e-9;
+        self.x0 < o.x1 - eps && o.x0 < self.x1 - eps && self.y0 < o.y1 - eps && o.y0 < self.y1 - eps
+    }
+}
+
+/// Where an item was written: line and column in the facility file.
+pub type Pos = Option<(usize, usize)>;
+
+#[derive(Clone, Debug)]
+pub struct Floor {
+    pub width_m: f64,
+    pub depth_m: f64,
+    pub cell_m: f64,
+    pub height_m: f64,
+    pub layers: usize,
+    pub walls: Walls,
+    pub nx: usize,
+    pub ny: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Materials {
+    /// W/(m·K).
+    pub air_k_w_mk: f64,
+    /// W/(m·K).
+    pub rack_k_w_mk: f64,
+    /// J/(m³·K).
+    pub air_rho_cp_j_m3k: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rack {
+    pub id: String,
+    pub rect: Rect,
+    pub height_m: f64,
+    pub facing: Facing,
+    /// IT power, kW.
+    pub power_kw: f64,
+    /// Share of IT power to liquid cooling, 0–1.
+    pub liquid_fraction: f64,
+    pub feed_bus: Option<String>,
+    pub pos: Pos,
+}
+
+impl Rack {
+    /// Heat into the room air, W.
+    pub fn air_heat_w(&self) -> f64 {
+        self.power_kw * 1e3 * (1.0 - self.liquid_fraction)
+    }
+    /// Heat to the liquid loop, W.
+    pub fn liquid_heat_w(&self) -> f64 {
+        self.power_kw * 1e3 * self.liquid_fraction
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CoolingUnit {
+    pub id: String,
+    pub kind: CoolingKind,
+    /// Footprint; `None` for a CDU written without a position.
+    pub rect: Option<Rect>,
+    pub height_m: f64,
+    /// kW.
+    pub capacity_kw: f64,
+    /// °C (air-side units).
+    pub supply_c: f64,
+    /// K (air-side units).
+    pub delta_t_k: f64,
+    pub rack: Option<String>,
+    pub feed_bus: Option<String>,
+    pub pos: Pos,
+}
+
+impl CoolingUnit {
+    /// Whether the unit removes heat from room air.
+    pub fn is_air_side(&self) -> bool {
+        self.kind != CoolingKind::Cdu
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SupplyRegion {
+    pub id: String,
+    pub rect: Rect,
+    /// m; `None`: one cell.
+    pub height_m: Option<f64>,
+    pub supply_c: f64,
+    pub airflow_m3_s: Option<f64>,
+    pub h_w_m3k: Option<f64>,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Obstacle {
+    pub id: String,
+    pub kind: ObstacleKind,
+    pub rect: Rect,
+    pub height_m: f64,
+    pub k_w_mk: f64,
+    pub pos: Pos,
+}
+
+/// A validated facility.
+#[derive(Debug)]
+pub struct Facility {
+    pub name: String,
+    pub description: Option<String>,
+    /// The file it came from.
+    pub path: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub input_sha256: String,
+    pub floor: Floor,
+    pub materials: Materials,
+    pub racks: Vec<Rack>,
+    pub cooling: Vec<CoolingUnit>,
+    pub supply: Vec<SupplyRegion>,
+    pub obstacles: Vec<Obstacle>,
+    pub network: Option<network::NetworkSpec>,
+}
+
+impl Facility {
+    /// Total IT power, W.
+    pub fn it_power_w(&self) -> f64 {
+        self.racks.iter().map(|r| r.power_kw * 1e3).sum()
+    }
+    pub fn is_3d(&self) -> bool {
+        self.floor.layers > 1
+    }
+    pub fn cells(&self) -> usize {
+        self.floor.nx * self.floor.ny * self.floor.layers
+    }
+}

@@ -1,0 +1,295 @@
+//! The facility file as written (TOML), before validation. Every table rejects unknown
+//! keys, so a typo is an error rather than a silently ignored setting.
+//!
+//! Coordinates: x runs west → east along the floor's width, y south → north along its
+//! depth, z up. Positions are the south-west (lower-left) corner of an item, in m.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilitySpec {
+    /// Name of the facility (titles, HDF5 attribute).
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub floor: Spanned<FloorSpec>,
+    #[serde(default)]
+    pub materials: Option<Spanned<MaterialsSpec>>,
+    #[serde(default)]
+    pub rack: Vec<Spanned<RackSpec>>,
+    #[serde(default)]
+    pub rack_row: Vec<Spanned<RackRowSpec>>,
+    #[serde(default)]
+    pub cooling: Vec<Spanned<CoolingSpec>>,
+    #[serde(default)]
+    pub supply: Vec<Spanned<SupplySpec>>,
+    #[serde(default)]
+    pub obstacle: Vec<Spanned<ObstacleSpec>>,
+    #[serde(default)]
+    pub network: Option<Spanned<super::network::NetworkSpec>>,
+}
+
+/// `[floor]`: the hall's extent and grid.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloorSpec {
+    /// Extent along x, m.
+    pub width_m: f64,
+    /// Extent along y, m.
+    pub depth_m: f64,
+    /// Cell edge, m. Must divide width, depth (and height in 3-D) into whole cells.
+    pub cell_m: f64,
+    /// Clear height, m: the slab thickness of the 2-D model; the z extent in 3-D.
+    pub height_m: f64,
+    /// Height layers. 1 (default) is the 2-D floorplan; more makes a 3-D grid and then
+    /// `height_m / layers` must equal `cell_m`.
+    #[serde(default = "one")]
+    pub layers: usize,
+    #[serde(default)]
+    pub walls: WallsSpec,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `[floor.walls]`: `"adiabatic"` (default) or a fixed temperature in °C.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WallsSpec {
+    /// x = 0.
+    #[serde(default)]
+    pub west: WallSpec,
+    /// x = width.
+    #[serde(default)]
+    pub east: WallSpec,
+    /// y = 0.
+    #[serde(default)]
+    pub south: WallSpec,
+    /// y = depth.
+    #[serde(default)]
+    pub north: WallSpec,
+    /// z = 0 (3-D only).
+    #[serde(default)]
+    pub floor: WallSpec,
+    /// z = height (3-D only).
+    #[serde(default)]
+    pub ceiling: WallSpec,
+}
+
+/// One wall: adiabatic, or held at a temperature (°C).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub enum WallSpec {
+    #[default]
+    Adiabatic,
+    FixedC(f64),
+}
+
+impl<'de> Deserialize<'de> for WallSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = WallSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"adiabatic\" or a wall temperature in °C (a number)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<WallSpec, E> {
+                if s == "adiabatic" {
+                    Ok(WallSpec::Adiabatic)
+                } else {
+                    Err(E::custom(format!("unknown wall `{s}`: write \"adiabatic\" or a temperature in °C such as 24.0")))
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<WallSpec, E> {
+                Ok(WallSpec::FixedC(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WallSpec, E> {
+                Ok(WallSpec::FixedC(v as f64))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[materials]`: effective properties of the room. See the README for the defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialsSpec {
+    /// Effective (turbulent-mixing) conductivity of hall air, W/(m·K).
+    pub air_k_w_mk: Option<f64>,
+    /// Effective conductivity inside a rack, W/(m·K).
+    pub rack_k_w_mk: Option<f64>,
+    /// Volumetric heat capacity of air, J/(m³·K).
+    pub air_rho_cp_j_m3k: Option<f64>,
+}
+
+/// Which side of a rack is its front (air intake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Facing {
+    North,
+    South,
+    East,
+    West,
+}
+
+/// `[[rack]]`: one rack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RackSpec {
+    pub id: String,
+    pub x_m: f64,
+    pub y_m: f64,
+    /// Width across the front, m (19-inch racks: 0.6; OCP/NVL72: 0.6).
+    #[serde(default = "rack_width")]
+    pub width_m: f64,
+    /// Depth front to back, m.
+    #[serde(default = "rack_depth")]
+    pub depth_m: f64,
+    #[serde(default = "rack_height")]
+    pub height_m: f64,
+    /// Side of the intake (front).
+    pub facing: Facing,
+    /// IT power, kW.
+    pub power_kw: f64,
+    /// Share of the IT power taken by liquid cooling (0–1); the rest heats the room.
+    #[serde(default)]
+    pub liquid_fraction: f64,
+    /// Electrical bus that feeds the rack.
+    #[serde(default)]
+    pub feed_bus: Option<String>,
+}
+
+pub fn rack_width() -> f64 {
+    0.6
+}
+pub fn rack_depth() -> f64 {
+    1.2
+}
+pub fn rack_height() -> f64 {
+    2.2
+}
+
+/// `[[rack_row]]`: `count` identical racks side by side, ids `<id>-01`, `<id>-02`, …
+/// Rows of racks facing north or south run east (+x); facing east or west, north (+y).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RackRowSpec {
+    pub id: String,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub count: usize,
+    /// Centre-to-centre spacing along the row, m (default: the rack width).
+    #[serde(default)]
+    pub pitch_m: Option<f64>,
+    #[serde(default = "rack_width")]
+    pub width_m: f64,
+    #[serde(default = "rack_depth")]
+    pub depth_m: f64,
+    #[serde(default = "rack_height")]
+    pub height_m: f64,
+    pub facing: Facing,
+    pub power_kw: f64,
+    #[serde(default)]
+    pub liquid_fraction: f64,
+    #[serde(default)]
+    pub feed_bus: Option<String>,
+}
+
+/// Kinds of cooling unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoolingKind {
+    /// Computer-room air handler at the hall perimeter.
+    Crah,
+    /// In-row cooler between racks.
+    InRow,
+    /// Rear-door heat exchanger on a rack's exhaust side (`rack = "…"`).
+    RearDoor,
+    /// Coolant distribution unit: takes the racks' liquid-cooled share; no air side.
+    Cdu,
+}
+
+/// `[[cooling]]`: a cooling unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoolingSpec {
+    pub id: String,
+    pub kind: CoolingKind,
+    #[serde(default)]
+    pub x_m: Option<f64>,
+    #[serde(default)]
+    pub y_m: Option<f64>,
+    #[serde(default)]
+    pub width_m: Option<f64>,
+    #[serde(default)]
+    pub depth_m: Option<f64>,
+    /// Height of the unit (3-D), m; default 2.0.
+    #[serde(default)]
+    pub height_m: Option<f64>,
+    /// Rated heat removal, kW.
+    pub capacity_kw: f64,
+    /// Supply (leaving-air) temperature, °C. Not used by CDUs.
+    #[serde(default)]
+    pub supply_c: Option<f64>,
+    /// Design air temperature rise across the unit, K: return = supply + ΔT at capacity.
+    #[serde(default)]
+    pub delta_t_k: Option<f64>,
+    /// The rack a rear door is mounted on.
+    #[serde(default)]
+    pub rack: Option<String>,
+    #[serde(default)]
+    pub feed_bus: Option<String>,
+}
+
+/// `[[supply]]`: a region where cold air enters (perforated tiles, diffusers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplySpec {
+    pub id: String,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub width_m: f64,
+    pub depth_m: f64,
+    /// Height of the region above the floor in 3-D, m; default one cell.
+    #[serde(default)]
+    pub height_m: Option<f64>,
+    pub supply_c: f64,
+    /// Air delivered, m³/s: h = ρc_p · airflow / region volume.
+    #[serde(default)]
+    pub airflow_m3_s: Option<f64>,
+    /// Or the volumetric coefficient directly, W/(m³·K).
+    #[serde(default)]
+    pub h_w_m3k: Option<f64>,
+}
+
+/// Kinds of obstacle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObstacleKind {
+    Column,
+    Wall,
+    Other,
+}
+
+/// `[[obstacle]]`: solid building elements.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObstacleSpec {
+    pub id: String,
+    pub kind: ObstacleKind,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub width_m: f64,
+    pub depth_m: f64,
+    /// Height (3-D), m; default the full floor height.
+    #[serde(default)]
+    pub height_m: Option<f64>,
+    /// Conductivity, W/(m·K); default concrete, 1.4.
+    #[serde(default)]
+    pub k_w_mk: Option<f64>,
+}

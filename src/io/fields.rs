@@ -1,0 +1,106 @@
+//! Fields files (HDF5): a thermal problem given cell by cell, the schema of
+//! `../shared/thermal/README.md`.
+//!
+//! Datasets (f64, shape `(ny, nx)` or `(nz, ny, nx)`, C order): `k` W/(m·K) > 0, `q`
+//! W/m³, `h` W/(m³·K) ≥ 0; optional `T_expected` °C. Attributes: `dx` m, `T_amb` °C
+//! (the temperature h pulls towards), and per wall `xlo xhi ylo yhi [zlo zhi]`:
+//! `bc_<wall>` = "dirichlet" | "adiabatic" and `T_wall_<wall>` °C.
+
+use super::h5util::read_attr_str;
+use crate::error::InputError;
+use crate::grid::{Grid, Wall, Walls, WALL_NAMES};
+use crate::thermal::ThermalProblem;
+
+/// A fields file read into a problem.
+pub struct FieldsFile {
+    pub problem: ThermalProblem,
+    /// °C.
+    pub t_amb: f64,
+    /// The file's own answer, if it has one (°C, compact order).
+    pub t_expected: Option<Vec<f64>>,
+    pub atol_f64_k: Option<f64>,
+    pub atol_f32_k: Option<f64>,
+    pub description: Option<String>,
+}
+
+/// True when the file starts with the HDF5 signature.
+pub fn is_hdf5(path: &str) -> bool {
+    use std::io::Read;
+    let mut sig = [0u8; 8];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut sig)).map(|_| sig == *b"\x89HDF\r\n\x1a\n").unwrap_or(false)
+}
+
+pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
+    let err = |item: &str, msg: String, fix: &str| InputError::new(path, item, msg, fix);
+    let f = hdf5::File::open(path).map_err(|e| err("fields file", format!("cannot open as HDF5: {e}"), "give a fields file in the schema of the README"))?;
+    let read = |name: &str, required: bool| -> Result<Option<(Vec<usize>, Vec<f64>)>, InputError> {
+        match f.dataset(name) {
+            Ok(ds) => {
+                let shape = ds.shape();
+                let v = ds.read_raw::<f64>().map_err(|e| err(&format!("dataset {name}"), format!("cannot read as f64: {e}"), "store it as a float64 array"))?;
+                Ok(Some((shape, v)))
+            }
+            Err(_) if !required => Ok(None),
+            Err(_) => Err(err(&format!("dataset {name}"), "is missing".into(), "add the dataset (k, q and h are required)")),
+        }
+    };
+    let (shape, k) = read("k", true)?.expect("required");
+    if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&s| s == 0) {
+        return Err(err("dataset k", format!("has shape {shape:?}"), "store fields as (ny, nx) for 2-D or (nz, ny, nx) for 3-D, no empty axis"));
+    }
+    let mut fields = vec![k];
+    for name in ["q", "h"] {
+        let (s, v) = read(name, true)?.expect("required");
+        if s != shape {
+            return Err(err(&format!("dataset {name}"), format!("has shape {s:?} but k has {shape:?}"), "give k, q and h the same shape"));
+        }
+        fields.push(v);
+    }
+    let t_expected = match read("T_expected", false)? {
+        Some((s, v)) if s == shape => Some(v),
+        Some((s, _)) => return Err(err("dataset T_expected", format!("has shape {s:?} but k has {shape:?}"), "give T_expected the shape of k")),
+        None => None,
+    };
+    let num = |name: &str| -> Option<f64> { f.attr(name).ok().and_then(|a| a.read_scalar::<f64>().ok()) };
+    let dx = num("dx").ok_or_else(|| err("attribute dx", "is missing or not a number".into(), "add the cell size dx in m as a float attribute"))?;
+    if !(dx.is_finite() && dx > 0.0) {
+        return Err(err("attribute dx", format!("is {dx}"), "dx must be a finite cell size > 0 m"));
+    }
+    let t_amb = num("T_amb").ok_or_else(|| err("attribute T_amb", "is missing or not a number".into(), "add T_amb in °C (the temperature h pulls towards)"))?;
+    let is_3d = shape.len() == 3;
+    let nw = if is_3d { 6 } else { 4 };
+    let mut walls = [Wall::Adiabatic; 6];
+    for (w, name) in walls.iter_mut().zip(WALL_NAMES).take(nw) {
+        let bc = read_attr_str(&f, &format!("bc_{name}")).ok_or_else(|| {
+            err(&format!("attribute bc_{name}"), "is missing or not a string".into(), "add bc_<wall> = \"dirichlet\" or \"adiabatic\" for every wall")
+        })?;
+        *w = match bc.as_str() {
+            "adiabatic" => Wall::Adiabatic,
+            "dirichlet" => {
+                let t = num(&format!("T_wall_{name}")).ok_or_else(|| {
+                    err(&format!("attribute T_wall_{name}"), "is missing or not a number".into(), "give the wall temperature in °C")
+                })?;
+                if !t.is_finite() {
+                    return Err(err(&format!("attribute T_wall_{name}"), format!("is {t} on a dirichlet wall"), "give a finite wall temperature in °C"));
+                }
+                Wall::Fixed(t)
+            }
+            other => return Err(err(&format!("attribute bc_{name}"), format!("is \"{other}\""), "use \"dirichlet\" or \"adiabatic\"")),
+        };
+    }
+    let grid = if is_3d { Grid::new_3d(shape[2], shape[1], shape[0], dx) } else { Grid::new_2d(shape[1], shape[0], dx, dx) };
+    let n = grid.cells();
+    let h = fields.pop().expect("h");
+    let q = fields.pop().expect("q");
+    let k = fields.pop().expect("k");
+    let problem = ThermalProblem { grid, k, q, h, t_s: vec![t_amb; n], walls: Walls::from_array(walls) };
+    problem.validate().map_err(|e| err("fields", e.to_string(), "correct the field values"))?;
+    Ok(FieldsFile {
+        problem,
+        t_amb,
+        t_expected,
+        atol_f64_k: num("atol_f64_K"),
+        atol_f32_k: num("atol_f32_K"),
+        description: read_attr_str(&f, "description"),
+    })
+}

@@ -1,0 +1,126 @@
+//! Small helpers over hdf5-metno: units-carrying datasets, string attributes, atomic
+//! files.
+
+use hdf5::types::VarLenUnicode;
+use hdf5::{Group, Location};
+use ndarray::{ArrayView, IxDyn};
+use std::path::{Path, PathBuf};
+
+pub type H5Result<T> = hdf5::Result<T>;
+
+/// Write a string attribute.
+pub fn attr_str(loc: &Location, name: &str, value: &str) -> H5Result<()> {
+    let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
+    loc.new_attr::<VarLenUnicode>().shape(()).create(name)?.write_scalar(&v)
+}
+
+/// Write an f64 attribute.
+pub fn attr_f64(loc: &Location, name: &str, value: f64) -> H5Result<()> {
+    loc.new_attr::<f64>().shape(()).create(name)?.write_scalar(&value)
+}
+
+/// Write an integer attribute.
+pub fn attr_u64(loc: &Location, name: &str, value: u64) -> H5Result<()> {
+    loc.new_attr::<u64>().shape(()).create(name)?.write_scalar(&value)
+}
+
+/// Read a string attribute, whichever string type the writer chose.
+pub fn read_attr_str(loc: &Location, name: &str) -> Option<String> {
+    let a = loc.attr(name).ok()?;
+    if let Ok(s) = a.read_scalar::<VarLenUnicode>() {
+        return Some(s.as_str().to_string());
+    }
+    if let Ok(s) = a.read_scalar::<hdf5::types::VarLenAscii>() {
+        return Some(s.as_str().to_string());
+    }
+    if let Ok(s) = a.read_scalar::<hdf5::types::FixedAscii<256>>() {
+        return Some(s.as_str().to_string());
+    }
+    if let Ok(s) = a.read_scalar::<hdf5::types::FixedUnicode<256>>() {
+        return Some(s.as_str().to_string());
+    }
+    None
+}
+
+/// Chunk shape: about 64 K elements, never larger than the array.
+fn chunk_shape(shape: &[usize]) -> Vec<usize> {
+    match shape.len() {
+        1 => vec![shape[0].clamp(1, 65536)],
+        2 => vec![shape[0].clamp(1, 256), shape[1].clamp(1, 256)],
+        _ => {
+            let mut c = vec![shape[0].clamp(1, 16)];
+            c.extend(shape[1..].iter().map(|&s| s.clamp(1, 64)));
+            c
+        }
+    }
+}
+
+/// Write a chunked, deflate-compressed dataset with a `units` attribute.
+pub fn dataset<T: hdf5::H5Type>(g: &Group, name: &str, shape: &[usize], data: &[T], units: &str, description: &str) -> H5Result<()> {
+    let view = ArrayView::from_shape(IxDyn(shape), data).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let mut b = g.new_dataset_builder();
+    if data.len() > 1 && hdf5::filters::deflate_available() {
+        b = b.chunk(chunk_shape(shape)).shuffle().deflate(4);
+    }
+    let ds = b.with_data(view).create(name)?;
+    attr_str(&ds, "units", units)?;
+    if !description.is_empty() {
+        attr_str(&ds, "description", description)?;
+    }
+    Ok(())
+}
+
+/// Write a 1-D string dataset (ids).
+pub fn string_dataset(g: &Group, name: &str, values: &[String], description: &str) -> H5Result<()> {
+    let v: Vec<VarLenUnicode> = values.iter().map(|s| s.parse().unwrap_or_default()).collect();
+    let ds = g.new_dataset_builder().with_data(&v[..]).create(name)?;
+    attr_str(&ds, "units", "")?;
+    attr_str(&ds, "description", description)?;
+    Ok(())
+}
+
+/// Path of the temporary file an output is written to before the rename.
+pub fn temp_path(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out.h5".into());
+    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Write `out` atomically: `write` fills a temporary file in the same directory, which
+/// is renamed over `out` only when complete. On any error the temporary is removed and
+/// nothing appears at `out`.
+pub fn write_atomic(out: &Path, write: impl FnOnce(&hdf5::File) -> H5Result<()>) -> Result<(), String> {
+    let tmp = temp_path(out);
+    let result = (|| -> Result<(), String> {
+        let f = hdf5::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        write(&f).map_err(|e| format!("writing {}: {e}", out.display()))?;
+        f.close().map_err(|e| format!("closing {}: {e}", out.display()))?;
+        std::fs::rename(&tmp, out).map_err(|e| format!("renaming to {}: {e}", out.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Check, before any work, that `out` can be written: its directory exists and accepts
+/// a new file. Returns a message naming the problem.
+pub fn check_writable(out: &Path) -> Result<(), String> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!("directory {} does not exist", dir.display()));
+    }
+    if out.is_dir() {
+        return Err(format!("{} is a directory", out.display()));
+    }
+    let probe = temp_path(out);
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(format!("cannot write in {}: {e}", dir.display())),
+    }
+}

@@ -1,0 +1,5 @@
+//! Files: HDF5 fields files in, HDF5 results out (written atomically).
+
+pub mod fields;
+pub mod h5util;
+pub mod results;

@@ -1,0 +1,110 @@
+//! The results file of a steady study. Schema (every dataset has a `units` attribute):
+//!
+//! ```text
+//! /                    attrs: facility_name, input_path, input_sha256, thermogrid_version
+//! /grid                attrs: dx (m), nx, ny, nz, origin (m, [x, y, z]), slab_m (m), layout
+//! /thermal/T           °C       (ny, nx) or (nz, ny, nx), C order like fields files
+//! /thermal/k           W/(m·K)
+//! /thermal/q           W/m³
+//! /thermal/h           W/(m³·K)
+//! /thermal/T_supply    °C       (NaN where h = 0)
+//! /thermal/material    id       legend in its `legend` attribute (facility inputs)
+//!                      attrs of /thermal: bc_<wall>, T_wall_<wall> (°C), T_amb (fields)
+//! /racks/{id, x_m, y_m, power_kw, air_heat_kw, mean_c, max_c, intake_c}
+//! /cooling/{id, kind, capacity_kw, removed_kw, load_pct}
+//! /solver              attrs: backend, method, iterations, relative_residual, tol,
+//!                      converged, levels, setup_s, solve_s, wall_time_s
+//! /energy              attrs: injected_w, removed_by_cooling_w, removed_by_walls_w, rel_error
+//! ```
+
+use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
+use crate::grid::WALL_NAMES;
+use crate::raster::material;
+use crate::run::Study;
+use std::path::Path;
+
+pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
+    write_atomic(out, |f| {
+        attr_str(f, "facility_name", &s.name)?;
+        attr_str(f, "input_path", &s.input_path)?;
+        attr_str(f, "input_sha256", &s.input_sha256)?;
+        attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
+        let p = &s.problem;
+        let g = &p.grid;
+        let grid = f.create_group("grid")?;
+        attr_f64(&grid, "dx", g.dx)?;
+        attr_u64(&grid, "nx", g.nx as u64)?;
+        attr_u64(&grid, "ny", g.ny as u64)?;
+        attr_u64(&grid, "nz", g.nz as u64)?;
+        attr_f64(&grid, "slab_m", g.slab_m)?;
+        grid.new_attr_builder().with_data(&[0.0f64, 0.0, 0.0][..]).create("origin")?;
+        attr_str(&grid, "units", "dx, origin, slab_m: m")?;
+        attr_str(&grid, "layout", "arrays (ny, nx) or (nz, ny, nx), x fastest; cell i centred at origin + (i + 0.5) dx")?;
+
+        let th = f.create_group("thermal")?;
+        let shape = g.shape();
+        dataset(&th, "T", &shape, &s.t, "degC", "steady temperature")?;
+        dataset(&th, "k", &shape, &p.k, "W/(m*K)", "conductivity")?;
+        dataset(&th, "q", &shape, &p.q, "W/m^3", "heat source")?;
+        dataset(&th, "h", &shape, &p.h, "W/(m^3*K)", "volumetric heat-transfer coefficient towards T_supply")?;
+        let ts: Vec<f64> = p.t_s.iter().zip(&p.h).map(|(&t, &h)| if h > 0.0 { t } else { f64::NAN }).collect();
+        dataset(&th, "T_supply", &shape, &ts, "degC", "temperature h pulls towards (NaN where h = 0)")?;
+        if let Some(m) = &s.material {
+            dataset(&th, "material", &shape, m, "1", material::LEGEND)?;
+            let md = th.dataset("material")?;
+            attr_str(&md, "legend", material::LEGEND)?;
+        }
+        let nw = if g.is_3d() { 6 } else { 4 };
+        for (w, name) in p.walls.as_array().iter().zip(WALL_NAMES).take(nw) {
+            attr_str(&th, &format!("bc_{name}"), w.name())?;
+            attr_f64(&th, &format!("T_wall_{name}"), w.temperature_c())?;
+        }
+        if let Some(t) = s.t_amb {
+            attr_f64(&th, "T_amb", t)?;
+        }
+
+        let racks = f.create_group("racks")?;
+        let col = |get: fn(&crate::metrics::RackResult) -> f64| s.racks.iter().map(get).collect::<Vec<f64>>();
+        let n = [s.racks.len()];
+        string_dataset(&racks, "id", &s.racks.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), "rack id")?;
+        dataset(&racks, "x_m", &n, &col(|r| r.x_m), "m", "south-west corner x")?;
+        dataset(&racks, "y_m", &n, &col(|r| r.y_m), "m", "south-west corner y")?;
+        dataset(&racks, "power_kw", &n, &col(|r| r.power_kw), "kW", "IT power")?;
+        dataset(&racks, "air_heat_kw", &n, &col(|r| r.air_heat_kw), "kW", "heat into room air")?;
+        dataset(&racks, "mean_c", &n, &col(|r| r.mean_c), "degC", "mean temperature over the rack's cells")?;
+        dataset(&racks, "max_c", &n, &col(|r| r.max_c), "degC", "maximum temperature over the rack's cells")?;
+        dataset(&racks, "intake_c", &n, &col(|r| r.intake_c), "degC", "mean temperature of the cells in front of the intake")?;
+
+        let cool = f.create_group("cooling")?;
+        let m = [s.cooling.len()];
+        let ccol = |get: fn(&crate::metrics::CoolingResult) -> f64| s.cooling.iter().map(get).collect::<Vec<f64>>();
+        string_dataset(&cool, "id", &s.cooling.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), "cooling unit id")?;
+        string_dataset(&cool, "kind", &s.cooling.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(), "crah, inrow or reardoor")?;
+        dataset(&cool, "capacity_kw", &m, &ccol(|c| c.capacity_kw), "kW", "rated capacity")?;
+        dataset(&cool, "removed_kw", &m, &ccol(|c| c.removed_kw), "kW", "heat removed from room air")?;
+        dataset(&cool, "load_pct", &m, &ccol(|c| c.load_pct), "%", "removed / capacity")?;
+
+        let r = &s.report;
+        let sv = f.create_group("solver")?;
+        attr_str(&sv, "backend", r.backend)?;
+        attr_str(&sv, "method", r.method)?;
+        attr_u64(&sv, "iterations", r.iterations as u64)?;
+        attr_f64(&sv, "relative_residual", r.relative_residual)?;
+        attr_f64(&sv, "tol", r.tol)?;
+        attr_u64(&sv, "converged", r.converged as u64)?;
+        attr_u64(&sv, "levels", r.levels as u64)?;
+        attr_f64(&sv, "setup_s", r.setup_s)?;
+        attr_f64(&sv, "solve_s", r.solve_s)?;
+        attr_f64(&sv, "wall_time_s", s.wall_s)?;
+        attr_str(&sv, "units", "setup_s, solve_s, wall_time_s: s; relative_residual = ||b - A T||_2 / ||b||_2")?;
+
+        let e = f.create_group("energy")?;
+        attr_f64(&e, "injected_w", s.energy.injected_w)?;
+        attr_f64(&e, "removed_by_cooling_w", s.energy.removed_by_cooling_w)?;
+        attr_f64(&e, "removed_by_walls_w", s.energy.removed_by_walls_w)?;
+        attr_f64(&e, "rel_error", s.energy.rel_error)?;
+        attr_f64(&e, "liquid_heat_w", s.liquid_heat_w)?;
+        attr_str(&e, "units", "*_w: W; rel_error = |injected - removed| / max(injected, removed)")?;
+        Ok(())
+    })
+}

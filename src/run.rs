@@ -1,0 +1,139 @@
+//! One steady study, from an input file to results: the library side of
+//! `thermogrid solve`.
+
+use crate::error::{Error, InputError};
+use crate::facility::{self, Facility};
+use crate::io::fields::{is_hdf5, read_fields};
+use crate::metrics::{cooling_results, rack_results, CoolingResult, RackResult};
+use crate::raster::rasterize;
+use crate::thermal::energy::{energy_balance, EnergyBalance};
+use crate::thermal::{solve_steady, SolveOptions, SolveReport, ThermalProblem};
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// Which hardware solves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cpu,
+    Gpu,
+    /// A hardware GPU when present, else the CPU.
+    Auto,
+}
+
+/// Everything a steady study produced.
+pub struct Study {
+    pub name: String,
+    pub input_path: String,
+    pub input_sha256: String,
+    pub problem: ThermalProblem,
+    /// Material id per cell (facility inputs only).
+    pub material: Option<Vec<u8>>,
+    /// °C, compact grid order.
+    pub t: Vec<f64>,
+    pub report: SolveReport,
+    /// Whole run, s (reading, rasterizing, solving, metrics).
+    pub wall_s: f64,
+    pub energy: EnergyBalance,
+    pub racks: Vec<RackResult>,
+    pub cooling: Vec<CoolingResult>,
+    /// Heat to liquid loops, W.
+    pub liquid_heat_w: f64,
+    /// CDU capacity, W.
+    pub cdu_capacity_w: f64,
+    /// For fields files with an answer: max |T − T_expected|, K, and the file's tolerance.
+    pub expected_error_k: Option<(f64, Option<f64>)>,
+    pub t_amb: Option<f64>,
+}
+
+/// A facility file (TOML) or a fields file (HDF5), told apart by the HDF5 signature.
+pub enum Input {
+    Facility(Box<Facility>),
+    Fields(Box<crate::io::fields::FieldsFile>),
+}
+
+pub fn read_input(path: &str) -> Result<Input, InputError> {
+    if is_hdf5(path) {
+        Ok(Input::Fields(Box::new(read_fields(path)?)))
+    } else {
+        Ok(Input::Facility(Box::new(facility::load(path)?)))
+    }
+}
+
+fn sha256_file(path: &str) -> String {
+    std::fs::read(path).map(|b| format!("{:x}", Sha256::digest(&b))).unwrap_or_default()
+}
+
+/// Solve the steady problem of `path`.
+pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<Study, Error> {
+    let t0 = Instant::now();
+    if backend == Backend::Gpu {
+        return Err(Error::Unsupported(
+            "--backend gpu: the GPU solver has not landed yet; use --backend cpu (or auto, which uses the CPU until it does)".into(),
+        ));
+    }
+    let input = read_input(path)?;
+    let (name, sha, problem, material, fac, expected, t_amb) = match input {
+        Input::Facility(f) => {
+            let r = rasterize(&f)?;
+            (f.name.clone(), f.input_sha256.clone(), r.problem, Some((r.material, r.racks, r.cooling)), Some(f), None, None)
+        }
+        Input::Fields(ff) => {
+            let name = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let exp = ff.t_expected.map(|t| (t, ff.atol_f64_k));
+            (name, sha256_file(path), ff.problem, None, None, exp, Some(ff.t_amb))
+        }
+    };
+    let sol = solve_steady(&problem, opts).map_err(|e| match e {
+        crate::thermal::SolveError::Problem(p) => Error::Input(InputError::new(path, "thermal problem", p.to_string(), "correct the input")),
+        crate::thermal::SolveError::Setup(s) => Error::Internal(s),
+    })?;
+    if !sol.report.converged {
+        return Err(Error::NotConverged { iterations: sol.report.iterations, relative_residual: sol.report.relative_residual, tol: opts.tol });
+    }
+    let energy = energy_balance(&problem, &sol.t);
+    let (material, racks, cooling, liquid, cdu) = match (material, &fac) {
+        (Some((mat, rc, cc)), Some(f)) => {
+            let raster = crate::raster::Raster { problem, material: mat, racks: rc, cooling: cc };
+            let racks = rack_results(f, &raster, &sol.t);
+            let cooling = cooling_results(f, &raster, &sol.t);
+            let liquid = f.racks.iter().map(|r| r.liquid_heat_w()).sum();
+            let cdu = f.cooling.iter().filter(|u| !u.is_air_side()).map(|u| u.capacity_kw * 1e3).sum();
+            return Ok(Study {
+                name,
+                input_path: path.to_string(),
+                input_sha256: sha,
+                problem: raster.problem,
+                material: Some(raster.material),
+                t: sol.t,
+                report: sol.report,
+                wall_s: t0.elapsed().as_secs_f64(),
+                energy,
+                racks,
+                cooling,
+                liquid_heat_w: liquid,
+                cdu_capacity_w: cdu,
+                expected_error_k: None,
+                t_amb: None,
+            });
+        }
+        _ => (None, vec![], vec![], 0.0, 0.0),
+    };
+    let expected_error_k = expected.map(|(te, atol)| (te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max), atol));
+    Ok(Study {
+        name,
+        input_path: path.to_string(),
+        input_sha256: sha,
+        problem,
+        material,
+        t: sol.t,
+        report: sol.report,
+        wall_s: t0.elapsed().as_secs_f64(),
+        energy,
+        racks,
+        cooling,
+        liquid_heat_w: liquid,
+        cdu_capacity_w: cdu,
+        expected_error_k,
+        t_amb,
+    })
+}
