@@ -53,7 +53,7 @@ pub fn assemble(p: &ThermalProblem) -> (Stencil, Vec<f64>) {
                 let kp = p.k[c];
                 let coef = &mut a.coef[c * noff..(c + 1) * noff];
                 let mut diag = p.h[c];
-                let mut rhs = p.q[c] + p.h[c] * p.t_s[c];
+                let mut rhs = if p.h[c] > 0.0 { p.q[c] + p.h[c] * p.t_s[c] } else { p.q[c] };
                 let pos = [i, j, k];
                 for d in 0..ndim {
                     for (side, step) in [(0usize, -1isize), (1, 1)] {
