@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod io;
 pub mod run;
 pub mod report;
+pub mod samples;

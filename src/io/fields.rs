@@ -104,3 +104,27 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
         description: read_attr_str(&f, "description"),
     })
 }
+
+/// Write a problem as a fields file (the schema above). `t_amb` is the single
+/// temperature h pulls towards; `t_expected`, when given, is stored as the answer.
+pub fn write_fields(path: &std::path::Path, p: &ThermalProblem, t_amb: f64, t_expected: Option<&[f64]>) -> Result<(), String> {
+    use super::h5util::{attr_f64, attr_str, dataset, write_atomic};
+    write_atomic(path, |f| {
+        let shape = p.grid.shape();
+        let root = f.as_group()?;
+        dataset(&root, "k", &shape, &p.k, "W/(m*K)", "conductivity")?;
+        dataset(&root, "q", &shape, &p.q, "W/m^3", "heat source")?;
+        dataset(&root, "h", &shape, &p.h, "W/(m^3*K)", "heat-transfer coefficient towards T_amb")?;
+        if let Some(t) = t_expected {
+            dataset(&root, "T_expected", &shape, t, "degC", "answer")?;
+        }
+        attr_f64(f, "dx", p.grid.dx)?;
+        attr_f64(f, "T_amb", t_amb)?;
+        let nw = if p.grid.is_3d() { 6 } else { 4 };
+        for (w, name) in p.walls.as_array().iter().zip(WALL_NAMES).take(nw) {
+            attr_str(f, &format!("bc_{name}"), w.name())?;
+            attr_f64(f, &format!("T_wall_{name}"), w.temperature_c())?;
+        }
+        Ok(())
+    })
+}
