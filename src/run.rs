@@ -84,7 +84,15 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         }
     };
     let sol = solve_steady(&problem, opts).map_err(|e| match e {
-        crate::thermal::SolveError::Problem(p) => Error::Input(InputError::new(path, "thermal problem", p.to_string(), "correct the input")),
+        crate::thermal::SolveError::Problem(p) => {
+            let fix = match p {
+                crate::thermal::ProblemError::NoHeatPath => {
+                    "add a [[cooling]] unit or a [[supply]] region, or give a wall in [floor.walls] a temperature"
+                }
+                _ => "correct the field values",
+            };
+            Error::Input(InputError::new(path, "thermal problem", p.to_string(), fix))
+        }
         crate::thermal::SolveError::Setup(s) => Error::Internal(s),
     })?;
     if !sol.report.converged {

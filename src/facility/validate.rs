@@ -133,6 +133,16 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
     })
 }
 
+/// A number with at most six significant digits, trailing zeros dropped.
+fn num(v: f64) -> String {
+    let s = format!("{:.*}", (5 - v.abs().log10().floor().max(-6.0) as i32).clamp(0, 12) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// Whole cells along an extent, or an error naming the nearest sizes that fit.
 fn whole_cells(cx: &Ctx, pos: Pos, key: &str, extent: f64, cell: f64) -> Result<usize, InputError> {
     let n = (extent / cell).round();
@@ -142,7 +152,7 @@ fn whole_cells(cx: &Ctx, pos: Pos, key: &str, extent: f64, cell: f64) -> Result<
             pos,
             "[floor]",
             format!("{key} = {extent} m is not a whole number of cells of cell_m = {cell} m ({:.4} cells)", extent / cell),
-            format!("make {key} {} or {} m, or pick a cell_m that divides it (e.g. {:.6} m)", lo * cell, (lo + 1.0) * cell, extent / lo),
+            format!("make {key} {} or {} m, or pick a cell_m that divides it (e.g. {} m)", num(lo * cell), num((lo + 1.0) * cell), num(extent / lo)),
         ));
     }
     Ok(n as usize)
