@@ -170,22 +170,43 @@ impl Stencil {
     }
 
     fn residual_impl(&self, b: Option<&[f64]>, x: &[f64], out: &mut [f64]) {
+        match self.noff() {
+            5 => self.residual_n::<5>(b, x, out),
+            7 => self.residual_n::<7>(b, x, out),
+            9 => self.residual_n::<9>(b, x, out),
+            27 => self.residual_n::<27>(b, x, out),
+            n => panic!("unsupported stencil size {n}"),
+        }
+    }
+
+    /// The delta table as a fixed-size array (lets the compiler unroll stencil loops).
+    #[inline]
+    pub(crate) fn delta_n<const N: usize>(&self) -> [isize; N] {
+        let mut d = [0isize; N];
+        d.copy_from_slice(&self.delta);
+        d
+    }
+
+    fn residual_n<const N: usize>(&self, b: Option<&[f64]>, x: &[f64], out: &mut [f64]) {
         let l = &self.layout;
         assert_eq!(x.len(), l.padded_len());
         assert_eq!(out.len(), l.padded_len());
+        assert_eq!(self.coef.len(), l.cells() * N);
         let nx = l.n[0];
-        let noff = self.noff();
+        let delta = self.delta_n::<N>();
         let out_p = SyncPtr(out.as_mut_ptr());
         for_rows(l, |j, k| {
             let out_p = out_p;
             let p0 = l.pidx(0, j, k);
             let c0 = l.cidx(0, j, k);
-            for i in 0..nx {
+            let coefs: &[[f64; N]] = as_blocks(&self.coef[c0 * N..(c0 + nx) * N]);
+            for (i, a) in coefs.iter().enumerate() {
                 let p = p0 + i;
-                let a = &self.coef[(c0 + i) * noff..(c0 + i + 1) * noff];
                 let mut s = 0.0;
-                for (o, &d) in self.delta.iter().enumerate() {
-                    s += a[o] * x[(p as isize + d) as usize];
+                for o in 0..N {
+                    // SAFETY: p + delta[o] stays inside the padded array: p is interior
+                    // and every offset reaches at most one ghost layer.
+                    s += a[o] * unsafe { *x.get_unchecked((p as isize + delta[o]) as usize) };
                 }
                 let v = match b {
                     Some(b) => b[p] - s,
@@ -202,6 +223,14 @@ impl Stencil {
     pub fn get(&self, c: usize, o: usize) -> f64 {
         self.coef[c * self.noff() + o]
     }
+}
+
+/// View a slice of `N * m` coefficients as `m` blocks of `N`.
+#[inline]
+pub(crate) fn as_blocks<const N: usize>(v: &[f64]) -> &[[f64; N]] {
+    assert_eq!(v.len() % N, 0);
+    // SAFETY: [f64; N] has the layout of N consecutive f64 and the length divides.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const [f64; N], v.len() / N) }
 }
 
 /// Dot product of two padded vectors (ghosts are zero).

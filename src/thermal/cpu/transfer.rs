@@ -85,7 +85,7 @@ impl Interp {
 
     /// Coarse parents of fine cell `pos` along dimension `d`: up to two
     /// `(coarse index, weight)` pairs.
-    #[inline]
+    #[inline(always)]
     fn parents_1d(&self, pos: [usize; 3], c: usize, d: usize) -> ([(usize, f64); 2], usize) {
         let f = pos[d];
         if !self.coarsen[d] {
@@ -103,7 +103,7 @@ impl Interp {
     }
 
     /// All coarse parents of a fine cell with their weights (≤ 8).
-    #[inline]
+    #[inline(always)]
     pub fn parents(&self, pos: [usize; 3], out: &mut [([usize; 3], f64); 8]) -> usize {
         let c = self.fine.cidx(pos[0], pos[1], pos[2]);
         let (px, nx) = self.parents_1d(pos, c, 0);
@@ -123,7 +123,7 @@ impl Interp {
 
     /// Weight with which fine index `f` (compact cell `c`) interpolates from coarse
     /// index `cc` along dimension `d` (zero when `cc` is not a parent).
-    #[inline]
+    #[inline(always)]
     fn weight_1d(&self, f: usize, c: usize, d: usize, cc: usize) -> f64 {
         if !self.coarsen[d] {
             return if f == cc { 1.0 } else { 0.0 };
@@ -152,6 +152,44 @@ impl Interp {
         lo..hi
     }
 
+    /// Parents of fine index `f` (compact cell `c`) along `d` as
+    /// `(lo, w_lo, hi, w_hi)`; a single parent has `w_hi = 0` and `hi = lo`.
+    #[inline(always)]
+    fn pw(&self, f: usize, c: usize, d: usize) -> (usize, f64, usize, f64) {
+        if !self.coarsen[d] {
+            return (f, 1.0, f, 0.0);
+        }
+        let h = f / 2;
+        if f & 1 == 0 || f + 1 == self.fine.n[d] {
+            (h, 1.0, h, 0.0)
+        } else {
+            let w = self.w_lo[c][d] as f64;
+            (h, w, h + 1, 1.0 - w)
+        }
+    }
+
+    /// Fine children of coarse index `cc` along `d`, each with its kind: 0 the fine cell
+    /// at the coarse point (weight 1), 1 the odd cell below it (weight 1 − w_lo), 2 the
+    /// odd cell above it (weight w_lo).
+    #[inline(always)]
+    fn kids(&self, cc: usize, d: usize) -> ([(usize, u8); 3], usize) {
+        if !self.coarsen[d] {
+            return ([(cc, 0), (0, 0), (0, 0)], 1);
+        }
+        let f = 2 * cc;
+        let mut v = [(f, 0u8), (0, 0), (0, 0)];
+        let mut m = 1;
+        if f >= 1 {
+            v[m] = (f - 1, 1);
+            m += 1;
+        }
+        if f + 1 < self.fine.n[d] {
+            v[m] = (f + 1, 2);
+            m += 1;
+        }
+        (v, m)
+    }
+
     /// `x_fine += P x_coarse` (padded vectors).
     pub fn prolong_add(&self, xc: &[f64], xf: &mut [f64]) {
         let fl = self.fine;
@@ -159,15 +197,23 @@ impl Interp {
         let xp = SyncPtr(xf.as_mut_ptr());
         for_rows(&fl, |j, k| {
             let xp = xp;
-            let mut par = [([0usize; 3], 0.0); 8];
+            let c0 = fl.cidx(0, j, k);
+            let p0 = fl.pidx(0, j, k);
             for i in 0..fl.n[0] {
-                let m = self.parents([i, j, k], &mut par);
-                let mut s = 0.0;
-                for &(cp, w) in &par[..m] {
-                    s += w * xc[cl.pidx(cp[0], cp[1], cp[2])];
+                let c = c0 + i;
+                let (x0, wx0, x1, wx1) = self.pw(i, c, 0);
+                let (y0, wy0, y1, wy1) = self.pw(j, c, 1);
+                let (z0, wz0, z1, wz1) = self.pw(k, c, 2);
+                let row = |y: usize, z: usize| {
+                    let b = cl.pidx(0, y, z);
+                    wx0 * xc[b + x0] + wx1 * xc[b + x1]
+                };
+                let mut s = wy0 * row(y0, z0) + wy1 * row(y1, z0);
+                if wz1 != 0.0 {
+                    s = wz0 * s + wz1 * (wy0 * row(y0, z1) + wy1 * row(y1, z1));
                 }
                 // SAFETY: each row writes only its own entries.
-                unsafe { *xp.0.add(fl.pidx(i, j, k)) += s };
+                unsafe { *xp.0.add(p0 + i) += s };
             }
         });
     }
@@ -177,20 +223,28 @@ impl Interp {
         let fl = self.fine;
         let cl = self.coarse;
         let bp = SyncPtr(bc.as_mut_ptr());
+        #[inline(always)]
+        fn wt(kind: u8, w_lo: f32) -> f64 {
+            match kind {
+                0 => 1.0,
+                1 => 1.0 - w_lo as f64,
+                _ => w_lo as f64,
+            }
+        }
         for_rows(&cl, |cj, ck| {
             let bp = bp;
+            let (ys, ny) = self.kids(cj, 1);
+            let (zs, nz) = self.kids(ck, 2);
             for ci in 0..cl.n[0] {
+                let (xs, nx) = self.kids(ci, 0);
                 let mut s = 0.0;
-                for k in self.children_1d(ck, 2) {
-                    for j in self.children_1d(cj, 1) {
-                        for i in self.children_1d(ci, 0) {
-                            let c = fl.cidx(i, j, k);
-                            let w = self.weight_1d(i, c, 0, ci)
-                                * self.weight_1d(j, c, 1, cj)
-                                * self.weight_1d(k, c, 2, ck);
-                            if w != 0.0 {
-                                s += w * rf[fl.pidx(i, j, k)];
-                            }
+                for &(k, kz) in &zs[..nz] {
+                    for &(j, ky) in &ys[..ny] {
+                        let c0 = fl.cidx(0, j, k);
+                        let p0 = fl.pidx(0, j, k);
+                        for &(i, kx) in &xs[..nx] {
+                            let w = self.w_lo[c0 + i];
+                            s += wt(kx, w[0]) * wt(ky, w[1]) * wt(kz, w[2]) * rf[p0 + i];
                         }
                     }
                 }
@@ -211,7 +265,6 @@ impl Interp {
         let cp = SyncPtr(ac.coef.as_mut_ptr());
         for_rows(&cl, |cj, ck| {
             let cp = cp;
-            let mut par = [([0usize; 3], 0.0); 8];
             let mut acc = vec![0.0f64; ncoff];
             for ci in 0..cl.n[0] {
                 acc.iter_mut().for_each(|v| *v = 0.0);
@@ -240,14 +293,30 @@ impl Interp {
                                     continue;
                                 }
                                 let g = [g[0] as usize, g[1] as usize, g[2] as usize];
-                                let m = self.parents(g, &mut par);
-                                for &(dp, wg) in &par[..m] {
-                                    let rel = [
-                                        (dp[0] as isize - ci as isize) as i8,
-                                        (dp[1] as isize - cj as isize) as i8,
-                                        (dp[2] as isize - ck as isize) as i8,
-                                    ];
-                                    acc[Stencil::box_index(is_3d, rel)] += wf * v * wg;
+                                let gc = fl.cidx(g[0], g[1], g[2]);
+                                let px = self.pw(g[0], gc, 0);
+                                let py = self.pw(g[1], gc, 1);
+                                let pz = self.pw(g[2], gc, 2);
+                                let wv = wf * v;
+                                for (zc, wz) in [(pz.0, pz.1), (pz.2, pz.3)] {
+                                    if wz == 0.0 {
+                                        continue;
+                                    }
+                                    let rz = (zc as isize - ck as isize) as i8;
+                                    for (yc, wy) in [(py.0, py.1), (py.2, py.3)] {
+                                        if wy == 0.0 {
+                                            continue;
+                                        }
+                                        let ry = (yc as isize - cj as isize) as i8;
+                                        let wyz = wv * wy * wz;
+                                        for (xc, wx) in [(px.0, px.1), (px.2, px.3)] {
+                                            if wx == 0.0 {
+                                                continue;
+                                            }
+                                            let rx = (xc as isize - ci as isize) as i8;
+                                            acc[Stencil::box_index(is_3d, [rx, ry, rz])] += wyz * wx;
+                                        }
+                                    }
                                 }
                             }
                         }
