@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::time::Duration;
 use thermogrid::samples::floorplan;
-use thermogrid::thermal::cpu::smooth::{colours, inverse_diagonal, smooth_mc};
+use thermogrid::thermal::cpu::smooth::{colours, smooth_mc};
 use thermogrid::thermal::cpu::transfer::Interp;
 use thermogrid::thermal::cpu::Multigrid;
 use thermogrid::thermal::operator::assemble;
@@ -31,11 +31,10 @@ fn kernels(c: &mut Criterion) {
     let mut x = lay.zeros();
     let mut r = lay.zeros();
     let cols = colours(&a);
-    let inv = inverse_diagonal(&a);
     let mut g = c.benchmark_group("kernels_1024");
     g.sample_size(20);
     g.bench_function("residual", |b| b.iter(|| a.residual(&rhs, &x, &mut r)));
-    g.bench_function("smooth_mc_sweep", |b| b.iter(|| cols.iter().for_each(|&c| smooth_mc(&a, &inv, c, &rhs, &mut x))));
+    g.bench_function("smooth_mc_sweep", |b| b.iter(|| cols.iter().for_each(|&c| smooth_mc(&a, c, &rhs, &mut x))));
     let interp = Interp::new(&a);
     let mut bc = interp.coarse.zeros();
     g.bench_function("restrict_fw", |b| b.iter(|| interp.restrict_fw(&r, &mut bc)));

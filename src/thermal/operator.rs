@@ -16,7 +16,8 @@
 //! equation of `../shared/thermal/README.md`.
 
 use super::problem::ThermalProblem;
-use super::stencil::{Layout, Stencil};
+use super::stencil::{Layout, Stencil, SyncPtr};
+use rayon::prelude::*;
 use crate::grid::Wall;
 
 /// Offsets of the face stencil: centre, then -x, +x, -y, +y, (-z, +z).
@@ -46,37 +47,39 @@ pub fn assemble(p: &ThermalProblem) -> (Stencil, Vec<f64>) {
     let walls = p.walls.as_array();
     let ndim = if g.is_3d() { 3 } else { 2 };
     let n = [g.nx, g.ny, g.nz];
-    for k in 0..g.nz {
-        for j in 0..g.ny {
-            for i in 0..g.nx {
-                let c = g.idx(i, j, k);
-                let kp = p.k[c];
-                let coef = &mut a.coef[c * noff..(c + 1) * noff];
-                let mut diag = p.h[c];
-                let mut rhs = if p.h[c] > 0.0 { p.q[c] + p.h[c] * p.t_s[c] } else { p.q[c] };
-                let pos = [i, j, k];
-                for d in 0..ndim {
-                    for (side, step) in [(0usize, -1isize), (1, 1)] {
-                        let o = 1 + 2 * d + side;
-                        let at_wall = if side == 0 { pos[d] == 0 } else { pos[d] + 1 == n[d] };
-                        if at_wall {
-                            if let Wall::Fixed(tw) = walls[2 * d + side] {
-                                diag += 2.0 * kp * inv_dx2;
-                                rhs += 2.0 * kp * tw * inv_dx2;
-                            }
-                        } else {
-                            let mut q = pos;
-                            q[d] = (q[d] as isize + step) as usize;
-                            let kf = harmonic(kp, p.k[g.idx(q[0], q[1], q[2])]) * inv_dx2;
-                            coef[o] = -kf;
-                            diag += kf;
+    let bp = SyncPtr(b.as_mut_ptr());
+    a.coef.par_chunks_mut(g.nx * noff).enumerate().for_each(|(r, row)| {
+        let bp = bp;
+        let (j, k) = (r % g.ny, r / g.ny);
+        for i in 0..g.nx {
+            let c = g.idx(i, j, k);
+            let kp = p.k[c];
+            let coef = &mut row[i * noff..(i + 1) * noff];
+            let mut diag = p.h[c];
+            let mut rhs = if p.h[c] > 0.0 { p.q[c] + p.h[c] * p.t_s[c] } else { p.q[c] };
+            let pos = [i, j, k];
+            for d in 0..ndim {
+                for (side, step) in [(0usize, -1isize), (1, 1)] {
+                    let o = 1 + 2 * d + side;
+                    let at_wall = if side == 0 { pos[d] == 0 } else { pos[d] + 1 == n[d] };
+                    if at_wall {
+                        if let Wall::Fixed(tw) = walls[2 * d + side] {
+                            diag += 2.0 * kp * inv_dx2;
+                            rhs += 2.0 * kp * tw * inv_dx2;
                         }
+                    } else {
+                        let mut q = pos;
+                        q[d] = (q[d] as isize + step) as usize;
+                        let kf = harmonic(kp, p.k[g.idx(q[0], q[1], q[2])]) * inv_dx2;
+                        coef[o] = -kf;
+                        diag += kf;
                     }
                 }
-                coef[0] = diag;
-                b[l.pidx(i, j, k)] = rhs;
             }
+            coef[0] = diag;
+            // SAFETY: each row writes only its own entries of b.
+            unsafe { *bp.0.add(l.pidx(i, j, k)) = rhs };
         }
-    }
+    });
     (a, b)
 }

@@ -255,6 +255,24 @@ pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
         .for_each(|(y, x)| y.iter_mut().zip(x).for_each(|(y, x)| *y += alpha * x));
 }
 
+/// The CG update `x += alpha p; r -= alpha ap`, returning the new `r · r` (one pass).
+pub fn cg_update(alpha: f64, p: &[f64], ap: &[f64], x: &mut [f64], r: &mut [f64]) -> f64 {
+    const CH: usize = 16 * 1024;
+    let step = |(((x, r), p), ap): (((&mut [f64], &mut [f64]), &[f64]), &[f64])| {
+        let mut rr = 0.0;
+        for i in 0..x.len() {
+            x[i] += alpha * p[i];
+            r[i] -= alpha * ap[i];
+            rr += r[i] * r[i];
+        }
+        rr
+    };
+    if x.len() < 4 * CH {
+        return step((((x, r), p), ap));
+    }
+    x.par_chunks_mut(CH).zip(r.par_chunks_mut(CH)).zip(p.par_chunks(CH)).zip(ap.par_chunks(CH)).map(step).sum()
+}
+
 /// `p = z + beta * p`.
 pub fn xpby(z: &[f64], beta: f64, p: &mut [f64]) {
     if p.len() < 64 * 1024 {

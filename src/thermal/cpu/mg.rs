@@ -6,7 +6,7 @@
 //! the preconditioner of CG.
 
 use super::dense::DenseCholesky;
-use super::smooth::{colours, inverse_diagonal, sweep};
+use super::smooth::{colours, sweep};
 use super::transfer::Interp;
 use crate::thermal::stencil::Stencil;
 
@@ -19,7 +19,6 @@ struct Level {
     a: Stencil,
     interp: Interp,
     colours: Vec<[u8; 3]>,
-    inv_diag: Vec<f64>,
     x: Vec<f64>,
     b: Vec<f64>,
     r: Vec<f64>,
@@ -28,7 +27,6 @@ struct Level {
 /// A multigrid hierarchy for one fine operator.
 pub struct Multigrid {
     fine_colours: Vec<[u8; 3]>,
-    fine_inv_diag: Vec<f64>,
     /// Residual work vector on the finest level.
     r0: Vec<f64>,
     levels: Vec<Level>,
@@ -60,7 +58,6 @@ impl Multigrid {
             let lay = ac.layout;
             levels.push(Level {
                 colours: colours(&ac),
-                inv_diag: inverse_diagonal(&ac),
                 x: lay.zeros(),
                 b: lay.zeros(),
                 r: lay.zeros(),
@@ -72,13 +69,23 @@ impl Multigrid {
         let coarse = DenseCholesky::new(coarsest).ok_or(SetupError { cells: coarsest.layout.cells() })?;
         Ok(Multigrid {
             fine_colours: colours(a),
-            fine_inv_diag: inverse_diagonal(a),
             r0: a.layout.zeros(),
             coarse_buf: vec![0.0; coarsest.layout.cells()],
             levels,
             coarse,
             nu: 1,
         })
+    }
+
+    /// Lend the finest level's residual buffer (a padded vector) to the caller, who must
+    /// give it back with [`Multigrid::restore_scratch`] before the next V-cycle. CG uses
+    /// it for `A p`, which it never needs across a V-cycle.
+    pub fn take_scratch(&mut self) -> Vec<f64> {
+        std::mem::take(&mut self.r0)
+    }
+
+    pub fn restore_scratch(&mut self, v: Vec<f64>) {
+        self.r0 = v;
     }
 
     /// Number of levels, the finest included.
@@ -88,9 +95,9 @@ impl Multigrid {
 
     /// Bytes held by the hierarchy (coarse operators, interpolation weights, vectors).
     pub fn bytes(&self) -> usize {
-        let mut s = (self.r0.len() + self.fine_inv_diag.len() + self.coarse_buf.len()) * 8;
+        let mut s = (self.r0.len() + self.coarse_buf.len()) * 8;
         for l in &self.levels {
-            s += (l.a.coef.len() + l.inv_diag.len()) * 8 + l.interp.w_lo.len() * 12 + (l.x.len() + l.b.len() + l.r.len()) * 8;
+            s += l.a.coef.len() * 8 + l.interp.w_lo.len() * 4 + (l.x.len() + l.b.len() + l.r.len()) * 8;
         }
         s
     }
@@ -107,7 +114,7 @@ impl Multigrid {
             return;
         }
         for _ in 0..self.nu {
-            sweep(a, &self.fine_inv_diag, &self.fine_colours, b, x, true);
+            sweep(a, &self.fine_colours, b, x, true);
         }
         a.residual(b, x, &mut self.r0);
         let l0 = &mut self.levels[0];
@@ -115,7 +122,7 @@ impl Multigrid {
         self.descend(0);
         self.levels[0].interp.prolong_add(&self.levels[0].x, x);
         for _ in 0..self.nu {
-            sweep(a, &self.fine_inv_diag, &self.fine_colours, b, x, false);
+            sweep(a, &self.fine_colours, b, x, false);
         }
     }
 
@@ -135,7 +142,7 @@ impl Multigrid {
         }
         lev.x.iter_mut().for_each(|v| *v = 0.0);
         for _ in 0..nu {
-            sweep(&lev.a, &lev.inv_diag, &lev.colours, &lev.b, &mut lev.x, true);
+            sweep(&lev.a, &lev.colours, &lev.b, &mut lev.x, true);
         }
         lev.a.residual(&lev.b, &lev.x, &mut lev.r);
         let next = &mut tail[0];
@@ -145,7 +152,7 @@ impl Multigrid {
         let lev = &mut head[l];
         tail[0].interp.prolong_add(&tail[0].x, &mut lev.x);
         for _ in 0..nu {
-            sweep(&lev.a, &lev.inv_diag, &lev.colours, &lev.b, &mut lev.x, false);
+            sweep(&lev.a, &lev.colours, &lev.b, &mut lev.x, false);
         }
     }
 }

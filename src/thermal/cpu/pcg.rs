@@ -1,7 +1,7 @@
 //! Conjugate gradients preconditioned by one multigrid V-cycle per iteration.
 
 use super::mg::Multigrid;
-use crate::thermal::stencil::{axpy, dot, xpby, Stencil};
+use crate::thermal::stencil::{cg_update, dot, xpby, Stencil};
 
 /// Outcome of an iterative solve.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +25,6 @@ pub fn mg_pcg(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], tol: f6
     let mut r = lay.zeros();
     let mut z = lay.zeros();
     let mut p = lay.zeros();
-    let mut ap = lay.zeros();
     let mut history = Vec::new();
     let mut it = 0;
     let mut last_restart_rel = f64::INFINITY;
@@ -41,23 +40,31 @@ pub fn mg_pcg(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], tol: f6
         last_restart_rel = rel;
         mg.vcycle(a, &r, &mut z);
         p.copy_from_slice(&z);
+        let mut ap = mg.take_scratch();
         let mut rz = dot(&r, &z);
-        while it < max_iter {
+        loop {
+            if it >= max_iter {
+                mg.restore_scratch(ap);
+                break;
+            }
             a.apply(&p, &mut ap);
             let pap = dot(&p, &ap);
             if !(pap > 0.0) || !rz.is_finite() {
+                mg.restore_scratch(ap);
                 break;
             }
             let alpha = rz / pap;
-            axpy(alpha, &p, x);
-            axpy(-alpha, &ap, &mut r);
+            let rr = cg_update(alpha, &p, &ap, x, &mut r);
             it += 1;
-            let rel = dot(&r, &r).sqrt() / bnorm;
+            let rel = rr.sqrt() / bnorm;
             history.push(rel);
             if rel <= tol {
+                mg.restore_scratch(ap);
                 break;
             }
+            mg.restore_scratch(ap);
             mg.vcycle(a, &r, &mut z);
+            ap = mg.take_scratch();
             let rz_new = dot(&r, &z);
             let beta = rz_new / rz;
             rz = rz_new;

@@ -41,31 +41,25 @@ fn first_i(c: [u8; 3], j: usize, k: usize) -> Option<usize> {
     }
 }
 
-/// `1 / a_PP` per cell (compact order): the smoother multiplies instead of dividing.
-pub fn inverse_diagonal(a: &Stencil) -> Vec<f64> {
-    (0..a.layout.cells()).map(|c| 1.0 / a.get(c, a.diag)).collect()
-}
-
-/// One Gauss–Seidel pass over the cells of colour `c`: `x_P += (b_P - (A x)_P) / a_PP`,
-/// with `inv_diag` from [`inverse_diagonal`].
-pub fn smooth_mc(a: &Stencil, inv_diag: &[f64], c: [u8; 3], b: &[f64], x: &mut [f64]) {
+/// One Gauss–Seidel pass over the cells of colour `c`: `x_P += (b_P - (A x)_P) / a_PP`.
+pub fn smooth_mc(a: &Stencil, c: [u8; 3], b: &[f64], x: &mut [f64]) {
     match a.noff() {
-        5 => smooth_mc_n::<5>(a, inv_diag, c, b, x),
-        7 => smooth_mc_n::<7>(a, inv_diag, c, b, x),
-        9 => smooth_mc_n::<9>(a, inv_diag, c, b, x),
-        27 => smooth_mc_n::<27>(a, inv_diag, c, b, x),
+        5 => smooth_mc_n::<5>(a, c, b, x),
+        7 => smooth_mc_n::<7>(a, c, b, x),
+        9 => smooth_mc_n::<9>(a, c, b, x),
+        27 => smooth_mc_n::<27>(a, c, b, x),
         n => panic!("unsupported stencil size {n}"),
     }
 }
 
-fn smooth_mc_n<const N: usize>(a: &Stencil, inv_diag: &[f64], c: [u8; 3], b: &[f64], x: &mut [f64]) {
+fn smooth_mc_n<const N: usize>(a: &Stencil, c: [u8; 3], b: &[f64], x: &mut [f64]) {
     let l = &a.layout;
     assert_eq!(x.len(), l.padded_len());
     assert_eq!(b.len(), l.padded_len());
     assert_eq!(a.coef.len(), l.cells() * N);
-    assert_eq!(inv_diag.len(), l.cells());
     let nx = l.n[0];
     let delta = a.delta_n::<N>();
+    let diag = a.diag;
     let xp = SyncPtr(x.as_mut_ptr());
     for_rows(l, |j, k| {
         let xp = xp;
@@ -84,17 +78,17 @@ fn smooth_mc_n<const N: usize>(a: &Stencil, inv_diag: &[f64], c: [u8; 3], b: &[f
                 // p + delta[o] is inside the padded array.
                 s += coef[o] * unsafe { *xp.0.offset(p as isize + delta[o]) };
             }
-            unsafe { *xp.0.add(p) += (b[p] - s) * inv_diag[c0 + i] };
+            unsafe { *xp.0.add(p) += (b[p] - s) / coef[diag] };
             i += 2;
         }
     });
 }
 
 /// A full sweep: every colour in order (`forward`) or in reverse order.
-pub fn sweep(a: &Stencil, inv_diag: &[f64], cols: &[[u8; 3]], b: &[f64], x: &mut [f64], forward: bool) {
+pub fn sweep(a: &Stencil, cols: &[[u8; 3]], b: &[f64], x: &mut [f64], forward: bool) {
     if forward {
-        cols.iter().for_each(|&c| smooth_mc(a, inv_diag, c, b, x));
+        cols.iter().for_each(|&c| smooth_mc(a, c, b, x));
     } else {
-        cols.iter().rev().for_each(|&c| smooth_mc(a, inv_diag, c, b, x));
+        cols.iter().rev().for_each(|&c| smooth_mc(a, c, b, x));
     }
 }

@@ -19,6 +19,7 @@
 //! operator couples each coarse cell to its 3×3 (3×3×3) neighbourhood.
 
 use crate::thermal::stencil::{for_rows, Layout, Stencil, SyncPtr};
+use rayon::prelude::*;
 
 /// Interpolation from a coarse level to the fine level above it.
 #[derive(Clone, Debug)]
@@ -27,8 +28,11 @@ pub struct Interp {
     pub coarse: Layout,
     /// Whether each dimension is coarsened (x, y, z).
     pub coarsen: [bool; 3],
-    /// Per fine cell (compact order) and dimension: the weight of the lower coarse parent.
-    pub w_lo: Vec<[f32; 3]>,
+    /// Per fine cell (compact order) and dimension: the weight of the lower coarse
+    /// parent, `nd` values per cell (x, y, and z in 3-D).
+    pub w_lo: Vec<f32>,
+    /// Dimensions stored in `w_lo` per cell: 2 (2-D) or 3.
+    pub nd: usize,
 }
 
 impl Interp {
@@ -45,80 +49,36 @@ impl Interp {
             }
         }
         let coarse = Layout::new(nc[0], nc[1], nc[2]);
-        let mut w_lo = vec![[1.0f32; 3]; fine.cells()];
+        let nd = if fine.is_3d() { 3 } else { 2 };
+        let mut w_lo = vec![1.0f32; fine.cells() * nd];
         let noff = a.noff();
-        for k in 0..fine.n[2] {
-            for j in 0..fine.n[1] {
-                for i in 0..fine.n[0] {
-                    let c = fine.cidx(i, j, k);
-                    let pos = [i, j, k];
-                    let coef = &a.coef[c * noff..(c + 1) * noff];
-                    for d in 0..3 {
-                        if !coarsen[d] || pos[d] % 2 == 0 {
-                            continue;
-                        }
-                        if pos[d] + 1 == fine.n[d] {
-                            w_lo[c][d] = 1.0;
-                            continue;
-                        }
-                        let (mut lo, mut hi) = (0.0, 0.0);
-                        for (o, off) in a.offsets.iter().enumerate() {
-                            match off[d] {
-                                -1 => lo -= coef[o],
-                                1 => hi -= coef[o],
-                                _ => {}
-                            }
-                        }
-                        let (lo, hi) = (lo.max(0.0), hi.max(0.0));
-                        let w = if lo + hi > 0.0 && (lo / (lo + hi)).is_finite() {
-                            lo / (lo + hi)
-                        } else {
-                            0.5
-                        };
-                        w_lo[c][d] = w as f32;
+        let nx = fine.n[0];
+        let ny = fine.n[1];
+        w_lo.par_chunks_mut(nx * nd).enumerate().for_each(|(r, row)| {
+            let (j, k) = (r % ny, r / ny);
+            for i in 0..nx {
+                let c = fine.cidx(i, j, k);
+                let pos = [i, j, k];
+                let coef = &a.coef[c * noff..(c + 1) * noff];
+                for d in 0..nd {
+                    if !coarsen[d] || pos[d] % 2 == 0 || pos[d] + 1 == fine.n[d] {
+                        continue;
                     }
+                    let (mut lo, mut hi) = (0.0, 0.0);
+                    for (o, off) in a.offsets.iter().enumerate() {
+                        match off[d] {
+                            -1 => lo -= coef[o],
+                            1 => hi -= coef[o],
+                            _ => {}
+                        }
+                    }
+                    let (lo, hi) = (lo.max(0.0), hi.max(0.0));
+                    let w = if lo + hi > 0.0 && (lo / (lo + hi)).is_finite() { lo / (lo + hi) } else { 0.5 };
+                    row[i * nd + d] = w as f32;
                 }
             }
-        }
-        Interp { fine, coarse, coarsen, w_lo }
-    }
-
-    /// Coarse parents of fine cell `pos` along dimension `d`: up to two
-    /// `(coarse index, weight)` pairs.
-    #[inline(always)]
-    fn parents_1d(&self, pos: [usize; 3], c: usize, d: usize) -> ([(usize, f64); 2], usize) {
-        let f = pos[d];
-        if !self.coarsen[d] {
-            return ([(f, 1.0), (0, 0.0)], 1);
-        }
-        if f % 2 == 0 {
-            return ([(f / 2, 1.0), (0, 0.0)], 1);
-        }
-        let w = self.w_lo[c][d] as f64;
-        if f + 1 == self.fine.n[d] {
-            ([(f / 2, 1.0), (0, 0.0)], 1)
-        } else {
-            ([(f / 2, w), (f / 2 + 1, 1.0 - w)], 2)
-        }
-    }
-
-    /// All coarse parents of a fine cell with their weights (≤ 8).
-    #[inline(always)]
-    pub fn parents(&self, pos: [usize; 3], out: &mut [([usize; 3], f64); 8]) -> usize {
-        let c = self.fine.cidx(pos[0], pos[1], pos[2]);
-        let (px, nx) = self.parents_1d(pos, c, 0);
-        let (py, ny) = self.parents_1d(pos, c, 1);
-        let (pz, nz) = self.parents_1d(pos, c, 2);
-        let mut m = 0;
-        for &(kz, wz) in &pz[..nz] {
-            for &(jy, wy) in &py[..ny] {
-                for &(ix, wx) in &px[..nx] {
-                    out[m] = ([ix, jy, kz], wx * wy * wz);
-                    m += 1;
-                }
-            }
-        }
-        m
+        });
+        Interp { fine, coarse, coarsen, w_lo, nd }
     }
 
     /// Weight with which fine index `f` (compact cell `c`) interpolates from coarse
@@ -131,7 +91,7 @@ impl Interp {
         if f % 2 == 0 {
             return if f / 2 == cc { 1.0 } else { 0.0 };
         }
-        let w = self.w_lo[c][d] as f64;
+        let w = self.w_lo[c * self.nd + d] as f64;
         if f / 2 == cc {
             w
         } else if f / 2 + 1 == cc && f + 1 < self.fine.n[d] {
@@ -163,7 +123,7 @@ impl Interp {
         if f & 1 == 0 || f + 1 == self.fine.n[d] {
             (h, 1.0, h, 0.0)
         } else {
-            let w = self.w_lo[c][d] as f64;
+            let w = self.w_lo[c * self.nd + d] as f64;
             (h, w, h + 1, 1.0 - w)
         }
     }
@@ -243,8 +203,9 @@ impl Interp {
                         let c0 = fl.cidx(0, j, k);
                         let p0 = fl.pidx(0, j, k);
                         for &(i, kx) in &xs[..nx] {
-                            let w = self.w_lo[c0 + i];
-                            s += wt(kx, w[0]) * wt(ky, w[1]) * wt(kz, w[2]) * rf[p0 + i];
+                            let c = (c0 + i) * self.nd;
+                            let wz = if kz == 0 { 1.0 } else { wt(kz, self.w_lo[c + 2]) };
+                            s += wt(kx, self.w_lo[c]) * wt(ky, self.w_lo[c + 1]) * wz * rf[p0 + i];
                         }
                     }
                 }
