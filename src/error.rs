@@ -79,3 +79,25 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let col = before.rfind('\n').map(|p| before[p + 1..].chars().count() + 1).unwrap_or(before.chars().count() + 1);
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let s = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(s, 0), (1, 1));
+        assert_eq!(line_col(s, 6), (2, 1));
+        assert_eq!(line_col(s, 9), (2, 4));
+        assert_eq!(line_col(s, 1000), (3, 1));
+    }
+
+    #[test]
+    fn input_error_names_file_position_item_and_fix() {
+        let e = InputError::new("f.toml", "rack \"A\"", "is bad", "fix it").at(Some((3, 7)));
+        assert_eq!(e.to_string(), "f.toml:3:7: rack \"A\": is bad\n  fix: fix it");
+        assert_eq!(Error::from(e).exit_code(), 2);
+        assert_eq!(Error::NotConverged { iterations: 1, relative_residual: 1.0, tol: 1e-10 }.exit_code(), 1);
+    }
+}

@@ -167,3 +167,16 @@ impl Facility {
         self.floor.nx * self.floor.ny * self.floor.layers
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Rect;
+
+    #[test]
+    fn touching_rectangles_do_not_overlap() {
+        let a = Rect::new(0.0, 0.0, 0.6, 1.2);
+        assert!(!a.overlaps(&Rect::new(0.6, 0.0, 0.6, 1.2)));
+        assert!(!a.overlaps(&Rect::new(0.0, 1.2, 0.6, 1.2)));
+        assert!(a.overlaps(&Rect::new(0.5, 1.1, 0.6, 1.2)));
+    }
+}

@@ -283,3 +283,44 @@ pub fn xpby(z: &[f64], beta: f64, p: &mut [f64]) {
         .zip(z.par_chunks(16 * 1024))
         .for_each(|(p, z)| p.iter_mut().zip(z).for_each(|(p, z)| *p = z + beta * *p));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_round_trip_keeps_ghosts_zero() {
+        for (nx, ny, nz) in [(5, 3, 1), (4, 3, 2)] {
+            let l = Layout::new(nx, ny, nz);
+            let c: Vec<f64> = (0..l.cells()).map(|v| v as f64 + 1.0).collect();
+            let p = l.to_padded(&c);
+            assert_eq!(p.iter().filter(|&&v| v != 0.0).count(), l.cells());
+            assert_eq!(l.to_compact(&p), c);
+            assert_eq!(p[l.pidx(nx - 1, ny - 1, nz - 1)], l.cells() as f64);
+        }
+    }
+
+    #[test]
+    fn box_index_matches_box_offsets() {
+        for is_3d in [false, true] {
+            for (n, o) in Stencil::box_offsets(is_3d).into_iter().enumerate() {
+                assert_eq!(Stencil::box_index(is_3d, o), n);
+            }
+        }
+    }
+
+    #[test]
+    fn cg_update_matches_separate_steps() {
+        let n = 100_000;
+        let p: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+        let ap: Vec<f64> = (0..n).map(|i| (i as f64).cos()).collect();
+        let (mut x, mut r) = (vec![1.0; n], vec![2.0; n]);
+        let rr = cg_update(0.5, &p, &ap, &mut x, &mut r);
+        let (mut x2, mut r2) = (vec![1.0; n], vec![2.0; n]);
+        axpy(0.5, &p, &mut x2);
+        axpy(-0.5, &ap, &mut r2);
+        assert_eq!(x, x2);
+        assert_eq!(r, r2);
+        assert!((rr - dot(&r2, &r2)).abs() <= 1e-12 * rr);
+    }
+}
