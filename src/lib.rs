@@ -8,6 +8,7 @@ pub mod grid;
 pub mod thermal;
 pub mod error;
 pub mod facility;
+pub mod power;
 pub mod raster;
 pub mod metrics;
 pub mod io;

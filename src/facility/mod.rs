@@ -104,9 +104,16 @@ pub struct CoolingUnit {
     /// K (air-side units).
     pub delta_t_k: f64,
     pub rack: Option<String>,
+    /// Electric draw at rated capacity, kW.
+    pub electric_kw: f64,
     pub feed_bus: Option<String>,
     pub pos: Pos,
 }
+
+/// Default electric draw per kW of rated cooling: air-side units (COP 4, fans included).
+pub const AIR_UNIT_KW_E_PER_KW: f64 = 0.25;
+/// Default electric draw per kW of rated CDU capacity (pumps, dry-cooler fans).
+pub const CDU_KW_E_PER_KW: f64 = 0.05;
 
 impl CoolingUnit {
     /// Whether the unit removes heat from room air.

@@ -239,6 +239,11 @@ pub struct CoolingSpec {
     /// Design air temperature rise across the unit, K: return = supply + ΔT at capacity.
     #[serde(default)]
     pub delta_t_k: Option<f64>,
+    /// Electric draw at rated capacity, kW (fans, pumps and the unit's share of the chiller
+    /// plant). Default: capacity × 0.25 for air-side units (COP 4 including fans),
+    /// capacity × 0.05 for CDUs (pumps and dry-cooler fans).
+    #[serde(default)]
+    pub electric_kw: Option<f64>,
     /// The rack a rear door is mounted on.
     #[serde(default)]
     pub rack: Option<String>,

@@ -385,7 +385,10 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
             _ => return Err(cx.err(pos, it, "position incomplete", "give x_m, y_m, width_m and depth_m")),
         }
     };
+    let per_kw = if s.kind == CoolingKind::Cdu { CDU_KW_E_PER_KW } else { AIR_UNIT_KW_E_PER_KW };
+    let electric_kw = cx.non_negative(pos, it, "electric_kw", s.electric_kw.unwrap_or(capacity * per_kw))?;
     Ok(CoolingUnit {
+        electric_kw,
         id: s.id.clone(),
         kind: s.kind,
         rect,

@@ -1,0 +1,353 @@
+//! DC power flow exactly as MATPOWER computes it (`makeBdc`, `dcpf`, `bustypes`,
+//! `ext2int`); see `../shared/cases/README.md`:
+//!
+//! - type-4 buses are dropped; a generator is on line if `GEN_STATUS > 0` and its bus
+//!   is not type 4; a branch is in service if `BR_STATUS ≠ 0` and neither end is type 4;
+//! - `b = 1 / (x · τ)` with `τ = TAP` or 1 when TAP = 0; `Pf = b (θf − θt − shift)`;
+//! - `Pbus = (Σ PG − PD − GS) / baseMVA − Pbusinj`, `Pbusinj = Cftᵀ (−b · shift)`;
+//! - reference buses: type 3 with an on-line generator, else the first type-2 bus with
+//!   one; `Va(ref)` is the file's VA, not 0;
+//! - `B[nr,nr] θ[nr] = Pbus[nr] − B[nr,ref] θ[ref]`, solved by sparse LU (faer) whose
+//!   symbolic factorization is kept for re-solves with new injections;
+//! - the first on-line generator at each reference bus takes up the mismatch.
+//!
+//! Every island of in-service branches needs a reference bus; one without is an error
+//! naming its buses, never a NaN.
+
+use super::network::{branch as br, bus, gen, Network};
+use super::validate::validate;
+use crate::error::InputError;
+use faer::linalg::solvers::Solve;
+use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
+use faer::sparse::{SparseColMat, Triplet};
+use faer::MatMut;
+
+/// A prepared DC power flow: indices, susceptances, and the factorized reduced matrix.
+pub struct DcPowerFlow {
+    pub base_mva: f64,
+    /// Internal index (`_idx`) of each bus row; `None` for isolated (type-4) buses.
+    pub bus_idx: Vec<Option<usize>>,
+    /// Bus row of each internal index.
+    pub bus_row: Vec<usize>,
+    /// Internal indices of the reference buses.
+    pub ref_idx: Vec<usize>,
+    /// Angle of each reference bus, rad (the file's VA).
+    pub ref_va_rad: Vec<f64>,
+    /// Reduced (non-reference) index of each internal bus; `usize::MAX` for references.
+    red: Vec<usize>,
+    /// Per branch row: in service, susceptance (pu), internal ends, shift (rad).
+    pub in_service: Vec<bool>,
+    pub b: Vec<f64>,
+    pub f_idx: Vec<usize>,
+    pub t_idx: Vec<usize>,
+    pub shift_rad: Vec<f64>,
+    /// Couplings of reduced rows to reference buses: (reduced row, ref internal index, B entry).
+    ref_coupling: Vec<(usize, usize, f64)>,
+    lu: Option<Lu<usize, f64>>,
+    /// Slack generator row at each reference bus (first on-line generator, file order).
+    pub slack_gen: Vec<Option<usize>>,
+    /// Number of islands (connected components of in-service branches).
+    pub islands: usize,
+}
+
+/// Results in file row order.
+#[derive(Clone, Debug)]
+pub struct DcResult {
+    pub bus_i: Vec<f64>,
+    pub va_deg: Vec<f64>,
+    pub f_bus: Vec<f64>,
+    pub t_bus: Vec<f64>,
+    pub branch_in_service: Vec<bool>,
+    /// MW at the from end (0 for out-of-service branches).
+    pub pf_mw: Vec<f64>,
+    /// MW at the to end (`−pf`).
+    pub pt_mw: Vec<f64>,
+    /// `|pf| / RATE_A`, %; NaN where RATE_A is 0 (no rating).
+    pub loading_pct: Vec<f64>,
+    pub gen_bus: Vec<f64>,
+    pub gen_in_service: Vec<bool>,
+    /// MW (0 for off-line generators).
+    pub pg_mw: Vec<f64>,
+    /// External numbers of the reference buses.
+    pub ref_buses: Vec<f64>,
+    pub islands: usize,
+}
+
+fn union_find_root(p: &mut [usize], mut i: usize) -> usize {
+    while p[i] != i {
+        p[i] = p[p[i]];
+        i = p[i];
+    }
+    i
+}
+
+impl DcPowerFlow {
+    /// Validate, index, build and factorize.
+    pub fn new(net: &Network) -> Result<Self, InputError> {
+        let idx = validate(net)?;
+        let bm = &net.bus;
+        let nrow = bm.rows();
+        let mut bus_idx = vec![None; nrow];
+        let mut bus_row = Vec::with_capacity(nrow);
+        for r in 0..nrow {
+            if bm.get(r, bus::BUS_TYPE) != bus::NONE {
+                bus_idx[r] = Some(bus_row.len());
+                bus_row.push(r);
+            }
+        }
+        let n = bus_row.len();
+        if n == 0 {
+            return Err(InputError::new(&net.source, "bus", "every bus is isolated (BUS_TYPE 4)", "connect at least one bus"));
+        }
+        // On-line generators per internal bus.
+        let g = &net.gen;
+        let mut has_gen = vec![false; n];
+        let mut first_gen = vec![None; n];
+        for r in 0..g.rows() {
+            let bi = idx[&(g.get(r, gen::GEN_BUS) as i64)];
+            if let (true, Some(i)) = (net.gen_status(r), bus_idx[bi]) {
+                has_gen[i] = true;
+                first_gen[i].get_or_insert(r);
+            }
+        }
+        let mut ref_idx: Vec<usize> = (0..n).filter(|&i| bm.get(bus_row[i], bus::BUS_TYPE) == bus::REF && has_gen[i]).collect();
+        if ref_idx.is_empty() {
+            if let Some(i) = (0..n).find(|&i| bm.get(bus_row[i], bus::BUS_TYPE) == bus::PV && has_gen[i]) {
+                ref_idx.push(i);
+            }
+        }
+        if ref_idx.is_empty() {
+            return Err(InputError::new(
+                &net.source,
+                "reference bus",
+                "no bus can be the reference: no type-3 (or type-2) bus has an on-line generator",
+                "make a bus with an on-line generator BUS_TYPE 3",
+            ));
+        }
+        // Branches.
+        let l = &net.branch;
+        let nl = l.rows();
+        let (mut in_service, mut b, mut f_idx, mut t_idx, mut shift_rad) =
+            (vec![false; nl], vec![0.0; nl], vec![0; nl], vec![0; nl], vec![0.0; nl]);
+        let mut parent: Vec<usize> = (0..n).collect();
+        for r in 0..nl {
+            let fr = idx[&(l.get(r, br::F_BUS) as i64)];
+            let tr = idx[&(l.get(r, br::T_BUS) as i64)];
+            let (Some(fi), Some(ti)) = (bus_idx[fr], bus_idx[tr]) else { continue };
+            if !net.branch_status(r) {
+                continue;
+            }
+            let tap = l.get(r, br::TAP);
+            let tau = if tap != 0.0 { tap } else { 1.0 };
+            in_service[r] = true;
+            b[r] = 1.0 / (l.get(r, br::BR_X) * tau);
+            f_idx[r] = fi;
+            t_idx[r] = ti;
+            shift_rad[r] = l.get(r, br::SHIFT).to_radians();
+            let (a, c) = (union_find_root(&mut parent, fi), union_find_root(&mut parent, ti));
+            parent[a] = c;
+        }
+        // Islands and their references.
+        let mut island_has_ref = vec![false; n];
+        for &i in &ref_idx {
+            let r = union_find_root(&mut parent, i);
+            island_has_ref[r] = true;
+        }
+        let mut roots = std::collections::BTreeSet::new();
+        let mut orphan: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+        for i in 0..n {
+            let r = union_find_root(&mut parent, i);
+            roots.insert(r);
+            if !island_has_ref[r] {
+                orphan.entry(r).or_default().push(bm.get(bus_row[i], bus::BUS_I));
+            }
+        }
+        if let Some(buses) = orphan.values().next() {
+            let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
+            let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
+            let line = bus_row.iter().position(|&r| bm.get(r, bus::BUS_I) == buses[0]).map(|i| bm.lines[bus_row[i]]).unwrap_or(0);
+            let e = InputError::new(
+                &net.source,
+                format!("island of {} bus(es)", buses.len()),
+                format!("buses {}{more} are connected to no reference bus", shown.join(", ")),
+                "connect the island with an in-service branch, give it a type-3 bus with an on-line generator, or mark its buses isolated (type 4)",
+            );
+            return Err(if line > 0 { e.at(Some((line, 1))) } else { e });
+        }
+        let mut red = vec![usize::MAX; n];
+        let mut nr = 0;
+        let is_ref: Vec<bool> = {
+            let mut v = vec![false; n];
+            ref_idx.iter().for_each(|&i| v[i] = true);
+            v
+        };
+        for i in 0..n {
+            if !is_ref[i] {
+                red[i] = nr;
+                nr += 1;
+            }
+        }
+        // Reduced B (both triangles) and the couplings to reference buses.
+        let mut trip = Vec::with_capacity(4 * nl + nr);
+        let mut ref_coupling = Vec::new();
+        for r in 0..nl {
+            if !in_service[r] {
+                continue;
+            }
+            let (f, t, bb) = (f_idx[r], t_idx[r], b[r]);
+            for (p, q, v) in [(f, f, bb), (t, t, bb), (f, t, -bb), (t, f, -bb)] {
+                match (red[p], red[q]) {
+                    (rp, rq) if rp != usize::MAX && rq != usize::MAX => trip.push(Triplet::new(rp, rq, v)),
+                    (rp, _) if rp != usize::MAX => ref_coupling.push((rp, q, v)),
+                    _ => {}
+                }
+            }
+        }
+        let lu = if nr > 0 {
+            let m = SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
+                .map_err(|e| InputError::new(&net.source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))?;
+            let sym = SymbolicLu::try_new(m.symbolic())
+                .map_err(|e| InputError::new(&net.source, "network", format!("cannot order B: {e:?}"), "check the branch data"))?;
+            Some(Lu::try_new_with_symbolic(sym, m.as_ref()).map_err(|e| {
+                InputError::new(&net.source, "network", format!("B is singular ({e:?})"), "check for islands joined only through zero-susceptance paths")
+            })?)
+        } else {
+            None
+        };
+        let slack_gen = ref_idx.iter().map(|&i| first_gen[i]).collect();
+        let ref_va_rad = ref_idx.iter().map(|&i| bm.get(bus_row[i], bus::VA).to_radians()).collect();
+        Ok(DcPowerFlow {
+            base_mva: net.base_mva,
+            bus_idx,
+            bus_row,
+            ref_idx,
+            ref_va_rad,
+            red,
+            in_service,
+            b,
+            f_idx,
+            t_idx,
+            shift_rad,
+            ref_coupling,
+            lu,
+            slack_gen,
+            islands: roots.len(),
+        })
+    }
+
+    /// Net injections `Pbus` (pu, internal order) from the network's PG, PD and GS.
+    pub fn pbus(&self, net: &Network) -> Vec<f64> {
+        let n = self.bus_row.len();
+        let mut p = vec![0.0; n];
+        let bm = &net.bus;
+        for (i, &r) in self.bus_row.iter().enumerate() {
+            p[i] = -(bm.get(r, bus::PD) + bm.get(r, bus::GS)) / self.base_mva;
+        }
+        let g = &net.gen;
+        let row_of: std::collections::HashMap<i64, usize> = (0..bm.rows()).map(|r| (bm.get(r, bus::BUS_I) as i64, r)).collect();
+        for r in 0..g.rows() {
+            if !net.gen_status(r) {
+                continue;
+            }
+            if let Some(i) = self.bus_idx[row_of[&(g.get(r, gen::GEN_BUS) as i64)]] {
+                p[i] += g.get(r, gen::PG) / self.base_mva;
+            }
+        }
+        // − Pbusinj, Pbusinj = Cftᵀ (−b shift).
+        for r in 0..self.b.len() {
+            if self.in_service[r] && self.shift_rad[r] != 0.0 {
+                let pfinj = -self.b[r] * self.shift_rad[r];
+                p[self.f_idx[r]] -= pfinj;
+                p[self.t_idx[r]] += pfinj;
+            }
+        }
+        p
+    }
+
+    /// Bus angles (rad, internal order) for injections `pbus` (pu), on the existing
+    /// factorization.
+    pub fn angles(&self, pbus: &[f64]) -> Vec<f64> {
+        let n = self.bus_row.len();
+        let nr = n - self.ref_idx.len();
+        let mut rhs = vec![0.0; nr];
+        for i in 0..n {
+            if self.red[i] != usize::MAX {
+                rhs[self.red[i]] = pbus[i];
+            }
+        }
+        let ref_pos: std::collections::HashMap<usize, usize> = self.ref_idx.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        for &(rr, q, v) in &self.ref_coupling {
+            rhs[rr] -= v * self.ref_va_rad[ref_pos[&q]];
+        }
+        if let Some(lu) = &self.lu {
+            lu.solve_in_place(MatMut::from_column_major_slice_mut(&mut rhs, nr, 1));
+        }
+        let mut va = vec![0.0; n];
+        for i in 0..n {
+            va[i] = if self.red[i] != usize::MAX { rhs[self.red[i]] } else { self.ref_va_rad[ref_pos[&i]] };
+        }
+        va
+    }
+
+    /// Branch flows at the from end, MW (file order; 0 for out-of-service branches).
+    pub fn flows_mw(&self, va: &[f64]) -> Vec<f64> {
+        (0..self.b.len())
+            .map(|r| if self.in_service[r] { self.base_mva * self.b[r] * (va[self.f_idx[r]] - va[self.t_idx[r]] - self.shift_rad[r]) } else { 0.0 })
+            .collect()
+    }
+
+    /// The whole DC power flow of `net` (which must be the network this was built for).
+    pub fn solve(&self, net: &Network) -> DcResult {
+        let pbus = self.pbus(net);
+        let va = self.angles(&pbus);
+        let pf = self.flows_mw(&va);
+        // (B θ)_i − Pbus_i at the references: the slack's pick-up.
+        let mut bt = vec![0.0; va.len()];
+        for r in 0..self.b.len() {
+            if self.in_service[r] {
+                let f = self.b[r] * (va[self.f_idx[r]] - va[self.t_idx[r]]);
+                bt[self.f_idx[r]] += f;
+                bt[self.t_idx[r]] -= f;
+            }
+        }
+        let g = &net.gen;
+        // Validation guarantees on-line generators sit at connected buses.
+        let mut pg: Vec<f64> = (0..g.rows()).map(|r| if net.gen_status(r) { g.get(r, gen::PG) } else { 0.0 }).collect();
+        for (k, &i) in self.ref_idx.iter().enumerate() {
+            if let Some(r) = self.slack_gen[k] {
+                pg[r] += self.base_mva * (bt[i] - pbus[i]);
+            }
+        }
+        let bm = &net.bus;
+        let va_deg = (0..bm.rows()).map(|r| match self.bus_idx[r] {
+            Some(i) => va[i].to_degrees(),
+            None => bm.get(r, bus::VA),
+        });
+        let l = &net.branch;
+        let loading = (0..l.rows())
+            .map(|r| {
+                let rate = l.get(r, br::RATE_A);
+                if rate > 0.0 && rate.is_finite() {
+                    100.0 * pf[r].abs() / rate
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        DcResult {
+            bus_i: (0..bm.rows()).map(|r| bm.get(r, bus::BUS_I)).collect(),
+            va_deg: va_deg.collect(),
+            f_bus: (0..l.rows()).map(|r| l.get(r, br::F_BUS)).collect(),
+            t_bus: (0..l.rows()).map(|r| l.get(r, br::T_BUS)).collect(),
+            branch_in_service: self.in_service.clone(),
+            pt_mw: pf.iter().map(|v| -v).collect(),
+            pf_mw: pf,
+            loading_pct: loading,
+            gen_bus: (0..g.rows()).map(|r| g.get(r, gen::GEN_BUS)).collect(),
+            gen_in_service: (0..g.rows()).map(|r| net.gen_status(r)).collect(),
+            pg_mw: pg,
+            ref_buses: self.ref_idx.iter().map(|&i| bm.get(self.bus_row[i], bus::BUS_I)).collect(),
+            islands: self.islands,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Arithmetic inside MATPOWER case files: numbers in any notation, `Inf`/`NaN`, `pi`,
+//! `+ - * / ^`, parentheses and a few functions (`sqrt`, `abs`, `exp`, `log`).
+
+/// A token of an expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Num(f64),
+    Ident(String),
+    Op(char),
+    LParen,
+    RParen,
+}
+
+/// Parse a number at the start of `s` (`12`, `1.5`, `.5`, `1e-3`, `2.E+4`); returns the
+/// value and the bytes used.
+pub fn number(s: &[u8]) -> Option<(f64, usize)> {
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while *i < s.len() && s[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - st
+    };
+    let a = digits(&mut i);
+    let mut b = 0;
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        b = digits(&mut i);
+    }
+    if a + b == 0 {
+        return None;
+    }
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E' || s[i] == b'd' || s[i] == b'D') {
+        let mut j = i + 1;
+        if j < s.len() && (s[j] == b'+' || s[j] == b'-') {
+            j += 1;
+        }
+        let st = j;
+        while j < s.len() && s[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j > st {
+            i = j;
+        }
+    }
+    let text: String = std::str::from_utf8(&s[..i]).ok()?.replace(['d', 'D'], "e");
+    text.parse::<f64>().ok().map(|v| (v, i))
+}
+
+/// Evaluate the tokens of one expression.
+pub fn eval(toks: &[Tok]) -> Result<f64, String> {
+    let mut p = Parser { t: toks, i: 0 };
+    let v = p.expr()?;
+    if p.i != toks.len() {
+        return Err(format!("unexpected {:?}", toks[p.i]));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    t: &'a [Tok],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.t.get(self.i)
+    }
+    fn expr(&mut self) -> Result<f64, String> {
+        let mut v = self.term()?;
+        while let Some(Tok::Op(c @ ('+' | '-'))) = self.peek().cloned() {
+            self.i += 1;
+            let r = self.term()?;
+            v = if c == '+' { v + r } else { v - r };
+        }
+        Ok(v)
+    }
+    fn term(&mut self) -> Result<f64, String> {
+        let mut v = self.unary()?;
+        while let Some(Tok::Op(c @ ('*' | '/'))) = self.peek().cloned() {
+            self.i += 1;
+            let r = self.unary()?;
+            v = if c == '*' { v * r } else { v / r };
+        }
+        Ok(v)
+    }
+    fn unary(&mut self) -> Result<f64, String> {
+        match self.peek() {
+            Some(Tok::Op('-')) => {
+                self.i += 1;
+                Ok(-self.unary()?)
+            }
+            Some(Tok::Op('+')) => {
+                self.i += 1;
+                self.unary()
+            }
+            _ => self.power(),
+        }
+    }
+    fn power(&mut self) -> Result<f64, String> {
+        let base = self.atom()?;
+        if let Some(Tok::Op('^')) = self.peek() {
+            self.i += 1;
+            let e = self.unary()?;
+            return Ok(base.powf(e));
+        }
+        Ok(base)
+    }
+    fn atom(&mut self) -> Result<f64, String> {
+        let t = self.peek().cloned().ok_or("expression ends early")?;
+        self.i += 1;
+        match t {
+            Tok::Num(v) => Ok(v),
+            Tok::LParen => {
+                let v = self.expr()?;
+                if self.peek() != Some(&Tok::RParen) {
+                    return Err("missing )".into());
+                }
+                self.i += 1;
+                Ok(v)
+            }
+            Tok::Ident(name) => {
+                if self.peek() == Some(&Tok::LParen) {
+                    self.i += 1;
+                    let a = self.expr()?;
+                    if self.peek() != Some(&Tok::RParen) {
+                        return Err(format!("missing ) after {name}("));
+                    }
+                    self.i += 1;
+                    return match name.as_str() {
+                        "sqrt" => Ok(a.sqrt()),
+                        "abs" => Ok(a.abs()),
+                        "exp" => Ok(a.exp()),
+                        "log" => Ok(a.ln()),
+                        "log10" => Ok(a.log10()),
+                        _ => Err(format!("unknown function `{name}`")),
+                    };
+                }
+                match name.as_str() {
+                    "pi" => Ok(std::f64::consts::PI),
+                    "Inf" | "inf" => Ok(f64::INFINITY),
+                    "NaN" | "nan" => Ok(f64::NAN),
+                    "eps" => Ok(f64::EPSILON),
+                    _ => Err(format!("unknown name `{name}` (a case file must give numbers, not variables)")),
+                }
+            }
+            other => Err(format!("unexpected {other:?}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn numbers_and_arithmetic() {
+        assert_eq!(number(b"1.5e-3,"), Some((1.5e-3, 6)));
+        assert_eq!(number(b".5 "), Some((0.5, 2)));
+        assert_eq!(number(b"2.E+4"), Some((2e4, 5)));
+        let t = vec![Tok::Num(135.0), Tok::Op('/'), Tok::Ident("sqrt".into()), Tok::LParen, Tok::Num(3.0), Tok::RParen];
+        assert!((eval(&t).unwrap() - 135.0 / 3f64.sqrt()).abs() < 1e-12);
+        let t = vec![Tok::Op('-'), Tok::Num(2.0), Tok::Op('^'), Tok::Num(2.0)];
+        assert_eq!(eval(&t).unwrap(), -4.0);
+        assert!(eval(&[Tok::Ident("Vbase".into())]).is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! A facility's `[network]` as a [`Network`] in MATPOWER layout, with the racks' IT
+//! power and the cooling units' electric draw attached as loads on their feed buses.
+//!
+//! Buses are numbered 1, 2, … in file order. A reference bus is BUS_TYPE 3 and gets a
+//! generator if it has none (the utility infeed, `<bus>-infeed`), so it can pick up the
+//! balance; buses with generators or batteries are type 2, others type 1. Branch
+//! reactance in ohms becomes per unit as `x_pu = x_ohm · baseMVA / kV²`. Batteries are
+//! generators with PG = 0 (idle) and PMIN = −PMAX = −power.
+
+use super::network::{branch as br, bus, gen, Matrix, Network};
+use crate::facility::Facility;
+use std::collections::HashMap;
+
+/// Loads attached to a network, MW, for the summary.
+#[derive(Clone, Debug, Default)]
+pub struct AttachedLoads {
+    pub it_mw: f64,
+    pub cooling_mw: f64,
+    pub other_mw: f64,
+    /// IT power of racks with no feed bus, MW (not in the network).
+    pub unattached_it_mw: f64,
+}
+
+/// Build the network of a facility; `None` when the file has no `[network]`.
+pub fn facility_network(f: &Facility) -> Option<(Network, AttachedLoads)> {
+    let spec = f.network.as_ref()?;
+    let nb = spec.bus.len();
+    let id: HashMap<&str, usize> = spec.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+    let mut pd = vec![0.0; nb];
+    let mut loads = AttachedLoads::default();
+    for r in &f.racks {
+        match r.feed_bus.as_deref().and_then(|b| id.get(b)) {
+            Some(&i) => {
+                pd[i] += r.power_kw / 1e3;
+                loads.it_mw += r.power_kw / 1e3;
+            }
+            None => loads.unattached_it_mw += r.power_kw / 1e3,
+        }
+    }
+    for u in &f.cooling {
+        if let Some(&i) = u.feed_bus.as_deref().and_then(|b| id.get(b)) {
+            pd[i] += u.electric_kw / 1e3;
+            loads.cooling_mw += u.electric_kw / 1e3;
+        }
+    }
+    for l in &spec.load {
+        let l = l.get_ref();
+        pd[id[l.bus.as_str()]] += l.p_mw;
+        loads.other_mw += l.p_mw;
+    }
+    // Generators: the file's, batteries, then an infeed at each reference bus without one.
+    let mut gens: Vec<(usize, f64, f64, f64, bool, String)> = Vec::new();
+    for g in &spec.generator {
+        let g = g.get_ref();
+        gens.push((id[g.bus.as_str()], g.p_mw, g.p_max_mw.unwrap_or(f64::INFINITY), 0.0, g.in_service, g.id.clone()));
+    }
+    for b in &spec.battery {
+        let b = b.get_ref();
+        gens.push((id[b.bus.as_str()], 0.0, b.power_mw, -b.power_mw, true, b.id.clone()));
+    }
+    for (i, b) in spec.bus.iter().enumerate() {
+        let b = b.get_ref();
+        if b.is_reference() && !gens.iter().any(|g| g.0 == i && g.4) {
+            gens.push((i, 0.0, f64::INFINITY, 0.0, true, format!("{}-infeed", b.id)));
+        }
+    }
+    let mut busm = Matrix::new(bus::MIN_COLS);
+    for (i, b) in spec.bus.iter().enumerate() {
+        let b = b.get_ref();
+        let t = if b.is_reference() {
+            bus::REF
+        } else if gens.iter().any(|g| g.0 == i) {
+            bus::PV
+        } else {
+            bus::PQ
+        };
+        busm.push(&[(i + 1) as f64, t, pd[i], 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, b.kv, 1.0, 1.1, 0.9], 0);
+    }
+    let mut genm = Matrix::new(gen::MIN_COLS);
+    for g in &gens {
+        genm.push(&[(g.0 + 1) as f64, g.1, 0.0, 0.0, 0.0, 1.0, spec.base_mva, if g.4 { 1.0 } else { 0.0 }, g.2, g.3], 0);
+    }
+    let mut brm = Matrix::new(13);
+    for l in &spec.branch {
+        let l = l.get_ref();
+        let (fi, ti) = (id[l.from.as_str()], id[l.to.as_str()]);
+        let x = match (l.x_pu, l.x_ohm) {
+            (Some(x), _) => x,
+            (None, Some(x)) => {
+                let kv = l.kv.unwrap_or(spec.bus[fi].get_ref().kv);
+                x * spec.base_mva / (kv * kv)
+            }
+            (None, None) => unreachable!("validated: one of x_pu and x_ohm"),
+        };
+        let row = [
+            (fi + 1) as f64,
+            (ti + 1) as f64,
+            0.0,
+            x,
+            0.0,
+            l.rating_mw.unwrap_or(0.0),
+            0.0,
+            0.0,
+            l.tap.unwrap_or(0.0),
+            l.shift_deg.unwrap_or(0.0),
+            if l.in_service { 1.0 } else { 0.0 },
+            -360.0,
+            360.0,
+        ];
+        brm.push(&row, 0);
+    }
+    debug_assert_eq!(brm.cols, br::ANGMAX + 1);
+    let net = Network {
+        name: f.name.clone(),
+        source: f.path.clone(),
+        base_mva: spec.base_mva,
+        bus: busm,
+        gen: genm,
+        branch: brm,
+        ignored: vec![],
+        bus_names: spec.bus.iter().map(|b| b.get_ref().id.clone()).collect(),
+        branch_names: spec.branch.iter().map(|b| b.get_ref().id.clone()).collect(),
+        gen_names: gens.iter().map(|g| g.5.clone()).collect(),
+    };
+    Some((net, loads))
+}

@@ -1,0 +1,496 @@
+//! MATPOWER case files (.m) without Octave: read `mpc.baseMVA`, `mpc.bus`, `mpc.gen`
+//! and `mpc.branch`; tolerate and note other fields (`gencost`, `bus_name`, `dcline`,
+//! …); reject, naming the line, any statement that is not a plain `mpc.X = …`
+//! assignment (a case that computes its matrices with code would otherwise be misread).
+//! Also writes a network back as a .m file that reads back identical.
+
+use super::expr::{eval, number, Tok};
+use super::network::{bus, gen, Matrix, Network};
+use crate::error::InputError;
+use std::fmt::Write;
+
+/// Read a .m case file.
+pub fn read_matpower(path: &str) -> Result<Network, InputError> {
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(path, "case file", format!("cannot read it: {e}"), "check the path and that it is a text .m file"))?;
+    parse_matpower(path, &src)
+}
+
+struct Scan<'a> {
+    file: &'a str,
+    s: &'a [u8],
+    i: usize,
+    line: usize,
+    line_start: usize,
+}
+
+enum Value {
+    Matrix(Vec<(Vec<f64>, usize)>),
+    Scalar(f64),
+    Other,
+}
+
+impl<'a> Scan<'a> {
+    fn err(&self, item: &str, msg: impl Into<String>, fix: &str) -> InputError {
+        InputError::new(self.file, item, msg, fix).at(Some((self.line, self.i - self.line_start + 1)))
+    }
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn newline(&mut self) {
+        self.i += 1;
+        self.line += 1;
+        self.line_start = self.i;
+    }
+    fn skip_to_eol(&mut self) {
+        while let Some(c) = self.peek() {
+            if c == b'\n' {
+                break;
+            }
+            self.i += 1;
+        }
+    }
+    /// Skip blanks, newlines, comments and statement separators.
+    fn skip_space(&mut self) {
+        while let Some(c) = self.peek() {
+            match c {
+                b'\n' => self.newline(),
+                b' ' | b'\t' | b'\r' | b';' | b',' => self.i += 1,
+                b'%' | b'#' => self.skip_to_eol(),
+                _ => break,
+            }
+        }
+    }
+    fn ident(&mut self) -> String {
+        let st = self.i;
+        while let Some(c) = self.peek() {
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&self.s[st..self.i]).to_string()
+    }
+    fn skip_blanks(&mut self) {
+        while let Some(b' ' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+    fn skip_string(&mut self, q: u8) -> Result<(), InputError> {
+        self.i += 1;
+        loop {
+            match self.peek() {
+                None | Some(b'\n') => return Err(self.err("string", "unterminated string", "close the quote")),
+                Some(c) if c == q => {
+                    self.i += 1;
+                    if self.peek() == Some(q) {
+                        self.i += 1;
+                    } else {
+                        return Ok(());
+                    }
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+    /// Skip a `{ … }` cell array (names, strings), honouring strings and comments.
+    fn skip_cell(&mut self) -> Result<(), InputError> {
+        let (l0, c0) = (self.line, self.i - self.line_start + 1);
+        let mut depth = 0;
+        loop {
+            match self.peek() {
+                None => return Err(InputError::new(self.file, "cell array", "has no closing }", "close it").at(Some((l0, c0)))),
+                Some(b'{') => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                Some(b'}') => {
+                    depth -= 1;
+                    self.i += 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                Some(b'\n') => self.newline(),
+                Some(b'%') => self.skip_to_eol(),
+                Some(q @ (b'\'' | b'"')) => self.skip_string(q)?,
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// Tokens of values up to the end of a matrix (`]`) or, for a scalar, the end of the
+    /// statement. Returns rows of elements, each element a token list, with row lines.
+    fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Vec<(Vec<Vec<Tok>>, usize)>, InputError> {
+        let mut rows: Vec<(Vec<Vec<Tok>>, usize)> = Vec::new();
+        let mut row: Vec<Vec<Tok>> = Vec::new();
+        let mut el: Vec<Tok> = Vec::new();
+        let mut row_line = self.line;
+        let mut ws = false;
+        let mut depth = 0usize;
+        let operand_end = |el: &Vec<Tok>| matches!(el.last(), Some(Tok::Num(_) | Tok::Ident(_) | Tok::RParen));
+        macro_rules! end_el {
+            () => {
+                if !el.is_empty() {
+                    row.push(std::mem::take(&mut el));
+                }
+            };
+        }
+        macro_rules! end_row {
+            () => {
+                end_el!();
+                if !row.is_empty() {
+                    rows.push((std::mem::take(&mut row), row_line));
+                }
+            };
+        }
+        loop {
+            let Some(c) = self.peek() else {
+                if in_matrix {
+                    return Err(self.err(item, "matrix has no closing ]", "close the matrix with ];"));
+                }
+                end_row!();
+                return Ok(rows);
+            };
+            // A new element starts at whitespace followed by an operand, in a matrix.
+            let split = in_matrix && ws && depth == 0 && operand_end(&el);
+            match c {
+                b' ' | b'\t' | b'\r' => {
+                    self.i += 1;
+                    ws = true;
+                    continue;
+                }
+                b'.' if self.s[self.i..].starts_with(b"...") => {
+                    self.skip_to_eol();
+                    if self.peek() == Some(b'\n') {
+                        self.newline();
+                    }
+                    ws = true;
+                    continue;
+                }
+                b'%' | b'#' => {
+                    self.skip_to_eol();
+                    continue;
+                }
+                b'\n' => {
+                    if !in_matrix {
+                        end_row!();
+                        return Ok(rows);
+                    }
+                    end_row!();
+                    self.newline();
+                    row_line = self.line;
+                }
+                b';' => {
+                    self.i += 1;
+                    if !in_matrix {
+                        end_row!();
+                        return Ok(rows);
+                    }
+                    end_row!();
+                    row_line = self.line;
+                }
+                b',' => {
+                    self.i += 1;
+                    end_el!();
+                }
+                b']' if in_matrix => {
+                    self.i += 1;
+                    end_row!();
+                    return Ok(rows);
+                }
+                b'+' | b'-' => {
+                    let next_blank = matches!(self.s.get(self.i + 1), Some(b' ' | b'\t'));
+                    if split && !next_blank {
+                        end_el!();
+                    }
+                    el.push(Tok::Op(c as char));
+                    self.i += 1;
+                }
+                b'*' | b'/' | b'^' => {
+                    el.push(Tok::Op(c as char));
+                    self.i += 1;
+                }
+                b'(' => {
+                    if split {
+                        end_el!();
+                    }
+                    depth += 1;
+                    el.push(Tok::LParen);
+                    self.i += 1;
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    el.push(Tok::RParen);
+                    self.i += 1;
+                }
+                b'0'..=b'9' | b'.' => {
+                    if split {
+                        end_el!();
+                    }
+                    let Some((v, n)) = number(&self.s[self.i..]) else {
+                        return Err(self.err(item, "cannot read a number here", "write plain numbers such as 1.5e-3"));
+                    };
+                    el.push(Tok::Num(v));
+                    self.i += n;
+                }
+                c if c.is_ascii_alphabetic() => {
+                    if split {
+                        end_el!();
+                    }
+                    let id = self.ident();
+                    el.push(Tok::Ident(id));
+                }
+                other => {
+                    return Err(self.err(
+                        item,
+                        format!("unexpected character `{}`", other as char),
+                        "a case matrix holds numbers and simple arithmetic only",
+                    ))
+                }
+            }
+            ws = false;
+        }
+    }
+
+    fn value(&mut self, item: &str) -> Result<Value, InputError> {
+        self.skip_blanks();
+        match self.peek() {
+            Some(b'[') => {
+                self.i += 1;
+                let rows = self.elements(true, item)?;
+                // A transpose or indexing after the matrix is code, not data.
+                self.skip_blanks();
+                if let Some(b'\'' | b'(' | b'.') = self.peek() {
+                    return Err(self.err(item, "the matrix is followed by an operator", "write the matrix out as plain data"));
+                }
+                let mut out = Vec::with_capacity(rows.len());
+                for (els, line) in rows {
+                    let mut vals = Vec::with_capacity(els.len());
+                    for e in els {
+                        vals.push(eval(&e).map_err(|m| {
+                            InputError::new(self.file, item, format!("cannot evaluate an entry: {m}"), "write numbers or simple arithmetic (+ - * / ^, sqrt, pi)")
+                                .at(Some((line, 1)))
+                        })?);
+                    }
+                    out.push((vals, line));
+                }
+                Ok(Value::Matrix(out))
+            }
+            Some(b'{') => {
+                self.skip_cell()?;
+                Ok(Value::Other)
+            }
+            Some(q @ (b'\'' | b'"')) => {
+                self.skip_string(q)?;
+                Ok(Value::Other)
+            }
+            _ => {
+                let line = self.line;
+                let rows = self.elements(false, item)?;
+                let toks: Vec<Tok> = rows.into_iter().flat_map(|(r, _)| r.into_iter().flatten()).collect();
+                if toks.is_empty() {
+                    return Err(self.err(item, "has no value", "give a value after ="));
+                }
+                eval(&toks).map(Value::Scalar).map_err(|m| {
+                    InputError::new(self.file, item, format!("cannot evaluate: {m}"), "write a number or simple arithmetic").at(Some((line, 1)))
+                })
+            }
+        }
+    }
+}
+
+fn to_matrix(file: &str, name: &str, rows: Vec<(Vec<f64>, usize)>, min_cols: usize) -> Result<Matrix, InputError> {
+    let cols = rows.first().map(|r| r.0.len()).unwrap_or(min_cols);
+    if cols < min_cols {
+        let line = rows.first().map(|r| r.1).unwrap_or(1);
+        return Err(InputError::new(file, format!("mpc.{name}"), format!("rows have {cols} columns; MATPOWER needs at least {min_cols}"), "give every row the standard MATPOWER columns")
+            .at(Some((line, 1))));
+    }
+    let mut m = Matrix::new(cols);
+    for (r, line) in rows {
+        if r.len() != cols {
+            return Err(InputError::new(file, format!("mpc.{name} row"), format!("has {} columns but the first row has {cols}", r.len()), "give every row the same number of columns")
+                .at(Some((line, 1))));
+        }
+        m.push(&r, line);
+    }
+    Ok(m)
+}
+
+/// Parse .m text; `file` names it in messages.
+pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
+    let mut sc = Scan { file, s: src.as_bytes(), i: 0, line: 1, line_start: 0 };
+    let mut name = std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let (mut base, mut busm, mut genm, mut brm) = (None, None, None, None);
+    let mut ignored = Vec::new();
+    loop {
+        sc.skip_space();
+        if sc.peek().is_none() {
+            break;
+        }
+        let (line, col) = (sc.line, sc.i - sc.line_start + 1);
+        let unsupported = |what: String| {
+            InputError::new(file, "statement", what, "a case file may only assign data: mpc.baseMVA = …; mpc.bus = [ … ]; (compute nothing, call no function)")
+                .at(Some((line, col)))
+        };
+        let Some(c) = sc.peek() else { break };
+        if !c.is_ascii_alphabetic() {
+            return Err(unsupported(format!("unexpected `{}`", c as char)));
+        }
+        let id = sc.ident();
+        match id.as_str() {
+            "function" => {
+                let st = sc.i;
+                sc.skip_to_eol();
+                let decl = String::from_utf8_lossy(&sc.s[st..sc.i]).to_string();
+                if let Some(n) = decl.split('=').nth(1) {
+                    let n = n.trim();
+                    if !n.is_empty() {
+                        name = n.to_string();
+                    }
+                }
+                continue;
+            }
+            "end" | "endfunction" | "return" => continue,
+            "mpc" => {}
+            other => {
+                sc.skip_to_eol();
+                return Err(unsupported(format!("`{other} …` is not a data assignment")));
+            }
+        }
+        if sc.peek() != Some(b'.') {
+            return Err(unsupported("`mpc` must be followed by .field".into()));
+        }
+        sc.i += 1;
+        let field = sc.ident();
+        sc.skip_blanks();
+        if sc.peek() != Some(b'=') || sc.s.get(sc.i + 1) == Some(&b'=') {
+            sc.skip_to_eol();
+            return Err(unsupported(format!("`mpc.{field}` is changed by code (indexing or an operator), not assigned as data")));
+        }
+        sc.i += 1;
+        let item = format!("mpc.{field}");
+        let v = sc.value(&item)?;
+        match (field.as_str(), v) {
+            ("baseMVA", Value::Scalar(x)) => base = Some((x, line)),
+            ("bus", Value::Matrix(m)) => busm = Some(to_matrix(file, "bus", m, bus::MIN_COLS)?),
+            ("gen", Value::Matrix(m)) => genm = Some(to_matrix(file, "gen", m, gen::MIN_COLS)?),
+            ("branch", Value::Matrix(m)) => brm = Some(to_matrix(file, "branch", m, super::network::branch::MIN_COLS)?),
+            ("baseMVA" | "bus" | "gen" | "branch", _) => {
+                return Err(InputError::new(file, item, "has the wrong kind of value", "baseMVA takes a number; bus, gen and branch take matrices").at(Some((line, col))))
+            }
+            ("version", _) => {}
+            (other, _) => {
+                if !ignored.contains(&other.to_string()) {
+                    ignored.push(other.to_string());
+                }
+            }
+        }
+    }
+    let Some((base_mva, _)) = base else {
+        return Err(InputError::new(file, "mpc.baseMVA", "is missing", "add mpc.baseMVA = 100; (the MVA base)"));
+    };
+    let busm = busm.ok_or_else(|| InputError::new(file, "mpc.bus", "is missing", "add the bus matrix"))?;
+    let genm = genm.unwrap_or_else(|| Matrix::new(gen::MIN_COLS));
+    let brm = brm.unwrap_or_else(|| Matrix::new(super::network::branch::MIN_COLS));
+    Ok(Network {
+        name,
+        source: file.to_string(),
+        base_mva,
+        bus: busm,
+        gen: genm,
+        branch: brm,
+        ignored,
+        bus_names: vec![],
+        branch_names: vec![],
+        gen_names: vec![],
+    })
+}
+
+/// A number as MATPOWER writes it and this reader reads back exactly.
+fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Inf" } else { "-Inf" }.into()
+    } else {
+        // Debug formatting is the shortest text that parses back to the same f64.
+        format!("{v:?}")
+    }
+}
+
+/// The network as .m text.
+pub fn to_matpower_string(net: &Network) -> String {
+    let mut o = String::new();
+    let fname: String = net.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let fname = if fname.starts_with(|c: char| c.is_ascii_alphabetic()) { fname } else { format!("case_{fname}") };
+    let _ = writeln!(o, "function mpc = {fname}");
+    let _ = writeln!(o, "% written by thermogrid {} from {}", env!("CARGO_PKG_VERSION"), net.source);
+    let _ = writeln!(o, "mpc.version = '2';");
+    let _ = writeln!(o, "mpc.baseMVA = {};", fmt_num(net.base_mva));
+    for (name, m) in [("bus", &net.bus), ("gen", &net.gen), ("branch", &net.branch)] {
+        let _ = writeln!(o, "\nmpc.{name} = [");
+        for r in 0..m.rows() {
+            let row: Vec<String> = m.row(r).iter().map(|&v| fmt_num(v)).collect();
+            let _ = writeln!(o, "\t{};", row.join("\t"));
+        }
+        let _ = writeln!(o, "];");
+    }
+    o
+}
+
+/// Write the network as a .m case file.
+pub fn write_matpower(net: &Network, path: &std::path::Path) -> std::io::Result<()> {
+    std::fs::write(path, to_matpower_string(net))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CASE: &str = "function mpc = tiny\n% comment\nmpc.version = '2';\nmpc.baseMVA = 50/3;\nmpc.bus = [\n\t1 3 0 0 0 0 1 1 0 135/sqrt(3) 1 1.1 0.9;\n\t2\t1  1e1 0 0 0 1 1 -2 -135 1 1.1 0.9 % row without its ;\n\t3, 1, -5, 0, 0, 0, 1, 1, 0, 1, 1, Inf, 0.9\n];\nmpc.gen = [1 10 0 0 0 1 100 1 Inf -Inf];\nmpc.branch = [\n 1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n 2 3 0 -.2 0 0 0 0 1.05 -3 1 -360 360;\n];\nmpc.gencost = [2 0 0 3 0.1 1 0];\nmpc.bus_name = {\n 'a%b';\n 'c';\n};\n";
+
+    #[test]
+    fn reads_expressions_separators_and_ignores_extras() {
+        let n = parse_matpower("tiny.m", CASE).unwrap();
+        assert_eq!(n.name, "tiny");
+        assert!((n.base_mva - 50.0 / 3.0).abs() < 1e-14);
+        assert_eq!(n.bus.rows(), 3);
+        assert!((n.bus.get(0, bus::BASE_KV) - 135.0 / 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(n.bus.get(1, bus::PD), 10.0);
+        assert_eq!(n.bus.get(1, bus::VA), -2.0);
+        assert_eq!(n.bus.get(1, bus::BASE_KV), -135.0);
+        assert_eq!(n.bus.get(2, bus::VMAX), f64::INFINITY);
+        assert_eq!(n.bus.lines, vec![6, 7, 8]);
+        assert_eq!(n.gen.get(0, gen::PMIN), f64::NEG_INFINITY);
+        assert_eq!(n.branch.get(1, super::super::network::branch::BR_X), -0.2);
+        assert_eq!(n.ignored, vec!["gencost".to_string(), "bus_name".to_string()]);
+    }
+
+    #[test]
+    fn writes_back_identically() {
+        let n = parse_matpower("tiny.m", CASE).unwrap();
+        let text = to_matpower_string(&n);
+        let mut m = parse_matpower("tiny.m", &text).unwrap();
+        m.ignored = n.ignored.clone();
+        m.bus.lines = n.bus.lines.clone();
+        m.gen.lines = n.gen.lines.clone();
+        m.branch.lines = n.branch.lines.clone();
+        assert_eq!(m.base_mva.to_bits(), n.base_mva.to_bits());
+        assert_eq!(m, n);
+    }
+
+    #[test]
+    fn rejects_code() {
+        let bad = CASE.replace("mpc.gencost", "mpc.branch(:, [3 4]) = mpc.branch(:, [3 4]) / 2;\nmpc.gencost");
+        let e = parse_matpower("t.m", &bad).unwrap_err();
+        assert_eq!(e.line, Some(14), "{e}");
+        assert!(e.to_string().contains("changed by code"), "{e}");
+        let e = parse_matpower("t.m", "mpc.baseMVA = 100;\nVbase = 12.66;\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let e = parse_matpower("t.m", "mpc.baseMVA = 100;\nmpc.bus = [1 3 0 0 0 0 1 1 0 x 1 1 1];\n").unwrap_err();
+        assert!(e.to_string().contains("unknown name `x`"), "{e}");
+    }
+}

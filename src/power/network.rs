@@ -1,0 +1,126 @@
+//! The electrical network in MATPOWER's own layout: `baseMVA` and the `bus`, `gen` and
+//! `branch` matrices with their columns as in the file, so a case reads and writes back
+//! unchanged. Column constants follow MATPOWER's `idx_bus`, `idx_gen`, `idx_brch`
+//! (0-based here). External bus numbers (`BUS_I`) are kept apart from the internal
+//! contiguous indices (`_idx`) of the solver.
+
+/// Bus matrix columns.
+pub mod bus {
+    pub const BUS_I: usize = 0;
+    pub const BUS_TYPE: usize = 1;
+    pub const PD: usize = 2;
+    pub const QD: usize = 3;
+    pub const GS: usize = 4;
+    pub const BS: usize = 5;
+    pub const BUS_AREA: usize = 6;
+    pub const VM: usize = 7;
+    pub const VA: usize = 8;
+    pub const BASE_KV: usize = 9;
+    pub const ZONE: usize = 10;
+    pub const VMAX: usize = 11;
+    pub const VMIN: usize = 12;
+    /// Columns a bus row must have.
+    pub const MIN_COLS: usize = 13;
+    pub const PQ: f64 = 1.0;
+    pub const PV: f64 = 2.0;
+    pub const REF: f64 = 3.0;
+    pub const NONE: f64 = 4.0;
+}
+
+/// Generator matrix columns.
+pub mod gen {
+    pub const GEN_BUS: usize = 0;
+    pub const PG: usize = 1;
+    pub const QG: usize = 2;
+    pub const QMAX: usize = 3;
+    pub const QMIN: usize = 4;
+    pub const VG: usize = 5;
+    pub const MBASE: usize = 6;
+    pub const GEN_STATUS: usize = 7;
+    pub const PMAX: usize = 8;
+    pub const PMIN: usize = 9;
+    pub const MIN_COLS: usize = 10;
+}
+
+/// Branch matrix columns.
+pub mod branch {
+    pub const F_BUS: usize = 0;
+    pub const T_BUS: usize = 1;
+    pub const BR_R: usize = 2;
+    pub const BR_X: usize = 3;
+    pub const BR_B: usize = 4;
+    pub const RATE_A: usize = 5;
+    pub const RATE_B: usize = 6;
+    pub const RATE_C: usize = 7;
+    pub const TAP: usize = 8;
+    pub const SHIFT: usize = 9;
+    pub const BR_STATUS: usize = 10;
+    pub const ANGMIN: usize = 11;
+    pub const ANGMAX: usize = 12;
+    pub const MIN_COLS: usize = 11;
+}
+
+/// A dense row-major matrix as written in a case, with the source line of each row.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Matrix {
+    pub cols: usize,
+    pub data: Vec<f64>,
+    /// 1-based source line of each row (0 when the matrix was built in code).
+    pub lines: Vec<usize>,
+}
+
+impl Matrix {
+    pub fn new(cols: usize) -> Self {
+        Matrix { cols, data: Vec::new(), lines: Vec::new() }
+    }
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+    #[inline]
+    pub fn get(&self, r: usize, c: usize) -> f64 {
+        self.data[r * self.cols + c]
+    }
+    #[inline]
+    pub fn set(&mut self, r: usize, c: usize, v: f64) {
+        self.data[r * self.cols + c] = v;
+    }
+    pub fn row(&self, r: usize) -> &[f64] {
+        &self.data[r * self.cols..(r + 1) * self.cols]
+    }
+    pub fn push(&mut self, row: &[f64], line: usize) {
+        assert_eq!(row.len(), self.cols);
+        self.data.extend_from_slice(row);
+        self.lines.push(line);
+    }
+}
+
+/// A network: MATPOWER's case struct.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// Case name (the function name of a .m file, or the facility's name).
+    pub name: String,
+    /// Where it came from (for messages).
+    pub source: String,
+    /// MVA base of per-unit quantities.
+    pub base_mva: f64,
+    pub bus: Matrix,
+    pub gen: Matrix,
+    pub branch: Matrix,
+    /// Fields of the source that were read but not used (gencost, bus_name, …).
+    pub ignored: Vec<String>,
+    /// Names of buses, branches and generators where the source has them (facility
+    /// files); empty for .m cases.
+    pub bus_names: Vec<String>,
+    pub branch_names: Vec<String>,
+    pub gen_names: Vec<String>,
+}
+
+impl Network {
+    /// In service: `BR_STATUS ≠ 0` (end buses are checked by the solver).
+    pub fn branch_status(&self, r: usize) -> bool {
+        self.branch.get(r, branch::BR_STATUS) != 0.0
+    }
+    pub fn gen_status(&self, r: usize) -> bool {
+        self.gen.get(r, gen::GEN_STATUS) > 0.0
+    }
+}
