@@ -46,6 +46,16 @@ enum Cmd {
     },
     /// Check a facility file (or fields file) without solving.
     Validate { file: String },
+    /// DC power flow of a MATPOWER case (.m) or a facility file's [network] (.toml).
+    Powerflow {
+        file: String,
+        /// Results file (HDF5): /power/bus, /power/branch, /power/gen.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,6 +93,29 @@ fn run(cli: Cli) -> Result<(), Error> {
                     let g = ff.problem.grid;
                     println!("{file}: ok — fields file, grid {} × {} × {} at dx = {} m", g.nx, g.ny, g.nz, g.dx);
                 }
+            }
+            Ok(())
+        }
+        Cmd::Powerflow { file, output, json } => {
+            if let Some(out) = &output {
+                check_writable(out).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path"))?;
+            }
+            let t0 = std::time::Instant::now();
+            let (net, _loads) = thermogrid::power::read_network(&file)?;
+            let t1 = std::time::Instant::now();
+            let pf = thermogrid::power::DcPowerFlow::new(&net)?;
+            let r = pf.solve(&net);
+            let solve_s = t1.elapsed().as_secs_f64();
+            let _ = t0;
+            let totals = thermogrid::power::output::totals(&net, &r, &pf);
+            let out_str = output.as_ref().map(|p| p.display().to_string());
+            if let Some(out) = &output {
+                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space"))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&thermogrid::power::output::json_summary(&net, &r, &totals, out_str.as_deref(), solve_s)).expect("json"));
+            } else {
+                print!("{}", thermogrid::power::output::text_summary(&net, &r, &totals, out_str.as_deref(), solve_s));
             }
             Ok(())
         }

@@ -11,3 +11,18 @@ pub mod validate;
 
 pub use dcpf::{DcPowerFlow, DcResult};
 pub use network::Network;
+
+use crate::error::InputError;
+
+/// Read a network: a MATPOWER `.m` case, or a facility file's `[network]` with its
+/// racks and cooling units attached as loads.
+pub fn read_network(path: &str) -> Result<(Network, Option<facility_net::AttachedLoads>), InputError> {
+    if path.ends_with(".m") {
+        return Ok((matpower::read_matpower(path)?, None));
+    }
+    let f = crate::facility::load(path)?;
+    match facility_net::facility_network(&f) {
+        Some((n, l)) => Ok((n, Some(l))),
+        None => Err(InputError::new(path, "[network]", "the facility file has no [network] section", "add [network] with buses and branches, or give a MATPOWER .m case")),
+    }
+}

@@ -1,0 +1,163 @@
+//! DC power flow beyond the shared references: several islands, out-of-service
+//! branches, isolated buses, a facility network, the CLI and its HDF5 output, and
+//! re-solves on one factorization.
+
+use std::path::PathBuf;
+use thermogrid::power::matpower::{parse_matpower, read_matpower, to_matpower_string};
+use thermogrid::power::network::{branch as br, bus, gen};
+use thermogrid::power::{DcPowerFlow, Network};
+
+fn case(name: &str) -> Network {
+    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(name).to_str().unwrap()).unwrap()
+}
+
+fn max_abs(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+/// Two copies of a case side by side (bus numbers of the second shifted by 10 000) form
+/// two islands, each with its own reference: each island's answer equals the case's.
+#[test]
+fn two_islands_each_with_a_reference() {
+    let a = case("case30.m");
+    let mut b = a.clone();
+    for r in 0..b.bus.rows() {
+        b.bus.set(r, bus::BUS_I, b.bus.get(r, bus::BUS_I) + 10_000.0);
+    }
+    for r in 0..b.gen.rows() {
+        b.gen.set(r, gen::GEN_BUS, b.gen.get(r, gen::GEN_BUS) + 10_000.0);
+    }
+    for r in 0..b.branch.rows() {
+        for c in [br::F_BUS, br::T_BUS] {
+            b.branch.set(r, c, b.branch.get(r, c) + 10_000.0);
+        }
+    }
+    let mut both = a.clone();
+    for (m, o) in [(&mut both.bus, &b.bus), (&mut both.gen, &b.gen), (&mut both.branch, &b.branch)] {
+        for r in 0..o.rows() {
+            m.push(o.row(r), 0);
+        }
+    }
+    let single = DcPowerFlow::new(&a).unwrap().solve(&a);
+    let pf = DcPowerFlow::new(&both).unwrap();
+    assert_eq!(pf.islands, 2);
+    let r = pf.solve(&both);
+    let (nb, nl, ng) = (a.bus.rows(), a.branch.rows(), a.gen.rows());
+    for half in 0..2 {
+        assert!(max_abs(&r.va_deg[half * nb..(half + 1) * nb], &single.va_deg) < 1e-10);
+        assert!(max_abs(&r.pf_mw[half * nl..(half + 1) * nl], &single.pf_mw) < 1e-9);
+        assert!(max_abs(&r.pg_mw[half * ng..(half + 1) * ng], &single.pg_mw) < 1e-9);
+    }
+}
+
+/// An out-of-service branch carries nothing, and the rest equals a case without it.
+#[test]
+fn out_of_service_branch_equals_removed_branch() {
+    let net = case("case57.m");
+    let k = 10;
+    let mut off = net.clone();
+    off.branch.set(k, br::BR_STATUS, 0.0);
+    let mut removed = net.clone();
+    let keep: Vec<usize> = (0..net.branch.rows()).filter(|&r| r != k).collect();
+    removed.branch = thermogrid::power::network::Matrix::new(net.branch.cols);
+    for &r in &keep {
+        removed.branch.push(net.branch.row(r), 0);
+    }
+    let a = DcPowerFlow::new(&off).unwrap().solve(&off);
+    let b = DcPowerFlow::new(&removed).unwrap().solve(&removed);
+    assert_eq!(a.pf_mw[k], 0.0);
+    assert!(!a.branch_in_service[k]);
+    let a_kept: Vec<f64> = keep.iter().map(|&r| a.pf_mw[r]).collect();
+    assert!(max_abs(&a_kept, &b.pf_mw) < 1e-9);
+    assert!(max_abs(&a.va_deg, &b.va_deg) < 1e-10);
+}
+
+/// A type-4 bus drops out with its branches and keeps its file VA; an in-service
+/// generator there is bad input.
+#[test]
+fn isolated_bus_is_dropped() {
+    let mut net = case("case14.m");
+    // Bus 8 hangs off bus 7 only (branch 7–8); its generator is a synchronous condenser.
+    let r8 = (0..net.bus.rows()).find(|&r| net.bus.get(r, bus::BUS_I) == 8.0).unwrap();
+    net.bus.set(r8, bus::BUS_TYPE, 4.0);
+    net.bus.set(r8, bus::VA, -7.5);
+    let e = DcPowerFlow::new(&net).err().expect("an in-service generator at an isolated bus is an error");
+    assert!(e.to_string().contains("isolated"), "{e}");
+    for r in 0..net.gen.rows() {
+        if net.gen.get(r, gen::GEN_BUS) == 8.0 {
+            net.gen.set(r, gen::GEN_STATUS, 0.0);
+        }
+    }
+    let r = DcPowerFlow::new(&net).unwrap().solve(&net);
+    assert_eq!(r.va_deg[r8], -7.5);
+    let k = (0..net.branch.rows()).find(|&k| net.branch.get(k, br::T_BUS) == 8.0 || net.branch.get(k, br::F_BUS) == 8.0).unwrap();
+    assert!(!r.branch_in_service[k]);
+    assert_eq!(r.pf_mw[k], 0.0);
+    // Power balance: generation equals load on the connected buses.
+    let load: f64 = (0..net.bus.rows()).filter(|&b| b != r8).map(|b| net.bus.get(b, bus::PD) + net.bus.get(b, bus::GS)).sum();
+    assert!((r.pg_mw.iter().sum::<f64>() - load).abs() < 1e-9);
+}
+
+/// New injections on an existing factorization give what a fresh solve gives.
+#[test]
+fn resolve_on_existing_factorization() {
+    let mut net = case("case2383wp.m");
+    let pf = DcPowerFlow::new(&net).unwrap();
+    for r in 0..net.bus.rows() {
+        let pd = net.bus.get(r, bus::PD);
+        net.bus.set(r, bus::PD, pd * (1.0 + 0.1 * ((r as f64) * 0.7).sin()));
+    }
+    let fresh = DcPowerFlow::new(&net).unwrap().solve(&net);
+    let reused = pf.solve(&net);
+    assert!(max_abs(&fresh.va_deg, &reused.va_deg) < 1e-10);
+    assert!(max_abs(&fresh.pg_mw, &reused.pg_mw) < 1e-8);
+}
+
+/// The facility networks in meshes/: one island, balance of generation and load,
+/// racks attached, no overloads in the design, and .m write-back.
+#[test]
+fn facility_networks() {
+    for m in ["hall_small.toml", "hall_xai_h100.toml", "hall_gb200_nvl72.toml"] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("meshes").join(m);
+        let (net, loads) = thermogrid::power::read_network(path.to_str().unwrap()).unwrap();
+        let loads = loads.unwrap();
+        let pf = DcPowerFlow::new(&net).unwrap();
+        let r = pf.solve(&net);
+        let load: f64 = (0..net.bus.rows()).map(|b| net.bus.get(b, bus::PD)).sum();
+        assert!((r.pg_mw.iter().sum::<f64>() - load).abs() < 1e-9 * load.max(1.0), "{m}");
+        assert!(loads.it_mw > 0.0 && loads.unattached_it_mw == 0.0, "{m}: {loads:?}");
+        assert_eq!(pf.islands, 1, "{m}");
+        let over = r.loading_pct.iter().filter(|&&l| l > 100.0).count();
+        assert_eq!(over, 0, "{m}: {over} overloaded branches in the design");
+        let back = parse_matpower("x.m", &to_matpower_string(&net)).unwrap();
+        assert_eq!(back.branch.data, net.branch.data, "{m}");
+    }
+}
+
+#[test]
+fn cli_powerflow_writes_hdf5_in_file_order() {
+    let dir = std::env::temp_dir().join(format!("tg-pf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("case118.h5");
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases/case118.m");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["powerflow", m.to_str().unwrap(), "--json", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["ref_buses"][0], 69.0);
+    assert_eq!(j["losses_mw"], 0.0);
+    let f = hdf5::File::open(&out).unwrap();
+    let va = f.dataset("power/bus/va_deg").unwrap();
+    assert_eq!(thermogrid::io::h5util::read_attr_str(&va, "units").unwrap(), "deg");
+    let va = va.read_raw::<f64>().unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(m.with_extension("dcpf.json")).unwrap()).unwrap();
+    let ref_va: Vec<f64> = reference["bus"].as_array().unwrap().iter().map(|r| r[1].as_f64().unwrap()).collect();
+    assert!(max_abs(&va, &ref_va) < 1e-8);
+    for ds in ["power/branch/f_bus", "power/branch/t_bus", "power/branch/in_service", "power/branch/pf_mw", "power/branch/pt_mw", "power/branch/loading_pct", "power/gen/gen_bus", "power/gen/in_service", "power/gen/pg_mw", "power/bus/bus_i"] {
+        let d = f.dataset(ds).unwrap_or_else(|_| panic!("{ds}"));
+        assert!(thermogrid::io::h5util::read_attr_str(&d, "units").is_some(), "{ds} has no units");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
