@@ -161,3 +161,19 @@ fn cli_powerflow_writes_hdf5_in_file_order() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Strongly negative series reactance (series capacitor) makes B indefinite: the
+/// factorization falls back to LU and Kirchhoff's law still holds at every bus.
+#[test]
+fn indefinite_b_falls_back_to_lu() {
+    let text = "function mpc = neg\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 138 1 1.1 0.9;\n2 1 40 0 0 0 1 1 0 138 1 1.1 0.9;\n3 1 25 0 0 0 1 1 0 138 1 1.1 0.9;\n];\nmpc.gen = [1 0 0 0 0 1 100 1 200 0];\nmpc.branch = [\n1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n2 3 0 -0.05 0 0 0 0 0 0 1 -360 360;\n1 3 0 0.3 0 0 0 0 0 0 1 -360 360;\n];\n";
+    let net = parse_matpower("neg.m", text).unwrap();
+    let pf = DcPowerFlow::new(&net).unwrap();
+    assert_eq!(pf.factor_kind(), "lu");
+    let r = pf.solve(&net);
+    // Net flow out of bus 2 and 3 equals minus their load.
+    let out = |b: f64| -> f64 { (0..3).map(|k| if r.f_bus[k] == b { r.pf_mw[k] } else if r.t_bus[k] == b { r.pt_mw[k] } else { 0.0 }).sum() };
+    assert!((out(2.0) + 40.0).abs() < 1e-9, "{}", out(2.0));
+    assert!((out(3.0) + 25.0).abs() < 1e-9, "{}", out(3.0));
+    assert!((r.pg_mw[0] - 65.0).abs() < 1e-9);
+}

@@ -18,7 +18,8 @@ use super::network::{branch as br, bus, gen, Network};
 use super::validate::validate;
 use crate::error::InputError;
 use faer::linalg::solvers::Solve;
-use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
+use faer::sparse::linalg::solvers::{Llt, Lu, SymbolicLlt, SymbolicLu};
+use faer::Side;
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
 
@@ -41,13 +42,69 @@ pub struct DcPowerFlow {
     pub f_idx: Vec<usize>,
     pub t_idx: Vec<usize>,
     pub shift_rad: Vec<f64>,
-    /// Couplings of reduced rows to reference buses: (reduced row, ref internal index, B entry).
+    /// Couplings of reduced rows to reference buses: (reduced row, position in
+    /// `ref_idx`, B entry).
     ref_coupling: Vec<(usize, usize, f64)>,
-    lu: Option<Lu<usize, f64>>,
+    /// Position in `ref_idx` of each internal bus (`usize::MAX` if not a reference).
+    ref_pos: Vec<usize>,
+    /// Internal index of each generator's bus (`None` at isolated buses).
+    gen_idx: Vec<Option<usize>>,
+    factor: Option<Factor>,
     /// Slack generator row at each reference bus (first on-line generator, file order).
     pub slack_gen: Vec<Option<usize>>,
     /// Number of islands (connected components of in-service branches).
     pub islands: usize,
+}
+
+/// The factorization of the reduced susceptance matrix: sparse Cholesky (AMD ordering)
+/// when it is positive definite (all reactances positive, and most cases with a few
+/// negative ones), sparse LU otherwise.
+pub enum Factor {
+    Llt(Llt<usize, f64>),
+    Lu(Lu<usize, f64>),
+}
+
+impl Factor {
+    fn new(m: &SparseColMat<usize, f64>, source: &str) -> Result<Self, InputError> {
+        let err = |what: &str, e: String| InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)");
+        if let Ok(sym) = SymbolicLlt::try_new(m.symbolic(), Side::Lower) {
+            if let Ok(llt) = Llt::try_new_with_symbolic(sym, m.as_ref(), Side::Lower) {
+                return Ok(Factor::Llt(llt));
+            }
+        }
+        // Indefinite (negative reactances): LU of the full symmetric matrix.
+        let mut full = Vec::with_capacity(2 * m.compute_nnz());
+        for (j, col) in (0..m.ncols()).map(|j| (j, m.as_ref().col_range(j))) {
+            let rows = &m.symbolic().row_idx()[col.clone()];
+            let vals = &m.val()[col];
+            for (&i, &v) in rows.iter().zip(vals) {
+                full.push(Triplet::new(i, j, v));
+                if i != j {
+                    full.push(Triplet::new(j, i, v));
+                }
+            }
+        }
+        let m = SparseColMat::<usize, f64>::try_new_from_triplets(m.nrows(), m.ncols(), &full).map_err(|e| err("cannot assemble B", format!("{e:?}")))?;
+        let sym = SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?;
+        Ok(Factor::Lu(Lu::try_new_with_symbolic(sym, m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?))
+    }
+
+    fn solve_in_place(&self, rhs: &mut [f64]) {
+        let n = rhs.len();
+        let m = MatMut::from_column_major_slice_mut(rhs, n, 1);
+        match self {
+            Factor::Llt(f) => f.solve_in_place(m),
+            Factor::Lu(f) => f.solve_in_place(m),
+        }
+    }
+
+    /// "cholesky" or "lu".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Factor::Llt(_) => "cholesky",
+            Factor::Lu(_) => "lu",
+        }
+    }
 }
 
 /// Results in file row order.
@@ -102,9 +159,11 @@ impl DcPowerFlow {
         // On-line generators per internal bus.
         let g = &net.gen;
         let mut has_gen = vec![false; n];
+        let mut gen_idx = vec![None; g.rows()];
         let mut first_gen = vec![None; n];
         for r in 0..g.rows() {
-            let bi = idx[&(g.get(r, gen::GEN_BUS) as i64)];
+            let bi = idx.get(g.get(r, gen::GEN_BUS)).expect("validated");
+            gen_idx[r] = bus_idx[bi];
             if let (true, Some(i)) = (net.gen_status(r), bus_idx[bi]) {
                 has_gen[i] = true;
                 first_gen[i].get_or_insert(r);
@@ -131,8 +190,8 @@ impl DcPowerFlow {
             (vec![false; nl], vec![0.0; nl], vec![0; nl], vec![0; nl], vec![0.0; nl]);
         let mut parent: Vec<usize> = (0..n).collect();
         for r in 0..nl {
-            let fr = idx[&(l.get(r, br::F_BUS) as i64)];
-            let tr = idx[&(l.get(r, br::T_BUS) as i64)];
+            let fr = idx.get(l.get(r, br::F_BUS)).expect("validated");
+            let tr = idx.get(l.get(r, br::T_BUS)).expect("validated");
             let (Some(fi), Some(ti)) = (bus_idx[fr], bus_idx[tr]) else { continue };
             if !net.branch_status(r) {
                 continue;
@@ -187,8 +246,11 @@ impl DcPowerFlow {
                 nr += 1;
             }
         }
-        // Reduced B (both triangles) and the couplings to reference buses.
-        let mut trip = Vec::with_capacity(4 * nl + nr);
+        let mut ref_pos = vec![usize::MAX; n];
+        ref_idx.iter().enumerate().for_each(|(k, &i)| ref_pos[i] = k);
+        // Reduced B (lower triangle; the factorization mirrors it) and the couplings
+        // to reference buses.
+        let mut trip = Vec::with_capacity(3 * nl + nr);
         let mut ref_coupling = Vec::new();
         for r in 0..nl {
             if !in_service[r] {
@@ -197,20 +259,20 @@ impl DcPowerFlow {
             let (f, t, bb) = (f_idx[r], t_idx[r], b[r]);
             for (p, q, v) in [(f, f, bb), (t, t, bb), (f, t, -bb), (t, f, -bb)] {
                 match (red[p], red[q]) {
-                    (rp, rq) if rp != usize::MAX && rq != usize::MAX => trip.push(Triplet::new(rp, rq, v)),
-                    (rp, _) if rp != usize::MAX => ref_coupling.push((rp, q, v)),
+                    (rp, rq) if rp != usize::MAX && rq != usize::MAX => {
+                        if rp >= rq {
+                            trip.push(Triplet::new(rp, rq, v))
+                        }
+                    }
+                    (rp, _) if rp != usize::MAX => ref_coupling.push((rp, ref_pos[q], v)),
                     _ => {}
                 }
             }
         }
-        let lu = if nr > 0 {
+        let factor = if nr > 0 {
             let m = SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
                 .map_err(|e| InputError::new(&net.source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))?;
-            let sym = SymbolicLu::try_new(m.symbolic())
-                .map_err(|e| InputError::new(&net.source, "network", format!("cannot order B: {e:?}"), "check the branch data"))?;
-            Some(Lu::try_new_with_symbolic(sym, m.as_ref()).map_err(|e| {
-                InputError::new(&net.source, "network", format!("B is singular ({e:?})"), "check for islands joined only through zero-susceptance paths")
-            })?)
+            Some(Factor::new(&m, &net.source)?)
         } else {
             None
         };
@@ -229,10 +291,17 @@ impl DcPowerFlow {
             t_idx,
             shift_rad,
             ref_coupling,
-            lu,
+            factor,
+            ref_pos,
+            gen_idx,
             slack_gen,
             islands: roots.len(),
         })
+    }
+
+    /// Which factorization was used ("cholesky", "lu", or "none" without unknowns).
+    pub fn factor_kind(&self) -> &'static str {
+        self.factor.as_ref().map(|f| f.kind()).unwrap_or("none")
     }
 
     /// Net injections `Pbus` (pu, internal order) from the network's PG, PD and GS.
@@ -244,12 +313,8 @@ impl DcPowerFlow {
             p[i] = -(bm.get(r, bus::PD) + bm.get(r, bus::GS)) / self.base_mva;
         }
         let g = &net.gen;
-        let row_of: std::collections::HashMap<i64, usize> = (0..bm.rows()).map(|r| (bm.get(r, bus::BUS_I) as i64, r)).collect();
         for r in 0..g.rows() {
-            if !net.gen_status(r) {
-                continue;
-            }
-            if let Some(i) = self.bus_idx[row_of[&(g.get(r, gen::GEN_BUS) as i64)]] {
+            if let (true, Some(i)) = (net.gen_status(r), self.gen_idx[r]) {
                 p[i] += g.get(r, gen::PG) / self.base_mva;
             }
         }
@@ -275,16 +340,15 @@ impl DcPowerFlow {
                 rhs[self.red[i]] = pbus[i];
             }
         }
-        let ref_pos: std::collections::HashMap<usize, usize> = self.ref_idx.iter().enumerate().map(|(k, &i)| (i, k)).collect();
-        for &(rr, q, v) in &self.ref_coupling {
-            rhs[rr] -= v * self.ref_va_rad[ref_pos[&q]];
+        for &(rr, k, v) in &self.ref_coupling {
+            rhs[rr] -= v * self.ref_va_rad[k];
         }
-        if let Some(lu) = &self.lu {
-            lu.solve_in_place(MatMut::from_column_major_slice_mut(&mut rhs, nr, 1));
+        if let Some(f) = &self.factor {
+            f.solve_in_place(&mut rhs);
         }
         let mut va = vec![0.0; n];
         for i in 0..n {
-            va[i] = if self.red[i] != usize::MAX { rhs[self.red[i]] } else { self.ref_va_rad[ref_pos[&i]] };
+            va[i] = if self.red[i] != usize::MAX { rhs[self.red[i]] } else { self.ref_va_rad[self.ref_pos[i]] };
         }
         va
     }

@@ -44,8 +44,9 @@ pub fn number(s: &[u8]) -> Option<(f64, usize)> {
             i = j;
         }
     }
-    let text: String = std::str::from_utf8(&s[..i]).ok()?.replace(['d', 'D'], "e");
-    text.parse::<f64>().ok().map(|v| (v, i))
+    let text = std::str::from_utf8(&s[..i]).ok()?;
+    let v = if text.contains(['d', 'D']) { text.replace(['d', 'D'], "e").parse::<f64>().ok()? } else { text.parse::<f64>().ok()? };
+    Some((v, i))
 }
 
 /// Evaluate the tokens of one expression.

@@ -120,20 +120,29 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Tokens of values up to the end of a matrix (`]`) or, for a scalar, the end of the
-    /// statement. Returns rows of elements, each element a token list, with row lines.
-    fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Vec<(Vec<Vec<Tok>>, usize)>, InputError> {
-        let mut rows: Vec<(Vec<Vec<Tok>>, usize)> = Vec::new();
-        let mut row: Vec<Vec<Tok>> = Vec::new();
+    /// Values up to the end of a matrix (`]`) or, for a scalar, the end of the
+    /// statement: rows of evaluated elements, with the line of each row.
+    fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Vec<(Vec<f64>, usize)>, InputError> {
+        let mut rows: Vec<(Vec<f64>, usize)> = Vec::new();
+        let mut row: Vec<f64> = Vec::new();
         let mut el: Vec<Tok> = Vec::new();
         let mut row_line = self.line;
         let mut ws = false;
         let mut depth = 0usize;
         let operand_end = |el: &Vec<Tok>| matches!(el.last(), Some(Tok::Num(_) | Tok::Ident(_) | Tok::RParen));
+        let file = self.file;
         macro_rules! end_el {
             () => {
                 if !el.is_empty() {
-                    row.push(std::mem::take(&mut el));
+                    let v = match el.as_slice() {
+                        [Tok::Num(v)] => *v,
+                        toks => eval(toks).map_err(|m| {
+                            InputError::new(file, item, format!("cannot evaluate an entry: {m}"), "write numbers or simple arithmetic (+ - * / ^, sqrt, pi)")
+                                .at(Some((row_line, 1)))
+                        })?,
+                    };
+                    row.push(v);
+                    el.clear();
                 }
             };
         }
@@ -265,18 +274,7 @@ impl<'a> Scan<'a> {
                 if let Some(b'\'' | b'(' | b'.') = self.peek() {
                     return Err(self.err(item, "the matrix is followed by an operator", "write the matrix out as plain data"));
                 }
-                let mut out = Vec::with_capacity(rows.len());
-                for (els, line) in rows {
-                    let mut vals = Vec::with_capacity(els.len());
-                    for e in els {
-                        vals.push(eval(&e).map_err(|m| {
-                            InputError::new(self.file, item, format!("cannot evaluate an entry: {m}"), "write numbers or simple arithmetic (+ - * / ^, sqrt, pi)")
-                                .at(Some((line, 1)))
-                        })?);
-                    }
-                    out.push((vals, line));
-                }
-                Ok(Value::Matrix(out))
+                Ok(Value::Matrix(rows))
             }
             Some(b'{') => {
                 self.skip_cell()?;
@@ -287,15 +285,12 @@ impl<'a> Scan<'a> {
                 Ok(Value::Other)
             }
             _ => {
-                let line = self.line;
                 let rows = self.elements(false, item)?;
-                let toks: Vec<Tok> = rows.into_iter().flat_map(|(r, _)| r.into_iter().flatten()).collect();
-                if toks.is_empty() {
-                    return Err(self.err(item, "has no value", "give a value after ="));
+                match rows.as_slice() {
+                    [(r, _)] if r.len() == 1 => Ok(Value::Scalar(r[0])),
+                    [] => Err(self.err(item, "has no value", "give a value after =")),
+                    _ => Err(self.err(item, "has several values", "give a single number")),
                 }
-                eval(&toks).map(Value::Scalar).map_err(|m| {
-                    InputError::new(self.file, item, format!("cannot evaluate: {m}"), "write a number or simple arithmetic").at(Some((line, 1)))
-                })
             }
         }
     }
@@ -486,7 +481,7 @@ mod tests {
     fn rejects_code() {
         let bad = CASE.replace("mpc.gencost", "mpc.branch(:, [3 4]) = mpc.branch(:, [3 4]) / 2;\nmpc.gencost");
         let e = parse_matpower("t.m", &bad).unwrap_err();
-        assert_eq!(e.line, Some(14), "{e}");
+        assert_eq!(e.line, Some(15), "{e}");
         assert!(e.to_string().contains("changed by code"), "{e}");
         let e = parse_matpower("t.m", "mpc.baseMVA = 100;\nVbase = 12.66;\n").unwrap_err();
         assert_eq!(e.line, Some(2));
