@@ -177,3 +177,25 @@ fn indefinite_b_falls_back_to_lu() {
     assert!((out(3.0) + 25.0).abs() < 1e-9, "{}", out(3.0));
     assert!((r.pg_mw[0] - 65.0).abs() < 1e-9);
 }
+
+/// New reactances on the same topology: numeric refactorization on the kept symbolic
+/// factorization gives what a fresh build gives.
+#[test]
+fn refactor_with_new_reactances() {
+    let net = case("case1354pegase.m");
+    let mut pf = DcPowerFlow::new(&net).unwrap();
+    let mut changed = net.clone();
+    for r in 0..changed.branch.rows() {
+        let x = changed.branch.get(r, br::BR_X);
+        changed.branch.set(r, br::BR_X, x * (1.0 + 0.2 * ((r as f64) * 1.3).cos()));
+    }
+    pf.refactor(&changed).unwrap();
+    let fresh = DcPowerFlow::new(&changed).unwrap().solve(&changed);
+    let re = pf.solve(&changed);
+    assert!(max_abs(&fresh.va_deg, &re.va_deg) < 1e-9);
+    assert!(max_abs(&fresh.pf_mw, &re.pf_mw) < 1e-7);
+    // A status change is a new topology: refused with a message.
+    let mut opened = changed.clone();
+    opened.branch.set(3, br::BR_STATUS, 0.0);
+    assert!(pf.refactor(&opened).err().unwrap().to_string().contains("new topology"));
+}

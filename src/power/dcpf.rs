@@ -50,6 +50,10 @@ pub struct DcPowerFlow {
     /// Internal index of each generator's bus (`None` at isolated buses).
     gen_idx: Vec<Option<usize>>,
     factor: Option<Factor>,
+    /// Reduced size and the lower-triangle entries of B as (row, col, branch, sign):
+    /// the pattern a refactorization refills.
+    nr: usize,
+    entries: Vec<(usize, usize, usize, f64)>,
     /// Slack generator row at each reference bus (first on-line generator, file order).
     pub slack_gen: Vec<Option<usize>>,
     /// Number of islands (connected components of in-service branches).
@@ -60,16 +64,23 @@ pub struct DcPowerFlow {
 /// when it is positive definite (all reactances positive, and most cases with a few
 /// negative ones), sparse LU otherwise.
 pub enum Factor {
-    Llt(Llt<usize, f64>),
-    Lu(Lu<usize, f64>),
+    Llt(SymbolicLlt<usize>, Llt<usize, f64>),
+    Lu(SymbolicLu<usize>, Lu<usize, f64>),
 }
 
 impl Factor {
-    fn new(m: &SparseColMat<usize, f64>, source: &str) -> Result<Self, InputError> {
+    /// Factorize `m` (lower triangle), reusing `previous`'s symbolic factorization when
+    /// given (same sparsity pattern).
+    fn new(m: &SparseColMat<usize, f64>, previous: Option<&Factor>, source: &str) -> Result<Self, InputError> {
         let err = |what: &str, e: String| InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)");
-        if let Ok(sym) = SymbolicLlt::try_new(m.symbolic(), Side::Lower) {
-            if let Ok(llt) = Llt::try_new_with_symbolic(sym, m.as_ref(), Side::Lower) {
-                return Ok(Factor::Llt(llt));
+        let sym = match previous {
+            Some(Factor::Llt(s, _)) => Some(s.clone()),
+            Some(Factor::Lu(..)) => None,
+            None => SymbolicLlt::try_new(m.symbolic(), Side::Lower).ok(),
+        };
+        if let Some(sym) = sym {
+            if let Ok(llt) = Llt::try_new_with_symbolic(sym.clone(), m.as_ref(), Side::Lower) {
+                return Ok(Factor::Llt(sym, llt));
             }
         }
         // Indefinite (negative reactances): LU of the full symmetric matrix.
@@ -85,26 +96,38 @@ impl Factor {
             }
         }
         let m = SparseColMat::<usize, f64>::try_new_from_triplets(m.nrows(), m.ncols(), &full).map_err(|e| err("cannot assemble B", format!("{e:?}")))?;
-        let sym = SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?;
-        Ok(Factor::Lu(Lu::try_new_with_symbolic(sym, m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?))
+        let sym = match previous {
+            Some(Factor::Lu(s, _)) => s.clone(),
+            _ => SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?,
+        };
+        let lu = Lu::try_new_with_symbolic(sym.clone(), m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?;
+        Ok(Factor::Lu(sym, lu))
     }
 
     fn solve_in_place(&self, rhs: &mut [f64]) {
         let n = rhs.len();
         let m = MatMut::from_column_major_slice_mut(rhs, n, 1);
         match self {
-            Factor::Llt(f) => f.solve_in_place(m),
-            Factor::Lu(f) => f.solve_in_place(m),
+            Factor::Llt(_, f) => f.solve_in_place(m),
+            Factor::Lu(_, f) => f.solve_in_place(m),
         }
     }
 
     /// "cholesky" or "lu".
     pub fn kind(&self) -> &'static str {
         match self {
-            Factor::Llt(_) => "cholesky",
-            Factor::Lu(_) => "lu",
+            Factor::Llt(..) => "cholesky",
+            Factor::Lu(..) => "lu",
         }
     }
+}
+
+/// The reduced susceptance matrix (lower triangle) from its entries and the branch
+/// susceptances.
+fn reduced_b(nr: usize, entries: &[(usize, usize, usize, f64)], b: &[f64], source: &str) -> Result<SparseColMat<usize, f64>, InputError> {
+    let trip: Vec<Triplet<usize, usize, f64>> = entries.iter().map(|&(i, j, r, s)| Triplet::new(i, j, s * b[r])).collect();
+    SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
+        .map_err(|e| InputError::new(source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))
 }
 
 /// Results in file row order.
@@ -250,32 +273,26 @@ impl DcPowerFlow {
         ref_idx.iter().enumerate().for_each(|(k, &i)| ref_pos[i] = k);
         // Reduced B (lower triangle; the factorization mirrors it) and the couplings
         // to reference buses.
-        let mut trip = Vec::with_capacity(3 * nl + nr);
+        let mut entries = Vec::with_capacity(3 * nl);
         let mut ref_coupling = Vec::new();
         for r in 0..nl {
             if !in_service[r] {
                 continue;
             }
             let (f, t, bb) = (f_idx[r], t_idx[r], b[r]);
-            for (p, q, v) in [(f, f, bb), (t, t, bb), (f, t, -bb), (t, f, -bb)] {
+            for (p, q, sign) in [(f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)] {
                 match (red[p], red[q]) {
                     (rp, rq) if rp != usize::MAX && rq != usize::MAX => {
                         if rp >= rq {
-                            trip.push(Triplet::new(rp, rq, v))
+                            entries.push((rp, rq, r, sign))
                         }
                     }
-                    (rp, _) if rp != usize::MAX => ref_coupling.push((rp, ref_pos[q], v)),
+                    (rp, _) if rp != usize::MAX => ref_coupling.push((rp, ref_pos[q], sign * bb)),
                     _ => {}
                 }
             }
         }
-        let factor = if nr > 0 {
-            let m = SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
-                .map_err(|e| InputError::new(&net.source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))?;
-            Some(Factor::new(&m, &net.source)?)
-        } else {
-            None
-        };
+        let factor = if nr > 0 { Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, &net.source)?) } else { None };
         let slack_gen = ref_idx.iter().map(|&i| first_gen[i]).collect();
         let ref_va_rad = ref_idx.iter().map(|&i| bm.get(bus_row[i], bus::VA).to_radians()).collect();
         Ok(DcPowerFlow {
@@ -292,11 +309,59 @@ impl DcPowerFlow {
             shift_rad,
             ref_coupling,
             factor,
+            nr,
+            entries,
             ref_pos,
             gen_idx,
             slack_gen,
             islands: roots.len(),
         })
+    }
+
+    /// New branch reactances, taps and shifts on the same topology (same buses, same
+    /// in-service branches, same references): refill B and refactorize numerically,
+    /// reusing the symbolic factorization (ordering and elimination tree).
+    pub fn refactor(&mut self, net: &Network) -> Result<(), InputError> {
+        let idx = validate(net)?;
+        let l = &net.branch;
+        if l.rows() != self.b.len() || net.bus.rows() != self.bus_idx.len() {
+            return Err(InputError::new(&net.source, "network", "has a different number of buses or branches", "build a new DcPowerFlow for a new topology"));
+        }
+        for r in 0..l.rows() {
+            let fr = idx.get(l.get(r, br::F_BUS)).expect("validated");
+            let tr = idx.get(l.get(r, br::T_BUS)).expect("validated");
+            let on = net.branch_status(r) && self.bus_idx[fr].is_some() && self.bus_idx[tr].is_some();
+            if on != self.in_service[r] || (on && (self.bus_idx[fr] != Some(self.f_idx[r]) || self.bus_idx[tr] != Some(self.t_idx[r]))) {
+                return Err(InputError::new(&net.source, format!("branch row {}", r + 1), "changed its ends or status", "build a new DcPowerFlow for a new topology"));
+            }
+            if on {
+                let tap = l.get(r, br::TAP);
+                self.b[r] = 1.0 / (l.get(r, br::BR_X) * if tap != 0.0 { tap } else { 1.0 });
+                self.shift_rad[r] = l.get(r, br::SHIFT).to_radians();
+            }
+        }
+        for c in self.ref_coupling.iter_mut() {
+            c.2 = 0.0;
+        }
+        // Refill the reference couplings in the order they were built.
+        let mut k = 0;
+        for r in 0..l.rows() {
+            if !self.in_service[r] {
+                continue;
+            }
+            let (f, t) = (self.f_idx[r], self.t_idx[r]);
+            for (p, q, sign) in [(f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)] {
+                if self.red[p] != usize::MAX && self.red[q] == usize::MAX {
+                    self.ref_coupling[k].2 = sign * self.b[r];
+                    k += 1;
+                }
+            }
+        }
+        if self.nr > 0 {
+            let m = reduced_b(self.nr, &self.entries, &self.b, &net.source)?;
+            self.factor = Some(Factor::new(&m, self.factor.as_ref(), &net.source)?);
+        }
+        Ok(())
     }
 
     /// Which factorization was used ("cholesky", "lu", or "none" without unknowns).
