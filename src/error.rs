@@ -18,7 +18,14 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(file: &str, item: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) -> Self {
-        InputError { file: file.to_string(), line: None, col: None, item: item.into(), message: message.into(), fix: fix.into() }
+        InputError {
+            file: file.to_string(),
+            line: None,
+            col: None,
+            item: item.into(),
+            message: message.into(),
+            fix: fix.into(),
+        }
     }
     pub fn at(mut self, pos: Option<(usize, usize)>) -> Self {
         if let Some((l, c)) = pos {

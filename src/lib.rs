@@ -4,14 +4,14 @@
 //! (discretization), [`thermal`] (operator and solvers), [`io`] (HDF5), [`metrics`]
 //! (rack temperatures), [`report`] (summaries).
 
-pub mod grid;
-pub mod thermal;
 pub mod error;
 pub mod facility;
+pub mod grid;
+pub mod io;
+pub mod metrics;
 pub mod power;
 pub mod raster;
-pub mod metrics;
-pub mod io;
-pub mod run;
 pub mod report;
+pub mod run;
 pub mod samples;
+pub mod thermal;

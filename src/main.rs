@@ -101,7 +101,9 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Powerflow { file, output, json, repeat } => {
             if let Some(out) = &output {
-                check_writable(out).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path"))?;
+                check_writable(out).map_err(|m| {
+                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
+                })?;
             }
             let (net, _loads) = thermogrid::power::read_network(&file)?;
             let mut solve_s = f64::INFINITY;
@@ -117,10 +119,27 @@ fn run(cli: Cli) -> Result<(), Error> {
             let totals = thermogrid::power::output::totals(&net, &r, &pf);
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space"))?;
+                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| {
+                    InputError::new(
+                        &out.display().to_string(),
+                        "output",
+                        m,
+                        "choose a writable output path with free space",
+                    )
+                })?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&thermogrid::power::output::json_summary(&net, &r, &totals, out_str.as_deref(), solve_s)).expect("json"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&thermogrid::power::output::json_summary(
+                        &net,
+                        &r,
+                        &totals,
+                        out_str.as_deref(),
+                        solve_s
+                    ))
+                    .expect("json")
+                );
             } else {
                 print!("{}", thermogrid::power::output::text_summary(&net, &r, &totals, out_str.as_deref(), solve_s));
             }
@@ -128,10 +147,18 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Solve { file, output, backend, tol, max_iter, json } => {
             if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-                return Err(InputError::new("command line", "--tol", format!("{tol} is not a tolerance"), "give a relative residual between 0 and 1, e.g. 1e-10").into());
+                return Err(InputError::new(
+                    "command line",
+                    "--tol",
+                    format!("{tol} is not a tolerance"),
+                    "give a relative residual between 0 and 1, e.g. 1e-10",
+                )
+                .into());
             }
             if let Some(out) = &output {
-                check_writable(out).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path"))?;
+                check_writable(out).map_err(|m| {
+                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
+                })?;
             }
             let backend = match backend {
                 BackendArg::Cpu => Backend::Cpu,
@@ -142,10 +169,21 @@ fn run(cli: Cli) -> Result<(), Error> {
             let study = solve_file(&file, backend, &opts)?;
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                write_results(out, &study).map_err(|m| InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space"))?;
+                write_results(out, &study).map_err(|m| {
+                    InputError::new(
+                        &out.display().to_string(),
+                        "output",
+                        m,
+                        "choose a writable output path with free space",
+                    )
+                })?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&thermogrid::report::json_summary(&study, out_str.as_deref())).expect("json"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&thermogrid::report::json_summary(&study, out_str.as_deref()))
+                        .expect("json")
+                );
             } else {
                 print!("{}", thermogrid::report::text_summary(&study, out_str.as_deref()));
             }

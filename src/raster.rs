@@ -41,7 +41,8 @@ impl CellBox {
     }
     /// Linear indices of the cells.
     pub fn cells<'a>(&'a self, g: &'a Grid) -> impl Iterator<Item = usize> + 'a {
-        (self.k0..self.k1).flat_map(move |k| (self.j0..self.j1).flat_map(move |j| (self.i0..self.i1).map(move |i| g.idx(i, j, k))))
+        (self.k0..self.k1)
+            .flat_map(move |k| (self.j0..self.j1).flat_map(move |j| (self.i0..self.i1).map(move |i| g.idx(i, j, k))))
     }
 }
 
@@ -79,7 +80,12 @@ fn cell_box(f: &Facility, g: &Grid, r: &Rect, height_m: f64, item: &str, pos: Po
         return Err(InputError::new(
             &f.path,
             item,
-            format!("covers no cell centre at cell_m = {} m ({:.3} × {:.3} m footprint)", g.dx, r.x1 - r.x0, r.y1 - r.y0),
+            format!(
+                "covers no cell centre at cell_m = {} m ({:.3} × {:.3} m footprint)",
+                g.dx,
+                r.x1 - r.x0,
+                r.y1 - r.y0
+            ),
             "use a smaller cell_m or a larger footprint",
         )
         .at(pos));
@@ -90,7 +96,11 @@ fn cell_box(f: &Facility, g: &Grid, r: &Rect, height_m: f64, item: &str, pos: Po
 /// Rasterize a validated facility.
 pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
     let fl = &f.floor;
-    let g = if f.is_3d() { Grid::new_3d(fl.nx, fl.ny, fl.layers, fl.cell_m) } else { Grid::new_2d(fl.nx, fl.ny, fl.cell_m, fl.height_m) };
+    let g = if f.is_3d() {
+        Grid::new_3d(fl.nx, fl.ny, fl.layers, fl.cell_m)
+    } else {
+        Grid::new_2d(fl.nx, fl.ny, fl.cell_m, fl.height_m)
+    };
     let n = g.cells();
     let m = &f.materials;
     let mut k = vec![m.air_k_w_mk; n];
@@ -156,7 +166,12 @@ pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
             mat[c] = material::SUPPLY;
         }
     }
-    let racks = f.racks.iter().zip(&rack_boxes).map(|(r, b)| RackCells { cells: *b, intake: intake_cells(&g, &mat, r.facing, b) }).collect();
+    let racks = f
+        .racks
+        .iter()
+        .zip(&rack_boxes)
+        .map(|(r, b)| RackCells { cells: *b, intake: intake_cells(&g, &mat, r.facing, b) })
+        .collect();
     let problem = ThermalProblem { grid: g, k, q, h, t_s, walls: fl.walls };
     Ok(Raster { problem, material: mat, racks, cooling })
 }

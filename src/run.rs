@@ -72,18 +72,24 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         ));
     }
     let input = read_input(path)?;
-    let (name, sha, problem, material, fac, expected, t_amb) = match input {
+    // Facility inputs keep their rasterization for the rack and cooling metrics.
+    let (name, sha, raster, fac, fields) = match input {
         Input::Facility(f) => {
             let r = rasterize(&f)?;
-            (f.name.clone(), f.input_sha256.clone(), r.problem, Some((r.material, r.racks, r.cooling)), Some(f), None, None)
+            (f.name.clone(), f.input_sha256.clone(), Some(r), Some(f), None)
         }
         Input::Fields(ff) => {
-            let name = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-            let exp = ff.t_expected.map(|t| (t, ff.atol_f64_k));
-            (name, sha256_file(path), ff.problem, None, None, exp, Some(ff.t_amb))
+            let name =
+                std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            (name, sha256_file(path), None, None, Some(ff))
         }
     };
-    let sol = solve_steady(&problem, opts).map_err(|e| match e {
+    let problem = match (&raster, &fields) {
+        (Some(r), _) => &r.problem,
+        (None, Some(ff)) => &ff.problem,
+        (None, None) => unreachable!("an input is a facility or a fields file"),
+    };
+    let sol = solve_steady(problem, opts).map_err(|e| match e {
         crate::thermal::SolveError::Problem(p) => {
             let fix = match p {
                 crate::thermal::ProblemError::NoHeatPath => {
@@ -96,37 +102,33 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         crate::thermal::SolveError::Setup(s) => Error::Internal(s),
     })?;
     if !sol.report.converged {
-        return Err(Error::NotConverged { iterations: sol.report.iterations, relative_residual: sol.report.relative_residual, tol: opts.tol });
+        return Err(Error::NotConverged {
+            iterations: sol.report.iterations,
+            relative_residual: sol.report.relative_residual,
+            tol: opts.tol,
+        });
     }
-    let energy = energy_balance(&problem, &sol.t);
-    let (material, racks, cooling, liquid, cdu) = match (material, &fac) {
-        (Some((mat, rc, cc)), Some(f)) => {
-            let raster = crate::raster::Raster { problem, material: mat, racks: rc, cooling: cc };
-            let racks = rack_results(f, &raster, &sol.t);
-            let cooling = cooling_results(f, &raster, &sol.t);
-            let liquid = f.racks.iter().map(|r| r.liquid_heat_w()).sum();
-            let cdu = f.cooling.iter().filter(|u| !u.is_air_side()).map(|u| u.capacity_kw * 1e3).sum();
-            return Ok(Study {
-                name,
-                input_path: path.to_string(),
-                input_sha256: sha,
-                problem: raster.problem,
-                material: Some(raster.material),
-                t: sol.t,
-                report: sol.report,
-                wall_s: t0.elapsed().as_secs_f64(),
-                energy,
-                racks,
-                cooling,
-                liquid_heat_w: liquid,
-                cdu_capacity_w: cdu,
-                expected_error_k: None,
-                t_amb: None,
-            });
-        }
-        _ => (None, vec![], vec![], 0.0, 0.0),
+    let energy = energy_balance(problem, &sol.t);
+    let (racks, cooling, liquid_heat_w, cdu_capacity_w) = match (&fac, &raster) {
+        (Some(f), Some(r)) => (
+            rack_results(f, r, &sol.t),
+            cooling_results(f, r, &sol.t),
+            f.racks.iter().map(|r| r.liquid_heat_w()).sum(),
+            f.cooling.iter().filter(|u| !u.is_air_side()).map(|u| u.capacity_kw * 1e3).sum(),
+        ),
+        _ => (vec![], vec![], 0.0, 0.0),
     };
-    let expected_error_k = expected.map(|(te, atol)| (te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max), atol));
+    let expected_error_k = fields.as_ref().and_then(|ff| {
+        ff.t_expected
+            .as_ref()
+            .map(|te| (te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max), ff.atol_f64_k))
+    });
+    let t_amb = fields.as_ref().map(|ff| ff.t_amb);
+    let (problem, material) = match (raster, fields) {
+        (Some(r), _) => (r.problem, Some(r.material)),
+        (None, Some(ff)) => (ff.problem, None),
+        (None, None) => unreachable!("an input is a facility or a fields file"),
+    };
     Ok(Study {
         name,
         input_path: path.to_string(),
@@ -139,8 +141,8 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         energy,
         racks,
         cooling,
-        liquid_heat_w: liquid,
-        cdu_capacity_w: cdu,
+        liquid_heat_w,
+        cdu_capacity_w,
         expected_error_k,
         t_amb,
     })

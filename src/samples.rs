@@ -51,7 +51,18 @@ pub fn floorplan(n: usize, fixed_walls: bool) -> ThermalProblem {
         }
     }
     // Concrete columns in the hot aisles and the side aisles.
-    for (x, y) in [(6.4, 8.7), (12.8, 8.7), (19.2, 8.7), (6.4, 15.1), (12.8, 15.1), (19.2, 15.1), (2.4, 8.7), (22.6, 15.1), (2.4, 21.0), (22.6, 3.0)] {
+    for (x, y) in [
+        (6.4, 8.7),
+        (12.8, 8.7),
+        (19.2, 8.7),
+        (6.4, 15.1),
+        (12.8, 15.1),
+        (19.2, 15.1),
+        (2.4, 8.7),
+        (22.6, 15.1),
+        (2.4, 21.0),
+        (22.6, 3.0),
+    ] {
         paint(x, y, 0.6, 0.6, &mut |c, _| k[c] = 1.4);
     }
     let walls = if fixed_walls { Walls::all(Wall::Fixed(24.0)) } else { Walls::all(Wall::Adiabatic) };

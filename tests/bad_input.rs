@@ -67,7 +67,10 @@ impl Case {
         err
     }
     fn assert_nothing_written(&self) {
-        let names: Vec<String> = std::fs::read_dir(&self.dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        let names: Vec<String> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
         assert!(names.iter().all(|n| !n.ends_with(".h5") && !n.contains(".tmp")), "output left behind: {names:?}");
     }
 }
@@ -101,13 +104,16 @@ fn malformed_toml() {
 
 #[test]
 fn unknown_key_is_an_error() {
-    Case::new("unknown").expect_bad(&replace("power_kw = 30.0", "powr_kw = 30.0"), &["facility.toml:13:1", "unknown field `powr_kw`"]);
-    Case::new("unknown2").expect_bad(&replace("cell_m = 0.1", "cell_m = 0.1\ncell_size = 0.1"), &["unknown field `cell_size`"]);
+    Case::new("unknown")
+        .expect_bad(&replace("power_kw = 30.0", "powr_kw = 30.0"), &["facility.toml:13:1", "unknown field `powr_kw`"]);
+    Case::new("unknown2")
+        .expect_bad(&replace("cell_m = 0.1", "cell_m = 0.1\ncell_size = 0.1"), &["unknown field `cell_size`"]);
 }
 
 #[test]
 fn rack_outside_floor() {
-    Case::new("outside").expect_bad(&replace("x_m = 1.0", "x_m = 3.7"), &["facility.toml:8:1", "rack \"R1\"", "outside the floor"]);
+    Case::new("outside")
+        .expect_bad(&replace("x_m = 1.0", "x_m = 3.7"), &["facility.toml:8:1", "rack \"R1\"", "outside the floor"]);
 }
 
 #[test]
@@ -118,26 +124,37 @@ fn rack_overlapping_another() {
 
 #[test]
 fn zero_or_negative_conductivity() {
-    Case::new("k0").expect_bad(&format!("{BASE}\n[materials]\nair_k_w_mk = 0.0\n"), &["[materials]", "air_k_w_mk = 0 must be > 0"]);
+    Case::new("k0").expect_bad(
+        &format!("{BASE}\n[materials]\nair_k_w_mk = 0.0\n"),
+        &["[materials]", "air_k_w_mk = 0 must be > 0"],
+    );
     let obst = format!("{BASE}\n[[obstacle]]\nid = \"col\"\nkind = \"column\"\nx_m = 3.0\ny_m = 2.0\nwidth_m = 0.6\ndepth_m = 0.6\nk_w_mk = -1.4\n");
     Case::new("kneg").expect_bad(&obst, &["obstacle \"col\"", "conductivity must be finite and > 0"]);
 }
 
 #[test]
 fn nan_and_infinite_values() {
-    Case::new("nan").expect_bad(&replace("power_kw = 30.0", "power_kw = nan"), &["rack \"R1\"", "power_kw = NaN is not a finite number"]);
-    Case::new("inf").expect_bad(&replace("width_m = 4.0", "width_m = inf"), &["[floor]", "width_m = inf is not a finite number"]);
+    Case::new("nan").expect_bad(
+        &replace("power_kw = 30.0", "power_kw = nan"),
+        &["rack \"R1\"", "power_kw = NaN is not a finite number"],
+    );
+    Case::new("inf")
+        .expect_bad(&replace("width_m = 4.0", "width_m = inf"), &["[floor]", "width_m = inf is not a finite number"]);
     Case::new("nanwall").expect_bad(&format!("{BASE}\n[floor.walls]\nnorth = nan\n"), &["[floor.walls]", "north"]);
 }
 
 #[test]
 fn cell_size_that_does_not_fit() {
-    Case::new("cell").expect_bad(&replace("cell_m = 0.1", "cell_m = 0.07"), &["[floor]", "not a whole number of cells", "cell_m"]);
+    Case::new("cell")
+        .expect_bad(&replace("cell_m = 0.1", "cell_m = 0.07"), &["[floor]", "not a whole number of cells", "cell_m"]);
 }
 
 #[test]
 fn grid_too_large_for_memory() {
-    Case::new("huge").expect_bad(&replace("cell_m = 0.1", "cell_m = 0.000001"), &["[floor]", "cells and needs about", "GiB", "larger cell_m"]);
+    Case::new("huge").expect_bad(
+        &replace("cell_m = 0.1", "cell_m = 0.000001"),
+        &["[floor]", "cells and needs about", "GiB", "larger cell_m"],
+    );
 }
 
 #[test]
@@ -164,12 +181,24 @@ from = "U"
 to = "P"
 x_pu = 2.0
 "#;
-    Case::new("netbus").expect_bad(&format!("{BASE}{}", net.replace("to = \"P\"", "to = \"Q\"")), &["branch \"T1\"", "bus \"Q\" does not exist"]);
-    Case::new("netx").expect_bad(&format!("{BASE}{}", net.replace("x_pu = 2.0", "x_pu = 0.0")), &["branch \"T1\"", "reactance is zero"]);
+    Case::new("netbus").expect_bad(
+        &format!("{BASE}{}", net.replace("to = \"P\"", "to = \"Q\"")),
+        &["branch \"T1\"", "bus \"Q\" does not exist"],
+    );
+    Case::new("netx").expect_bad(
+        &format!("{BASE}{}", net.replace("x_pu = 2.0", "x_pu = 0.0")),
+        &["branch \"T1\"", "reactance is zero"],
+    );
     let island = format!("{BASE}{net}[[network.bus]]\nid = \"X\"\nkind = \"ups\"\nkv = 0.48\n");
     Case::new("netisland").expect_bad(&island, &["island of buses \"X\" has no reference bus"]);
-    Case::new("netdup").expect_bad(&format!("{BASE}{}", net.replace("id = \"P\"", "id = \"U\"").replace("to = \"P\"", "to = \"U\"")), &["duplicate bus id"]);
-    Case::new("feed").expect_bad(&format!("{}{net}", replace("power_kw = 30.0", "power_kw = 30.0\nfeed_bus = \"NOPE\"")), &["rack \"R1\"", "feed_bus \"NOPE\""]);
+    Case::new("netdup").expect_bad(
+        &format!("{BASE}{}", net.replace("id = \"P\"", "id = \"U\"").replace("to = \"P\"", "to = \"U\"")),
+        &["duplicate bus id"],
+    );
+    Case::new("feed").expect_bad(
+        &format!("{}{net}", replace("power_kw = 30.0", "power_kw = 30.0\nfeed_bus = \"NOPE\"")),
+        &["rack \"R1\"", "feed_bus \"NOPE\""],
+    );
 }
 
 #[test]
@@ -188,7 +217,10 @@ fn write_h5(path: &Path, shapes: [(usize, usize); 3], attrs: &[(&str, f64)], bc:
     let f = hdf5::File::create(path).unwrap();
     for (name, (ny, nx)) in ["k", "q", "h"].iter().zip(shapes) {
         let v = vec![1.0f64; ny * nx];
-        f.new_dataset_builder().with_data(&ndarray::Array2::from_shape_vec((ny, nx), v).unwrap()).create(*name).unwrap();
+        f.new_dataset_builder()
+            .with_data(&ndarray::Array2::from_shape_vec((ny, nx), v).unwrap())
+            .create(*name)
+            .unwrap();
     }
     for (k, v) in attrs {
         f.new_attr::<f64>().shape(()).create(*k).unwrap().write_scalar(v).unwrap();
@@ -196,7 +228,12 @@ fn write_h5(path: &Path, shapes: [(usize, usize); 3], attrs: &[(&str, f64)], bc:
     if bc {
         for w in ["xlo", "xhi", "ylo", "yhi"] {
             let s: hdf5::types::VarLenUnicode = "adiabatic".parse().unwrap();
-            f.new_attr::<hdf5::types::VarLenUnicode>().shape(()).create(format!("bc_{w}").as_str()).unwrap().write_scalar(&s).unwrap();
+            f.new_attr::<hdf5::types::VarLenUnicode>()
+                .shape(())
+                .create(format!("bc_{w}").as_str())
+                .unwrap()
+                .write_scalar(&s)
+                .unwrap();
         }
     }
 }
@@ -235,7 +272,8 @@ fn not_converged_is_exit_1_and_writes_nothing() {
     let c = Case::new("noconv");
     let input = c.write("facility.toml", BASE);
     let out = c.dir.join("out.h5");
-    let (code, err) = c.run(&["solve", input.to_str().unwrap(), "--tol", "1e-15", "--max-iter", "1", "-o", out.to_str().unwrap()]);
+    let (code, err) =
+        c.run(&["solve", input.to_str().unwrap(), "--tol", "1e-15", "--max-iter", "1", "-o", out.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("did not converge"), "{err}");
     assert!(!out.exists());

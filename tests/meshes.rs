@@ -55,7 +55,8 @@ fn results_file_schema_and_units() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    for key in ["backend", "iterations", "relative_residual", "max_temperature_c", "energy_balance_rel_error", "racks"] {
+    for key in ["backend", "iterations", "relative_residual", "max_temperature_c", "energy_balance_rel_error", "racks"]
+    {
         assert!(!j[key].is_null(), "--json lacks {key}");
     }
     assert_eq!(j["backend"], "cpu");
@@ -70,7 +71,16 @@ fn results_file_schema_and_units() {
     let ny = g.attr("ny").unwrap().read_scalar::<u64>().unwrap() as usize;
     assert_eq!((nx, ny), (200, 140));
     assert_eq!(g.attr("dx").unwrap().read_scalar::<f64>().unwrap(), 0.1);
-    for ds in ["thermal/T", "thermal/k", "thermal/q", "thermal/h", "thermal/material", "racks/intake_c", "racks/max_c", "cooling/removed_kw"] {
+    for ds in [
+        "thermal/T",
+        "thermal/k",
+        "thermal/q",
+        "thermal/h",
+        "thermal/material",
+        "racks/intake_c",
+        "racks/max_c",
+        "cooling/removed_kw",
+    ] {
         let d = f.dataset(ds).unwrap_or_else(|_| panic!("missing {ds}"));
         let units = thermogrid::io::h5util::read_attr_str(&d, "units").unwrap_or_else(|| panic!("{ds} has no units"));
         if ds == "thermal/T" {

@@ -26,7 +26,10 @@ fn run(tag: &str, text: &str) -> (i32, String, std::path::PathBuf) {
     let input = dir.join("net.m");
     std::fs::write(&input, text).unwrap();
     let out = dir.join("out.h5");
-    let o = Command::new(env!("CARGO_BIN_EXE_thermogrid")).args(["powerflow", input.to_str().unwrap(), "-o", out.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["powerflow", input.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(!err.contains("panicked"), "{err}");
     (o.status.code().unwrap_or(-1), err, dir)
@@ -53,7 +56,11 @@ fn the_base_case_solves() {
 
 #[test]
 fn branch_to_a_missing_bus() {
-    expect_bad("missing", &CASE.replace("\t2\t3\t0\t0.2", "\t2\t7\t0\t0.2"), &["net.m:13:", "branch row 2", "bus 7, which does not exist"]);
+    expect_bad(
+        "missing",
+        &CASE.replace("\t2\t3\t0\t0.2", "\t2\t7\t0\t0.2"),
+        &["net.m:13:", "branch row 2", "bus 7, which does not exist"],
+    );
 }
 
 #[test]
@@ -79,7 +86,9 @@ fn nan_values() {
 
 #[test]
 fn generator_at_an_isolated_bus() {
-    let text = CASE.replace("mpc.gen = [\n", "mpc.gen = [\n\t3\t10\t0\t0\t0\t1\t100\t1\t50\t0;\n").replace("\t3\t1\t30", "\t3\t4\t30");
+    let text = CASE
+        .replace("mpc.gen = [\n", "mpc.gen = [\n\t3\t10\t0\t0\t0\t1\t100\t1\t50\t0;\n")
+        .replace("\t3\t1\t30", "\t3\t4\t30");
     expect_bad("genisolated", &text, &["net.m:9:", "isolated"]);
 }
 
@@ -91,5 +100,9 @@ fn empty_network() {
 #[test]
 fn unsupported_syntax() {
     expect_bad("code", &format!("{CASE}mpc.branch(:, 4) = mpc.branch(:, 4) * 2;\n"), &["net.m:15:", "changed by code"]);
-    expect_bad("var", &CASE.replace("mpc.baseMVA = 100;", "Sbase = 100;\nmpc.baseMVA = Sbase;"), &["net.m:2:", "not a data assignment"]);
+    expect_bad(
+        "var",
+        &CASE.replace("mpc.baseMVA = 100;", "Sbase = 100;\nmpc.baseMVA = Sbase;"),
+        &["net.m:2:", "not a data assignment"],
+    );
 }

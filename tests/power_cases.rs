@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use thermogrid::power::matpower::{parse_matpower, read_matpower, to_matpower_string};
 use thermogrid::power::DcPowerFlow;
 
-const CASES: [&str; 9] = ["case9", "case14", "case30", "case57", "case118", "case300", "case1354pegase", "case2383wp", "case_ACTIVSg2000"];
+const CASES: [&str; 9] =
+    ["case9", "case14", "case30", "case57", "case118", "case300", "case1354pegase", "case2383wp", "case_ACTIVSg2000"];
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases")
@@ -22,8 +23,11 @@ fn shared_cases_match_matpower() {
         let net = read_matpower(m.to_str().unwrap()).unwrap_or_else(|e| panic!("{case}: {e}"));
         let pf = DcPowerFlow::new(&net).unwrap_or_else(|e| panic!("{case}: {e}"));
         let r = pf.solve(&net);
-        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir().join(format!("{case}.dcpf.json"))).unwrap()).unwrap();
-        let col = |table: &str, k: usize| -> Vec<f64> { j[table].as_array().unwrap().iter().map(|row| row[k].as_f64().unwrap()).collect() };
+        let j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir().join(format!("{case}.dcpf.json"))).unwrap()).unwrap();
+        let col = |table: &str, k: usize| -> Vec<f64> {
+            j[table].as_array().unwrap().iter().map(|row| row[k].as_f64().unwrap()).collect()
+        };
         assert_eq!(col("bus", 0), r.bus_i, "{case}: bus order");
         let dva = max_abs(&col("bus", 1), &r.va_deg);
         let dpf = max_abs(&col("branch", 3), &r.pf_mw);
@@ -49,10 +53,13 @@ fn shared_cases_write_back_identically() {
         let text = to_matpower_string(&net);
         let back = parse_matpower(m.to_str().unwrap(), &text).unwrap();
         assert_eq!(back.base_mva.to_bits(), net.base_mva.to_bits(), "{case}");
-        for (a, b, what) in [(&net.bus, &back.bus, "bus"), (&net.gen, &back.gen, "gen"), (&net.branch, &back.branch, "branch")] {
+        for (a, b, what) in
+            [(&net.bus, &back.bus, "bus"), (&net.gen, &back.gen, "gen"), (&net.branch, &back.branch, "branch")]
+        {
             assert_eq!(a.cols, b.cols, "{case} {what}");
             assert_eq!(a.rows(), b.rows(), "{case} {what}");
-            let same = a.data.iter().zip(&b.data).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
+            let same =
+                a.data.iter().zip(&b.data).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
             assert!(same, "{case} {what}: values differ after write-back");
         }
     }

@@ -8,7 +8,8 @@ use thermogrid::power::network::{branch as br, bus, gen};
 use thermogrid::power::{DcPowerFlow, Network};
 
 fn case(name: &str) -> Network {
-    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(name).to_str().unwrap()).unwrap()
+    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(name).to_str().unwrap())
+        .unwrap()
 }
 
 fn max_abs(a: &[f64], b: &[f64]) -> f64 {
@@ -90,11 +91,14 @@ fn isolated_bus_is_dropped() {
     }
     let r = DcPowerFlow::new(&net).unwrap().solve(&net);
     assert_eq!(r.va_deg[r8], -7.5);
-    let k = (0..net.branch.rows()).find(|&k| net.branch.get(k, br::T_BUS) == 8.0 || net.branch.get(k, br::F_BUS) == 8.0).unwrap();
+    let k = (0..net.branch.rows())
+        .find(|&k| net.branch.get(k, br::T_BUS) == 8.0 || net.branch.get(k, br::F_BUS) == 8.0)
+        .unwrap();
     assert!(!r.branch_in_service[k]);
     assert_eq!(r.pf_mw[k], 0.0);
     // Power balance: generation equals load on the connected buses.
-    let load: f64 = (0..net.bus.rows()).filter(|&b| b != r8).map(|b| net.bus.get(b, bus::PD) + net.bus.get(b, bus::GS)).sum();
+    let load: f64 =
+        (0..net.bus.rows()).filter(|&b| b != r8).map(|b| net.bus.get(b, bus::PD) + net.bus.get(b, bus::GS)).sum();
     assert!((r.pg_mw.iter().sum::<f64>() - load).abs() < 1e-9);
 }
 
@@ -152,10 +156,22 @@ fn cli_powerflow_writes_hdf5_in_file_order() {
     let va = f.dataset("power/bus/va_deg").unwrap();
     assert_eq!(thermogrid::io::h5util::read_attr_str(&va, "units").unwrap(), "deg");
     let va = va.read_raw::<f64>().unwrap();
-    let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(m.with_extension("dcpf.json")).unwrap()).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(m.with_extension("dcpf.json")).unwrap()).unwrap();
     let ref_va: Vec<f64> = reference["bus"].as_array().unwrap().iter().map(|r| r[1].as_f64().unwrap()).collect();
     assert!(max_abs(&va, &ref_va) < 1e-8);
-    for ds in ["power/branch/f_bus", "power/branch/t_bus", "power/branch/in_service", "power/branch/pf_mw", "power/branch/pt_mw", "power/branch/loading_pct", "power/gen/gen_bus", "power/gen/in_service", "power/gen/pg_mw", "power/bus/bus_i"] {
+    for ds in [
+        "power/branch/f_bus",
+        "power/branch/t_bus",
+        "power/branch/in_service",
+        "power/branch/pf_mw",
+        "power/branch/pt_mw",
+        "power/branch/loading_pct",
+        "power/gen/gen_bus",
+        "power/gen/in_service",
+        "power/gen/pg_mw",
+        "power/bus/bus_i",
+    ] {
         let d = f.dataset(ds).unwrap_or_else(|_| panic!("{ds}"));
         assert!(thermogrid::io::h5util::read_attr_str(&d, "units").is_some(), "{ds} has no units");
     }
@@ -172,7 +188,19 @@ fn indefinite_b_falls_back_to_lu() {
     assert_eq!(pf.factor_kind(), "lu");
     let r = pf.solve(&net);
     // Net flow out of bus 2 and 3 equals minus their load.
-    let out = |b: f64| -> f64 { (0..3).map(|k| if r.f_bus[k] == b { r.pf_mw[k] } else if r.t_bus[k] == b { r.pt_mw[k] } else { 0.0 }).sum() };
+    let out = |b: f64| -> f64 {
+        (0..3)
+            .map(|k| {
+                if r.f_bus[k] == b {
+                    r.pf_mw[k]
+                } else if r.t_bus[k] == b {
+                    r.pt_mw[k]
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    };
     assert!((out(2.0) + 40.0).abs() < 1e-9, "{}", out(2.0));
     assert!((out(3.0) + 25.0).abs() < 1e-9, "{}", out(3.0));
     assert!((r.pg_mw[0] - 65.0).abs() < 1e-9);

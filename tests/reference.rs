@@ -40,7 +40,8 @@ fn cli_solves_shared_fields_file_and_writes_t_in_its_layout() {
     let f = hdf5::File::open(&out).unwrap();
     let t = f.dataset("thermal/T").unwrap();
     assert_eq!(t.shape(), vec![64, 64]);
-    let exp = hdf5::File::open(shared("mms2d_64x64.h5")).unwrap().dataset("T_expected").unwrap().read_raw::<f64>().unwrap();
+    let exp =
+        hdf5::File::open(shared("mms2d_64x64.h5")).unwrap().dataset("T_expected").unwrap().read_raw::<f64>().unwrap();
     let got = t.read_raw::<f64>().unwrap();
     let err = got.iter().zip(&exp).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(err <= 1e-6, "{err}");
@@ -60,7 +61,10 @@ fn own_fields_files_odd_sizes_mixed_walls_3d() {
         let path = dir.join(format!("f{s}.h5"));
         write_fields(&path, &p, 18.0, Some(&exact)).unwrap();
         let f = read_fields(path.to_str().unwrap()).unwrap();
-        assert_eq!((f.problem.grid.nx, f.problem.grid.ny, f.problem.grid.nz, f.problem.grid.dx), (p.grid.nx, p.grid.ny, p.grid.nz, p.grid.dx));
+        assert_eq!(
+            (f.problem.grid.nx, f.problem.grid.ny, f.problem.grid.nz, f.problem.grid.dx),
+            (p.grid.nx, p.grid.ny, p.grid.nz, p.grid.dx)
+        );
         let t = solve_steady(&f.problem, &SolveOptions::default()).unwrap().t;
         let err = t.iter().zip(f.t_expected.as_ref().unwrap()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         assert!(err <= 1e-6, "{nx}x{ny}x{nz}: {err} K");

@@ -16,7 +16,10 @@ fn mg_pcg_matches_direct_on_random_problems() {
         let mg = solve_steady(&p, &SolveOptions { tol: 1e-13, ..Default::default() }).unwrap();
         let dir = solve_steady(&p, &SolveOptions { method: Method::Direct, ..Default::default() }).unwrap();
         let d = max_diff(&mg.t, &dir.t);
-        eprintln!("{nx}x{ny}x{nz}: {} iterations, rel res {:.2e}, max diff {d:.2e} K", mg.report.iterations, mg.report.relative_residual);
+        eprintln!(
+            "{nx}x{ny}x{nz}: {} iterations, rel res {:.2e}, max diff {d:.2e} K",
+            mg.report.iterations, mg.report.relative_residual
+        );
         assert!(mg.report.converged);
         assert!(d <= 1e-9, "{nx}x{ny}x{nz}: MG-PCG and direct differ by {d} K");
     }
@@ -67,7 +70,14 @@ fn manufactured(n: usize, three_d: bool) -> f64 {
             }
         }
     }
-    let p = thermogrid::thermal::ThermalProblem { grid: g, k, q, h: vec![1.0; g.cells()], t_s: vec![0.0; g.cells()], walls: Walls::all(Wall::Adiabatic) };
+    let p = thermogrid::thermal::ThermalProblem {
+        grid: g,
+        k,
+        q,
+        h: vec![1.0; g.cells()],
+        t_s: vec![0.0; g.cells()],
+        walls: Walls::all(Wall::Adiabatic),
+    };
     let s = solve_steady(&p, &SolveOptions { tol: 1e-12, ..Default::default() }).unwrap();
     max_diff(&s.t, &exact)
 }

@@ -101,7 +101,9 @@ impl<'de> Deserialize<'de> for WallSpec {
                 if s == "adiabatic" {
                     Ok(WallSpec::Adiabatic)
                 } else {
-                    Err(E::custom(format!("unknown wall `{s}`: write \"adiabatic\" or a temperature in °C such as 24.0")))
+                    Err(E::custom(format!(
+                        "unknown wall `{s}`: write \"adiabatic\" or a temperature in °C such as 24.0"
+                    )))
                 }
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<WallSpec, E> {

@@ -19,9 +19,8 @@ pub fn load(path: &str) -> Result<Facility, InputError> {
     let bytes = std::fs::read(path).map_err(|e| {
         InputError::new(path, "facility file", format!("cannot read it: {e}"), "check the path and its permissions")
     })?;
-    let src = String::from_utf8(bytes).map_err(|_| {
-        InputError::new(path, "facility file", "is not UTF-8 text", "save the file as UTF-8 TOML")
-    })?;
+    let src = String::from_utf8(bytes)
+        .map_err(|_| InputError::new(path, "facility file", "is not UTF-8 text", "save the file as UTF-8 TOML"))?;
     load_str(path, &src)
 }
 
@@ -42,7 +41,12 @@ impl Ctx<'_> {
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(self.err(pos, item, format!("{key} = {v} is not a finite number"), format!("give {key} a finite value")))
+            Err(self.err(
+                pos,
+                item,
+                format!("{key} = {v} is not a finite number"),
+                format!("give {key} a finite value"),
+            ))
         }
     }
     fn positive(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
@@ -151,8 +155,16 @@ fn whole_cells(cx: &Ctx, pos: Pos, key: &str, extent: f64, cell: f64) -> Result<
         return Err(cx.err(
             pos,
             "[floor]",
-            format!("{key} = {extent} m is not a whole number of cells of cell_m = {cell} m ({:.4} cells)", extent / cell),
-            format!("make {key} {} or {} m, or pick a cell_m that divides it (e.g. {} m)", num(lo * cell), num((lo + 1.0) * cell), num(extent / lo)),
+            format!(
+                "{key} = {extent} m is not a whole number of cells of cell_m = {cell} m ({:.4} cells)",
+                extent / cell
+            ),
+            format!(
+                "make {key} {} or {} m, or pick a cell_m that divides it (e.g. {} m)",
+                num(lo * cell),
+                num((lo + 1.0) * cell),
+                num(extent / lo)
+            ),
         ));
     }
     Ok(n as usize)
@@ -210,7 +222,16 @@ fn floor(cx: &Ctx, f: &Spanned<FloorSpec>) -> Result<Floor, InputError> {
             WallSpec::FixedC(t) => Wall::Fixed(cx.finite(pos, "[floor.walls]", name, t)?),
         };
     }
-    Ok(Floor { width_m: width, depth_m: depth, cell_m: cell, height_m: height, layers: s.layers, walls: Walls::from_array(walls), nx, ny })
+    Ok(Floor {
+        width_m: width,
+        depth_m: depth,
+        cell_m: cell,
+        height_m: height,
+        layers: s.layers,
+        walls: Walls::from_array(walls),
+        nx,
+        ny,
+    })
 }
 
 /// Memory the solver may use: `MemAvailable` from /proc/meminfo, or 16 GiB if unknown.
@@ -260,7 +281,12 @@ fn inside(cx: &Ctx, pos: Pos, item: &str, r: &Rect, f: &Floor) -> Result<(), Inp
 fn height(cx: &Ctx, pos: Pos, item: &str, h: f64, f: &Floor) -> Result<f64, InputError> {
     let h = cx.positive(pos, item, "height_m", h)?;
     if h > f.height_m * (1.0 + 1e-9) {
-        return Err(cx.err(pos, item, format!("height_m = {h} m is taller than the floor's {} m", f.height_m), "lower height_m"));
+        return Err(cx.err(
+            pos,
+            item,
+            format!("height_m = {h} m is taller than the floor's {} m", f.height_m),
+            "lower height_m",
+        ));
     }
     Ok(h)
 }
@@ -287,11 +313,25 @@ fn rack(cx: &Ctx, pos: Pos, s: RackSpec, f: &Floor) -> Result<Rack, InputError> 
     let p = cx.non_negative(pos, it, "power_kw", s.power_kw)?;
     let lf = cx.finite(pos, it, "liquid_fraction", s.liquid_fraction)?;
     if !(0.0..=1.0).contains(&lf) {
-        return Err(cx.err(pos, it, format!("liquid_fraction = {lf} is outside 0–1"), "give the liquid-cooled share as a fraction, e.g. 0.9"));
+        return Err(cx.err(
+            pos,
+            it,
+            format!("liquid_fraction = {lf} is outside 0–1"),
+            "give the liquid-cooled share as a fraction, e.g. 0.9",
+        ));
     }
     let rect = rack_rect(s.x_m, s.y_m, w, d, s.facing);
     inside(cx, pos, it, &rect, f)?;
-    Ok(Rack { id: s.id, rect, height_m: h, facing: s.facing, power_kw: p, liquid_fraction: lf, feed_bus: s.feed_bus, pos })
+    Ok(Rack {
+        id: s.id,
+        rect,
+        height_m: h,
+        facing: s.facing,
+        power_kw: p,
+        liquid_fraction: lf,
+        feed_bus: s.feed_bus,
+        pos,
+    })
 }
 
 fn rack_row(cx: &Ctx, row: &Spanned<RackRowSpec>, f: &Floor) -> Result<Vec<Rack>, InputError> {
@@ -303,7 +343,12 @@ fn rack_row(cx: &Ctx, row: &Spanned<RackRowSpec>, f: &Floor) -> Result<Vec<Rack>
     }
     let pitch = cx.positive(pos, &item, "pitch_m", s.pitch_m.unwrap_or(s.width_m))?;
     if pitch < s.width_m - 1e-9 {
-        return Err(cx.err(pos, &item, format!("pitch_m = {pitch} m is less than the rack width {} m: racks would overlap", s.width_m), "set pitch_m ≥ width_m"));
+        return Err(cx.err(
+            pos,
+            &item,
+            format!("pitch_m = {pitch} m is less than the rack width {} m: racks would overlap", s.width_m),
+            "set pitch_m ≥ width_m",
+        ));
     }
     let digits = s.count.to_string().len().max(2);
     (0..s.count)
@@ -341,16 +386,31 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
         (f64::NAN, f64::NAN)
     } else {
         let Some(sc) = s.supply_c else {
-            return Err(cx.err(pos, it, "missing supply_c", "give the unit's supply air temperature in °C, e.g. supply_c = 20.0"));
+            return Err(cx.err(
+                pos,
+                it,
+                "missing supply_c",
+                "give the unit's supply air temperature in °C, e.g. supply_c = 20.0",
+            ));
         };
         let Some(dt) = s.delta_t_k else {
-            return Err(cx.err(pos, it, "missing delta_t_k", "give the unit's design air temperature rise in K, e.g. delta_t_k = 12.0"));
+            return Err(cx.err(
+                pos,
+                it,
+                "missing delta_t_k",
+                "give the unit's design air temperature rise in K, e.g. delta_t_k = 12.0",
+            ));
         };
         (cx.finite(pos, it, "supply_c", sc)?, cx.positive(pos, it, "delta_t_k", dt)?)
     };
     let rect = if s.kind == CoolingKind::RearDoor {
         if s.x_m.is_some() || s.y_m.is_some() || s.width_m.is_some() || s.depth_m.is_some() {
-            return Err(cx.err(pos, it, "a rear door takes its place from its rack", "remove x_m/y_m/width_m/depth_m and keep rack = \"…\""));
+            return Err(cx.err(
+                pos,
+                it,
+                "a rear door takes its place from its rack",
+                "remove x_m/y_m/width_m/depth_m and keep rack = \"…\"",
+            ));
         }
         let Some(rid) = &s.rack else {
             return Err(cx.err(pos, it, "a rear door needs the rack it is mounted on", "add rack = \"<rack id>\""));
@@ -371,7 +431,12 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
         Some(rect)
     } else {
         if s.rack.is_some() {
-            return Err(cx.err(pos, it, "only rear doors are mounted on a rack", "remove rack = … or use kind = \"rear_door\""));
+            return Err(cx.err(
+                pos,
+                it,
+                "only rear doors are mounted on a rack",
+                "remove rack = … or use kind = \"rear_door\"",
+            ));
         }
         match (s.x_m, s.y_m, s.width_m, s.depth_m) {
             (Some(x), Some(y), Some(w), Some(d)) => {
@@ -409,7 +474,12 @@ fn supply_region(cx: &Ctx, c: &Spanned<SupplySpec>, f: &Floor) -> Result<SupplyR
     let it = item.as_str();
     cx.finite(pos, it, "x_m", s.x_m)?;
     cx.finite(pos, it, "y_m", s.y_m)?;
-    let rect = Rect::new(s.x_m, s.y_m, cx.positive(pos, it, "width_m", s.width_m)?, cx.positive(pos, it, "depth_m", s.depth_m)?);
+    let rect = Rect::new(
+        s.x_m,
+        s.y_m,
+        cx.positive(pos, it, "width_m", s.width_m)?,
+        cx.positive(pos, it, "depth_m", s.depth_m)?,
+    );
     inside(cx, pos, it, &rect, f)?;
     let sc = cx.finite(pos, it, "supply_c", s.supply_c)?;
     match (s.airflow_m3_s, s.h_w_m3k) {
@@ -419,13 +489,28 @@ fn supply_region(cx: &Ctx, c: &Spanned<SupplySpec>, f: &Floor) -> Result<SupplyR
         (None, Some(h)) => {
             cx.positive(pos, it, "h_w_m3k", h)?;
         }
-        _ => return Err(cx.err(pos, it, "give exactly one of airflow_m3_s and h_w_m3k", "keep airflow_m3_s (the tile airflow) or h_w_m3k, not both")),
+        _ => {
+            return Err(cx.err(
+                pos,
+                it,
+                "give exactly one of airflow_m3_s and h_w_m3k",
+                "keep airflow_m3_s (the tile airflow) or h_w_m3k, not both",
+            ))
+        }
     }
     let h = match s.height_m {
         Some(h) => Some(height(cx, pos, it, h, f)?),
         None => None,
     };
-    Ok(SupplyRegion { id: s.id.clone(), rect, height_m: h, supply_c: sc, airflow_m3_s: s.airflow_m3_s, h_w_m3k: s.h_w_m3k, pos })
+    Ok(SupplyRegion {
+        id: s.id.clone(),
+        rect,
+        height_m: h,
+        supply_c: sc,
+        airflow_m3_s: s.airflow_m3_s,
+        h_w_m3k: s.h_w_m3k,
+        pos,
+    })
 }
 
 fn obstacle(cx: &Ctx, c: &Spanned<ObstacleSpec>, f: &Floor) -> Result<Obstacle, InputError> {
@@ -435,13 +520,30 @@ fn obstacle(cx: &Ctx, c: &Spanned<ObstacleSpec>, f: &Floor) -> Result<Obstacle, 
     let it = item.as_str();
     cx.finite(pos, it, "x_m", s.x_m)?;
     cx.finite(pos, it, "y_m", s.y_m)?;
-    let rect = Rect::new(s.x_m, s.y_m, cx.positive(pos, it, "width_m", s.width_m)?, cx.positive(pos, it, "depth_m", s.depth_m)?);
+    let rect = Rect::new(
+        s.x_m,
+        s.y_m,
+        cx.positive(pos, it, "width_m", s.width_m)?,
+        cx.positive(pos, it, "depth_m", s.depth_m)?,
+    );
     inside(cx, pos, it, &rect, f)?;
     let k = s.k_w_mk.unwrap_or(CONCRETE_K_W_MK);
     if !(k.is_finite() && k > 0.0) {
-        return Err(cx.err(pos, it, format!("k_w_mk = {k}: conductivity must be finite and > 0"), "give the material's conductivity in W/(m·K), e.g. 1.4 for concrete"));
+        return Err(cx.err(
+            pos,
+            it,
+            format!("k_w_mk = {k}: conductivity must be finite and > 0"),
+            "give the material's conductivity in W/(m·K), e.g. 1.4 for concrete",
+        ));
     }
-    Ok(Obstacle { id: s.id.clone(), kind: s.kind, rect, height_m: height(cx, pos, it, s.height_m.unwrap_or(f.height_m), f)?, k_w_mk: k, pos })
+    Ok(Obstacle {
+        id: s.id.clone(),
+        kind: s.kind,
+        rect,
+        height_m: height(cx, pos, it, s.height_m.unwrap_or(f.height_m), f)?,
+        k_w_mk: k,
+        pos,
+    })
 }
 
 fn unique_ids<'a>(cx: &Ctx, ids: impl Iterator<Item = (&'a str, Pos)>, what: &str) -> Result<(), InputError> {
@@ -449,13 +551,24 @@ fn unique_ids<'a>(cx: &Ctx, ids: impl Iterator<Item = (&'a str, Pos)>, what: &st
     for (id, pos) in ids {
         if let Some(first) = seen.insert(id, pos) {
             let at = first.map(|(l, c)| format!(" (first at line {l}, column {c})")).unwrap_or_default();
-            return Err(cx.err(pos, format!("{what} \"{id}\""), format!("duplicate id{at}"), "give every item a unique id"));
+            return Err(cx.err(
+                pos,
+                format!("{what} \"{id}\""),
+                format!("duplicate id{at}"),
+                "give every item a unique id",
+            ));
         }
     }
     Ok(())
 }
 
-fn overlaps(cx: &Ctx, racks: &[Rack], cooling: &[CoolingUnit], supply: &[SupplyRegion], obstacles: &[Obstacle]) -> Result<(), InputError> {
+fn overlaps(
+    cx: &Ctx,
+    racks: &[Rack],
+    cooling: &[CoolingUnit],
+    supply: &[SupplyRegion],
+    obstacles: &[Obstacle],
+) -> Result<(), InputError> {
     let mut items: Vec<(String, Rect, Pos)> = Vec::new();
     items.extend(racks.iter().map(|r| (format!("rack \"{}\"", r.id), r.rect, r.pos)));
     items.extend(cooling.iter().filter_map(|c| c.rect.map(|r| (format!("cooling \"{}\"", c.id), r, c.pos))));
@@ -500,7 +613,9 @@ fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputErro
         }
     }
     let bus = |p: Pos, item: &str, id: &str| -> Result<usize, InputError> {
-        index.get(id).copied().ok_or_else(|| cx.err(p, item, format!("bus \"{id}\" does not exist"), "name a bus defined in [[network.bus]]"))
+        index.get(id).copied().ok_or_else(|| {
+            cx.err(p, item, format!("bus \"{id}\" does not exist"), "name a bus defined in [[network.bus]]")
+        })
     };
     let mut parent: Vec<usize> = (0..n.bus.len()).collect();
     fn root(p: &mut [usize], mut i: usize) -> usize {
@@ -530,10 +645,22 @@ fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputErro
                 cx.positive(p, &item, "kv", kv)?;
                 cx.finite(p, &item, "x_ohm", x)? * n.base_mva / (kv * kv)
             }
-            _ => return Err(cx.err(p, item, "give exactly one of x_pu and x_ohm", "write the series reactance once, in per unit or in ohms")),
+            _ => {
+                return Err(cx.err(
+                    p,
+                    item,
+                    "give exactly one of x_pu and x_ohm",
+                    "write the series reactance once, in per unit or in ohms",
+                ))
+            }
         };
         if x == 0.0 {
-            return Err(cx.err(p, item, "reactance is zero: a DC power flow needs 1/x", "give the branch its series reactance (a closed breaker: a small value such as x_pu = 1e-4)"));
+            return Err(cx.err(
+                p,
+                item,
+                "reactance is zero: a DC power flow needs 1/x",
+                "give the branch its series reactance (a closed breaker: a small value such as x_pu = 1e-4)",
+            ));
         }
         if let Some(r) = b.rating_mw {
             cx.positive(p, &item, "rating_mw", r)?;
@@ -570,7 +697,12 @@ fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputErro
             if let Some(v) = v {
                 cx.finite(p, &item, k, v)?;
                 if !(0.0..=1.0).contains(&v) {
-                    return Err(cx.err(p, item, format!("{k} = {v} is outside 0–1"), format!("give {k} as a fraction")));
+                    return Err(cx.err(
+                        p,
+                        item,
+                        format!("{k} = {v} is outside 0–1"),
+                        format!("give {k} as a fraction"),
+                    ));
                 }
             }
         }
@@ -609,15 +741,28 @@ fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputErro
 }
 
 fn feed_buses(cx: &Ctx, n: Option<&NetworkSpec>, racks: &[Rack], cooling: &[CoolingUnit]) -> Result<(), InputError> {
-    let items = racks.iter().map(|r| (format!("rack \"{}\"", r.id), &r.feed_bus, r.pos)).chain(
-        cooling.iter().map(|c| (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos)),
-    );
+    let items = racks
+        .iter()
+        .map(|r| (format!("rack \"{}\"", r.id), &r.feed_bus, r.pos))
+        .chain(cooling.iter().map(|c| (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos)));
     for (item, bus, pos) in items {
         let Some(bus) = bus else { continue };
         match n {
-            None => return Err(cx.err(pos, item, format!("feed_bus = \"{bus}\" but the file has no [network]"), "add a [network] with that bus, or remove feed_bus")),
+            None => {
+                return Err(cx.err(
+                    pos,
+                    item,
+                    format!("feed_bus = \"{bus}\" but the file has no [network]"),
+                    "add a [network] with that bus, or remove feed_bus",
+                ))
+            }
             Some(n) if !n.bus.iter().any(|b| b.get_ref().id == *bus) => {
-                return Err(cx.err(pos, item, format!("feed_bus \"{bus}\" is not a bus of [network]"), "name a bus defined in [[network.bus]]"))
+                return Err(cx.err(
+                    pos,
+                    item,
+                    format!("feed_bus \"{bus}\" is not a bus of [network]"),
+                    "name a bus defined in [[network.bus]]",
+                ))
             }
             _ => {}
         }

@@ -27,68 +27,114 @@ pub struct FieldsFile {
 pub fn is_hdf5(path: &str) -> bool {
     use std::io::Read;
     let mut sig = [0u8; 8];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut sig)).map(|_| sig == *b"\x89HDF\r\n\x1a\n").unwrap_or(false)
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut sig))
+        .map(|_| sig == *b"\x89HDF\r\n\x1a\n")
+        .unwrap_or(false)
 }
 
 pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let err = |item: &str, msg: String, fix: &str| InputError::new(path, item, msg, fix);
-    let f = hdf5::File::open(path).map_err(|e| err("fields file", format!("cannot open as HDF5: {e}"), "give a fields file in the schema of the README"))?;
+    let f = hdf5::File::open(path).map_err(|e| {
+        err("fields file", format!("cannot open as HDF5: {e}"), "give a fields file in the schema of the README")
+    })?;
     let read = |name: &str, required: bool| -> Result<Option<(Vec<usize>, Vec<f64>)>, InputError> {
         match f.dataset(name) {
             Ok(ds) => {
                 let shape = ds.shape();
-                let v = ds.read_raw::<f64>().map_err(|e| err(&format!("dataset {name}"), format!("cannot read as f64: {e}"), "store it as a float64 array"))?;
+                let v = ds.read_raw::<f64>().map_err(|e| {
+                    err(&format!("dataset {name}"), format!("cannot read as f64: {e}"), "store it as a float64 array")
+                })?;
                 Ok(Some((shape, v)))
             }
             Err(_) if !required => Ok(None),
-            Err(_) => Err(err(&format!("dataset {name}"), "is missing".into(), "add the dataset (k, q and h are required)")),
+            Err(_) => {
+                Err(err(&format!("dataset {name}"), "is missing".into(), "add the dataset (k, q and h are required)"))
+            }
         }
     };
     let (shape, k) = read("k", true)?.expect("required");
     if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&s| s == 0) {
-        return Err(err("dataset k", format!("has shape {shape:?}"), "store fields as (ny, nx) for 2-D or (nz, ny, nx) for 3-D, no empty axis"));
+        return Err(err(
+            "dataset k",
+            format!("has shape {shape:?}"),
+            "store fields as (ny, nx) for 2-D or (nz, ny, nx) for 3-D, no empty axis",
+        ));
     }
     let mut fields = vec![k];
     for name in ["q", "h"] {
         let (s, v) = read(name, true)?.expect("required");
         if s != shape {
-            return Err(err(&format!("dataset {name}"), format!("has shape {s:?} but k has {shape:?}"), "give k, q and h the same shape"));
+            return Err(err(
+                &format!("dataset {name}"),
+                format!("has shape {s:?} but k has {shape:?}"),
+                "give k, q and h the same shape",
+            ));
         }
         fields.push(v);
     }
     let t_expected = match read("T_expected", false)? {
         Some((s, v)) if s == shape => Some(v),
-        Some((s, _)) => return Err(err("dataset T_expected", format!("has shape {s:?} but k has {shape:?}"), "give T_expected the shape of k")),
+        Some((s, _)) => {
+            return Err(err(
+                "dataset T_expected",
+                format!("has shape {s:?} but k has {shape:?}"),
+                "give T_expected the shape of k",
+            ))
+        }
         None => None,
     };
     let num = |name: &str| -> Option<f64> { f.attr(name).ok().and_then(|a| a.read_scalar::<f64>().ok()) };
-    let dx = num("dx").ok_or_else(|| err("attribute dx", "is missing or not a number".into(), "add the cell size dx in m as a float attribute"))?;
+    let dx = num("dx").ok_or_else(|| {
+        err("attribute dx", "is missing or not a number".into(), "add the cell size dx in m as a float attribute")
+    })?;
     if !(dx.is_finite() && dx > 0.0) {
         return Err(err("attribute dx", format!("is {dx}"), "dx must be a finite cell size > 0 m"));
     }
-    let t_amb = num("T_amb").ok_or_else(|| err("attribute T_amb", "is missing or not a number".into(), "add T_amb in °C (the temperature h pulls towards)"))?;
+    let t_amb = num("T_amb").ok_or_else(|| {
+        err("attribute T_amb", "is missing or not a number".into(), "add T_amb in °C (the temperature h pulls towards)")
+    })?;
     let is_3d = shape.len() == 3;
     let nw = if is_3d { 6 } else { 4 };
     let mut walls = [Wall::Adiabatic; 6];
     for (w, name) in walls.iter_mut().zip(WALL_NAMES).take(nw) {
         let bc = read_attr_str(&f, &format!("bc_{name}")).ok_or_else(|| {
-            err(&format!("attribute bc_{name}"), "is missing or not a string".into(), "add bc_<wall> = \"dirichlet\" or \"adiabatic\" for every wall")
+            err(
+                &format!("attribute bc_{name}"),
+                "is missing or not a string".into(),
+                "add bc_<wall> = \"dirichlet\" or \"adiabatic\" for every wall",
+            )
         })?;
         *w = match bc.as_str() {
             "adiabatic" => Wall::Adiabatic,
             "dirichlet" => {
                 let t = num(&format!("T_wall_{name}")).ok_or_else(|| {
-                    err(&format!("attribute T_wall_{name}"), "is missing or not a number".into(), "give the wall temperature in °C")
+                    err(
+                        &format!("attribute T_wall_{name}"),
+                        "is missing or not a number".into(),
+                        "give the wall temperature in °C",
+                    )
                 })?;
                 if !t.is_finite() {
-                    return Err(err(&format!("attribute T_wall_{name}"), format!("is {t} on a dirichlet wall"), "give a finite wall temperature in °C"));
+                    return Err(err(
+                        &format!("attribute T_wall_{name}"),
+                        format!("is {t} on a dirichlet wall"),
+                        "give a finite wall temperature in °C",
+                    ));
                 }
                 Wall::Fixed(t)
             }
-            other => return Err(err(&format!("attribute bc_{name}"), format!("is \"{other}\""), "use \"dirichlet\" or \"adiabatic\"")),
+            other => {
+                return Err(err(
+                    &format!("attribute bc_{name}"),
+                    format!("is \"{other}\""),
+                    "use \"dirichlet\" or \"adiabatic\"",
+                ))
+            }
         };
     }
-    let grid = if is_3d { Grid::new_3d(shape[2], shape[1], shape[0], dx) } else { Grid::new_2d(shape[1], shape[0], dx, dx) };
+    let grid =
+        if is_3d { Grid::new_3d(shape[2], shape[1], shape[0], dx) } else { Grid::new_2d(shape[1], shape[0], dx, dx) };
     let n = grid.cells();
     let h = fields.pop().expect("h");
     let q = fields.pop().expect("q");
@@ -107,7 +153,12 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
 
 /// Write a problem as a fields file (the schema above). `t_amb` is the single
 /// temperature h pulls towards; `t_expected`, when given, is stored as the answer.
-pub fn write_fields(path: &std::path::Path, p: &ThermalProblem, t_amb: f64, t_expected: Option<&[f64]>) -> Result<(), String> {
+pub fn write_fields(
+    path: &std::path::Path,
+    p: &ThermalProblem,
+    t_amb: f64,
+    t_expected: Option<&[f64]>,
+) -> Result<(), String> {
     use super::h5util::{attr_f64, attr_str, dataset, write_atomic};
     write_atomic(path, |f| {
         let shape = p.grid.shape();

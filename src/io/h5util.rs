@@ -56,7 +56,14 @@ fn chunk_shape(shape: &[usize]) -> Vec<usize> {
 }
 
 /// Write a chunked, deflate-compressed dataset with a `units` attribute.
-pub fn dataset<T: hdf5::H5Type>(g: &Group, name: &str, shape: &[usize], data: &[T], units: &str, description: &str) -> H5Result<()> {
+pub fn dataset<T: hdf5::H5Type>(
+    g: &Group,
+    name: &str,
+    shape: &[usize],
+    data: &[T],
+    units: &str,
+    description: &str,
+) -> H5Result<()> {
     let view = ArrayView::from_shape(IxDyn(shape), data).map_err(|e| hdf5::Error::from(e.to_string()))?;
     let mut b = g.new_dataset_builder();
     if data.len() > 1 && hdf5::filters::deflate_available() {

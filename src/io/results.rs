@@ -39,7 +39,11 @@ pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
         attr_f64(&grid, "slab_m", g.slab_m)?;
         grid.new_attr_builder().with_data(&[0.0f64, 0.0, 0.0][..]).create("origin")?;
         attr_str(&grid, "units", "dx, origin, slab_m: m")?;
-        attr_str(&grid, "layout", "arrays (ny, nx) or (nz, ny, nx), x fastest; cell i centred at origin + (i + 0.5) dx")?;
+        attr_str(
+            &grid,
+            "layout",
+            "arrays (ny, nx) or (nz, ny, nx), x fastest; cell i centred at origin + (i + 0.5) dx",
+        )?;
 
         let th = f.create_group("thermal")?;
         let shape = g.shape();
@@ -73,13 +77,25 @@ pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
         dataset(&racks, "air_heat_kw", &n, &col(|r| r.air_heat_kw), "kW", "heat into room air")?;
         dataset(&racks, "mean_c", &n, &col(|r| r.mean_c), "degC", "mean temperature over the rack's cells")?;
         dataset(&racks, "max_c", &n, &col(|r| r.max_c), "degC", "maximum temperature over the rack's cells")?;
-        dataset(&racks, "intake_c", &n, &col(|r| r.intake_c), "degC", "mean temperature of the cells in front of the intake")?;
+        dataset(
+            &racks,
+            "intake_c",
+            &n,
+            &col(|r| r.intake_c),
+            "degC",
+            "mean temperature of the cells in front of the intake",
+        )?;
 
         let cool = f.create_group("cooling")?;
         let m = [s.cooling.len()];
         let ccol = |get: fn(&crate::metrics::CoolingResult) -> f64| s.cooling.iter().map(get).collect::<Vec<f64>>();
         string_dataset(&cool, "id", &s.cooling.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), "cooling unit id")?;
-        string_dataset(&cool, "kind", &s.cooling.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(), "crah, inrow or reardoor")?;
+        string_dataset(
+            &cool,
+            "kind",
+            &s.cooling.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(),
+            "crah, inrow or reardoor",
+        )?;
         dataset(&cool, "capacity_kw", &m, &ccol(|c| c.capacity_kw), "kW", "rated capacity")?;
         dataset(&cool, "removed_kw", &m, &ccol(|c| c.removed_kw), "kW", "heat removed from room air")?;
         dataset(&cool, "load_pct", &m, &ccol(|c| c.load_pct), "%", "removed / capacity")?;

@@ -19,9 +19,9 @@ use super::validate::validate;
 use crate::error::InputError;
 use faer::linalg::solvers::Solve;
 use faer::sparse::linalg::solvers::{Llt, Lu, SymbolicLlt, SymbolicLu};
-use faer::Side;
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
+use faer::Side;
 
 /// A prepared DC power flow: indices, susceptances, and the factorized reduced matrix.
 pub struct DcPowerFlow {
@@ -72,7 +72,9 @@ impl Factor {
     /// Factorize `m` (lower triangle), reusing `previous`'s symbolic factorization when
     /// given (same sparsity pattern).
     fn new(m: &SparseColMat<usize, f64>, previous: Option<&Factor>, source: &str) -> Result<Self, InputError> {
-        let err = |what: &str, e: String| InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)");
+        let err = |what: &str, e: String| {
+            InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)")
+        };
         let sym = match previous {
             Some(Factor::Llt(s, _)) => Some(s.clone()),
             Some(Factor::Lu(..)) => None,
@@ -95,12 +97,14 @@ impl Factor {
                 }
             }
         }
-        let m = SparseColMat::<usize, f64>::try_new_from_triplets(m.nrows(), m.ncols(), &full).map_err(|e| err("cannot assemble B", format!("{e:?}")))?;
+        let m = SparseColMat::<usize, f64>::try_new_from_triplets(m.nrows(), m.ncols(), &full)
+            .map_err(|e| err("cannot assemble B", format!("{e:?}")))?;
         let sym = match previous {
             Some(Factor::Lu(s, _)) => s.clone(),
             _ => SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?,
         };
-        let lu = Lu::try_new_with_symbolic(sym.clone(), m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?;
+        let lu =
+            Lu::try_new_with_symbolic(sym.clone(), m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?;
         Ok(Factor::Lu(sym, lu))
     }
 
@@ -124,8 +128,14 @@ impl Factor {
 
 /// The reduced susceptance matrix (lower triangle) from its entries and the branch
 /// susceptances.
-fn reduced_b(nr: usize, entries: &[(usize, usize, usize, f64)], b: &[f64], source: &str) -> Result<SparseColMat<usize, f64>, InputError> {
-    let trip: Vec<Triplet<usize, usize, f64>> = entries.iter().map(|&(i, j, r, s)| Triplet::new(i, j, s * b[r])).collect();
+fn reduced_b(
+    nr: usize,
+    entries: &[(usize, usize, usize, f64)],
+    b: &[f64],
+    source: &str,
+) -> Result<SparseColMat<usize, f64>, InputError> {
+    let trip: Vec<Triplet<usize, usize, f64>> =
+        entries.iter().map(|&(i, j, r, s)| Triplet::new(i, j, s * b[r])).collect();
     SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
         .map_err(|e| InputError::new(source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))
 }
@@ -177,7 +187,12 @@ impl DcPowerFlow {
         }
         let n = bus_row.len();
         if n == 0 {
-            return Err(InputError::new(&net.source, "bus", "every bus is isolated (BUS_TYPE 4)", "connect at least one bus"));
+            return Err(InputError::new(
+                &net.source,
+                "bus",
+                "every bus is isolated (BUS_TYPE 4)",
+                "connect at least one bus",
+            ));
         }
         // On-line generators per internal bus.
         let g = &net.gen;
@@ -192,7 +207,8 @@ impl DcPowerFlow {
                 first_gen[i].get_or_insert(r);
             }
         }
-        let mut ref_idx: Vec<usize> = (0..n).filter(|&i| bm.get(bus_row[i], bus::BUS_TYPE) == bus::REF && has_gen[i]).collect();
+        let mut ref_idx: Vec<usize> =
+            (0..n).filter(|&i| bm.get(bus_row[i], bus::BUS_TYPE) == bus::REF && has_gen[i]).collect();
         if ref_idx.is_empty() {
             if let Some(i) = (0..n).find(|&i| bm.get(bus_row[i], bus::BUS_TYPE) == bus::PV && has_gen[i]) {
                 ref_idx.push(i);
@@ -247,7 +263,11 @@ impl DcPowerFlow {
         if let Some(buses) = orphan.values().next() {
             let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
             let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
-            let line = bus_row.iter().position(|&r| bm.get(r, bus::BUS_I) == buses[0]).map(|i| bm.lines[bus_row[i]]).unwrap_or(0);
+            let line = bus_row
+                .iter()
+                .position(|&r| bm.get(r, bus::BUS_I) == buses[0])
+                .map(|i| bm.lines[bus_row[i]])
+                .unwrap_or(0);
             let e = InputError::new(
                 &net.source,
                 format!("island of {} bus(es)", buses.len()),
@@ -292,7 +312,11 @@ impl DcPowerFlow {
                 }
             }
         }
-        let factor = if nr > 0 { Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, &net.source)?) } else { None };
+        let factor = if nr > 0 {
+            Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, &net.source)?)
+        } else {
+            None
+        };
         let slack_gen = ref_idx.iter().map(|&i| first_gen[i]).collect();
         let ref_va_rad = ref_idx.iter().map(|&i| bm.get(bus_row[i], bus::VA).to_radians()).collect();
         Ok(DcPowerFlow {
@@ -325,14 +349,26 @@ impl DcPowerFlow {
         let idx = validate(net)?;
         let l = &net.branch;
         if l.rows() != self.b.len() || net.bus.rows() != self.bus_idx.len() {
-            return Err(InputError::new(&net.source, "network", "has a different number of buses or branches", "build a new DcPowerFlow for a new topology"));
+            return Err(InputError::new(
+                &net.source,
+                "network",
+                "has a different number of buses or branches",
+                "build a new DcPowerFlow for a new topology",
+            ));
         }
         for r in 0..l.rows() {
             let fr = idx.get(l.get(r, br::F_BUS)).expect("validated");
             let tr = idx.get(l.get(r, br::T_BUS)).expect("validated");
             let on = net.branch_status(r) && self.bus_idx[fr].is_some() && self.bus_idx[tr].is_some();
-            if on != self.in_service[r] || (on && (self.bus_idx[fr] != Some(self.f_idx[r]) || self.bus_idx[tr] != Some(self.t_idx[r]))) {
-                return Err(InputError::new(&net.source, format!("branch row {}", r + 1), "changed its ends or status", "build a new DcPowerFlow for a new topology"));
+            if on != self.in_service[r]
+                || (on && (self.bus_idx[fr] != Some(self.f_idx[r]) || self.bus_idx[tr] != Some(self.t_idx[r])))
+            {
+                return Err(InputError::new(
+                    &net.source,
+                    format!("branch row {}", r + 1),
+                    "changed its ends or status",
+                    "build a new DcPowerFlow for a new topology",
+                ));
             }
             if on {
                 let tap = l.get(r, br::TAP);
@@ -421,7 +457,13 @@ impl DcPowerFlow {
     /// Branch flows at the from end, MW (file order; 0 for out-of-service branches).
     pub fn flows_mw(&self, va: &[f64]) -> Vec<f64> {
         (0..self.b.len())
-            .map(|r| if self.in_service[r] { self.base_mva * self.b[r] * (va[self.f_idx[r]] - va[self.t_idx[r]] - self.shift_rad[r]) } else { 0.0 })
+            .map(|r| {
+                if self.in_service[r] {
+                    self.base_mva * self.b[r] * (va[self.f_idx[r]] - va[self.t_idx[r]] - self.shift_rad[r])
+                } else {
+                    0.0
+                }
+            })
             .collect()
     }
 

@@ -45,7 +45,11 @@ pub fn number(s: &[u8]) -> Option<(f64, usize)> {
         }
     }
     let text = std::str::from_utf8(&s[..i]).ok()?;
-    let v = if text.contains(['d', 'D']) { text.replace(['d', 'D'], "e").parse::<f64>().ok()? } else { text.parse::<f64>().ok()? };
+    let v = if text.contains(['d', 'D']) {
+        text.replace(['d', 'D'], "e").parse::<f64>().ok()?
+    } else {
+        text.parse::<f64>().ok()?
+    };
     Some((v, i))
 }
 

@@ -78,7 +78,10 @@ pub fn facility_network(f: &Facility) -> Option<(Network, AttachedLoads)> {
     }
     let mut genm = Matrix::new(gen::MIN_COLS);
     for g in &gens {
-        genm.push(&[(g.0 + 1) as f64, g.1, 0.0, 0.0, 0.0, 1.0, spec.base_mva, if g.4 { 1.0 } else { 0.0 }, g.2, g.3], 0);
+        genm.push(
+            &[(g.0 + 1) as f64, g.1, 0.0, 0.0, 0.0, 1.0, spec.base_mva, if g.4 { 1.0 } else { 0.0 }, g.2, g.3],
+            0,
+        );
     }
     let mut brm = Matrix::new(13);
     for l in &spec.branch {

@@ -11,8 +11,14 @@ use std::fmt::Write;
 
 /// Read a .m case file.
 pub fn read_matpower(path: &str) -> Result<Network, InputError> {
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(path, "case file", format!("cannot read it: {e}"), "check the path and that it is a text .m file"))?;
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        InputError::new(
+            path,
+            "case file",
+            format!("cannot read it: {e}"),
+            "check the path and that it is a text .m file",
+        )
+    })?;
     parse_matpower(path, &src)
 }
 
@@ -100,7 +106,11 @@ impl<'a> Scan<'a> {
         let mut depth = 0;
         loop {
             match self.peek() {
-                None => return Err(InputError::new(self.file, "cell array", "has no closing }", "close it").at(Some((l0, c0)))),
+                None => {
+                    return Err(
+                        InputError::new(self.file, "cell array", "has no closing }", "close it").at(Some((l0, c0)))
+                    )
+                }
                 Some(b'{') => {
                     depth += 1;
                     self.i += 1;
@@ -137,8 +147,13 @@ impl<'a> Scan<'a> {
                     let v = match el.as_slice() {
                         [Tok::Num(v)] => *v,
                         toks => eval(toks).map_err(|m| {
-                            InputError::new(file, item, format!("cannot evaluate an entry: {m}"), "write numbers or simple arithmetic (+ - * / ^, sqrt, pi)")
-                                .at(Some((row_line, 1)))
+                            InputError::new(
+                                file,
+                                item,
+                                format!("cannot evaluate an entry: {m}"),
+                                "write numbers or simple arithmetic (+ - * / ^, sqrt, pi)",
+                            )
+                            .at(Some((row_line, 1)))
                         })?,
                     };
                     row.push(v);
@@ -272,7 +287,11 @@ impl<'a> Scan<'a> {
                 // A transpose or indexing after the matrix is code, not data.
                 self.skip_blanks();
                 if let Some(b'\'' | b'(' | b'.') = self.peek() {
-                    return Err(self.err(item, "the matrix is followed by an operator", "write the matrix out as plain data"));
+                    return Err(self.err(
+                        item,
+                        "the matrix is followed by an operator",
+                        "write the matrix out as plain data",
+                    ));
                 }
                 Ok(Value::Matrix(rows))
             }
@@ -300,14 +319,24 @@ fn to_matrix(file: &str, name: &str, rows: Vec<(Vec<f64>, usize)>, min_cols: usi
     let cols = rows.first().map(|r| r.0.len()).unwrap_or(min_cols);
     if cols < min_cols {
         let line = rows.first().map(|r| r.1).unwrap_or(1);
-        return Err(InputError::new(file, format!("mpc.{name}"), format!("rows have {cols} columns; MATPOWER needs at least {min_cols}"), "give every row the standard MATPOWER columns")
-            .at(Some((line, 1))));
+        return Err(InputError::new(
+            file,
+            format!("mpc.{name}"),
+            format!("rows have {cols} columns; MATPOWER needs at least {min_cols}"),
+            "give every row the standard MATPOWER columns",
+        )
+        .at(Some((line, 1))));
     }
     let mut m = Matrix::new(cols);
     for (r, line) in rows {
         if r.len() != cols {
-            return Err(InputError::new(file, format!("mpc.{name} row"), format!("has {} columns but the first row has {cols}", r.len()), "give every row the same number of columns")
-                .at(Some((line, 1))));
+            return Err(InputError::new(
+                file,
+                format!("mpc.{name} row"),
+                format!("has {} columns but the first row has {cols}", r.len()),
+                "give every row the same number of columns",
+            )
+            .at(Some((line, 1))));
         }
         m.push(&r, line);
     }
@@ -363,7 +392,9 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
         sc.skip_blanks();
         if sc.peek() != Some(b'=') || sc.s.get(sc.i + 1) == Some(&b'=') {
             sc.skip_to_eol();
-            return Err(unsupported(format!("`mpc.{field}` is changed by code (indexing or an operator), not assigned as data")));
+            return Err(unsupported(format!(
+                "`mpc.{field}` is changed by code (indexing or an operator), not assigned as data"
+            )));
         }
         sc.i += 1;
         let item = format!("mpc.{field}");
@@ -374,7 +405,13 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
             ("gen", Value::Matrix(m)) => genm = Some(to_matrix(file, "gen", m, gen::MIN_COLS)?),
             ("branch", Value::Matrix(m)) => brm = Some(to_matrix(file, "branch", m, super::network::branch::MIN_COLS)?),
             ("baseMVA" | "bus" | "gen" | "branch", _) => {
-                return Err(InputError::new(file, item, "has the wrong kind of value", "baseMVA takes a number; bus, gen and branch take matrices").at(Some((line, col))))
+                return Err(InputError::new(
+                    file,
+                    item,
+                    "has the wrong kind of value",
+                    "baseMVA takes a number; bus, gen and branch take matrices",
+                )
+                .at(Some((line, col))))
             }
             ("version", _) => {}
             (other, _) => {

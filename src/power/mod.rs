@@ -23,6 +23,11 @@ pub fn read_network(path: &str) -> Result<(Network, Option<facility_net::Attache
     let f = crate::facility::load(path)?;
     match facility_net::facility_network(&f) {
         Some((n, l)) => Ok((n, Some(l))),
-        None => Err(InputError::new(path, "[network]", "the facility file has no [network] section", "add [network] with buses and branches, or give a MATPOWER .m case")),
+        None => Err(InputError::new(
+            path,
+            "[network]",
+            "the facility file has no [network] section",
+            "add [network] with buses and branches, or give a MATPOWER .m case",
+        )),
     }
 }

@@ -18,7 +18,10 @@ pub struct Totals {
 
 pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
     use super::network::bus;
-    let load = (0..net.bus.rows()).filter(|&i| pf.bus_idx[i].is_some()).map(|i| net.bus.get(i, bus::PD) + net.bus.get(i, bus::GS)).sum();
+    let load = (0..net.bus.rows())
+        .filter(|&i| pf.bus_idx[i].is_some())
+        .map(|i| net.bus.get(i, bus::PD) + net.bus.get(i, bus::GS))
+        .sum();
     let slack = pf.slack_gen.iter().flatten().map(|&g| r.pg_mw[g]).sum();
     Totals { load_mw: load, generation_mw: r.pg_mw.iter().sum(), slack_mw: slack }
 }
@@ -29,7 +32,8 @@ fn name(names: &[String], i: usize, fallback: String) -> String {
 
 /// Branch rows by loading, most loaded first (rated, in-service branches only).
 pub fn most_loaded(r: &DcResult) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..r.pf_mw.len()).filter(|&i| r.branch_in_service[i] && r.loading_pct[i].is_finite()).collect();
+    let mut v: Vec<usize> =
+        (0..r.pf_mw.len()).filter(|&i| r.branch_in_service[i] && r.loading_pct[i].is_finite()).collect();
     v.sort_by(|&a, &b| r.loading_pct[b].total_cmp(&r.loading_pct[a]));
     v
 }
@@ -61,7 +65,11 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         let _ = writeln!(o, "most loaded branches          from → to         flow MW   loading %");
         for &i in ranked.iter().take(5) {
             let n = name(&net.branch_names, i, format!("row {}", i + 1));
-            let _ = writeln!(o, "  {:<26} {:>6} → {:<6} {:>10.2} {:>10.1}", n, r.f_bus[i], r.t_bus[i], r.pf_mw[i], r.loading_pct[i]);
+            let _ = writeln!(
+                o,
+                "  {:<26} {:>6} → {:<6} {:>10.2} {:>10.1}",
+                n, r.f_bus[i], r.t_bus[i], r.pf_mw[i], r.loading_pct[i]
+            );
         }
         let over: Vec<usize> = ranked.iter().copied().filter(|&i| r.loading_pct[i] > 100.0).collect();
         let _ = writeln!(o, "overloads (> 100 % of RATE_A): {}", over.len());

@@ -59,7 +59,13 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
         let n = b.get(r, bus::BUS_I);
         let line = b.lines[r];
         if !(n.is_finite() && n >= 1.0 && n.fract() == 0.0) {
-            return Err(at(net, format!("bus row {}", r + 1), line, format!("bus number {n} is not a positive integer"), "number buses 1, 2, 3, …"));
+            return Err(at(
+                net,
+                format!("bus row {}", r + 1),
+                line,
+                format!("bus number {n} is not a positive integer"),
+                "number buses 1, 2, 3, …",
+            ));
         }
         if let Some(first) = idx.insert(n as i64, r) {
             return Err(at(
@@ -77,10 +83,22 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
 /// Check everything the DC power flow reads.
 pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
     if !(net.base_mva.is_finite() && net.base_mva > 0.0) {
-        return Err(at(net, "baseMVA".into(), 0, format!("baseMVA = {} must be finite and > 0", net.base_mva), "set mpc.baseMVA, e.g. 100"));
+        return Err(at(
+            net,
+            "baseMVA".into(),
+            0,
+            format!("baseMVA = {} must be finite and > 0", net.base_mva),
+            "set mpc.baseMVA, e.g. 100",
+        ));
     }
     if net.bus.rows() == 0 {
-        return Err(at(net, "bus".into(), 0, "the network has no buses".into(), "give at least one bus (and a reference bus with a generator)"));
+        return Err(at(
+            net,
+            "bus".into(),
+            0,
+            "the network has no buses".into(),
+            "give at least one bus (and a reference bus with a generator)",
+        ));
     }
     let idx = bus_index(net)?;
     let b = &net.bus;
@@ -88,7 +106,13 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
         let item = || format!("bus {}", b.get(r, bus::BUS_I));
         let t = b.get(r, bus::BUS_TYPE);
         if ![1.0, 2.0, 3.0, 4.0].contains(&t) {
-            return Err(at(net, item(), b.lines[r], format!("BUS_TYPE = {t}"), "use 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)"));
+            return Err(at(
+                net,
+                item(),
+                b.lines[r],
+                format!("BUS_TYPE = {t}"),
+                "use 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)",
+            ));
         }
         for (c, name) in [(bus::PD, "PD"), (bus::GS, "GS"), (bus::VA, "VA")] {
             let v = b.get(r, c);
@@ -102,7 +126,13 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
         let item = || format!("generator row {}", r + 1);
         let n = g.get(r, gen::GEN_BUS);
         let Some(bi) = idx.get(n) else {
-            return Err(at(net, item(), g.lines[r], format!("is at bus {n}, which does not exist"), "name an existing bus number in GEN_BUS"));
+            return Err(at(
+                net,
+                item(),
+                g.lines[r],
+                format!("is at bus {n}, which does not exist"),
+                "name an existing bus number in GEN_BUS",
+            ));
         };
         for (c, name) in [(gen::PG, "PG"), (gen::GEN_STATUS, "GEN_STATUS")] {
             let v = g.get(r, c);
@@ -126,7 +156,13 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
         for c in [br::F_BUS, br::T_BUS] {
             let n = l.get(r, c);
             if idx.get(n).is_none() {
-                return Err(at(net, item(), l.lines[r], format!("connects to bus {n}, which does not exist"), "name existing bus numbers in F_BUS and T_BUS"));
+                return Err(at(
+                    net,
+                    item(),
+                    l.lines[r],
+                    format!("connects to bus {n}, which does not exist"),
+                    "name existing bus numbers in F_BUS and T_BUS",
+                ));
             }
         }
         for (c, name) in [(br::BR_X, "BR_X"), (br::TAP, "TAP"), (br::SHIFT, "SHIFT"), (br::BR_STATUS, "BR_STATUS")] {
@@ -149,7 +185,13 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 ));
             }
             if !(1.0 / (x * tau)).is_finite() {
-                return Err(at(net, item(), l.lines[r], format!("susceptance 1/(x·tap) is not finite (x = {x}, tap = {tap})"), "check BR_X and TAP"));
+                return Err(at(
+                    net,
+                    item(),
+                    l.lines[r],
+                    format!("susceptance 1/(x·tap) is not finite (x = {x}, tap = {tap})"),
+                    "check BR_X and TAP",
+                ));
             }
         }
     }

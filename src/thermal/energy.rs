@@ -55,5 +55,10 @@ pub fn energy_balance(p: &ThermalProblem, t: &[f64]) -> EnergyBalance {
     }
     let removed = cool + wall;
     let scale = inj.abs().max(removed.abs()).max(f64::MIN_POSITIVE);
-    EnergyBalance { injected_w: inj, removed_by_cooling_w: cool, removed_by_walls_w: wall, rel_error: (inj - removed).abs() / scale }
+    EnergyBalance {
+        injected_w: inj,
+        removed_by_cooling_w: cool,
+        removed_by_walls_w: wall,
+        rel_error: (inj - removed).abs() / scale,
+    }
 }

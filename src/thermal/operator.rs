@@ -17,8 +17,8 @@
 
 use super::problem::ThermalProblem;
 use super::stencil::{Layout, Stencil, SyncPtr};
-use rayon::prelude::*;
 use crate::grid::Wall;
+use rayon::prelude::*;
 
 /// Offsets of the face stencil: centre, then -x, +x, -y, +y, (-z, +z).
 pub fn face_offsets(is_3d: bool) -> Vec<[i8; 3]> {

@@ -41,6 +41,13 @@ pub fn random_problem(seed: u64, nx: usize, ny: usize, nz: usize) -> ThermalProb
     let q: Vec<f64> = (0..n).map(|_| if rng.f64() < 0.2 { 1e4 * rng.f64() } else { 0.0 }).collect();
     let h: Vec<f64> = (0..n).map(|_| if rng.f64() < 0.05 { 500.0 * rng.f64() } else { 0.0 }).collect();
     let t_s = vec![18.0; n];
-    let walls = Walls { xlo: Wall::Fixed(25.0), xhi: Wall::Adiabatic, ylo: Wall::Adiabatic, yhi: Wall::Fixed(20.0), zlo: Wall::Adiabatic, zhi: Wall::Fixed(30.0) };
+    let walls = Walls {
+        xlo: Wall::Fixed(25.0),
+        xhi: Wall::Adiabatic,
+        ylo: Wall::Adiabatic,
+        yhi: Wall::Fixed(20.0),
+        zlo: Wall::Adiabatic,
+        zhi: Wall::Fixed(30.0),
+    };
     ThermalProblem { grid, k, q, h, t_s, walls }
 }

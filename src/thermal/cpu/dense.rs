@@ -22,7 +22,8 @@ impl DenseCholesky {
                 for i in 0..lay.n[0] {
                     let r = lay.cidx(i, j, k);
                     for (o, off) in a.offsets.iter().enumerate() {
-                        let g = [i as isize + off[0] as isize, j as isize + off[1] as isize, k as isize + off[2] as isize];
+                        let g =
+                            [i as isize + off[0] as isize, j as isize + off[1] as isize, k as isize + off[2] as isize];
                         if (0..3).any(|d| g[d] < 0 || g[d] >= lay.n[d] as isize) {
                             continue;
                         }

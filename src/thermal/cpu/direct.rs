@@ -43,7 +43,8 @@ pub fn direct_solve(a: &Stencil, b: &[f64]) -> Result<Vec<f64>, DirectError> {
     let m = SparseColMat::<usize, f64>::try_new_from_triplets(n, n, &trip)
         .map_err(|e| DirectError::Assembly(format!("{e:?}")))?;
     let sym = SymbolicLlt::try_new(m.symbolic(), Side::Lower).map_err(|e| DirectError::Factor(format!("{e:?}")))?;
-    let llt = Llt::try_new_with_symbolic(sym, m.as_ref(), Side::Lower).map_err(|e| DirectError::Factor(format!("{e:?}")))?;
+    let llt =
+        Llt::try_new_with_symbolic(sym, m.as_ref(), Side::Lower).map_err(|e| DirectError::Factor(format!("{e:?}")))?;
     let mut rhs = Mat::<f64>::from_fn(n, 1, |i, _| b[i]);
     llt.solve_in_place(rhs.as_mut());
     Ok((0..n).map(|i| rhs[(i, 0)]).collect())

@@ -56,14 +56,7 @@ impl Multigrid {
             let interp = Interp::new(top);
             let ac = interp.galerkin_rap(top);
             let lay = ac.layout;
-            levels.push(Level {
-                colours: colours(&ac),
-                x: lay.zeros(),
-                b: lay.zeros(),
-                r: lay.zeros(),
-                a: ac,
-                interp,
-            });
+            levels.push(Level { colours: colours(&ac), x: lay.zeros(), b: lay.zeros(), r: lay.zeros(), a: ac, interp });
         }
         let coarsest = levels.last().map(|l| &l.a).unwrap_or(a);
         let coarse = DenseCholesky::new(coarsest).ok_or(SetupError { cells: coarsest.layout.cells() })?;

@@ -233,9 +233,8 @@ impl Interp {
                     for j in self.children_1d(cj, 1) {
                         for i in self.children_1d(ci, 0) {
                             let c = fl.cidx(i, j, k);
-                            let wf = self.weight_1d(i, c, 0, ci)
-                                * self.weight_1d(j, c, 1, cj)
-                                * self.weight_1d(k, c, 2, ck);
+                            let wf =
+                                self.weight_1d(i, c, 0, ci) * self.weight_1d(j, c, 1, cj) * self.weight_1d(k, c, 2, ck);
                             if wf == 0.0 {
                                 continue;
                             }
