@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod facility;
+pub mod gpu;
 pub mod grid;
 pub mod io;
 pub mod metrics;
