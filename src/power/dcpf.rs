@@ -108,9 +108,10 @@ impl Factor {
         Ok(Factor::Lu(sym, lu))
     }
 
-    fn solve_in_place(&self, rhs: &mut [f64]) {
-        let n = rhs.len();
-        let m = MatMut::from_column_major_slice_mut(rhs, n, 1);
+    /// Solve in place for `ncols` right-hand sides stored column-major.
+    fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
+        let n = rhs.len() / ncols.max(1);
+        let m = MatMut::from_column_major_slice_mut(rhs, n, ncols);
         match self {
             Factor::Llt(_, f) => f.solve_in_place(m),
             Factor::Lu(_, f) => f.solve_in_place(m),
@@ -400,6 +401,33 @@ impl DcPowerFlow {
         Ok(())
     }
 
+    /// Unknowns of the reduced system (non-reference buses).
+    pub fn n_reduced(&self) -> usize {
+        self.nr
+    }
+
+    /// Reduced index of internal bus `i` (`None` for reference buses).
+    #[inline]
+    pub fn reduced(&self, i: usize) -> Option<usize> {
+        (self.red[i] != usize::MAX).then_some(self.red[i])
+    }
+
+    /// Solve `B_rr X = R` in place for `ncols` right-hand sides (column-major, `nr` rows)
+    /// on the kept factorization.
+    pub fn solve_block(&self, rhs: &mut [f64], ncols: usize) {
+        assert_eq!(rhs.len(), self.nr * ncols);
+        if let Some(f) = &self.factor {
+            if ncols > 0 {
+                f.solve_in_place(rhs, ncols);
+            }
+        }
+    }
+
+    /// Position in the reference list of internal bus `i`, if it is a reference.
+    pub fn ref_position(&self, i: usize) -> Option<usize> {
+        (self.ref_pos[i] != usize::MAX).then_some(self.ref_pos[i])
+    }
+
     /// Which factorization was used ("cholesky", "lu", or "none" without unknowns).
     pub fn factor_kind(&self) -> &'static str {
         self.factor.as_ref().map(|f| f.kind()).unwrap_or("none")
@@ -445,7 +473,7 @@ impl DcPowerFlow {
             rhs[rr] -= v * self.ref_va_rad[k];
         }
         if let Some(f) = &self.factor {
-            f.solve_in_place(&mut rhs);
+            f.solve_in_place(&mut rhs, 1);
         }
         let mut va = vec![0.0; n];
         for i in 0..n {

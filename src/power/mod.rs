@@ -1,6 +1,7 @@
 //! Power: the electrical network (MATPOWER layout), its readers and writers, and the
 //! DC power flow.
 
+pub mod contingency;
 pub mod dcpf;
 pub mod expr;
 pub mod facility_net;

@@ -1,0 +1,141 @@
+//! PTDF, LODF and N-1 screening against full re-solves with the branch removed.
+
+use std::path::PathBuf;
+use thermogrid::power::contingency::{bridges, lodf, n1_cpu, ptdf};
+use thermogrid::power::matpower::read_matpower;
+use thermogrid::power::network::{branch as br, bus, gen};
+use thermogrid::power::{DcPowerFlow, Network};
+
+fn case(name: &str) -> Network {
+    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(format!("{name}.m")).to_str().unwrap()).unwrap()
+}
+
+/// The network after outage k, solved from scratch; buses cut off from every reference
+/// are marked isolated (their generators off), as the screening treats them.
+fn resolve_without(net: &Network, pf: &DcPowerFlow, k: usize) -> Vec<f64> {
+    let mut cut = net.clone();
+    cut.branch.set(k, br::BR_STATUS, 0.0);
+    if let Err(e) = DcPowerFlow::new(&cut) {
+        assert!(e.to_string().contains("no reference"), "{e}");
+        // Find the dark buses: those not reachable from a reference without branch k.
+        let n = pf.bus_row.len();
+        let mut adj = vec![Vec::new(); n];
+        for l in 0..pf.b.len() {
+            if pf.in_service[l] && l != k {
+                adj[pf.f_idx[l]].push(pf.t_idx[l]);
+                adj[pf.t_idx[l]].push(pf.f_idx[l]);
+            }
+        }
+        let mut lit = vec![false; n];
+        let mut st: Vec<usize> = pf.ref_idx.clone();
+        st.iter().for_each(|&i| lit[i] = true);
+        while let Some(v) = st.pop() {
+            for &w in &adj[v] {
+                if !lit[w] {
+                    lit[w] = true;
+                    st.push(w);
+                }
+            }
+        }
+        for i in (0..n).filter(|&i| !lit[i]) {
+            let row = pf.bus_row[i];
+            cut.bus.set(row, bus::BUS_TYPE, 4.0);
+            let num = cut.bus.get(row, bus::BUS_I);
+            for g in 0..cut.gen.rows() {
+                if cut.gen.get(g, gen::GEN_BUS) == num {
+                    cut.gen.set(g, gen::GEN_STATUS, 0.0);
+                }
+            }
+        }
+    }
+    let p = DcPowerFlow::new(&cut).unwrap();
+    p.solve(&cut).pf_mw
+}
+
+#[test]
+fn n1_flows_match_full_resolves() {
+    for (name, stride) in [("case9", 1), ("case14", 1), ("case30", 1), ("case57", 1), ("case118", 1), ("case300", 3), ("case1354pegase", 47), ("case2383wp", 97), ("case_ACTIVSg2000", 101)] {
+        let net = case(name);
+        let pf = DcPowerFlow::new(&net).unwrap();
+        let base = pf.solve(&net).pf_mw;
+        let n1 = n1_cpu(&pf, &net, &base, 100.0, true);
+        let flows = n1.flows_mw.as_ref().unwrap();
+        let nl = net.branch.rows();
+        let mut worst: f64 = 0.0;
+        let mut checked = 0;
+        let mut islanding = 0;
+        for (o, out) in n1.outages.iter().enumerate() {
+            if out.islanding {
+                islanding += 1;
+            }
+            if o % stride != 0 && !out.islanding {
+                continue;
+            }
+            let reference = resolve_without(&net, &pf, out.branch);
+            let got = &flows[o * nl..(o + 1) * nl];
+            let d = got.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            worst = worst.max(d);
+            checked += 1;
+            assert!(got.iter().all(|v| v.is_finite()), "{name}: NaN in outage {}", out.branch);
+        }
+        eprintln!("{name}: {} outages ({islanding} islanding), {checked} re-solved, max |Δf| {worst:.1e} MW", n1.outages.len());
+        assert!(worst <= 1e-8, "{name}: N-1 flows differ from re-solves by {worst} MW");
+    }
+}
+
+#[test]
+fn ptdf_reproduces_base_flows() {
+    for name in ["case30", "case118", "case2383wp"] {
+        let net = case(name);
+        let pf = DcPowerFlow::new(&net).unwrap();
+        let r = pf.solve(&net);
+        let nb = net.bus.rows();
+        let p = ptdf(&pf, nb);
+        // Net injection per bus row, MW (references absorb the balance; their column is 0).
+        let mut inj = vec![0.0; nb];
+        for b in 0..nb {
+            inj[b] = -(net.bus.get(b, bus::PD) + net.bus.get(b, bus::GS));
+        }
+        for g in 0..net.gen.rows() {
+            if net.gen_status(g) {
+                let b = (0..nb).find(|&b| net.bus.get(b, bus::BUS_I) == net.gen.get(g, gen::GEN_BUS)).unwrap();
+                inj[b] += r.pg_mw[g];
+            }
+        }
+        // Phase shifters add a fixed pattern: compare only where the case has none.
+        let has_shift = (0..net.branch.rows()).any(|k| net.branch.get(k, br::SHIFT) != 0.0);
+        let nl = net.branch.rows();
+        let mut d: f64 = 0.0;
+        for l in 0..nl {
+            let f: f64 = (0..nb).map(|b| p[l * nb + b] * inj[b]).sum();
+            d = d.max((f - r.pf_mw[l]).abs());
+        }
+        eprintln!("{name}: max |PTDF·p − f| = {d:.1e} MW (shifters: {has_shift})");
+        if !has_shift {
+            assert!(d < 1e-8, "{name}: {d}");
+        }
+    }
+}
+
+#[test]
+fn lodf_definition_and_bridges() {
+    let net = case("case118");
+    let pf = DcPowerFlow::new(&net).unwrap();
+    let (l, isl) = lodf(&pf);
+    let nl = net.branch.rows();
+    let b = bridges(&pf);
+    assert_eq!(isl, b);
+    assert!(b.iter().any(|&x| x), "case118 has radial branches");
+    for k in 0..nl {
+        assert_eq!(l[k * nl + k], -1.0);
+        if b[k] {
+            assert!((0..nl).all(|m| m == k || l[m * nl + k] == 0.0));
+        }
+    }
+    assert!(l.iter().all(|v| v.is_finite()));
+    // A bridge's removal must disconnect: check with a re-solve.
+    let k = b.iter().position(|&x| x).unwrap();
+    let mut cut = net.clone();
+    cut.branch.set(k, br::BR_STATUS, 0.0);
+    assert!(DcPowerFlow::new(&cut).is_err());
+}
