@@ -55,8 +55,32 @@ pub struct N1 {
     pub flows_mw: Option<Vec<f64>>,
 }
 
-/// In-service branches whose outage splits an island (per branch row).
-pub fn bridges(pf: &DcPowerFlow) -> Vec<bool> {
+/// Bridges of the in-service branch graph, with the DFS tree that found them: the bus
+/// `v` lies below bridge `k` when `tin[child[k]] ≤ tin[v] < tout[child[k]]`.
+pub struct BridgeTree {
+    pub is_bridge: Vec<bool>,
+    /// Per bridge branch row: the endpoint deeper in the DFS tree (internal index).
+    pub child: Vec<usize>,
+    pub tin: Vec<usize>,
+    pub tout: Vec<usize>,
+    /// DFS root (island) of each bus.
+    pub root: Vec<usize>,
+    /// Buses in DFS entry order.
+    pub order: Vec<usize>,
+}
+
+impl BridgeTree {
+    /// Is bus `v` in the subtree below bridge `k`?
+    #[inline]
+    pub fn below(&self, k: usize, v: usize) -> bool {
+        let c = self.child[k];
+        self.root[v] == self.root[c] && self.tin[c] <= self.tin[v] && self.tin[v] < self.tout[c]
+    }
+}
+
+/// Tarjan's bridge search over the in-service branches (parallel branches are never
+/// bridges).
+pub fn bridge_tree(pf: &DcPowerFlow) -> BridgeTree {
     let n = pf.bus_row.len();
     let nl = pf.b.len();
     let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
@@ -67,16 +91,20 @@ pub fn bridges(pf: &DcPowerFlow) -> Vec<bool> {
         }
     }
     let mut is_bridge = vec![false; nl];
-    let (mut tin, mut low) = (vec![usize::MAX; n], vec![0usize; n]);
+    let mut child = vec![usize::MAX; nl];
+    let (mut tin, mut tout, mut low, mut root) = (vec![usize::MAX; n], vec![0usize; n], vec![0usize; n], vec![0usize; n]);
+    let mut order = Vec::with_capacity(n);
     let mut timer = 0;
-    for root in 0..n {
-        if tin[root] != usize::MAX {
+    for r in 0..n {
+        if tin[r] != usize::MAX {
             continue;
         }
         // Iterative DFS: (vertex, edge used to enter it, next adjacency position).
-        let mut stack: Vec<(usize, usize, usize)> = vec![(root, usize::MAX, 0)];
-        tin[root] = timer;
-        low[root] = timer;
+        let mut stack: Vec<(usize, usize, usize)> = vec![(r, usize::MAX, 0)];
+        tin[r] = timer;
+        low[r] = timer;
+        root[r] = r;
+        order.push(r);
         timer += 1;
         while let Some(&mut (v, pe, ref mut pos)) = stack.last_mut() {
             if *pos < adj[v].len() {
@@ -88,23 +116,32 @@ pub fn bridges(pf: &DcPowerFlow) -> Vec<bool> {
                 if tin[w] == usize::MAX {
                     tin[w] = timer;
                     low[w] = timer;
+                    root[w] = r;
+                    order.push(w);
                     timer += 1;
                     stack.push((w, e, 0));
                 } else {
                     low[v] = low[v].min(tin[w]);
                 }
             } else {
+                tout[v] = timer;
                 stack.pop();
                 if let Some(&(u, _, _)) = stack.last() {
                     low[u] = low[u].min(low[v]);
                     if low[v] > tin[u] {
                         is_bridge[pe] = true;
+                        child[pe] = v;
                     }
                 }
             }
         }
     }
-    is_bridge
+    BridgeTree { is_bridge, child, tin, tout, root, order }
+}
+
+/// In-service branches whose outage splits an island (per branch row).
+pub fn bridges(pf: &DcPowerFlow) -> Vec<bool> {
+    bridge_tree(pf).is_bridge
 }
 
 /// Full angles (rad, internal order, references at 0) from a reduced solution column.
@@ -223,124 +260,142 @@ pub fn n1_screen(post: &[f64], inv_rate: &[f64], skip: usize) -> (f64, Option<us
     (m, w)
 }
 
-struct Outcome {
-    result: OutageResult,
-    violations: Vec<Violation>,
-    flows: Option<Vec<f64>>,
-}
-
-fn finish(k: usize, islanding: bool, lost: f64, post: Vec<f64>, inv_rate: &[f64], threshold: f64, full: bool) -> Outcome {
-    let (max, worst) = n1_screen(&post, inv_rate, k);
-    let violations = post
-        .iter()
-        .enumerate()
-        .filter(|&(l, &p)| l != k && inv_rate[l] > 0.0 && p.abs() * inv_rate[l] * 100.0 > threshold)
-        .map(|(l, &p)| Violation { outage: k, branch: l, loading_pct: p.abs() * inv_rate[l] * 100.0, flow_mw: p })
-        .collect();
-    Outcome {
-        result: OutageResult { branch: k, islanding, max_loading_pct: max, worst_branch: worst, lost_load_mw: lost },
-        violations,
-        flows: full.then_some(post),
-    }
-}
-
-/// Post-contingency flows of one islanding (bridge) outage, with the load lost.
-pub fn islanding_flows(pf: &DcPowerFlow, net: &Network, base: &[f64], k: usize) -> (Vec<f64>, f64) {
-    let n = pf.bus_row.len();
-    let nl = pf.b.len();
-    let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-    for e in 0..nl {
-        if pf.in_service[e] && e != k {
-            adj[pf.f_idx[e]].push((pf.t_idx[e], e));
-            adj[pf.t_idx[e]].push((pf.f_idx[e], e));
+/// Reduce one outage's post-contingency flows (given as a function of the branch row)
+/// to its result, its violations and, with `full`, the flow row.
+fn screen_one(
+    k: usize,
+    islanding: bool,
+    lost: f64,
+    post: impl Fn(usize) -> f64,
+    inv_rate: &[f64],
+    threshold: f64,
+    violations: &mut Vec<Violation>,
+    row: Option<&mut [f64]>,
+) -> OutageResult {
+    let nl = inv_rate.len();
+    let (mut m, mut w) = (0.0, None);
+    let mut row = row;
+    for l in 0..nl {
+        let p = post(l);
+        if let Some(r) = row.as_deref_mut() {
+            r[l] = p;
+        }
+        let ir = inv_rate[l];
+        if l == k || ir == 0.0 {
+            continue;
+        }
+        let ld = p.abs() * ir * 100.0;
+        if w.is_none() || ld > m {
+            m = ld;
+            w = Some(l);
+        }
+        if ld > threshold {
+            violations.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: p });
         }
     }
-    // The buses still connected to each end.
-    let reach = |start: usize| {
-        let mut seen = vec![false; n];
-        let mut st = vec![start];
-        seen[start] = true;
-        while let Some(v) = st.pop() {
-            for &(w, _) in &adj[v] {
-                if !seen[w] {
-                    seen[w] = true;
-                    st.push(w);
-                }
-            }
-        }
-        seen
-    };
-    let side_f = reach(pf.f_idx[k]);
-    let side_t = reach(pf.t_idx[k]);
-    let ref_f = pf.ref_idx.iter().any(|&i| side_f[i]);
-    let ref_t = pf.ref_idx.iter().any(|&i| side_t[i]);
-    if ref_f && ref_t {
-        // Both sides keep a reference: re-solve without the branch.
-        let mut cut = net.clone();
-        cut.branch.set(k, br::BR_STATUS, 0.0);
-        let flows = DcPowerFlow::new(&cut).map(|p| p.solve(&cut).pf_mw).unwrap_or_else(|_| vec![0.0; nl]);
-        return (flows, 0.0);
+    OutageResult { branch: k, islanding, max_loading_pct: m, worst_branch: w, lost_load_mw: lost }
+}
+
+/// How a bridge outage splits its island.
+enum Split {
+    /// The side below (`dark_below`) or above the bridge has no reference and goes dark;
+    /// the lit side's endpoint `a` sees the injection change `dp`, MW.
+    Dark { dark_below: bool, a: usize, dp: f64, lost_mw: f64 },
+    /// Both sides keep a reference: re-solve.
+    BothLit,
+}
+
+fn split(pf: &DcPowerFlow, t: &BridgeTree, base: &[f64], k: usize, load_prefix: &[f64], ref_prefix: &[usize], comp: &std::collections::HashMap<usize, (usize, usize, usize)>) -> Split {
+    let c = t.child[k];
+    let (lo, hi) = (t.tin[c], t.tout[c]);
+    let refs_below = ref_prefix[hi] - ref_prefix[lo];
+    let (c0, c1, _) = comp[&t.root[c]];
+    let refs_all = ref_prefix[c1] - ref_prefix[c0];
+    let load_below = load_prefix[hi] - load_prefix[lo];
+    let load_all = load_prefix[c1] - load_prefix[c0];
+    // Orientation: the parent endpoint is the one that is not the child.
+    let parent = if pf.f_idx[k] == c { pf.t_idx[k] } else { pf.f_idx[k] };
+    // Injection change at the lit endpoint when the bridge flow (from → to) stops.
+    let dp_at = |a: usize| if a == pf.f_idx[k] { base[k] } else { -base[k] };
+    if refs_below == 0 {
+        Split::Dark { dark_below: true, a: parent, dp: dp_at(parent), lost_mw: load_below }
+    } else if refs_all == refs_below {
+        Split::Dark { dark_below: false, a: c, dp: dp_at(c), lost_mw: load_all - load_below }
+    } else {
+        Split::BothLit
     }
-    // The side without a reference goes dark; the lit side sees the bridge flow vanish.
-    let dark_is_f = !ref_f;
-    let in_dark = if dark_is_f { side_f } else { side_t };
-    let lost: f64 = (0..n).filter(|&i| in_dark[i]).map(|i| net.bus.get(pf.bus_row[i], bus::PD) + net.bus.get(pf.bus_row[i], bus::GS)).sum();
-    let (a, dp) = if dark_is_f { (pf.t_idx[k], -base[k]) } else { (pf.f_idx[k], base[k]) };
-    let col = solve_columns(pf, &[vec![(a, 1.0)]], |_, x| x.to_vec()).pop().expect("one column");
-    let post = (0..nl)
-        .map(|l| {
-            if !pf.in_service[l] || l == k || in_dark[pf.f_idx[l]] {
-                0.0
-            } else {
-                base[l] + pf.b[l] * (col[pf.f_idx[l]] - col[pf.t_idx[l]]) * dp
-            }
-        })
-        .collect();
-    (post, lost)
 }
 
 /// N-1 screening of every in-service branch outage against RATE_A, on the CPU in f64.
 pub fn n1_cpu(pf: &DcPowerFlow, net: &Network, base: &[f64], threshold_pct: f64, full: bool) -> N1 {
     let nl = pf.b.len();
-    let bridge = bridges(pf);
+    let n = pf.bus_row.len();
+    let tree = bridge_tree(pf);
     let inv_rate = inverse_ratings(net);
-    let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k] && !bridge[k]).collect();
-    let cols: Vec<Vec<(usize, f64)>> = outs.iter().map(|&k| vec![(pf.f_idx[k], 1.0), (pf.t_idx[k], -1.0)]).collect();
-    let mut outcomes: Vec<Outcome> = solve_columns(pf, &cols, |c, x| {
-        let k = outs[c];
-        let mk = pf.b[k] * (x[pf.f_idx[k]] - x[pf.t_idx[k]]);
-        let scale = base[k] / (1.0 - mk);
-        let post: Vec<f64> = (0..nl)
-            .map(|l| {
-                if !pf.in_service[l] || l == k {
-                    0.0
-                } else {
-                    base[l] + pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) * scale
-                }
-            })
-            .collect();
-        finish(k, false, 0.0, post, &inv_rate, threshold_pct, full)
-    });
-    let islanding: Vec<Outcome> = (0..nl)
-        .filter(|&k| bridge[k])
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|&k| {
-            let (post, lost) = islanding_flows(pf, net, base, k);
-            finish(k, true, lost, post, &inv_rate, threshold_pct, full)
+    // Prefix sums over DFS order: load (MW) and reference count; island extents.
+    let mut load_prefix = vec![0.0; n + 1];
+    let mut ref_prefix = vec![0usize; n + 1];
+    let mut is_ref = vec![false; n];
+    pf.ref_idx.iter().for_each(|&i| is_ref[i] = true);
+    for (p, &v) in tree.order.iter().enumerate() {
+        let row = pf.bus_row[v];
+        load_prefix[p + 1] = load_prefix[p] + net.bus.get(row, bus::PD) + net.bus.get(row, bus::GS);
+        ref_prefix[p + 1] = ref_prefix[p] + usize::from(is_ref[v]);
+    }
+    let mut comp: std::collections::HashMap<usize, (usize, usize, usize)> = Default::default();
+    for (p, &v) in tree.order.iter().enumerate() {
+        let e = comp.entry(tree.root[v]).or_insert((p, p, 0));
+        e.1 = p + 1;
+        e.2 += 1;
+    }
+    let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k]).collect();
+    // Right-hand side per outage: e_f − e_t for ordinary outages, e_a for bridges whose
+    // far side goes dark.
+    let splits: Vec<Option<Split>> =
+        outs.iter().map(|&k| tree.is_bridge[k].then(|| split(pf, &tree, base, k, &load_prefix, &ref_prefix, &comp))).collect();
+    let cols: Vec<Vec<(usize, f64)>> = outs
+        .iter()
+        .zip(&splits)
+        .map(|(&k, s)| match s {
+            None => vec![(pf.f_idx[k], 1.0), (pf.t_idx[k], -1.0)],
+            Some(Split::Dark { a, .. }) => vec![(*a, 1.0)],
+            Some(Split::BothLit) => vec![],
         })
         .collect();
-    outcomes.extend(islanding);
-    outcomes.sort_by_key(|o| o.result.branch);
-    let mut flows = full.then(|| Vec::with_capacity(outcomes.len() * nl));
+    let per: Vec<(OutageResult, Vec<Violation>, Option<Vec<f64>>)> = solve_columns(pf, &cols, |c, x| {
+        let k = outs[c];
+        let mut v = Vec::new();
+        let mut row = full.then(|| vec![0.0; nl]);
+        let sens = |l: usize| pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]);
+        let res = match &splits[c] {
+            None => {
+                let scale = base[k] / (1.0 - sens(k));
+                let post = |l: usize| if !pf.in_service[l] || l == k { 0.0 } else { base[l] + sens(l) * scale };
+                screen_one(k, false, 0.0, post, &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+            }
+            Some(Split::Dark { dark_below, dp, lost_mw, .. }) => {
+                let dark = |i: usize| tree.below(k, i) == *dark_below && tree.root[i] == tree.root[tree.child[k]];
+                let post = |l: usize| if !pf.in_service[l] || l == k || dark(pf.f_idx[l]) { 0.0 } else { base[l] + sens(l) * dp };
+                screen_one(k, true, *lost_mw, post, &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+            }
+            Some(Split::BothLit) => {
+                let mut cut = net.clone();
+                cut.branch.set(k, br::BR_STATUS, 0.0);
+                let f = DcPowerFlow::new(&cut).map(|p| p.solve(&cut).pf_mw).unwrap_or_else(|_| vec![0.0; nl]);
+                screen_one(k, true, 0.0, |l| f[l], &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+            }
+        };
+        (res, v, row)
+    });
+    let mut flows = full.then(|| Vec::with_capacity(per.len() * nl));
     let mut violations = Vec::new();
-    let mut results = Vec::with_capacity(outcomes.len());
-    for o in outcomes {
-        if let (Some(f), Some(p)) = (flows.as_mut(), o.flows) {
-            f.extend(p);
+    let mut outages = Vec::with_capacity(per.len());
+    for (r, v, row) in per {
+        if let (Some(f), Some(row)) = (flows.as_mut(), row) {
+            f.extend(row);
         }
-        violations.extend(o.violations);
-        results.push(o.result);
+        violations.extend(v);
+        outages.push(r);
     }
-    N1 { outages: results, violations, flows_mw: flows }
+    N1 { outages, violations, flows_mw: flows }
 }
