@@ -46,6 +46,28 @@ enum Cmd {
     },
     /// Check a facility file (or fields file) without solving.
     Validate { file: String },
+    /// List the GPU adapters wgpu sees, with the limits that matter.
+    Adapters,
+    /// N-1 contingency screening: every in-service branch outage, against RATE_A.
+    Contingency {
+        file: String,
+        /// Results file (HDF5): /power/contingency/…
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// How many worst outages the summary lists.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Also write the n_outage × n_branch post-contingency flow matrix.
+        #[arg(long)]
+        full: bool,
+        /// Loading above which a post-contingency flow is a violation, % of RATE_A.
+        #[arg(long, default_value_t = 100.0)]
+        threshold: f64,
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// DC power flow of a MATPOWER case (.m) or a facility file's [network] (.toml).
     Powerflow {
         file: String,
@@ -69,6 +91,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+fn backend_of(b: BackendArg) -> Backend {
+    match b {
+        BackendArg::Cpu => Backend::Cpu,
+        BackendArg::Gpu => Backend::Gpu,
+        BackendArg::Auto => Backend::Auto,
     }
 }
 
@@ -96,6 +126,81 @@ fn run(cli: Cli) -> Result<(), Error> {
                     let g = ff.problem.grid;
                     println!("{file}: ok — fields file, grid {} × {} × {} at dx = {} m", g.nx, g.ny, g.nz, g.dx);
                 }
+            }
+            Ok(())
+        }
+        Cmd::Adapters => {
+            let list = thermogrid::gpu::list_adapters();
+            if list.is_empty() {
+                println!(
+                    "wgpu sees no Vulkan adapter (install mesa-vulkan-drivers for the software adapter, lavapipe)"
+                );
+            }
+            for a in list {
+                println!(
+                    "{} · {} · {}{} · max storage binding {} MiB · max buffer {} MiB · {} workgroups/dim · {} invocations/workgroup · {} KiB workgroup memory",
+                    a.name,
+                    a.backend,
+                    a.device_type,
+                    if a.is_hardware { "" } else { " (software: used only with --backend gpu)" },
+                    a.max_storage_buffer_binding_size >> 20,
+                    a.max_buffer_size >> 20,
+                    a.max_compute_workgroups_per_dimension,
+                    a.max_compute_invocations_per_workgroup,
+                    a.max_compute_workgroup_storage_size >> 10
+                );
+            }
+            Ok(())
+        }
+        Cmd::Contingency { file, output, top, full, threshold, backend, json } => {
+            if let Some(out) = &output {
+                check_writable(out).map_err(|m| {
+                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
+                })?;
+            }
+            if !(threshold.is_finite() && threshold > 0.0) {
+                return Err(InputError::new(
+                    "command line",
+                    "--threshold",
+                    format!("{threshold}"),
+                    "give a loading in %, e.g. 100",
+                )
+                .into());
+            }
+            let (net, _) = thermogrid::power::read_network(&file)?;
+            let t0 = std::time::Instant::now();
+            let pf = thermogrid::power::DcPowerFlow::new(&net)?;
+            let base = pf.solve(&net);
+            let (n1, used) =
+                thermogrid::power::screen::screen(&pf, &net, &base.pf_mw, threshold, full, backend_of(backend))
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+            let secs = t0.elapsed().as_secs_f64();
+            let out_str = output.as_ref().map(|p| p.display().to_string());
+            if let Some(out) = &output {
+                thermogrid::power::screen::write_hdf5(out, &net, &n1, threshold, used.clone()).map_err(|m| {
+                    InputError::new(
+                        &out.display().to_string(),
+                        "output",
+                        m,
+                        "choose a writable output path with free space",
+                    )
+                })?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&thermogrid::power::screen::json_summary(
+                        &net,
+                        &n1,
+                        top,
+                        secs,
+                        used.clone(),
+                        out_str.as_deref()
+                    ))
+                    .expect("json")
+                );
+            } else {
+                print!("{}", thermogrid::power::screen::text_summary(&net, &n1, top, secs, used, out_str.as_deref()));
             }
             Ok(())
         }

@@ -7,7 +7,10 @@ use thermogrid::power::network::{branch as br, bus, gen};
 use thermogrid::power::{DcPowerFlow, Network};
 
 fn case(name: &str) -> Network {
-    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(format!("{name}.m")).to_str().unwrap()).unwrap()
+    read_matpower(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(format!("{name}.m")).to_str().unwrap(),
+    )
+    .unwrap()
 }
 
 /// The network after outage k, solved from scratch; buses cut off from every reference
@@ -54,7 +57,17 @@ fn resolve_without(net: &Network, pf: &DcPowerFlow, k: usize) -> Vec<f64> {
 
 #[test]
 fn n1_flows_match_full_resolves() {
-    for (name, stride) in [("case9", 1), ("case14", 1), ("case30", 1), ("case57", 1), ("case118", 1), ("case300", 3), ("case1354pegase", 47), ("case2383wp", 97), ("case_ACTIVSg2000", 101)] {
+    for (name, stride) in [
+        ("case9", 1),
+        ("case14", 1),
+        ("case30", 1),
+        ("case57", 1),
+        ("case118", 1),
+        ("case300", 3),
+        ("case1354pegase", 47),
+        ("case2383wp", 97),
+        ("case_ACTIVSg2000", 101),
+    ] {
         let net = case(name);
         let pf = DcPowerFlow::new(&net).unwrap();
         let base = pf.solve(&net).pf_mw;
@@ -78,7 +91,10 @@ fn n1_flows_match_full_resolves() {
             checked += 1;
             assert!(got.iter().all(|v| v.is_finite()), "{name}: NaN in outage {}", out.branch);
         }
-        eprintln!("{name}: {} outages ({islanding} islanding), {checked} re-solved, max |Δf| {worst:.1e} MW", n1.outages.len());
+        eprintln!(
+            "{name}: {} outages ({islanding} islanding), {checked} re-solved, max |Δf| {worst:.1e} MW",
+            n1.outages.len()
+        );
         assert!(worst <= 1e-8, "{name}: N-1 flows differ from re-solves by {worst} MW");
     }
 }

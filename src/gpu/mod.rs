@@ -101,7 +101,8 @@ impl GpuContext {
         let inst = instance();
         let adapters = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::VULKAN));
         let wanted = std::env::var("THERMOGRID_ADAPTER").ok().map(|s| s.to_lowercase());
-        let seen: Vec<String> = adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
+        let seen: Vec<String> =
+            adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
         let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
             wgpu::DeviceType::DiscreteGpu => 0,
             wgpu::DeviceType::IntegratedGpu => 1,
@@ -121,7 +122,9 @@ impl GpuContext {
             let what = match (&wanted, choice) {
                 (Some(w), _) => format!("none matches THERMOGRID_ADAPTER={w}"),
                 (None, AdapterChoice::Hardware) => "no hardware (discrete or integrated) GPU".into(),
-                (None, AdapterChoice::Any) => "wgpu sees no Vulkan adapter (install mesa-vulkan-drivers for lavapipe)".into(),
+                (None, AdapterChoice::Any) => {
+                    "wgpu sees no Vulkan adapter (install mesa-vulkan-drivers for lavapipe)".into()
+                }
             };
             return Err(GpuError::NoAdapter(format!("{what}; adapters seen: [{}]", seen.join(", "))));
         };
@@ -171,7 +174,10 @@ impl GpuContext {
             return Ok(p.clone());
         }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(name), source: wgpu::ShaderSource::Wgsl(source.into()) });
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
         let pipe = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
             layout: None,
@@ -232,9 +238,16 @@ impl GpuContext {
 
     /// Bind group of `buffers` at bindings 0, 1, … of group 0 of `pipe`.
     pub fn bind(&self, pipe: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> =
-            buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipe.get_bind_group_layout(0), entries: &entries })
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipe.get_bind_group_layout(0),
+            entries: &entries,
+        })
     }
 
     /// Copy `len` elements of `T` from a storage buffer to the host (waits for the GPU).

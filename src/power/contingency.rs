@@ -92,7 +92,8 @@ pub fn bridge_tree(pf: &DcPowerFlow) -> BridgeTree {
     }
     let mut is_bridge = vec![false; nl];
     let mut child = vec![usize::MAX; nl];
-    let (mut tin, mut tout, mut low, mut root) = (vec![usize::MAX; n], vec![0usize; n], vec![0usize; n], vec![0usize; n]);
+    let (mut tin, mut tout, mut low, mut root) =
+        (vec![usize::MAX; n], vec![0usize; n], vec![0usize; n], vec![0usize; n]);
     let mut order = Vec::with_capacity(n);
     let mut timer = 0;
     for r in 0..n {
@@ -154,7 +155,11 @@ fn expand(pf: &DcPowerFlow, col: &[f64], out: &mut [f64]) {
 
 /// Solve for unit injection patterns: `cols[c]` lists (internal bus, value) pairs; each
 /// result is a full angle vector (internal order, references 0), handed to `each`.
-fn solve_columns<R: Send>(pf: &DcPowerFlow, cols: &[Vec<(usize, f64)>], each: impl Fn(usize, &[f64]) -> R + Sync) -> Vec<R> {
+fn solve_columns<R: Send>(
+    pf: &DcPowerFlow,
+    cols: &[Vec<(usize, f64)>],
+    each: impl Fn(usize, &[f64]) -> R + Sync,
+) -> Vec<R> {
     let nr = pf.n_reduced();
     let n = pf.bus_row.len();
     let blocks: Vec<usize> = (0..cols.len()).step_by(BLOCK).collect();
@@ -190,7 +195,11 @@ pub fn ptdf(pf: &DcPowerFlow, nbus_rows: usize) -> Vec<f64> {
     let nl = pf.b.len();
     let buses: Vec<usize> = (0..pf.bus_row.len()).filter(|&i| pf.reduced(i).is_some()).collect();
     let cols: Vec<Vec<(usize, f64)>> = buses.iter().map(|&i| vec![(i, 1.0)]).collect();
-    let columns = solve_columns(pf, &cols, |_, x| (0..nl).map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 }).collect::<Vec<f64>>());
+    let columns = solve_columns(pf, &cols, |_, x| {
+        (0..nl)
+            .map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 })
+            .collect::<Vec<f64>>()
+    });
     let mut out = vec![0.0; nl * nbus_rows];
     for (c, &i) in buses.iter().enumerate() {
         let row = pf.bus_row[i];
@@ -201,6 +210,19 @@ pub fn ptdf(pf: &DcPowerFlow, nbus_rows: usize) -> Vec<f64> {
     out
 }
 
+/// LODF columns of the in-service, non-bridge outages `outs`, one row per outage:
+/// `rows[c][l] = LODF[l, outs[c]]` (−1 at the outage itself).
+pub fn lodf_rows(pf: &DcPowerFlow, outs: &[usize]) -> Vec<Vec<f64>> {
+    let nl = pf.b.len();
+    let cols: Vec<Vec<(usize, f64)>> = outs.iter().map(|&k| vec![(pf.f_idx[k], 1.0), (pf.t_idx[k], -1.0)]).collect();
+    solve_columns(pf, &cols, |c, x| {
+        let k = outs[c];
+        let sens = |l: usize| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 };
+        let denom = 1.0 - sens(k);
+        (0..nl).map(|l| if l == k { -1.0 } else { sens(l) / denom }).collect()
+    })
+}
+
 /// LODF (rows: monitored branch, columns: outage branch, file order) and the islanding
 /// flag of each outage. `LODF[k, k] = −1`; columns of bridges and out-of-service
 /// branches are 0 apart from that.
@@ -208,17 +230,11 @@ pub fn lodf(pf: &DcPowerFlow) -> (Vec<f64>, Vec<bool>) {
     let nl = pf.b.len();
     let bridge = bridges(pf);
     let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k] && !bridge[k]).collect();
-    let cols: Vec<Vec<(usize, f64)>> = outs.iter().map(|&k| vec![(pf.f_idx[k], 1.0), (pf.t_idx[k], -1.0)]).collect();
-    let m = solve_columns(pf, &cols, |c, x| {
-        let k = outs[c];
-        let col: Vec<f64> = (0..nl).map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 }).collect();
-        let denom = 1.0 - col[k];
-        col.iter().map(|v| v / denom).collect::<Vec<f64>>()
-    });
+    let rows = lodf_rows(pf, &outs);
     let mut out = vec![0.0; nl * nl];
     for (c, &k) in outs.iter().enumerate() {
         for l in 0..nl {
-            out[l * nl + k] = m[c][l];
+            out[l * nl + k] = rows[c][l];
         }
     }
     for k in 0..nl {
@@ -305,7 +321,15 @@ enum Split {
     BothLit,
 }
 
-fn split(pf: &DcPowerFlow, t: &BridgeTree, base: &[f64], k: usize, load_prefix: &[f64], ref_prefix: &[usize], comp: &std::collections::HashMap<usize, (usize, usize, usize)>) -> Split {
+fn split(
+    pf: &DcPowerFlow,
+    t: &BridgeTree,
+    base: &[f64],
+    k: usize,
+    load_prefix: &[f64],
+    ref_prefix: &[usize],
+    comp: &std::collections::HashMap<usize, (usize, usize, usize)>,
+) -> Split {
     let c = t.child[k];
     let (lo, hi) = (t.tin[c], t.tout[c]);
     let refs_below = ref_prefix[hi] - ref_prefix[lo];
@@ -328,6 +352,18 @@ fn split(pf: &DcPowerFlow, t: &BridgeTree, base: &[f64], k: usize, load_prefix: 
 
 /// N-1 screening of every in-service branch outage against RATE_A, on the CPU in f64.
 pub fn n1_cpu(pf: &DcPowerFlow, net: &Network, base: &[f64], threshold_pct: f64, full: bool) -> N1 {
+    n1_cpu_subset(pf, net, base, threshold_pct, full, |_| true)
+}
+
+/// The same for the in-service outages `k` with `include(is_bridge[k])`.
+pub fn n1_cpu_subset(
+    pf: &DcPowerFlow,
+    net: &Network,
+    base: &[f64],
+    threshold_pct: f64,
+    full: bool,
+    include: impl Fn(bool) -> bool,
+) -> N1 {
     let nl = pf.b.len();
     let n = pf.bus_row.len();
     let tree = bridge_tree(pf);
@@ -348,11 +384,13 @@ pub fn n1_cpu(pf: &DcPowerFlow, net: &Network, base: &[f64], threshold_pct: f64,
         e.1 = p + 1;
         e.2 += 1;
     }
-    let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k]).collect();
+    let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k] && include(tree.is_bridge[k])).collect();
     // Right-hand side per outage: e_f − e_t for ordinary outages, e_a for bridges whose
     // far side goes dark.
-    let splits: Vec<Option<Split>> =
-        outs.iter().map(|&k| tree.is_bridge[k].then(|| split(pf, &tree, base, k, &load_prefix, &ref_prefix, &comp))).collect();
+    let splits: Vec<Option<Split>> = outs
+        .iter()
+        .map(|&k| tree.is_bridge[k].then(|| split(pf, &tree, base, k, &load_prefix, &ref_prefix, &comp)))
+        .collect();
     let cols: Vec<Vec<(usize, f64)>> = outs
         .iter()
         .zip(&splits)
@@ -375,7 +413,13 @@ pub fn n1_cpu(pf: &DcPowerFlow, net: &Network, base: &[f64], threshold_pct: f64,
             }
             Some(Split::Dark { dark_below, dp, lost_mw, .. }) => {
                 let dark = |i: usize| tree.below(k, i) == *dark_below && tree.root[i] == tree.root[tree.child[k]];
-                let post = |l: usize| if !pf.in_service[l] || l == k || dark(pf.f_idx[l]) { 0.0 } else { base[l] + sens(l) * dp };
+                let post = |l: usize| {
+                    if !pf.in_service[l] || l == k || dark(pf.f_idx[l]) {
+                        0.0
+                    } else {
+                        base[l] + sens(l) * dp
+                    }
+                };
                 screen_one(k, true, *lost_mw, post, &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
             }
             Some(Split::BothLit) => {

@@ -5,9 +5,11 @@ pub mod contingency;
 pub mod dcpf;
 pub mod expr;
 pub mod facility_net;
+pub mod gpu;
 pub mod matpower;
 pub mod network;
 pub mod output;
+pub mod screen;
 pub mod validate;
 
 pub use dcpf::{DcPowerFlow, DcResult};
