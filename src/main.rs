@@ -68,6 +68,30 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Time series of a training job's power through the network, with battery smoothing.
+    Timeseries {
+        file: String,
+        /// Profile (TOML): dt_s, steps, [workload], [battery], [controller].
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Step, s.
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Ignore any battery.
+        #[arg(long)]
+        no_battery: bool,
+        /// Fill synchronization dips with dummy work.
+        #[arg(long)]
+        keep_busy: bool,
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// DC power flow of a MATPOWER case (.m) or a facility file's [network] (.toml).
     Powerflow {
         file: String,
@@ -201,6 +225,56 @@ fn run(cli: Cli) -> Result<(), Error> {
                 );
             } else {
                 print!("{}", thermogrid::power::screen::text_summary(&net, &n1, top, secs, used, out_str.as_deref()));
+            }
+            Ok(())
+        }
+        Cmd::Timeseries { file, profile, steps, dt, no_battery, keep_busy, backend, output, json } => {
+            use thermogrid::power::timeseries as ts;
+            if let Some(out) = &output {
+                check_writable(out).map_err(|m| {
+                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
+                })?;
+            }
+            let mut p = match &profile {
+                Some(path) => ts::load_profile(path)?,
+                None => ts::Profile::default(),
+            };
+            if let Some(s) = steps {
+                p.steps = s.max(1);
+            }
+            if let Some(d) = dt {
+                if !(d.is_finite() && d > 0.0) {
+                    return Err(
+                        InputError::new("command line", "--dt", format!("{d}"), "give a step in seconds > 0").into()
+                    );
+                }
+                p.dt_s = d;
+            }
+            p.workload.keep_busy |= keep_busy;
+            let (net, loads) = thermogrid::power::read_network(&file)?;
+            let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));
+            let battery = if no_battery { None } else { ts::choose_battery(&p, loads.as_ref()) };
+            let t0 = std::time::Instant::now();
+            let r = ts::run(&net, &it, battery, &p, backend_of(backend)).map_err(Error::Internal)?;
+            let secs = t0.elapsed().as_secs_f64();
+            let out_str = output.as_ref().map(|p| p.display().to_string());
+            if let Some(out) = &output {
+                ts::write_hdf5(out, &net, &r).map_err(|m| {
+                    InputError::new(
+                        &out.display().to_string(),
+                        "output",
+                        m,
+                        "choose a writable output path with free space",
+                    )
+                })?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&ts::json_summary(&net, &r, secs, out_str.as_deref())).expect("json")
+                );
+            } else {
+                print!("{}", ts::text_summary(&net, &r, secs, out_str.as_deref()));
             }
             Ok(())
         }

@@ -210,6 +210,17 @@ pub fn ptdf(pf: &DcPowerFlow, nbus_rows: usize) -> Vec<f64> {
     out
 }
 
+/// PTDF columns (MW per MW, per branch row) of the given bus rows (0 for references and
+/// isolated buses).
+pub fn ptdf_columns(pf: &DcPowerFlow, bus_rows: &[usize]) -> Vec<Vec<f64>> {
+    let nl = pf.b.len();
+    let cols: Vec<Vec<(usize, f64)>> =
+        bus_rows.iter().map(|&r| pf.bus_idx[r].map(|i| vec![(i, 1.0)]).unwrap_or_default()).collect();
+    solve_columns(pf, &cols, |_, x| {
+        (0..nl).map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 }).collect()
+    })
+}
+
 /// LODF columns of the in-service, non-bridge outages `outs`, one row per outage:
 /// `rows[c][l] = LODF[l, outs[c]]` (−1 at the outage itself).
 pub fn lodf_rows(pf: &DcPowerFlow, outs: &[usize]) -> Vec<Vec<f64>> {

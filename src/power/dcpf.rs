@@ -458,12 +458,10 @@ impl DcPowerFlow {
         p
     }
 
-    /// Bus angles (rad, internal order) for injections `pbus` (pu), on the existing
-    /// factorization.
-    pub fn angles(&self, pbus: &[f64]) -> Vec<f64> {
+    /// The reduced right-hand side `Pbus[nr] − B[nr, ref] θ[ref]` for injections `pbus`.
+    pub fn reduced_rhs(&self, pbus: &[f64]) -> Vec<f64> {
         let n = self.bus_row.len();
-        let nr = n - self.ref_idx.len();
-        let mut rhs = vec![0.0; nr];
+        let mut rhs = vec![0.0; self.nr];
         for i in 0..n {
             if self.red[i] != usize::MAX {
                 rhs[self.red[i]] = pbus[i];
@@ -472,6 +470,14 @@ impl DcPowerFlow {
         for &(rr, k, v) in &self.ref_coupling {
             rhs[rr] -= v * self.ref_va_rad[k];
         }
+        rhs
+    }
+
+    /// Bus angles (rad, internal order) for injections `pbus` (pu), on the existing
+    /// factorization.
+    pub fn angles(&self, pbus: &[f64]) -> Vec<f64> {
+        let n = self.bus_row.len();
+        let mut rhs = self.reduced_rhs(pbus);
         if let Some(f) = &self.factor {
             f.solve_in_place(&mut rhs, 1);
         }

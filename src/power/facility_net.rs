@@ -19,6 +19,10 @@ pub struct AttachedLoads {
     pub other_mw: f64,
     /// IT power of racks with no feed bus, MW (not in the network).
     pub unattached_it_mw: f64,
+    /// IT power per bus row, MW.
+    pub it_mw_by_bus: Vec<f64>,
+    /// The first battery: its bus row and ratings (MW, MWh, SoC, efficiency).
+    pub battery: Option<(usize, f64, f64, Option<f64>, Option<f64>)>,
 }
 
 /// Build the network of a facility; `None` when the file has no `[network]`.
@@ -27,11 +31,16 @@ pub fn facility_network(f: &Facility) -> Option<(Network, AttachedLoads)> {
     let nb = spec.bus.len();
     let id: HashMap<&str, usize> = spec.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
     let mut pd = vec![0.0; nb];
-    let mut loads = AttachedLoads::default();
+    let mut loads = AttachedLoads { it_mw_by_bus: vec![0.0; nb], ..Default::default() };
+    loads.battery = spec.battery.first().map(|b| {
+        let b = b.get_ref();
+        (id[b.bus.as_str()], b.power_mw, b.energy_mwh, b.soc, b.efficiency)
+    });
     for r in &f.racks {
         match r.feed_bus.as_deref().and_then(|b| id.get(b)) {
             Some(&i) => {
                 pd[i] += r.power_kw / 1e3;
+                loads.it_mw_by_bus[i] += r.power_kw / 1e3;
                 loads.it_mw += r.power_kw / 1e3;
             }
             None => loads.unattached_it_mw += r.power_kw / 1e3,

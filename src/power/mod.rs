@@ -10,7 +10,9 @@ pub mod matpower;
 pub mod network;
 pub mod output;
 pub mod screen;
+pub mod timeseries;
 pub mod validate;
+pub mod workload;
 
 pub use dcpf::{DcPowerFlow, DcResult};
 pub use network::Network;
