@@ -67,6 +67,9 @@ enum Cmd {
         backend: BackendArg,
         #[arg(long)]
         json: bool,
+        /// Screen this many times; report the fastest (benchmarking).
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
     },
     /// Time series of a training job's power through the network, with battery smoothing.
     Timeseries {
@@ -176,7 +179,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Contingency { file, output, top, full, threshold, backend, json } => {
+        Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
             if let Some(out) = &output {
                 check_writable(out).map_err(|m| {
                     InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
@@ -192,13 +195,18 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .into());
             }
             let (net, _) = thermogrid::power::read_network(&file)?;
-            let t0 = std::time::Instant::now();
-            let pf = thermogrid::power::DcPowerFlow::new(&net)?;
-            let base = pf.solve(&net);
-            let (n1, used) =
-                thermogrid::power::screen::screen(&pf, &net, &base.pf_mw, threshold, full, backend_of(backend))
+            let mut secs = f64::INFINITY;
+            let mut done = None;
+            for _ in 0..repeat.max(1) {
+                let t0 = std::time::Instant::now();
+                let pf = thermogrid::power::DcPowerFlow::new(&net)?;
+                let base = pf.solve(&net);
+                let r = thermogrid::power::screen::screen(&pf, &net, &base.pf_mw, threshold, full, backend_of(backend))
                     .map_err(|e| Error::Internal(e.to_string()))?;
-            let secs = t0.elapsed().as_secs_f64();
+                secs = secs.min(t0.elapsed().as_secs_f64());
+                done = Some(r);
+            }
+            let (n1, used) = done.expect("screened at least once");
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
                 thermogrid::power::screen::write_hdf5(out, &net, &n1, threshold, used.clone()).map_err(|m| {

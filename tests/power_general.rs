@@ -227,3 +227,38 @@ fn refactor_with_new_reactances() {
     opened.branch.set(3, br::BR_STATUS, 0.0);
     assert!(pf.refactor(&opened).err().unwrap().to_string().contains("new topology"));
 }
+
+#[test]
+fn cli_contingency_writes_the_documented_datasets() {
+    let dir = std::env::temp_dir().join(format!("tg-n1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("n1.h5");
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases/case30.m");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["contingency", m.to_str().unwrap(), "--backend", "cpu", "--full", "--json", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["outages"], 41);
+    let f = hdf5::File::open(&out).unwrap();
+    for ds in [
+        "outage",
+        "islanding",
+        "max_loading_pct",
+        "worst_branch",
+        "lost_load_mw",
+        "violations/outage",
+        "violations/branch",
+        "violations/loading_pct",
+        "violations/flow_mw",
+        "flows_mw",
+    ] {
+        let d = f.dataset(&format!("power/contingency/{ds}")).unwrap_or_else(|_| panic!("{ds}"));
+        assert!(thermogrid::io::h5util::read_attr_str(&d, "units").is_some(), "{ds} has no units");
+    }
+    assert_eq!(f.dataset("power/contingency/flows_mw").unwrap().shape(), vec![41, 41]);
+    let outage = f.dataset("power/contingency/outage").unwrap().read_raw::<u64>().unwrap();
+    assert_eq!(outage, (0..41).collect::<Vec<u64>>());
+    std::fs::remove_dir_all(&dir).ok();
+}
