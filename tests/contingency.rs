@@ -155,3 +155,51 @@ fn lodf_definition_and_bridges() {
     cut.branch.set(k, br::BR_STATUS, 0.0);
     assert!(DcPowerFlow::new(&cut).is_err());
 }
+
+/// Two islands, each with its own reference: N-1 of the pair equals N-1 of each copy,
+/// with no NaN anywhere.
+#[test]
+fn n1_with_two_islands() {
+    let a = case("case30");
+    let mut both = a.clone();
+    let shift = |m: &mut thermogrid::power::network::Matrix, cols: &[usize]| {
+        for r in 0..m.rows() {
+            for &c in cols {
+                m.set(r, c, m.get(r, c) + 10_000.0);
+            }
+        }
+    };
+    let mut b = a.clone();
+    shift(&mut b.bus, &[bus::BUS_I]);
+    shift(&mut b.gen, &[gen::GEN_BUS]);
+    shift(&mut b.branch, &[br::F_BUS, br::T_BUS]);
+    for (m, o) in [(&mut both.bus, &b.bus), (&mut both.gen, &b.gen), (&mut both.branch, &b.branch)] {
+        for r in 0..o.rows() {
+            m.push(o.row(r), 0);
+        }
+    }
+    let (single, fa) = {
+        let pf = DcPowerFlow::new(&a).unwrap();
+        let f = pf.solve(&a).pf_mw;
+        (n1_cpu(&pf, &a, &f, 100.0, true), f)
+    };
+    let pf = DcPowerFlow::new(&both).unwrap();
+    let f = pf.solve(&both).pf_mw;
+    let pair = n1_cpu(&pf, &both, &f, 100.0, true);
+    let (l, _) = lodf(&pf);
+    assert!(l.iter().all(|v| v.is_finite()));
+    let nl = a.branch.rows();
+    let (sf, pfl) = (single.flows_mw.unwrap(), pair.flows_mw.unwrap());
+    assert_eq!(pair.outages.len(), 2 * single.outages.len());
+    for (i, o) in pair.outages.iter().enumerate() {
+        let s = i % single.outages.len();
+        assert_eq!(o.branch % nl, single.outages[s].branch);
+        assert_eq!(o.islanding, single.outages[s].islanding);
+        // The outaged island matches the single case; the other keeps its base flows.
+        let (own, other) = if i < single.outages.len() { (0, nl) } else { (nl, 0) };
+        for l in 0..nl {
+            assert!((pfl[i * 2 * nl + own + l] - sf[s * nl + l]).abs() < 1e-9);
+            assert!((pfl[i * 2 * nl + other + l] - fa[l]).abs() < 1e-9);
+        }
+    }
+}
