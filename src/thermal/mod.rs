@@ -2,6 +2,7 @@
 
 pub mod cpu;
 pub mod energy;
+pub mod gpu;
 pub mod operator;
 pub mod problem;
 pub mod stencil;

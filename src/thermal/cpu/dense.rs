@@ -62,6 +62,27 @@ impl DenseCholesky {
         Some(DenseCholesky { n, l: m })
     }
 
+    /// Size of the matrix.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The inverse, row-major, by solving for the columns of the identity.
+    pub fn inverse(&self) -> Vec<f64> {
+        let n = self.n;
+        let mut inv = vec![0.0; n * n];
+        let mut col = vec![0.0; n];
+        for j in 0..n {
+            col.iter_mut().for_each(|v| *v = 0.0);
+            col[j] = 1.0;
+            self.solve(&mut col);
+            for i in 0..n {
+                inv[i * n + j] = col[i];
+            }
+        }
+        inv
+    }
+
     /// Solve `A x = b` in place (compact vectors).
     pub fn solve(&self, x: &mut [f64]) {
         let n = self.n;

@@ -81,6 +81,17 @@ impl Multigrid {
         self.r0 = v;
     }
 
+    /// The levels below the finest, finest first: each level's operator and the
+    /// interpolation from it to the level above.
+    pub fn coarse_levels(&self) -> impl Iterator<Item = (&Stencil, &Interp)> {
+        self.levels.iter().map(|l| (&l.a, &l.interp))
+    }
+
+    /// The dense factorization of the coarsest operator.
+    pub fn coarsest(&self) -> &DenseCholesky {
+        &self.coarse
+    }
+
     /// Number of levels, the finest included.
     pub fn depth(&self) -> usize {
         self.levels.len() + 1

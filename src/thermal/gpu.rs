@@ -1,0 +1,458 @@
+//! The thermal solver on the GPU: the multigrid-preconditioned CG of `cpu/` in f32,
+//! with kernels in `shaders/thermal/` (one per file, each named like its CPU twin).
+//!
+//! Setup runs on the host: the operator, the operator-dependent interpolation and the
+//! Galerkin coarse operators are built exactly as on the CPU (f64) and uploaded in f32;
+//! the coarsest operator's inverse (f64 Cholesky) is uploaded for a one-kernel coarse
+//! solve. A CG iteration — stencil apply, dot products, scalar updates, a whole V-cycle —
+//! is recorded into one command encoder; the CG scalars stay on the GPU
+//! (`cg_scalars.wgsl`), and the residual norm is read back every `CHECK_EVERY` iterations.
+//!
+//! f32 cannot reach relative residuals much below 1e-6, so a single f32 solve stops when
+//! the residual stagnates. Tolerances tighter than [`F32_FLOOR`] run mixed-precision
+//! iterative refinement: the residual in f64 on the host, the correction in f32 on the
+//! GPU, until the f64 relative residual meets the tolerance.
+
+use super::cpu::Multigrid;
+use super::operator::assemble;
+use super::stencil::{dot, Layout, Stencil};
+use super::{SolveError, SolveOptions, SolveReport, SteadySolution, ThermalProblem};
+use crate::gpu::{GpuContext, GpuError};
+use std::time::Instant;
+
+/// Relative residual an f32 solve is trusted to reach on its own.
+pub const F32_FLOOR: f64 = 1e-6;
+/// Iterations between convergence readbacks.
+pub const CHECK_EVERY: usize = 4;
+
+/// Keep in sync with `struct LevelParams` in shaders/thermal/*.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LevelParams {
+    pub nx: u32,
+    pub ny: u32,
+    pub nz: u32,
+    pub cells: u32,
+    pub pnx: u32,
+    pub pny: u32,
+    pub pz: u32,
+    pub noff: u32,
+    pub diag: u32,
+    pub colour: u32,
+    pub face: u32,
+    pub groups_x: u32,
+}
+
+/// Keep in sync with `struct TransferParams` in shaders/thermal/{restrict_fw,prolong_add}.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct TransferParams {
+    pub fnx: u32,
+    pub fny: u32,
+    pub fnz: u32,
+    pub fcells: u32,
+    pub fpnx: u32,
+    pub fpny: u32,
+    pub fpz: u32,
+    pub nd: u32,
+    pub cnx: u32,
+    pub cny: u32,
+    pub cnz: u32,
+    pub ccells: u32,
+    pub cpnx: u32,
+    pub cpny: u32,
+    pub cpz: u32,
+    pub coarsen: u32,
+    pub groups_x: u32,
+    pub pad0: u32,
+    pub pad1: u32,
+    pub pad2: u32,
+}
+
+/// Keep in sync with `struct VecParams` in shaders/thermal/{dot,reduce_sum,cg_*,xpby}.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct VecParams {
+    pub n: u32,
+    pub groups_x: u32,
+    pub slot: u32,
+    pub mode: u32,
+}
+
+/// CPU twin of `reduce_sum.wgsl`.
+pub fn reduce_sum(partials: &[f64]) -> f64 {
+    partials.iter().sum()
+}
+
+/// CPU twin of `cg_scalars.wgsl` (slots: 0 rz, 1 pAp, 2 alpha, 3 rz_new, 4 beta, 5 rr).
+pub fn cg_scalars(s: &mut [f64; 6], mode: u32) {
+    if mode == 0 {
+        s[2] = if s[1] > 0.0 { s[0] / s[1] } else { 0.0 };
+    } else {
+        s[4] = if s[0] > 0.0 { s[3] / s[0] } else { 0.0 };
+        s[0] = s[3];
+    }
+}
+
+pub(crate) const SRC: [(&str, &str); 11] = [
+    ("apply", include_str!("../../shaders/thermal/apply.wgsl")),
+    ("residual", include_str!("../../shaders/thermal/residual.wgsl")),
+    ("smooth_mc", include_str!("../../shaders/thermal/smooth_mc.wgsl")),
+    ("restrict_fw", include_str!("../../shaders/thermal/restrict_fw.wgsl")),
+    ("prolong_add", include_str!("../../shaders/thermal/prolong_add.wgsl")),
+    ("dot", include_str!("../../shaders/thermal/dot.wgsl")),
+    ("reduce_sum", include_str!("../../shaders/thermal/reduce_sum.wgsl")),
+    ("cg_scalars", include_str!("../../shaders/thermal/cg_scalars.wgsl")),
+    ("cg_update", include_str!("../../shaders/thermal/cg_update.wgsl")),
+    ("xpby", include_str!("../../shaders/thermal/xpby.wgsl")),
+    ("coarse_solve", include_str!("../../shaders/thermal/coarse_solve.wgsl")),
+];
+
+/// A compute pipeline for a thermal kernel.
+pub fn kernel(ctx: &GpuContext, name: &str) -> Result<std::sync::Arc<wgpu::ComputePipeline>, GpuError> {
+    let src = SRC.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).ok_or_else(|| GpuError::Validation(format!("no kernel {name}")))?;
+    ctx.pipeline(name, src, name)
+}
+
+fn f32s(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// Parameters of a level's stencil for one colour.
+pub fn level_params(ctx: &GpuContext, a: &Stencil, colour: u32) -> LevelParams {
+    let l = a.layout;
+    let (gx, _) = ctx.groups(l.cells(), 256);
+    LevelParams {
+        nx: l.n[0] as u32,
+        ny: l.n[1] as u32,
+        nz: l.n[2] as u32,
+        cells: l.cells() as u32,
+        pnx: l.pn[0] as u32,
+        pny: l.pn[1] as u32,
+        pz: l.pad[2] as u32,
+        noff: a.noff() as u32,
+        diag: a.diag as u32,
+        colour,
+        face: u32::from(a.is_face_stencil()),
+        groups_x: gx,
+    }
+}
+
+/// Parameters of the transfer between a fine layout and its coarse one.
+pub fn transfer_params(ctx: &GpuContext, it: &super::cpu::transfer::Interp) -> TransferParams {
+    let (f, c) = (it.fine, it.coarse);
+    let gx = ctx.groups(f.cells().max(c.cells()), 256).0;
+    TransferParams {
+        fnx: f.n[0] as u32,
+        fny: f.n[1] as u32,
+        fnz: f.n[2] as u32,
+        fcells: f.cells() as u32,
+        fpnx: f.pn[0] as u32,
+        fpny: f.pn[1] as u32,
+        fpz: f.pad[2] as u32,
+        nd: it.nd as u32,
+        cnx: c.n[0] as u32,
+        cny: c.n[1] as u32,
+        cnz: c.n[2] as u32,
+        ccells: c.cells() as u32,
+        cpnx: c.pn[0] as u32,
+        cpny: c.pn[1] as u32,
+        cpz: c.pad[2] as u32,
+        coarsen: it.coarsen.iter().enumerate().map(|(d, &b)| u32::from(b) << d).sum(),
+        groups_x: gx,
+        ..Default::default()
+    }
+}
+
+/// One recorded step of a command sequence.
+enum Step {
+    Run { pipe: std::sync::Arc<wgpu::ComputePipeline>, bind: wgpu::BindGroup, groups: (u32, u32) },
+    Clear(wgpu::Buffer),
+    Copy(wgpu::Buffer, wgpu::Buffer),
+}
+
+fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
+    for s in steps {
+        match s {
+            Step::Clear(b) => enc.clear_buffer(b, 0, None),
+            Step::Copy(from, to) => enc.copy_buffer_to_buffer(from, 0, to, 0, from.size()),
+            Step::Run { pipe, bind, groups } => {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipe);
+                pass.set_bind_group(0, bind, &[]);
+                pass.dispatch_workgroups(groups.0, groups.1, 1);
+            }
+        }
+    }
+}
+
+/// The uploaded hierarchy and CG state of one operator.
+pub struct GpuMg {
+    /// r (the CG residual, = level 0's b), z (= level 0's x), x.
+    r: wgpu::Buffer,
+    z: wgpu::Buffer,
+    x: wgpu::Buffer,
+    scalars: wgpu::Buffer,
+    /// z = M r (one V-cycle).
+    vcycle: Vec<Step>,
+    /// z = M r; rz = r·z; rr = r·r; p = z.
+    start: Vec<Step>,
+    /// One CG iteration.
+    iteration: Vec<Step>,
+    pub fine: Layout,
+    pub depth: usize,
+    /// Bytes on the GPU.
+    pub bytes: u64,
+}
+
+impl GpuMg {
+    /// Upload the operator `a` and its hierarchy `mg` (built on the host).
+    pub fn new(ctx: &GpuContext, a: &Stencil, mg: &Multigrid) -> Result<Self, GpuError> {
+        let mut ops: Vec<&Stencil> = vec![a];
+        let mut interps = Vec::new();
+        for (s, it) in mg.coarse_levels() {
+            ops.push(s);
+            interps.push(it);
+        }
+        let mut bytes = 0u64;
+        let (mut coefs, mut deltas, mut xs, mut bs, mut rs) = (vec![], vec![], vec![], vec![], vec![]);
+        for s in &ops {
+            let l = s.layout;
+            let what = format!("the {}×{}×{} operator", l.n[0], l.n[1], l.n[2]);
+            coefs.push(ctx.storage(&what, &f32s(&s.coef))?);
+            let d: Vec<i32> = s.delta.iter().map(|&v| v as i32).collect();
+            deltas.push(ctx.storage("stencil offsets", &d)?);
+            xs.push(ctx.storage_zeroed::<f32>("x", l.padded_len())?);
+            bs.push(ctx.storage_zeroed::<f32>("b", l.padded_len())?);
+            rs.push(ctx.storage_zeroed::<f32>("r", l.padded_len())?);
+            bytes += (s.coef.len() * 4 + 3 * l.padded_len() * 4) as u64;
+        }
+        let fine = ops[0].layout;
+        let n = fine.padded_len();
+        let x = ctx.storage_zeroed::<f32>("CG x", n)?;
+        let p = ctx.storage_zeroed::<f32>("CG p", n)?;
+        let scalars = ctx.storage_zeroed::<f32>("CG scalars", 8)?;
+        let partial = ctx.storage_zeroed::<f32>("dot partials", 256)?;
+        bytes += (2 * n * 4) as u64;
+        let k = |name| kernel(ctx, name);
+        let (apply, residual, smooth, restrict, prolong) = (k("apply")?, k("residual")?, k("smooth_mc")?, k("restrict_fw")?, k("prolong_add")?);
+        let (dotp, reduce, scal, update, xpby, coarse) = (k("dot")?, k("reduce_sum")?, k("cg_scalars")?, k("cg_update")?, k("xpby")?, k("coarse_solve")?);
+        let cells = |l: &Layout| ctx.groups(l.cells(), 256);
+        let colours = |s: &Stencil| -> Vec<u32> {
+            super::cpu::smooth::colours(s)
+                .iter()
+                .map(|c| if c[1] == 255 { c[0] as u32 } else { c[0] as u32 | (c[1] as u32) << 1 | (c[2] as u32) << 2 })
+                .collect()
+        };
+        let smooth_steps = |li: usize, forward: bool| -> Vec<Step> {
+            let s = ops[li];
+            let mut cs = colours(s);
+            if !forward {
+                cs.reverse();
+            }
+            let mut out = Vec::new();
+            for _ in 0..mg.nu {
+                for &c in &cs {
+                    let u = ctx.uniform("smooth params", &level_params(ctx, s, c));
+                    out.push(Step::Run { pipe: smooth.clone(), bind: ctx.bind(&smooth, &[&u, &coefs[li], &deltas[li], &bs[li], &xs[li]]), groups: cells(&s.layout) });
+                }
+            }
+            out
+        };
+        let last = ops.len() - 1;
+        let mut vcycle = Vec::new();
+        let mut ups: Vec<Vec<Step>> = Vec::new();
+        for li in 0..last {
+            vcycle.push(Step::Clear(xs[li].clone()));
+            vcycle.extend(smooth_steps(li, true));
+            let u = ctx.uniform("level params", &level_params(ctx, ops[li], 0));
+            vcycle.push(Step::Run {
+                pipe: residual.clone(),
+                bind: ctx.bind(&residual, &[&u, &coefs[li], &deltas[li], &bs[li], &xs[li], &rs[li]]),
+                groups: cells(&ops[li].layout),
+            });
+            let it = interps[li];
+            let tp = ctx.uniform("transfer params", &transfer_params(ctx, it));
+            let w = ctx.storage("interpolation weights", &it.w_lo)?;
+            bytes += (it.w_lo.len() * 4) as u64;
+            vcycle.push(Step::Run { pipe: restrict.clone(), bind: ctx.bind(&restrict, &[&tp, &w, &rs[li], &bs[li + 1]]), groups: cells(&it.coarse) });
+            let mut up = vec![Step::Run { pipe: prolong.clone(), bind: ctx.bind(&prolong, &[&tp, &w, &xs[li + 1], &xs[li]]), groups: cells(&it.fine) }];
+            up.extend(smooth_steps(li, false));
+            ups.push(up);
+        }
+        let inv = mg.coarsest().inverse();
+        let invb = ctx.storage("coarsest inverse", &f32s(&inv))?;
+        bytes += (inv.len() * 4) as u64;
+        let cu = ctx.uniform("coarse params", &level_params(ctx, ops[last], 0));
+        vcycle.push(Step::Run {
+            pipe: coarse.clone(),
+            bind: ctx.bind(&coarse, &[&cu, &invb, &bs[last], &xs[last]]),
+            groups: (ops[last].layout.cells().div_ceil(64) as u32, 1),
+        });
+        for up in ups.into_iter().rev() {
+            vcycle.extend(up);
+        }
+        // CG on the finest level: r = b₀, z = x₀, A p into r₀ (scratch, as on the CPU).
+        let (r, z, ap) = (bs[0].clone(), xs[0].clone(), rs[0].clone());
+        let vg = ctx.groups(n, 256);
+        let vp = |slot: u32, mode: u32| ctx.uniform("vec params", &VecParams { n: n as u32, groups_x: vg.0, slot, mode });
+        let dot_into = |a: &wgpu::Buffer, b: &wgpu::Buffer, slot: u32| -> [Step; 2] {
+            let u = vp(slot, 0);
+            let u2 = ctx.uniform("reduce params", &VecParams { n: 256, groups_x: 1, slot, mode: 0 });
+            [
+                Step::Run { pipe: dotp.clone(), bind: ctx.bind(&dotp, &[&u, a, b, &partial]), groups: (256, 1) },
+                Step::Run { pipe: reduce.clone(), bind: ctx.bind(&reduce, &[&u2, &partial, &scalars]), groups: (1, 1) },
+            ]
+        };
+        let scal_step = |mode: u32| Step::Run { pipe: scal.clone(), bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]), groups: (1, 1) };
+        let v_again = |vc: &Vec<Step>| -> Vec<Step> {
+            vc.iter()
+                .map(|s| match s {
+                    Step::Run { pipe, bind, groups } => Step::Run { pipe: pipe.clone(), bind: bind.clone(), groups: *groups },
+                    Step::Clear(b) => Step::Clear(b.clone()),
+                    Step::Copy(a, b) => Step::Copy(a.clone(), b.clone()),
+                })
+                .collect()
+        };
+        let mut start = v_again(&vcycle);
+        start.extend(dot_into(&r, &z, 0));
+        start.extend(dot_into(&r, &r, 5));
+        start.push(Step::Copy(z.clone(), p.clone()));
+        let u0 = ctx.uniform("level params", &level_params(ctx, ops[0], 0));
+        let mut iteration = vec![Step::Run { pipe: apply.clone(), bind: ctx.bind(&apply, &[&u0, &coefs[0], &deltas[0], &p, &ap]), groups: cells(&fine) }];
+        iteration.extend(dot_into(&p, &ap, 1));
+        iteration.push(scal_step(0));
+        iteration.push(Step::Run { pipe: update.clone(), bind: ctx.bind(&update, &[&vp(0, 0), &scalars, &p, &ap, &x, &r]), groups: vg });
+        iteration.extend(dot_into(&r, &r, 5));
+        iteration.extend(v_again(&vcycle));
+        iteration.extend(dot_into(&r, &z, 3));
+        iteration.push(scal_step(1));
+        iteration.push(Step::Run { pipe: xpby.clone(), bind: ctx.bind(&xpby, &[&vp(0, 0), &scalars, &z, &p]), groups: vg });
+        Ok(GpuMg { r, z, x, scalars, vcycle, start, iteration, fine, depth: ops.len(), bytes })
+    }
+
+    /// One V-cycle `z = M b` on the GPU (b is written into the CG residual buffer);
+    /// returns z (padded, f32). For tests and benchmarks.
+    pub fn vcycle_once(&self, ctx: &GpuContext, b: &[f32]) -> Result<Vec<f32>, GpuError> {
+        ctx.queue.write_buffer(&self.r, 0, bytemuck::cast_slice(b));
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        record(&self.vcycle, &mut enc);
+        ctx.queue.submit([enc.finish()]);
+        ctx.read::<f32>(&self.z, self.fine.padded_len())
+    }
+
+    /// Time `reps` V-cycles (one submit), s per cycle.
+    pub fn time_vcycles(&self, ctx: &GpuContext, reps: usize) -> Result<f64, GpuError> {
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        for _ in 0..reps {
+            record(&self.vcycle, &mut enc);
+        }
+        let t0 = Instant::now();
+        ctx.queue.submit([enc.finish()]);
+        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+        ctx.check()?;
+        Ok(t0.elapsed().as_secs_f64() / reps as f64)
+    }
+
+    /// f32 MG-PCG for `A x = b` (padded f32 right-hand side), from x = 0, until the
+    /// relative residual reaches `tol` or stops falling. Returns x (padded), iterations
+    /// and the last relative residual (recursive, f32).
+    pub fn pcg(&self, ctx: &GpuContext, b: &[f32], tol: f64, max_iter: usize) -> Result<(Vec<f32>, usize, f64), GpuError> {
+        let bnorm = b.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
+        if bnorm == 0.0 {
+            return Ok((vec![0.0; b.len()], 0, 0.0));
+        }
+        ctx.queue.write_buffer(&self.r, 0, bytemuck::cast_slice(b));
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(&self.x, 0, None);
+        record(&self.start, &mut enc);
+        ctx.queue.submit([enc.finish()]);
+        let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
+        let mut rel = 1.0;
+        while it < max_iter {
+            let batch = CHECK_EVERY.min(max_iter - it);
+            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            for _ in 0..batch {
+                record(&self.iteration, &mut enc);
+            }
+            ctx.queue.submit([enc.finish()]);
+            it += batch;
+            let s = ctx.read::<f32>(&self.scalars, 8)?;
+            rel = (s[5].max(0.0) as f64).sqrt() / bnorm;
+            if !rel.is_finite() {
+                return Err(GpuError::Validation(format!("the f32 solve diverged (residual {rel}) after {it} iterations")));
+            }
+            if rel <= tol {
+                break;
+            }
+            // Stagnation: f32 round-off reached.
+            if rel > 0.7 * best {
+                stalls += 1;
+                if stalls >= 2 {
+                    break;
+                }
+            } else {
+                stalls = 0;
+            }
+            best = best.min(rel);
+        }
+        Ok((ctx.read::<f32>(&self.x, self.fine.padded_len())?, it, rel))
+    }
+}
+
+/// Solve the steady problem on the GPU: f32 MG-PCG, with mixed-precision iterative
+/// refinement (f64 residual on the host) when `opts.tol` is below [`F32_FLOOR`].
+pub fn solve_steady_gpu(ctx: &GpuContext, p: &ThermalProblem, opts: &SolveOptions) -> Result<SteadySolution, SolveError> {
+    p.validate()?;
+    let t0 = Instant::now();
+    let (a, b) = assemble(p);
+    let lay = a.layout;
+    let mg = Multigrid::new(&a).map_err(|e| SolveError::Setup(e.to_string()))?;
+    let gmg = GpuMg::new(ctx, &a, &mg).map_err(|e| SolveError::Setup(e.to_string()))?;
+    let setup_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let bnorm = dot(&b, &b).sqrt();
+    let mut x = lay.zeros();
+    let mut r = b.clone();
+    let mut iterations = 0;
+    let mut rel = if bnorm > 0.0 { 1.0 } else { 0.0 };
+    let refine = opts.tol < F32_FLOOR;
+    let mut rounds = 0;
+    while rel > opts.tol && iterations < opts.max_iter {
+        // Solve A e = r in f32, scaled to unit norm (keeps f32 in range).
+        let rn = dot(&r, &r).sqrt();
+        let rhs: Vec<f32> = r.iter().map(|&v| (v / rn) as f32).collect();
+        let inner = if refine { 1e-5 } else { opts.tol };
+        let (e, its, _) = gmg.pcg(ctx, &rhs, inner, opts.max_iter - iterations).map_err(|e| SolveError::Setup(e.to_string()))?;
+        iterations += its.max(1);
+        for (xv, ev) in x.iter_mut().zip(&e) {
+            *xv += *ev as f64 * rn;
+        }
+        a.residual(&b, &x, &mut r);
+        let new_rel = if bnorm > 0.0 { dot(&r, &r).sqrt() / bnorm } else { 0.0 };
+        rounds += 1;
+        let stalled = new_rel > 0.5 * rel;
+        rel = new_rel;
+        if !refine || stalled && rounds > 1 {
+            break;
+        }
+    }
+    let converged = rel <= opts.tol || (!refine && rel <= F32_FLOOR.max(opts.tol) * 10.0);
+    let method = if refine { "mg-pcg-f32+refinement" } else { "mg-pcg-f32" };
+    let _ = ctx.adapter.name.as_str();
+    Ok(SteadySolution {
+        t: lay.to_compact(&x),
+        report: SolveReport {
+            backend: "gpu",
+            method,
+            iterations,
+            relative_residual: rel,
+            converged,
+            tol: opts.tol,
+            levels: gmg.depth,
+            setup_s,
+            solve_s: t1.elapsed().as_secs_f64(),
+            solver_bytes: gmg.bytes as usize,
+        },
+    })
+}
