@@ -63,14 +63,33 @@ fn sha256_file(path: &str) -> String {
     std::fs::read(path).map(|b| format!("{:x}", Sha256::digest(&b))).unwrap_or_default()
 }
 
+/// Solve on the chosen backend: `gpu` on any adapter (lavapipe included), `auto` on a
+/// hardware GPU when there is one and otherwise (or if the GPU fails) on the CPU.
+pub fn solve_on(problem: &ThermalProblem, opts: &SolveOptions, backend: Backend) -> Result<crate::thermal::SteadySolution, crate::thermal::SolveError> {
+    use crate::gpu::{AdapterChoice, GpuContext};
+    match backend {
+        Backend::Cpu => solve_steady(problem, opts),
+        Backend::Gpu => {
+            let ctx = GpuContext::new(AdapterChoice::Any).map_err(|e| crate::thermal::SolveError::Setup(e.to_string()))?;
+            crate::thermal::gpu::solve_steady_gpu(&ctx, problem, opts)
+        }
+        Backend::Auto => match GpuContext::new(AdapterChoice::Hardware) {
+            Ok(ctx) => match crate::thermal::gpu::solve_steady_gpu(&ctx, problem, opts) {
+                Ok(s) => Ok(s),
+                Err(crate::thermal::SolveError::Setup(m)) => {
+                    eprintln!("warning: the GPU solve failed ({m}); solving on the CPU");
+                    solve_steady(problem, opts)
+                }
+                Err(e) => Err(e),
+            },
+            Err(_) => solve_steady(problem, opts),
+        },
+    }
+}
+
 /// Solve the steady problem of `path`.
 pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<Study, Error> {
     let t0 = Instant::now();
-    if backend == Backend::Gpu {
-        return Err(Error::Unsupported(
-            "--backend gpu: the GPU solver has not landed yet; use --backend cpu (or auto, which uses the CPU until it does)".into(),
-        ));
-    }
     let input = read_input(path)?;
     // Facility inputs keep their rasterization for the rack and cooling metrics.
     let (name, sha, raster, fac, fields) = match input {
@@ -89,7 +108,7 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         (None, Some(ff)) => &ff.problem,
         (None, None) => unreachable!("an input is a facility or a fields file"),
     };
-    let sol = solve_steady(problem, opts).map_err(|e| match e {
+    let sol = solve_on(problem, opts, backend).map_err(|e| match e {
         crate::thermal::SolveError::Problem(p) => {
             let fix = match p {
                 crate::thermal::ProblemError::NoHeatPath => {

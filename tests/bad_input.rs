@@ -259,12 +259,15 @@ fn fields_file_mismatched_shapes_or_missing_attributes() {
 }
 
 #[test]
-fn gpu_backend_says_it_has_not_landed() {
+fn gpu_backend_solves_or_says_why() {
     let c = Case::new("gpu");
     let input = c.write("facility.toml", BASE);
-    let (code, err) = c.run(&["solve", input.to_str().unwrap(), "--backend", "gpu"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("GPU solver has not landed"), "{err}");
+    let (code, err) = c.run(&["solve", input.to_str().unwrap(), "--backend", "gpu", "--json"]);
+    if std::env::var("THERMOGRID_REQUIRE_GPU").as_deref() == Ok("1") {
+        assert_eq!(code, 0, "{err}");
+    } else {
+        assert!(code == 0 || err.contains("GPU adapter"), "{err}");
+    }
 }
 
 #[test]

@@ -81,3 +81,71 @@ fn uniform_structs_match_rust() {
         assert_eq!((wn.as_str(), *wo as usize), (rn, ro));
     }
 }
+
+/// Every thermal shader's copy of a shared struct matches the Rust one.
+#[test]
+fn thermal_structs_match_rust() {
+    use std::mem::{offset_of, size_of};
+    use thermogrid::thermal::gpu::{LevelParams, TransferParams, VecParams};
+    let level: Vec<(&str, usize)> = vec![
+        ("nx", offset_of!(LevelParams, nx)),
+        ("ny", offset_of!(LevelParams, ny)),
+        ("nz", offset_of!(LevelParams, nz)),
+        ("cells", offset_of!(LevelParams, cells)),
+        ("pnx", offset_of!(LevelParams, pnx)),
+        ("pny", offset_of!(LevelParams, pny)),
+        ("pz", offset_of!(LevelParams, pz)),
+        ("noff", offset_of!(LevelParams, noff)),
+        ("diag", offset_of!(LevelParams, diag)),
+        ("colour", offset_of!(LevelParams, colour)),
+        ("face", offset_of!(LevelParams, face)),
+        ("groups_x", offset_of!(LevelParams, groups_x)),
+    ];
+    let transfer: Vec<(&str, usize)> = vec![
+        ("fnx", offset_of!(TransferParams, fnx)),
+        ("fny", offset_of!(TransferParams, fny)),
+        ("fnz", offset_of!(TransferParams, fnz)),
+        ("fcells", offset_of!(TransferParams, fcells)),
+        ("fpnx", offset_of!(TransferParams, fpnx)),
+        ("fpny", offset_of!(TransferParams, fpny)),
+        ("fpz", offset_of!(TransferParams, fpz)),
+        ("nd", offset_of!(TransferParams, nd)),
+        ("cnx", offset_of!(TransferParams, cnx)),
+        ("cny", offset_of!(TransferParams, cny)),
+        ("cnz", offset_of!(TransferParams, cnz)),
+        ("ccells", offset_of!(TransferParams, ccells)),
+        ("cpnx", offset_of!(TransferParams, cpnx)),
+        ("cpny", offset_of!(TransferParams, cpny)),
+        ("cpz", offset_of!(TransferParams, cpz)),
+        ("coarsen", offset_of!(TransferParams, coarsen)),
+        ("groups_x", offset_of!(TransferParams, groups_x)),
+        ("pad0", offset_of!(TransferParams, pad0)),
+        ("pad1", offset_of!(TransferParams, pad1)),
+        ("pad2", offset_of!(TransferParams, pad2)),
+    ];
+    let vec: Vec<(&str, usize)> =
+        vec![("n", offset_of!(VecParams, n)), ("groups_x", offset_of!(VecParams, groups_x)), ("slot", offset_of!(VecParams, slot)), ("mode", offset_of!(VecParams, mode))];
+    let mut files = Vec::new();
+    wgsl_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/thermal"), &mut files);
+    let mut checked = 0;
+    for f in &files {
+        let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap().trim_start_matches('/').to_string();
+        let src = std::fs::read_to_string(f).unwrap();
+        for (name, size, fields) in [
+            ("LevelParams", size_of::<LevelParams>(), &level),
+            ("TransferParams", size_of::<TransferParams>(), &transfer),
+            ("VecParams", size_of::<VecParams>(), &vec),
+        ] {
+            if !src.contains(&format!("struct {name}")) {
+                continue;
+            }
+            let (s, m) = layout(&rel, name);
+            assert_eq!(s as usize, size, "{rel} {name}");
+            let got: Vec<(String, usize)> = m.into_iter().map(|(n, o)| (n, o as usize)).collect();
+            let want: Vec<(String, usize)> = fields.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+            assert_eq!(got, want, "{rel} {name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "checked {checked} structs");
+}
