@@ -65,12 +65,17 @@ fn sha256_file(path: &str) -> String {
 
 /// Solve on the chosen backend: `gpu` on any adapter (lavapipe included), `auto` on a
 /// hardware GPU when there is one and otherwise (or if the GPU fails) on the CPU.
-pub fn solve_on(problem: &ThermalProblem, opts: &SolveOptions, backend: Backend) -> Result<crate::thermal::SteadySolution, crate::thermal::SolveError> {
+pub fn solve_on(
+    problem: &ThermalProblem,
+    opts: &SolveOptions,
+    backend: Backend,
+) -> Result<crate::thermal::SteadySolution, crate::thermal::SolveError> {
     use crate::gpu::{AdapterChoice, GpuContext};
     match backend {
         Backend::Cpu => solve_steady(problem, opts),
         Backend::Gpu => {
-            let ctx = GpuContext::new(AdapterChoice::Any).map_err(|e| crate::thermal::SolveError::Setup(e.to_string()))?;
+            let ctx =
+                GpuContext::new(AdapterChoice::Any).map_err(|e| crate::thermal::SolveError::Setup(e.to_string()))?;
             crate::thermal::gpu::solve_steady_gpu(&ctx, problem, opts)
         }
         Backend::Auto => match GpuContext::new(AdapterChoice::Hardware) {

@@ -68,3 +68,27 @@ pub fn floorplan(n: usize, fixed_walls: bool) -> ThermalProblem {
     let walls = if fixed_walls { Walls::all(Wall::Fixed(24.0)) } else { Walls::all(Wall::Adiabatic) };
     ThermalProblem { grid, k, q, h, t_s, walls }
 }
+
+/// The floorplan of [`floorplan`] extruded to `nz` layers of cubes (`dx = 25.6 m / n`):
+/// racks, CRAHs and columns fill the lower 40 % of the height, air above; floor and
+/// ceiling adiabatic.
+pub fn floorplan_3d(n: usize, nz: usize) -> ThermalProblem {
+    let p2 = floorplan(n, false);
+    let g2 = p2.grid;
+    let grid = Grid::new_3d(n, n, nz, g2.dx);
+    let low = ((nz as f64) * 0.4).ceil().max(1.0) as usize;
+    let cells = grid.cells();
+    let (mut k, mut q, mut h) = (vec![2000.0; cells], vec![0.0; cells], vec![0.0; cells]);
+    for kk in 0..nz {
+        for c2 in 0..g2.cells() {
+            let c = kk * g2.cells() + c2;
+            if kk < low {
+                k[c] = p2.k[c2];
+                // Same power per rack column, spread over its layers.
+                q[c] = p2.q[c2] * g2.slab_m / (low as f64 * g2.dx);
+                h[c] = p2.h[c2];
+            }
+        }
+    }
+    ThermalProblem { grid, k, q, h, t_s: vec![20.0; cells], walls: Walls::all(Wall::Adiabatic) }
+}

@@ -6,9 +6,9 @@ use std::path::Path;
 use thermogrid::gpu::context_for_tests;
 use thermogrid::io::fields::read_fields;
 use thermogrid::thermal::gpu::solve_steady_gpu;
-use thermogrid::thermal::{solve_steady, SolveOptions};
 #[allow(unused_imports)]
 use thermogrid::thermal::stencil::Layout;
+use thermogrid::thermal::{solve_steady, SolveOptions};
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
@@ -17,13 +17,18 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 #[test]
 fn shared_mms2d_f32_and_refined() {
     let Some(ctx) = context_for_tests() else { return };
-    let f = read_fields(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/mms2d_64x64.h5").to_str().unwrap()).unwrap();
+    let f =
+        read_fields(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/mms2d_64x64.h5").to_str().unwrap())
+            .unwrap();
     let exp = f.t_expected.clone().unwrap();
     let s32 = solve_steady_gpu(&ctx, &f.problem, &SolveOptions { tol: 1e-6, ..Default::default() }).unwrap();
     let e32 = max_diff(&s32.t, &exp);
     let s64 = solve_steady_gpu(&ctx, &f.problem, &SolveOptions { tol: 1e-10, ..Default::default() }).unwrap();
     let e64 = max_diff(&s64.t, &exp);
-    eprintln!("mms2d: f32 {} its, err {e32:.2e} K; refined {} its, err {e64:.2e} K, rel {:.1e}", s32.report.iterations, s64.report.iterations, s64.report.relative_residual);
+    eprintln!(
+        "mms2d: f32 {} its, err {e32:.2e} K; refined {} its, err {e64:.2e} K, rel {:.1e}",
+        s32.report.iterations, s64.report.iterations, s64.report.relative_residual
+    );
     assert!(e32 <= f.atol_f32_k.unwrap(), "f32 error {e32}");
     assert!(e64 <= f.atol_f64_k.unwrap(), "refined error {e64}");
     assert!(s64.report.relative_residual <= 1e-10);
@@ -214,14 +219,20 @@ fn coarse_solve_and_vcycle_match_cpu() {
 #[test]
 fn full_solves_match_cpu_reference() {
     let Some(ctx) = context_for_tests() else { return };
-    for (s, (nx, ny, nz)) in [(64, 64, 1), (101, 37, 1), (33, 70, 1), (20, 17, 11), (16, 16, 16)].into_iter().enumerate() {
+    for (s, (nx, ny, nz)) in
+        [(64, 64, 1), (101, 37, 1), (33, 70, 1), (20, 17, 11), (16, 16, 16)].into_iter().enumerate()
+    {
         let p = common::random_problem(77 + s as u64, nx, ny, nz);
         let cpu = solve_steady(&p, &SolveOptions { tol: 1e-12, ..Default::default() }).unwrap();
         let g32 = solve_steady_gpu(&ctx, &p, &SolveOptions { tol: 1e-6, ..Default::default() }).unwrap();
         let g64 = solve_steady_gpu(&ctx, &p, &SolveOptions { tol: 1e-10, ..Default::default() }).unwrap();
         let (e32, e64) = (max_diff(&cpu.t, &g32.t), max_diff(&cpu.t, &g64.t));
-        let span = cpu.t.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v)) - cpu.t.iter().fold(f64::INFINITY, |m, &v| m.min(v));
-        eprintln!("{nx}x{ny}x{nz}: f32 {} its err {e32:.1e} K; refined {} its err {e64:.1e} K (span {span:.1} K)", g32.report.iterations, g64.report.iterations);
+        let span =
+            cpu.t.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v)) - cpu.t.iter().fold(f64::INFINITY, |m, &v| m.min(v));
+        eprintln!(
+            "{nx}x{ny}x{nz}: f32 {} its err {e32:.1e} K; refined {} its err {e64:.1e} K (span {span:.1} K)",
+            g32.report.iterations, g64.report.iterations
+        );
         assert!(e32 <= 1e-4 * span.max(1.0) + 1e-3, "{nx}x{ny}x{nz}: f32 error {e32}");
         assert!(e64 <= 1e-6, "{nx}x{ny}x{nz}: refined error {e64}");
         assert!(g64.report.converged);

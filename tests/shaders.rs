@@ -123,13 +123,18 @@ fn thermal_structs_match_rust() {
         ("pad1", offset_of!(TransferParams, pad1)),
         ("pad2", offset_of!(TransferParams, pad2)),
     ];
-    let vec: Vec<(&str, usize)> =
-        vec![("n", offset_of!(VecParams, n)), ("groups_x", offset_of!(VecParams, groups_x)), ("slot", offset_of!(VecParams, slot)), ("mode", offset_of!(VecParams, mode))];
+    let vec: Vec<(&str, usize)> = vec![
+        ("n", offset_of!(VecParams, n)),
+        ("groups_x", offset_of!(VecParams, groups_x)),
+        ("slot", offset_of!(VecParams, slot)),
+        ("mode", offset_of!(VecParams, mode)),
+    ];
     let mut files = Vec::new();
     wgsl_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/thermal"), &mut files);
     let mut checked = 0;
     for f in &files {
-        let rel = f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap().trim_start_matches('/').to_string();
+        let rel =
+            f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap().trim_start_matches('/').to_string();
         let src = std::fs::read_to_string(f).unwrap();
         for (name, size, fields) in [
             ("LevelParams", size_of::<LevelParams>(), &level),

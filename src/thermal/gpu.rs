@@ -110,7 +110,11 @@ pub(crate) const SRC: [(&str, &str); 11] = [
 
 /// A compute pipeline for a thermal kernel.
 pub fn kernel(ctx: &GpuContext, name: &str) -> Result<std::sync::Arc<wgpu::ComputePipeline>, GpuError> {
-    let src = SRC.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).ok_or_else(|| GpuError::Validation(format!("no kernel {name}")))?;
+    let src = SRC
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| GpuError::Validation(format!("no kernel {name}")))?;
     ctx.pipeline(name, src, name)
 }
 
@@ -199,6 +203,8 @@ pub struct GpuMg {
     start: Vec<Step>,
     /// One CG iteration.
     iteration: Vec<Step>,
+    /// One forward smoothing sweep on the finest level (benchmarks).
+    fine_sweep: Vec<Step>,
     pub fine: Layout,
     pub depth: usize,
     /// Bytes on the GPU.
@@ -235,8 +241,10 @@ impl GpuMg {
         let partial = ctx.storage_zeroed::<f32>("dot partials", 256)?;
         bytes += (2 * n * 4) as u64;
         let k = |name| kernel(ctx, name);
-        let (apply, residual, smooth, restrict, prolong) = (k("apply")?, k("residual")?, k("smooth_mc")?, k("restrict_fw")?, k("prolong_add")?);
-        let (dotp, reduce, scal, update, xpby, coarse) = (k("dot")?, k("reduce_sum")?, k("cg_scalars")?, k("cg_update")?, k("xpby")?, k("coarse_solve")?);
+        let (apply, residual, smooth, restrict, prolong) =
+            (k("apply")?, k("residual")?, k("smooth_mc")?, k("restrict_fw")?, k("prolong_add")?);
+        let (dotp, reduce, scal, update, xpby, coarse) =
+            (k("dot")?, k("reduce_sum")?, k("cg_scalars")?, k("cg_update")?, k("xpby")?, k("coarse_solve")?);
         let cells = |l: &Layout| ctx.groups(l.cells(), 256);
         let colours = |s: &Stencil| -> Vec<u32> {
             super::cpu::smooth::colours(s)
@@ -254,12 +262,30 @@ impl GpuMg {
             for _ in 0..mg.nu {
                 for &c in &cs {
                     let u = ctx.uniform("smooth params", &level_params(ctx, s, c));
-                    out.push(Step::Run { pipe: smooth.clone(), bind: ctx.bind(&smooth, &[&u, &coefs[li], &deltas[li], &bs[li], &xs[li]]), groups: cells(&s.layout) });
+                    out.push(Step::Run {
+                        pipe: smooth.clone(),
+                        bind: ctx.bind(&smooth, &[&u, &coefs[li], &deltas[li], &bs[li], &xs[li]]),
+                        groups: cells(&s.layout),
+                    });
                 }
             }
             out
         };
         let last = ops.len() - 1;
+        let fine_sweep: Vec<Step> = {
+            let s = ops[0];
+            colours(s)
+                .iter()
+                .map(|&c| {
+                    let u = ctx.uniform("smooth params", &level_params(ctx, s, c));
+                    Step::Run {
+                        pipe: smooth.clone(),
+                        bind: ctx.bind(&smooth, &[&u, &coefs[0], &deltas[0], &bs[0], &xs[0]]),
+                        groups: cells(&s.layout),
+                    }
+                })
+                .collect()
+        };
         let mut vcycle = Vec::new();
         let mut ups: Vec<Vec<Step>> = Vec::new();
         for li in 0..last {
@@ -275,8 +301,16 @@ impl GpuMg {
             let tp = ctx.uniform("transfer params", &transfer_params(ctx, it));
             let w = ctx.storage("interpolation weights", &it.w_lo)?;
             bytes += (it.w_lo.len() * 4) as u64;
-            vcycle.push(Step::Run { pipe: restrict.clone(), bind: ctx.bind(&restrict, &[&tp, &w, &rs[li], &bs[li + 1]]), groups: cells(&it.coarse) });
-            let mut up = vec![Step::Run { pipe: prolong.clone(), bind: ctx.bind(&prolong, &[&tp, &w, &xs[li + 1], &xs[li]]), groups: cells(&it.fine) }];
+            vcycle.push(Step::Run {
+                pipe: restrict.clone(),
+                bind: ctx.bind(&restrict, &[&tp, &w, &rs[li], &bs[li + 1]]),
+                groups: cells(&it.coarse),
+            });
+            let mut up = vec![Step::Run {
+                pipe: prolong.clone(),
+                bind: ctx.bind(&prolong, &[&tp, &w, &xs[li + 1], &xs[li]]),
+                groups: cells(&it.fine),
+            }];
             up.extend(smooth_steps(li, false));
             ups.push(up);
         }
@@ -295,7 +329,8 @@ impl GpuMg {
         // CG on the finest level: r = b₀, z = x₀, A p into r₀ (scratch, as on the CPU).
         let (r, z, ap) = (bs[0].clone(), xs[0].clone(), rs[0].clone());
         let vg = ctx.groups(n, 256);
-        let vp = |slot: u32, mode: u32| ctx.uniform("vec params", &VecParams { n: n as u32, groups_x: vg.0, slot, mode });
+        let vp =
+            |slot: u32, mode: u32| ctx.uniform("vec params", &VecParams { n: n as u32, groups_x: vg.0, slot, mode });
         let dot_into = |a: &wgpu::Buffer, b: &wgpu::Buffer, slot: u32| -> [Step; 2] {
             let u = vp(slot, 0);
             let u2 = ctx.uniform("reduce params", &VecParams { n: 256, groups_x: 1, slot, mode: 0 });
@@ -304,11 +339,17 @@ impl GpuMg {
                 Step::Run { pipe: reduce.clone(), bind: ctx.bind(&reduce, &[&u2, &partial, &scalars]), groups: (1, 1) },
             ]
         };
-        let scal_step = |mode: u32| Step::Run { pipe: scal.clone(), bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]), groups: (1, 1) };
+        let scal_step = |mode: u32| Step::Run {
+            pipe: scal.clone(),
+            bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]),
+            groups: (1, 1),
+        };
         let v_again = |vc: &Vec<Step>| -> Vec<Step> {
             vc.iter()
                 .map(|s| match s {
-                    Step::Run { pipe, bind, groups } => Step::Run { pipe: pipe.clone(), bind: bind.clone(), groups: *groups },
+                    Step::Run { pipe, bind, groups } => {
+                        Step::Run { pipe: pipe.clone(), bind: bind.clone(), groups: *groups }
+                    }
                     Step::Clear(b) => Step::Clear(b.clone()),
                     Step::Copy(a, b) => Step::Copy(a.clone(), b.clone()),
                 })
@@ -319,16 +360,28 @@ impl GpuMg {
         start.extend(dot_into(&r, &r, 5));
         start.push(Step::Copy(z.clone(), p.clone()));
         let u0 = ctx.uniform("level params", &level_params(ctx, ops[0], 0));
-        let mut iteration = vec![Step::Run { pipe: apply.clone(), bind: ctx.bind(&apply, &[&u0, &coefs[0], &deltas[0], &p, &ap]), groups: cells(&fine) }];
+        let mut iteration = vec![Step::Run {
+            pipe: apply.clone(),
+            bind: ctx.bind(&apply, &[&u0, &coefs[0], &deltas[0], &p, &ap]),
+            groups: cells(&fine),
+        }];
         iteration.extend(dot_into(&p, &ap, 1));
         iteration.push(scal_step(0));
-        iteration.push(Step::Run { pipe: update.clone(), bind: ctx.bind(&update, &[&vp(0, 0), &scalars, &p, &ap, &x, &r]), groups: vg });
+        iteration.push(Step::Run {
+            pipe: update.clone(),
+            bind: ctx.bind(&update, &[&vp(0, 0), &scalars, &p, &ap, &x, &r]),
+            groups: vg,
+        });
         iteration.extend(dot_into(&r, &r, 5));
         iteration.extend(v_again(&vcycle));
         iteration.extend(dot_into(&r, &z, 3));
         iteration.push(scal_step(1));
-        iteration.push(Step::Run { pipe: xpby.clone(), bind: ctx.bind(&xpby, &[&vp(0, 0), &scalars, &z, &p]), groups: vg });
-        Ok(GpuMg { r, z, x, scalars, vcycle, start, iteration, fine, depth: ops.len(), bytes })
+        iteration.push(Step::Run {
+            pipe: xpby.clone(),
+            bind: ctx.bind(&xpby, &[&vp(0, 0), &scalars, &z, &p]),
+            groups: vg,
+        });
+        Ok(GpuMg { r, z, x, scalars, vcycle, start, iteration, fine_sweep, fine, depth: ops.len(), bytes })
     }
 
     /// One V-cycle `z = M b` on the GPU (b is written into the CG residual buffer);
@@ -343,9 +396,23 @@ impl GpuMg {
 
     /// Time `reps` V-cycles (one submit), s per cycle.
     pub fn time_vcycles(&self, ctx: &GpuContext, reps: usize) -> Result<f64, GpuError> {
+        self.time_steps(ctx, &self.vcycle, reps)
+    }
+
+    /// Time `reps` forward smoothing sweeps on the finest level, s per sweep.
+    pub fn time_fine_sweeps(&self, ctx: &GpuContext, reps: usize) -> Result<f64, GpuError> {
+        self.time_steps(ctx, &self.fine_sweep, reps)
+    }
+
+    /// Read the solution buffer (timing of a readback).
+    pub fn read_x(&self, ctx: &GpuContext) -> Result<Vec<f32>, GpuError> {
+        ctx.read::<f32>(&self.x, self.fine.padded_len())
+    }
+
+    fn time_steps(&self, ctx: &GpuContext, steps: &[Step], reps: usize) -> Result<f64, GpuError> {
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         for _ in 0..reps {
-            record(&self.vcycle, &mut enc);
+            record(steps, &mut enc);
         }
         let t0 = Instant::now();
         ctx.queue.submit([enc.finish()]);
@@ -357,7 +424,13 @@ impl GpuMg {
     /// f32 MG-PCG for `A x = b` (padded f32 right-hand side), from x = 0, until the
     /// relative residual reaches `tol` or stops falling. Returns x (padded), iterations
     /// and the last relative residual (recursive, f32).
-    pub fn pcg(&self, ctx: &GpuContext, b: &[f32], tol: f64, max_iter: usize) -> Result<(Vec<f32>, usize, f64), GpuError> {
+    pub fn pcg(
+        &self,
+        ctx: &GpuContext,
+        b: &[f32],
+        tol: f64,
+        max_iter: usize,
+    ) -> Result<(Vec<f32>, usize, f64), GpuError> {
         let bnorm = b.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
         if bnorm == 0.0 {
             return Ok((vec![0.0; b.len()], 0, 0.0));
@@ -380,7 +453,9 @@ impl GpuMg {
             let s = ctx.read::<f32>(&self.scalars, 8)?;
             rel = (s[5].max(0.0) as f64).sqrt() / bnorm;
             if !rel.is_finite() {
-                return Err(GpuError::Validation(format!("the f32 solve diverged (residual {rel}) after {it} iterations")));
+                return Err(GpuError::Validation(format!(
+                    "the f32 solve diverged (residual {rel}) after {it} iterations"
+                )));
             }
             if rel <= tol {
                 break;
@@ -402,7 +477,11 @@ impl GpuMg {
 
 /// Solve the steady problem on the GPU: f32 MG-PCG, with mixed-precision iterative
 /// refinement (f64 residual on the host) when `opts.tol` is below [`F32_FLOOR`].
-pub fn solve_steady_gpu(ctx: &GpuContext, p: &ThermalProblem, opts: &SolveOptions) -> Result<SteadySolution, SolveError> {
+pub fn solve_steady_gpu(
+    ctx: &GpuContext,
+    p: &ThermalProblem,
+    opts: &SolveOptions,
+) -> Result<SteadySolution, SolveError> {
     p.validate()?;
     let t0 = Instant::now();
     let (a, b) = assemble(p);
