@@ -121,6 +121,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Before any work: the output path must be writable.
+fn precheck(out: Option<&std::path::Path>) -> Result<(), InputError> {
+    match out {
+        Some(o) => check_writable(o)
+            .map_err(|m| InputError::new(&o.display().to_string(), "output", m, "choose a writable output path")),
+        None => Ok(()),
+    }
+}
+
+/// A results file that could not be written.
+fn write_failed(out: &std::path::Path, m: String) -> InputError {
+    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space")
+}
+
 fn backend_of(b: BackendArg) -> Backend {
     match b {
         BackendArg::Cpu => Backend::Cpu,
@@ -180,11 +194,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
-            if let Some(out) = &output {
-                check_writable(out).map_err(|m| {
-                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
-                })?;
-            }
+            precheck(output.as_deref())?;
             if !(threshold.is_finite() && threshold > 0.0) {
                 return Err(InputError::new(
                     "command line",
@@ -209,14 +219,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             let (n1, used) = done.expect("screened at least once");
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                thermogrid::power::screen::write_hdf5(out, &net, &n1, threshold, used.clone()).map_err(|m| {
-                    InputError::new(
-                        &out.display().to_string(),
-                        "output",
-                        m,
-                        "choose a writable output path with free space",
-                    )
-                })?;
+                thermogrid::power::screen::write_hdf5(out, &net, &n1, threshold, used.clone())
+                    .map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(
@@ -238,11 +242,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Timeseries { file, profile, steps, dt, no_battery, keep_busy, backend, output, json } => {
             use thermogrid::power::timeseries as ts;
-            if let Some(out) = &output {
-                check_writable(out).map_err(|m| {
-                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
-                })?;
-            }
+            precheck(output.as_deref())?;
             let mut p = match &profile {
                 Some(path) => ts::load_profile(path)?,
                 None => ts::Profile::default(),
@@ -267,14 +267,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let secs = t0.elapsed().as_secs_f64();
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                ts::write_hdf5(out, &net, &r).map_err(|m| {
-                    InputError::new(
-                        &out.display().to_string(),
-                        "output",
-                        m,
-                        "choose a writable output path with free space",
-                    )
-                })?;
+                ts::write_hdf5(out, &net, &r).map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(
@@ -287,11 +280,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Powerflow { file, output, json, repeat } => {
-            if let Some(out) = &output {
-                check_writable(out).map_err(|m| {
-                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
-                })?;
-            }
+            precheck(output.as_deref())?;
             let (net, _loads) = thermogrid::power::read_network(&file)?;
             let mut solve_s = f64::INFINITY;
             let mut solved = None;
@@ -306,14 +295,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let totals = thermogrid::power::output::totals(&net, &r, &pf);
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| {
-                    InputError::new(
-                        &out.display().to_string(),
-                        "output",
-                        m,
-                        "choose a writable output path with free space",
-                    )
-                })?;
+                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(
@@ -342,11 +324,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 )
                 .into());
             }
-            if let Some(out) = &output {
-                check_writable(out).map_err(|m| {
-                    InputError::new(&out.display().to_string(), "output", m, "choose a writable output path")
-                })?;
-            }
+            precheck(output.as_deref())?;
             let backend = match backend {
                 BackendArg::Cpu => Backend::Cpu,
                 BackendArg::Gpu => Backend::Gpu,
@@ -356,14 +334,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let study = solve_file(&file, backend, &opts)?;
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                write_results(out, &study).map_err(|m| {
-                    InputError::new(
-                        &out.display().to_string(),
-                        "output",
-                        m,
-                        "choose a writable output path with free space",
-                    )
-                })?;
+                write_results(out, &study).map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(

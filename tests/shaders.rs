@@ -14,8 +14,16 @@ fn wgsl_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn module(path: &Path) -> naga::Module {
+/// A kernel with its `// import:` lines resolved from the files in shaders/.
+fn composed(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
     let src = std::fs::read_to_string(path).unwrap();
+    thermogrid::gpu::compose_wgsl(&src, |n| std::fs::read_to_string(root.join(n)).ok())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn module(path: &Path) -> naga::Module {
+    let src = composed(path);
     naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)))
 }
 
@@ -24,6 +32,8 @@ fn every_shader_parses_and_validates() {
     let mut files = Vec::new();
     wgsl_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders"), &mut files);
     assert!(!files.is_empty(), "no shaders found");
+    // Shared files are validated as part of the kernels that import them.
+    files.retain(|f| !f.components().any(|c| c.as_os_str() == "shared"));
     for f in &files {
         let m = module(f);
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
@@ -135,7 +145,7 @@ fn thermal_structs_match_rust() {
     for f in &files {
         let rel =
             f.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap().trim_start_matches('/').to_string();
-        let src = std::fs::read_to_string(f).unwrap();
+        let src = composed(f);
         for (name, size, fields) in [
             ("LevelParams", size_of::<LevelParams>(), &level),
             ("TransferParams", size_of::<TransferParams>(), &transfer),
@@ -153,4 +163,13 @@ fn thermal_structs_match_rust() {
         }
     }
     assert!(checked >= 11, "checked {checked} structs");
+}
+
+/// The shared files embedded in the binary are the ones in shaders/shared/.
+#[test]
+fn embedded_shared_files_are_current() {
+    for (name, text) in thermogrid::gpu::SHARED_WGSL {
+        let disk = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name)).unwrap();
+        assert_eq!(disk, text, "{name}");
+    }
 }

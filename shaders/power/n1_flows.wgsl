@@ -2,13 +2,7 @@
 //   flows[k, l] = f_l + LODF[l, k] f_k, and 0 for the outaged branch itself.
 // CPU twin: thermogrid::power::gpu::n1_flows.
 
-// Keep in sync with thermogrid::power::gpu::N1Params.
-struct N1Params {
-    nl: u32,
-    n_out: u32,
-    groups_x: u32,
-    pad0: u32,
-}
+// import: shared/n1.wgsl
 
 @group(0) @binding(0) var<uniform> prm: N1Params;
 @group(0) @binding(1) var<storage, read> lodf: array<f32>;       // n_out × nl

@@ -6,13 +6,7 @@
 // The host re-checks in f64 every outage whose bound reaches the threshold.
 // CPU twin: thermogrid::power::contingency::n1_screen.
 
-// Keep in sync with thermogrid::power::gpu::N1Params.
-struct N1Params {
-    nl: u32,        // branches (length of a LODF row)
-    n_out: u32,     // outages
-    groups_x: u32,  // workgroups along x in the dispatch grid
-    pad0: u32,
-}
+// import: shared/n1.wgsl
 
 @group(0) @binding(0) var<uniform> prm: N1Params;
 @group(0) @binding(1) var<storage, read> lodf: array<f32>;       // n_out × nl: row k = LODF[:, outage k]

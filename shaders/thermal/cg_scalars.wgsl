@@ -3,13 +3,7 @@
 // mode 1: beta = rz_new / rz, rz = rz_new. A zero or non-finite denominator gives 0.
 // CPU twin: thermogrid::thermal::gpu::cg_scalars.
 
-// Keep in sync with thermogrid::thermal::gpu::VecParams.
-struct VecParams {
-    n: u32,
-    groups_x: u32,
-    slot: u32,
-    mode: u32,
-}
+// import: shared/vec.wgsl
 
 @group(0) @binding(0) var<uniform> prm: VecParams;
 @group(0) @binding(1) var<storage, read_write> scalars: array<f32>;

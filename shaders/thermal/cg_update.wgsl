@@ -1,13 +1,7 @@
 // x += alpha p; r -= alpha ap, with alpha = scalars[2].
 // CPU twin: thermogrid::thermal::stencil::cg_update.
 
-// Keep in sync with thermogrid::thermal::gpu::VecParams.
-struct VecParams {
-    n: u32,
-    groups_x: u32,
-    slot: u32,
-    mode: u32,
-}
+// import: shared/vec.wgsl
 
 @group(0) @binding(0) var<uniform> prm: VecParams;
 @group(0) @binding(1) var<storage, read> scalars: array<f32>;

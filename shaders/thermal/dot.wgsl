@@ -2,13 +2,7 @@
 // the vectors and writes one partial; reduce_sum adds the partials.
 // CPU twin: thermogrid::thermal::stencil::dot.
 
-// Keep in sync with thermogrid::thermal::gpu::VecParams.
-struct VecParams {
-    n: u32,
-    groups_x: u32,
-    slot: u32,
-    mode: u32,
-}
+// import: shared/vec.wgsl
 
 @group(0) @binding(0) var<uniform> prm: VecParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;

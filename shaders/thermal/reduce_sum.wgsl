@@ -1,13 +1,7 @@
 // scalars[slot] = sum of the first n partials (one workgroup).
 // CPU twin: thermogrid::thermal::gpu::reduce_sum.
 
-// Keep in sync with thermogrid::thermal::gpu::VecParams.
-struct VecParams {
-    n: u32,
-    groups_x: u32,
-    slot: u32,
-    mode: u32,
-}
+// import: shared/vec.wgsl
 
 @group(0) @binding(0) var<uniform> prm: VecParams;
 @group(0) @binding(1) var<storage, read> partial: array<f32>;

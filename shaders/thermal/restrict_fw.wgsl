@@ -3,29 +3,7 @@
 // (weight 1 - w_lo) and 2c+1 (weight w_lo). One invocation per coarse cell.
 // CPU twin: thermogrid::thermal::cpu::transfer::Interp::restrict_fw.
 
-// Keep in sync with thermogrid::thermal::gpu::TransferParams.
-struct TransferParams {
-    fnx: u32,
-    fny: u32,
-    fnz: u32,
-    fcells: u32,
-    fpnx: u32,
-    fpny: u32,
-    fpz: u32,
-    nd: u32,
-    cnx: u32,
-    cny: u32,
-    cnz: u32,
-    ccells: u32,
-    cpnx: u32,
-    cpny: u32,
-    cpz: u32,
-    coarsen: u32,
-    groups_x: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
+// import: shared/transfer.wgsl
 
 @group(0) @binding(0) var<uniform> prm: TransferParams;
 @group(0) @binding(1) var<storage, read> w_lo: array<f32>;

@@ -1,12 +1,6 @@
 // p = z + beta p, with beta = scalars[4]. CPU twin: thermogrid::thermal::stencil::xpby.
 
-// Keep in sync with thermogrid::thermal::gpu::VecParams.
-struct VecParams {
-    n: u32,
-    groups_x: u32,
-    slot: u32,
-    mode: u32,
-}
+// import: shared/vec.wgsl
 
 @group(0) @binding(0) var<uniform> prm: VecParams;
 @group(0) @binding(1) var<storage, read> scalars: array<f32>;

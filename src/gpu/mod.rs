@@ -12,6 +12,39 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
+/// Files in `shaders/shared/` that kernels import with a `// import: shared/<file>` line.
+pub const SHARED_WGSL: [(&str, &str); 4] = [
+    ("shared/level.wgsl", include_str!("../../shaders/shared/level.wgsl")),
+    ("shared/transfer.wgsl", include_str!("../../shaders/shared/transfer.wgsl")),
+    ("shared/vec.wgsl", include_str!("../../shaders/shared/vec.wgsl")),
+    ("shared/n1.wgsl", include_str!("../../shaders/shared/n1.wgsl")),
+];
+
+/// A kernel's source with its `// import: shared/<file>` lines replaced by the shared
+/// files (`lookup` finds them: [`SHARED_WGSL`] at run time, the files on disk in tests).
+pub fn compose_wgsl(src: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(src.len() + 1024);
+    for line in src.lines() {
+        match line.trim().strip_prefix("// import:") {
+            Some(name) => {
+                let name = name.trim();
+                out.push_str(&lookup(name).ok_or_else(|| format!("unknown shader import `{name}`"))?);
+                out.push('\n');
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`compose_wgsl`] with the embedded shared files.
+pub fn compose_embedded(src: &str) -> Result<String, String> {
+    compose_wgsl(src, |n| SHARED_WGSL.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
+}
+
 /// Errors of the GPU path.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GpuError {
@@ -173,10 +206,11 @@ impl GpuContext {
         if let Some(p) = self.pipelines.lock().expect("pipelines").get(name) {
             return Ok(p.clone());
         }
+        let source = compose_embedded(source).map_err(|e| GpuError::Validation(format!("{name}: {e}")))?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(name),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
+            source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
         });
         let pipe = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
             label: Some(name),
