@@ -21,6 +21,24 @@ pub struct FieldsFile {
     pub atol_f64_k: Option<f64>,
     pub atol_f32_k: Option<f64>,
     pub description: Option<String>,
+    /// Transient problems: volumetric heat capacity, J/(m³·K), and the initial field, °C.
+    pub rho_cp: Option<Vec<f64>>,
+    pub t_initial: Option<Vec<f64>>,
+    /// Other answers (`T_expected_crank_nicolson`, `T_expected_explicit`), by name.
+    pub answers: Vec<(String, Vec<f64>)>,
+    /// Numeric attributes (dt_implicit_s, nsteps_implicit, …), by name.
+    pub numbers: Vec<(String, f64)>,
+}
+
+impl FieldsFile {
+    /// A numeric attribute of the file.
+    pub fn number(&self, name: &str) -> Option<f64> {
+        self.numbers.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+    /// A named answer field.
+    pub fn answer(&self, name: &str) -> Option<&[f64]> {
+        self.answers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
 }
 
 /// True when the file starts with the HDF5 signature.
@@ -84,7 +102,29 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
         }
         None => None,
     };
-    let num = |name: &str| -> Option<f64> { f.attr(name).ok().and_then(|a| a.read_scalar::<f64>().ok()) };
+    let same = |name: &str| -> Result<Option<Vec<f64>>, InputError> {
+        match read(name, false)? {
+            Some((s, v)) if s == shape => Ok(Some(v)),
+            Some((s, _)) => Err(err(&format!("dataset {name}"), format!("has shape {s:?} but k has {shape:?}"), "give it the shape of k")),
+            None => Ok(None),
+        }
+    };
+    let rho_cp = same("rho_cp")?;
+    let t_initial = same("T_initial")?;
+    let mut answers = Vec::new();
+    for name in ["T_expected_crank_nicolson", "T_expected_explicit"] {
+        if let Some(v) = same(name)? {
+            answers.push((name.to_string(), v));
+        }
+    }
+    let num = |name: &str| -> Option<f64> {
+        let a = f.attr(name).ok()?;
+        a.read_scalar::<f64>().ok().or_else(|| a.read_scalar::<i64>().ok().map(|v| v as f64))
+    };
+    let numbers: Vec<(String, f64)> = ["dt_implicit_s", "nsteps_implicit", "dt_explicit_s", "nsteps_explicit"]
+        .iter()
+        .filter_map(|n| num(n).map(|v| (n.to_string(), v)))
+        .collect();
     let dx = num("dx").ok_or_else(|| {
         err("attribute dx", "is missing or not a number".into(), "add the cell size dx in m as a float attribute")
     })?;
@@ -140,7 +180,9 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let q = fields.pop().expect("q");
     let k = fields.pop().expect("k");
     let problem = ThermalProblem { grid, k, q, h, t_s: vec![t_amb; n], walls: Walls::from_array(walls) };
-    problem.validate().map_err(|e| err("fields", e.to_string(), "correct the field values"))?;
+    // A transient problem may have no heat path; a steady one may not.
+    let check = if rho_cp.is_some() { problem.validate_fields() } else { problem.validate() };
+    check.map_err(|e| err("fields", e.to_string(), "correct the field values"))?;
     Ok(FieldsFile {
         problem,
         t_amb,
@@ -148,6 +190,10 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
         atol_f64_k: num("atol_f64_K"),
         atol_f32_k: num("atol_f32_K"),
         description: read_attr_str(&f, "description"),
+        rho_cp,
+        t_initial,
+        answers,
+        numbers,
     })
 }
 

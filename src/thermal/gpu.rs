@@ -94,7 +94,7 @@ pub fn cg_scalars(s: &mut [f64; 6], mode: u32) {
     }
 }
 
-pub(crate) const SRC: [(&str, &str); 11] = [
+pub(crate) const SRC: [(&str, &str); 12] = [
     ("apply", include_str!("../../shaders/thermal/apply.wgsl")),
     ("residual", include_str!("../../shaders/thermal/residual.wgsl")),
     ("smooth_mc", include_str!("../../shaders/thermal/smooth_mc.wgsl")),
@@ -106,6 +106,7 @@ pub(crate) const SRC: [(&str, &str); 11] = [
     ("cg_update", include_str!("../../shaders/thermal/cg_update.wgsl")),
     ("xpby", include_str!("../../shaders/thermal/xpby.wgsl")),
     ("coarse_solve", include_str!("../../shaders/thermal/coarse_solve.wgsl")),
+    ("euler_step", include_str!("../../shaders/thermal/euler_step.wgsl")),
 ];
 
 /// A compute pipeline for a thermal kernel.
@@ -472,6 +473,20 @@ impl GpuMg {
             best = best.min(rel);
         }
         Ok((ctx.read::<f32>(&self.x, self.fine.padded_len())?, it, rel))
+    }
+}
+
+impl GpuMg {
+    /// Solve `A e = rhs` (padded f64) on the GPU in f32, scaled to unit norm; returns e
+    /// (padded f64) and the iterations.
+    pub fn solve_scaled(&self, ctx: &GpuContext, rhs: &[f64], tol: f64, max_iter: usize) -> Result<(Vec<f64>, usize), GpuError> {
+        let n = dot(rhs, rhs).sqrt();
+        if n == 0.0 {
+            return Ok((vec![0.0; rhs.len()], 0));
+        }
+        let r32: Vec<f32> = rhs.iter().map(|&v| (v / n) as f32).collect();
+        let (e, its, _) = self.pcg(ctx, &r32, tol, max_iter)?;
+        Ok((e.iter().map(|&v| v as f64 * n).collect(), its))
     }
 }
 

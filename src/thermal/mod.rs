@@ -6,6 +6,7 @@ pub mod gpu;
 pub mod operator;
 pub mod problem;
 pub mod stencil;
+pub mod transient;
 
 pub use problem::{ProblemError, ThermalProblem};
 
