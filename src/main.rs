@@ -24,6 +24,13 @@ enum BackendArg {
     Auto,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    BackwardEuler,
+    CrankNicolson,
+    ForwardEuler,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Solve the steady thermal field of a facility file (.toml) or fields file (.h5).
@@ -43,6 +50,17 @@ enum Cmd {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// March in time instead of solving the steady state.
+        #[arg(long)]
+        transient: bool,
+        #[arg(long, value_enum, default_value = "backward-euler")]
+        scheme: SchemeArg,
+        /// Time step, s (with --transient).
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Number of steps (with --transient).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
     },
     /// Check a facility file (or fields file) without solving.
     Validate { file: String },
@@ -111,6 +129,11 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan drivers complain on stderr when XDG_RUNTIME_DIR is unset; give them a
+    // directory before any adapter is probed.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -314,7 +337,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Solve { file, output, backend, tol, max_iter, json } => {
+        Cmd::Solve { file, output, backend, tol, max_iter, json, transient, scheme, dt, steps } => {
             if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
                 return Err(InputError::new(
                     "command line",
@@ -331,7 +354,25 @@ fn run(cli: Cli) -> Result<(), Error> {
                 BackendArg::Auto => Backend::Auto,
             };
             let opts = SolveOptions { tol, max_iter, ..Default::default() };
-            let study = solve_file(&file, backend, &opts)?;
+            let study = if transient {
+                let Some(dt) = dt.filter(|d| d.is_finite() && *d > 0.0) else {
+                    return Err(InputError::new(
+                        "command line",
+                        "--dt",
+                        "a transient solve needs a time step",
+                        "give --dt SECONDS (> 0)",
+                    )
+                    .into());
+                };
+                let scheme = match scheme {
+                    SchemeArg::BackwardEuler => thermogrid::thermal::transient::Scheme::BackwardEuler,
+                    SchemeArg::CrankNicolson => thermogrid::thermal::transient::Scheme::CrankNicolson,
+                    SchemeArg::ForwardEuler => thermogrid::thermal::transient::Scheme::ForwardEuler,
+                };
+                thermogrid::run::transient_file(&file, backend, scheme, dt, steps, tol.min(1e-10))?
+            } else {
+                solve_file(&file, backend, &opts)?
+            };
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
                 write_results(out, &study).map_err(|m| write_failed(out, m))?;

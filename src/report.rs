@@ -60,27 +60,50 @@ pub fn text_summary(s: &Study, output: Option<&str>) -> String {
     let mut o = String::new();
     let dim = if g.is_3d() { format!("{} × {} × {}", g.nx, g.ny, g.nz) } else { format!("{} × {}", g.nx, g.ny) };
     let _ = writeln!(o, "thermogrid · {} ({})", s.name, s.input_path);
-    let _ = writeln!(
-        o,
-        "grid {dim} at {} m ({} cells) · {} {} · {} iterations · relative residual {:.1e} · {:.2} s",
-        g.dx,
-        g.cells(),
-        r.backend,
-        r.method,
-        r.iterations,
-        r.relative_residual,
-        s.wall_s
-    );
+    let transient = r.method.starts_with("transient");
+    if transient {
+        let _ = writeln!(
+            o,
+            "grid {dim} at {} m ({} cells) · {} {} · {} steps · {:.2} s",
+            g.dx,
+            g.cells(),
+            r.backend,
+            r.method,
+            r.iterations,
+            s.wall_s
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "grid {dim} at {} m ({} cells) · {} {} · {} iterations · relative residual {:.1e} · {:.2} s",
+            g.dx,
+            g.cells(),
+            r.backend,
+            r.method,
+            r.iterations,
+            r.relative_residual,
+            s.wall_s
+        );
+    }
     let e = &s.energy;
-    let _ = writeln!(
-        o,
-        "heat: injected {} · removed {} (cooling {}, walls {}) · energy balance error {:.1e}",
-        kw(e.injected_w),
-        kw(e.removed_by_cooling_w + e.removed_by_walls_w),
-        kw(e.removed_by_cooling_w),
-        kw(e.removed_by_walls_w),
-        e.rel_error
-    );
+    if transient {
+        let _ = writeln!(
+            o,
+            "heat at the final step: injected {} · removed {} (the difference is being stored in the room)",
+            kw(e.injected_w),
+            kw(e.removed_by_cooling_w + e.removed_by_walls_w)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "heat: injected {} · removed {} (cooling {}, walls {}) · energy balance error {:.1e}",
+            kw(e.injected_w),
+            kw(e.removed_by_cooling_w + e.removed_by_walls_w),
+            kw(e.removed_by_cooling_w),
+            kw(e.removed_by_walls_w),
+            e.rel_error
+        );
+    }
     if s.liquid_heat_w > 0.0 {
         let _ = writeln!(o, "liquid loop: {} to CDUs of {} capacity", kw(s.liquid_heat_w), kw(s.cdu_capacity_w));
     }

@@ -171,3 +171,105 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         t_amb,
     })
 }
+
+/// March a fields file (or a facility, with air's rho_cp everywhere and the mean supply
+/// temperature as the initial field) through `steps` steps of `dt`; the result is the
+/// final field. `T_initial` of a fields file defaults to uniform `T_amb`.
+pub fn transient_file(
+    path: &str,
+    backend: Backend,
+    scheme: crate::thermal::transient::Scheme,
+    dt: f64,
+    steps: usize,
+    tol: f64,
+) -> Result<Study, Error> {
+    use crate::thermal::transient::{run_transient, Engine, TransientError};
+    let t0 = Instant::now();
+    let (name, sha, problem, rho, init, material, t_amb) = match read_input(path)? {
+        Input::Fields(ff) => {
+            let n = ff.problem.grid.cells();
+            let rho = ff.rho_cp.clone().ok_or_else(|| {
+                InputError::new(
+                    path,
+                    "dataset rho_cp",
+                    "is missing: a transient solve needs the volumetric heat capacity",
+                    "add rho_cp (J/(m³·K)) to the fields file",
+                )
+            })?;
+            let init = ff.t_initial.clone().unwrap_or_else(|| vec![ff.t_amb; n]);
+            let name =
+                std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            (name, sha256_file(path), ff.problem, rho, init, None, Some(ff.t_amb))
+        }
+        Input::Facility(f) => {
+            let r = rasterize(&f)?;
+            let n = r.problem.grid.cells();
+            let ts: Vec<f64> = r.problem.t_s.iter().copied().filter(|t| t.is_finite()).collect();
+            let t_init = if ts.is_empty() { 20.0 } else { ts.iter().sum::<f64>() / ts.len() as f64 };
+            (
+                f.name.clone(),
+                f.input_sha256.clone(),
+                r.problem,
+                vec![f.materials.air_rho_cp_j_m3k; n],
+                vec![t_init; n],
+                Some(r.material),
+                None,
+            )
+        }
+    };
+    let map = |e: TransientError| match e {
+        TransientError::Unstable { .. } | TransientError::BadRhoCp { .. } | TransientError::Problem(_) => {
+            Error::Input(InputError::new(path, "transient", e.to_string(), "choose a stable step or fix the fields"))
+        }
+        other => Error::Internal(other.to_string()),
+    };
+    let gpu_ctx = match backend {
+        Backend::Cpu => None,
+        Backend::Gpu => Some(
+            crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Any).map_err(|e| Error::Internal(e.to_string()))?,
+        ),
+        Backend::Auto => crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Hardware).ok(),
+    };
+    let t1 = Instant::now();
+    let t = match &gpu_ctx {
+        Some(ctx) => {
+            run_transient(&problem, &rho, &init, scheme, dt, steps, tol.max(1e-7), Engine::Gpu(ctx)).map_err(map)?
+        }
+        None => run_transient(&problem, &rho, &init, scheme, dt, steps, tol, Engine::Cpu).map_err(map)?,
+    };
+    let solve_s = t1.elapsed().as_secs_f64();
+    let energy = energy_balance(&problem, &t);
+    let method: &'static str = match scheme {
+        crate::thermal::transient::Scheme::BackwardEuler => "transient backward-euler",
+        crate::thermal::transient::Scheme::CrankNicolson => "transient crank-nicolson",
+        crate::thermal::transient::Scheme::ForwardEuler => "transient forward-euler",
+    };
+    Ok(Study {
+        name,
+        input_path: path.to_string(),
+        input_sha256: sha,
+        problem,
+        material,
+        t,
+        report: SolveReport {
+            backend: if gpu_ctx.is_some() { "gpu" } else { "cpu" },
+            method,
+            iterations: steps,
+            relative_residual: f64::NAN,
+            converged: true,
+            tol,
+            levels: 0,
+            setup_s: 0.0,
+            solve_s,
+            solver_bytes: 0,
+        },
+        wall_s: t0.elapsed().as_secs_f64(),
+        energy,
+        racks: vec![],
+        cooling: vec![],
+        liquid_heat_w: 0.0,
+        cdu_capacity_w: 0.0,
+        expected_error_k: None,
+        t_amb,
+    })
+}

@@ -10,7 +10,10 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn file() -> thermogrid::io::fields::FieldsFile {
-    read_fields(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/transient2d_mode_64x48.h5").to_str().unwrap()).unwrap()
+    read_fields(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/transient2d_mode_64x48.h5").to_str().unwrap(),
+    )
+    .unwrap()
 }
 
 fn cases(f: &thermogrid::io::fields::FieldsFile) -> Vec<(Scheme, f64, usize, Vec<f64>)> {
@@ -53,9 +56,40 @@ fn unstable_forward_euler_is_refused_with_the_limit() {
     let f = file();
     let (rho, t0) = (f.rho_cp.clone().unwrap(), f.t_initial.clone().unwrap());
     let limit_file = 0.0015070290534208062; // dt_explicit_stability_limit_s of the file
-    let e = run_transient(&f.problem, &rho, &t0, Scheme::ForwardEuler, 1.01 * limit_file, 3, 1e-12, Engine::Cpu).unwrap_err();
+    let e = run_transient(&f.problem, &rho, &t0, Scheme::ForwardEuler, 1.01 * limit_file, 3, 1e-12, Engine::Cpu)
+        .unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("unstable") && msg.contains("1.507"), "{msg}");
     // Just below the limit is accepted.
-    assert!(run_transient(&f.problem, &rho, &t0, Scheme::ForwardEuler, 0.99 * limit_file, 3, 1e-12, Engine::Cpu).is_ok());
+    assert!(
+        run_transient(&f.problem, &rho, &t0, Scheme::ForwardEuler, 0.99 * limit_file, 3, 1e-12, Engine::Cpu).is_ok()
+    );
+}
+
+#[test]
+fn cli_transient_writes_the_final_field_and_refuses_unstable_steps() {
+    let dir = std::env::temp_dir().join(format!("tg-tr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/transient2d_mode_64x48.h5");
+    let out = dir.join("t.h5");
+    let f = file();
+    let dt = f.number("dt_implicit_s").unwrap().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["solve", input.to_str().unwrap(), "--backend", "cpu", "--transient", "--scheme", "backward-euler", "--dt", &dt, "--steps", "10", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = hdf5::File::open(&out).unwrap().dataset("thermal/T").unwrap();
+    assert_eq!(t.shape(), vec![48, 64]);
+    let e = max_diff(&t.read_raw::<f64>().unwrap(), f.t_expected.as_ref().unwrap());
+    assert!(e <= 1e-9, "{e}");
+    let bad = dir.join("bad.h5");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["solve", input.to_str().unwrap(), "--backend", "cpu", "--transient", "--scheme", "forward-euler", "--dt", "0.01", "--steps", "3", "-o", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("limit for this grid is 1.507"));
+    assert!(!bad.exists());
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -105,7 +105,11 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let same = |name: &str| -> Result<Option<Vec<f64>>, InputError> {
         match read(name, false)? {
             Some((s, v)) if s == shape => Ok(Some(v)),
-            Some((s, _)) => Err(err(&format!("dataset {name}"), format!("has shape {s:?} but k has {shape:?}"), "give it the shape of k")),
+            Some((s, _)) => Err(err(
+                &format!("dataset {name}"),
+                format!("has shape {s:?} but k has {shape:?}"),
+                "give it the shape of k",
+            )),
             None => Ok(None),
         }
     };

@@ -479,7 +479,13 @@ impl GpuMg {
 impl GpuMg {
     /// Solve `A e = rhs` (padded f64) on the GPU in f32, scaled to unit norm; returns e
     /// (padded f64) and the iterations.
-    pub fn solve_scaled(&self, ctx: &GpuContext, rhs: &[f64], tol: f64, max_iter: usize) -> Result<(Vec<f64>, usize), GpuError> {
+    pub fn solve_scaled(
+        &self,
+        ctx: &GpuContext,
+        rhs: &[f64],
+        tol: f64,
+        max_iter: usize,
+    ) -> Result<(Vec<f64>, usize), GpuError> {
         let n = dot(rhs, rhs).sqrt();
         if n == 0.0 {
             return Ok((vec![0.0; rhs.len()], 0));

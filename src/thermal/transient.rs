@@ -85,7 +85,16 @@ pub enum Engine<'a> {
 }
 
 /// March `steps` steps of `dt` from `t0` (°C, compact); returns the final field.
-pub fn run_transient(p: &ThermalProblem, rho_cp: &[f64], t0: &[f64], scheme: Scheme, dt: f64, steps: usize, tol: f64, engine: Engine) -> Result<Vec<f64>, TransientError> {
+pub fn run_transient(
+    p: &ThermalProblem,
+    rho_cp: &[f64],
+    t0: &[f64],
+    scheme: Scheme,
+    dt: f64,
+    steps: usize,
+    tol: f64,
+    engine: Engine,
+) -> Result<Vec<f64>, TransientError> {
     p.validate_fields()?;
     if let Some((cell, &value)) = rho_cp.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
         return Err(TransientError::BadRhoCp { cell, value });
@@ -150,7 +159,14 @@ pub fn run_transient(p: &ThermalProblem, rho_cp: &[f64], t0: &[f64], scheme: Sch
 }
 
 /// Forward Euler on the GPU: `residual` then `euler_step`, all steps in one encoder.
-fn euler_gpu(ctx: &GpuContext, a: &Stencil, b: &[f64], w: &[f64], x: &[f64], steps: usize) -> Result<Vec<f64>, GpuError> {
+fn euler_gpu(
+    ctx: &GpuContext,
+    a: &Stencil,
+    b: &[f64],
+    w: &[f64],
+    x: &[f64],
+    steps: usize,
+) -> Result<Vec<f64>, GpuError> {
     use super::gpu::{kernel, level_params, VecParams};
     let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let coef = ctx.storage("operator", &f(&a.coef))?;
