@@ -6,6 +6,27 @@ use crate::raster::Raster;
 /// ASHRAE recommended intake band for IT equipment, °C.
 pub const ASHRAE_RECOMMENDED_C: (f64, f64) = (18.0, 27.0);
 
+/// ASHRAE allowable intake ranges (2021 thermal guidelines), °C: (class, min, max).
+pub const ASHRAE_ALLOWABLE_C: [(&str, f64, f64); 4] =
+    [("A1", 15.0, 32.0), ("A2", 10.0, 35.0), ("A3", 5.0, 40.0), ("A4", 5.0, 45.0)];
+
+/// The most demanding ASHRAE class whose allowable range holds `t` (°C), or "none".
+pub fn ashrae_class(t: f64) -> &'static str {
+    ASHRAE_ALLOWABLE_C.iter().find(|(_, lo, hi)| t >= *lo && t <= *hi).map(|c| c.0).unwrap_or("none")
+}
+
+/// Rack Cooling Index (Herrlin), %: `(RCI_HI, RCI_LO)` of intake temperatures against
+/// the recommended 18–27 °C and allowable 15–32 °C (class A1) limits. 100 % means no
+/// intake outside the recommended range.
+pub fn rack_cooling_index(intakes: &[f64]) -> (f64, f64) {
+    let n = intakes.len().max(1) as f64;
+    let (rec_lo, rec_hi) = ASHRAE_RECOMMENDED_C;
+    let (all_lo, all_hi) = (15.0, 32.0);
+    let over: f64 = intakes.iter().map(|&t| (t - rec_hi).max(0.0)).sum();
+    let under: f64 = intakes.iter().map(|&t| (rec_lo - t).max(0.0)).sum();
+    (100.0 * (1.0 - over / (n * (all_hi - rec_hi))), 100.0 * (1.0 - under / (n * (rec_lo - all_lo))))
+}
+
 /// Temperatures of one rack, °C.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RackResult {
@@ -85,4 +106,22 @@ pub fn cooling_results(f: &Facility, r: &Raster, t: &[f64]) -> Vec<CoolingResult
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_rci() {
+        assert_eq!(ashrae_class(25.0), "A1");
+        assert_eq!(ashrae_class(33.0), "A2");
+        assert_eq!(ashrae_class(38.0), "A3");
+        assert_eq!(ashrae_class(44.0), "A4");
+        assert_eq!(ashrae_class(50.0), "none");
+        assert_eq!(rack_cooling_index(&[20.0, 25.0]), (100.0, 100.0));
+        // One of two racks at the allowable maximum: RCI_HI = 1 − 5 / (2 · 5) = 50 %.
+        assert!((rack_cooling_index(&[32.0, 22.0]).0 - 50.0).abs() < 1e-12);
+        assert!((rack_cooling_index(&[15.0, 22.0]).1 - 50.0).abs() < 1e-12);
+    }
 }

@@ -10,6 +10,16 @@ pub fn max_temperature_c(s: &Study) -> f64 {
     s.t.iter().copied().fold(f64::NEG_INFINITY, f64::max)
 }
 
+/// (RCI_HI, RCI_LO) of the racks' intakes, % (None without racks).
+pub fn rci(s: &Study) -> (Option<f64>, Option<f64>) {
+    if s.racks.is_empty() {
+        return (None, None);
+    }
+    let t: Vec<f64> = s.racks.iter().map(|r| r.intake_c).collect();
+    let (hi, lo) = crate::metrics::rack_cooling_index(&t);
+    (Some(hi), Some(lo))
+}
+
 /// The `--json` summary.
 pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
     let g = &s.problem.grid;
@@ -35,9 +45,12 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "liquid_heat_w": s.liquid_heat_w,
         "energy_balance_rel_error": s.energy.rel_error,
         "expected_max_abs_error_k": s.expected_error_k.map(|e| e.0),
+        "rci_hi_pct": rci(s).0,
+        "rci_lo_pct": rci(s).1,
         "racks": s.racks.iter().map(|r| json!({
             "id": r.id, "power_kw": r.power_kw, "mean_c": r.mean_c, "max_c": r.max_c, "intake_c": r.intake_c,
             "intake_in_ashrae_recommended": r.intake_in_band(),
+            "ashrae_class": crate::metrics::ashrae_class(r.intake_c),
         })).collect::<Vec<_>>(),
         "cooling": s.cooling.iter().map(|c| json!({
             "id": c.id, "kind": c.kind, "capacity_kw": c.capacity_kw, "removed_kw": c.removed_kw, "load_pct": c.load_pct,
@@ -138,6 +151,18 @@ pub fn text_summary(s: &Study, output: Option<&str>) -> String {
         if let Some(worst) = above.iter().max_by(|a, b| a.intake_c.total_cmp(&b.intake_c)) {
             let _ = writeln!(o, "  warmest intake: {} at {:.2} °C", worst.id, worst.intake_c);
         }
+        let mut classes = std::collections::BTreeMap::new();
+        for r in &s.racks {
+            *classes.entry(crate::metrics::ashrae_class(r.intake_c)).or_insert(0) += 1;
+        }
+        let (hi, lo) = rci(s);
+        let _ = writeln!(
+            o,
+            "ASHRAE allowable class of intakes: {} · RCI_HI {:.1} % · RCI_LO {:.1} %",
+            classes.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
+            hi.unwrap_or(f64::NAN),
+            lo.unwrap_or(f64::NAN)
+        );
     }
     if !s.cooling.is_empty() {
         let over: Vec<_> = s.cooling.iter().filter(|c| c.load_pct > 100.0).collect();

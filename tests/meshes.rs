@@ -92,6 +92,15 @@ fn results_file_schema_and_units() {
     let json_max = j["max_temperature_c"].as_f64().unwrap();
     let t = f.dataset("thermal/T").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(t.iter().copied().fold(f64::NEG_INFINITY, f64::max), json_max);
+    // ParaView sidecar next to the HDF5 file, pointing at its datasets.
+    let xmf = std::fs::read_to_string(out.with_extension("xmf")).expect("XDMF sidecar");
+    assert!(
+        xmf.contains("hall_small.h5:/thermal/T")
+            && xmf.contains("Dimensions=\"140 200\"")
+            && xmf.contains("2DCoRectMesh"),
+        "{xmf}"
+    );
+    assert!(j["rci_hi_pct"].as_f64().is_some() && !j["racks"][0]["ashrae_class"].is_null());
     let sv = f.group("solver").unwrap();
     assert_eq!(thermogrid::io::h5util::read_attr_str(&sv, "method").unwrap(), "mg-pcg");
     assert_eq!(thermogrid::io::h5util::read_attr_str(&f, "input_sha256").unwrap().len(), 64);

@@ -75,7 +75,21 @@ fn cli_transient_writes_the_final_field_and_refuses_unstable_steps() {
     let f = file();
     let dt = f.number("dt_implicit_s").unwrap().to_string();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
-        .args(["solve", input.to_str().unwrap(), "--backend", "cpu", "--transient", "--scheme", "backward-euler", "--dt", &dt, "--steps", "10", "-o", out.to_str().unwrap()])
+        .args([
+            "solve",
+            input.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--transient",
+            "--scheme",
+            "backward-euler",
+            "--dt",
+            &dt,
+            "--steps",
+            "10",
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -85,7 +99,21 @@ fn cli_transient_writes_the_final_field_and_refuses_unstable_steps() {
     assert!(e <= 1e-9, "{e}");
     let bad = dir.join("bad.h5");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
-        .args(["solve", input.to_str().unwrap(), "--backend", "cpu", "--transient", "--scheme", "forward-euler", "--dt", "0.01", "--steps", "3", "-o", bad.to_str().unwrap()])
+        .args([
+            "solve",
+            input.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--transient",
+            "--scheme",
+            "forward-euler",
+            "--dt",
+            "0.01",
+            "--steps",
+            "3",
+            "-o",
+            bad.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));

@@ -3,3 +3,4 @@
 pub mod fields;
 pub mod h5util;
 pub mod results;
+pub mod xdmf;

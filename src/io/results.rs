@@ -23,7 +23,13 @@ use crate::raster::material;
 use crate::run::Study;
 use std::path::Path;
 
+/// Write the results file and its XDMF sidecar (`.xmf`, for ParaView).
 pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
+    write_h5(out, s)?;
+    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some())
+}
+
+fn write_h5(out: &Path, s: &Study) -> Result<(), String> {
     write_atomic(out, |f| {
         attr_str(f, "facility_name", &s.name)?;
         attr_str(f, "input_path", &s.input_path)?;
