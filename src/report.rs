@@ -45,6 +45,8 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "liquid_heat_w": s.liquid_heat_w,
         "energy_balance_rel_error": s.energy.rel_error,
         "expected_max_abs_error_k": s.expected_error_k.map(|e| e.0),
+        "coupling": s.coupling,
+        "pue": s.coupling.as_ref().map(|c| c.pue),
         "rci_hi_pct": rci(s).0,
         "rci_lo_pct": rci(s).1,
         "racks": s.racks.iter().map(|r| json!({
@@ -178,6 +180,18 @@ pub fn text_summary(s: &Study, output: Option<&str>) -> String {
         );
         for c in over.iter().take(5) {
             let _ = writeln!(o, "  {} at {:.0} % ({:.1} of {:.1} kW)", c.id, c.load_pct, c.removed_kw, c.capacity_kw);
+        }
+    }
+    if let Some(c) = &s.coupling {
+        let _ = writeln!(
+            o,
+            "facility: IT {:.2} MW + cooling {:.2} MW + other {:.2} MW = input {:.2} MW · PUE {:.3} · balance error {:.1e}",
+            c.it_mw, c.cooling_mw, c.other_mw, c.facility_input_mw, c.pue, c.energy_balance_rel_error
+        );
+        let _ =
+            writeln!(o, "network: highest branch loading {:.1} %, {} overloaded", c.max_loading_pct, c.overloads.len());
+        for (name, l) in c.overloads.iter().take(5) {
+            let _ = writeln!(o, "  {name}: {l:.1} %");
         }
     }
     if let Some(out) = output {

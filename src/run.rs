@@ -43,6 +43,8 @@ pub struct Study {
     /// For fields files with an answer: max |T − T_expected|, K, and the file's tolerance.
     pub expected_error_k: Option<(f64, Option<f64>)>,
     pub t_amb: Option<f64>,
+    /// The electrical side for this thermal state (facilities with a `[network]`).
+    pub coupling: Option<crate::coupling::Coupling>,
 }
 
 /// A facility file (TOML) or a fields file (HDF5), told apart by the HDF5 signature.
@@ -148,6 +150,10 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
             .map(|te| (te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max), ff.atol_f64_k))
     });
     let t_amb = fields.as_ref().map(|ff| ff.t_amb);
+    let coupling = match &fac {
+        Some(f) => crate::coupling::couple(f, &cooling)?,
+        None => None,
+    };
     let (problem, material) = match (raster, fields) {
         (Some(r), _) => (r.problem, Some(r.material)),
         (None, Some(ff)) => (ff.problem, None),
@@ -169,6 +175,7 @@ pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<S
         cdu_capacity_w,
         expected_error_k,
         t_amb,
+        coupling,
     })
 }
 
@@ -271,5 +278,6 @@ pub fn transient_file(
         cdu_capacity_w: 0.0,
         expected_error_k: None,
         t_amb,
+        coupling: None,
     })
 }

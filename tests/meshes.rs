@@ -37,6 +37,11 @@ fn every_mesh_solves_with_closed_energy_balance() {
         for r in &s.racks {
             assert!(r.mean_c.is_finite() && r.max_c >= r.mean_c && r.intake_c.is_finite(), "{m}: rack {r:?}");
         }
+        // Coupling: IT + cooling + other = facility input, and a PUE above 1.
+        let c = s.coupling.as_ref().expect("every mesh has a network");
+        assert!(c.energy_balance_rel_error <= 1e-9, "{m}: coupling balance {}", c.energy_balance_rel_error);
+        assert!(c.pue > 1.0 && c.pue < 2.0, "{m}: PUE {}", c.pue);
+        assert!((c.it_mw * 1e3 - s.racks.iter().map(|r| r.power_kw).sum::<f64>()).abs() < 1e-6);
         // Heat goes from racks to the cooling: every rack is warmer than the coldest supply.
         let coldest = s.problem.t_s.iter().copied().filter(|t| t.is_finite()).fold(f64::INFINITY, f64::min);
         assert!(s.racks.iter().all(|r| r.mean_c > coldest), "{m}");

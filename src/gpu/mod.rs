@@ -86,6 +86,13 @@ pub struct AdapterSummary {
 }
 
 fn instance() -> wgpu::Instance {
+    // Mesa's Vulkan drivers complain on stderr when XDG_RUNTIME_DIR is unset.
+    static ENV: std::sync::Once = std::sync::Once::new();
+    ENV.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+        }
+    });
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = wgpu::Backends::VULKAN;
     wgpu::Instance::new(desc)

@@ -120,6 +120,25 @@ fn write_h5(out: &Path, s: &Study) -> Result<(), String> {
         attr_f64(&sv, "wall_time_s", s.wall_s)?;
         attr_str(&sv, "units", "setup_s, solve_s, wall_time_s: s; relative_residual = ||b - A T||_2 / ||b||_2")?;
 
+        if let Some(c) = &s.coupling {
+            let g = f.create_group("coupling")?;
+            attr_f64(&g, "it_mw", c.it_mw)?;
+            attr_f64(&g, "cooling_mw", c.cooling_mw)?;
+            attr_f64(&g, "other_mw", c.other_mw)?;
+            attr_f64(&g, "facility_input_mw", c.facility_input_mw)?;
+            attr_f64(&g, "pue", c.pue)?;
+            attr_f64(&g, "energy_balance_rel_error", c.energy_balance_rel_error)?;
+            attr_f64(&g, "max_loading_pct", c.max_loading_pct)?;
+            attr_str(&g, "units", "*_mw: MW; pue: 1; max_loading_pct: %")?;
+            dataset(
+                &g,
+                "cooling_electric_kw",
+                &[c.cooling_kw.len()],
+                &c.cooling_kw,
+                "kW",
+                "electric draw of each cooling unit (facility order)",
+            )?;
+        }
         let e = f.create_group("energy")?;
         attr_f64(&e, "injected_w", s.energy.injected_w)?;
         attr_f64(&e, "removed_by_cooling_w", s.energy.removed_by_cooling_w)?;

@@ -25,8 +25,15 @@ pub struct AttachedLoads {
     pub battery: Option<(usize, f64, f64, Option<f64>, Option<f64>)>,
 }
 
-/// Build the network of a facility; `None` when the file has no `[network]`.
+/// Build the network of a facility with each cooling unit at its rated electric draw;
+/// `None` when the file has no `[network]`.
 pub fn facility_network(f: &Facility) -> Option<(Network, AttachedLoads)> {
+    let rated: Vec<f64> = f.cooling.iter().map(|u| u.electric_kw).collect();
+    facility_network_with(f, &rated)
+}
+
+/// The same with each cooling unit drawing `cooling_kw[i]` (one per facility unit).
+pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Network, AttachedLoads)> {
     let spec = f.network.as_ref()?;
     let nb = spec.bus.len();
     let id: HashMap<&str, usize> = spec.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
@@ -46,10 +53,10 @@ pub fn facility_network(f: &Facility) -> Option<(Network, AttachedLoads)> {
             None => loads.unattached_it_mw += r.power_kw / 1e3,
         }
     }
-    for u in &f.cooling {
+    for (u, &kw) in f.cooling.iter().zip(cooling_kw) {
         if let Some(&i) = u.feed_bus.as_deref().and_then(|b| id.get(b)) {
-            pd[i] += u.electric_kw / 1e3;
-            loads.cooling_mw += u.electric_kw / 1e3;
+            pd[i] += kw / 1e3;
+            loads.cooling_mw += kw / 1e3;
         }
     }
     for l in &spec.load {
