@@ -66,6 +66,12 @@ enum Cmd {
     Validate { file: String },
     /// List the GPU adapters wgpu sees, with the limits that matter.
     Adapters,
+    /// Heat map of a results file (PNG): temperature, outlines, colour bar in °C.
+    Render {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// N-1 contingency screening: every in-service branch outage, against RATE_A.
     Contingency {
         file: String,
@@ -191,6 +197,19 @@ fn run(cli: Cli) -> Result<(), Error> {
                     println!("{file}: ok — fields file, grid {} × {} × {} at dx = {} m", g.nx, g.ny, g.nz, g.dx);
                 }
             }
+            Ok(())
+        }
+        Cmd::Render { file, output } => {
+            precheck(Some(&output))?;
+            thermogrid::io::render::render_results(&file, &output).map_err(|m| {
+                InputError::new(
+                    &file.display().to_string(),
+                    "render",
+                    m,
+                    "give a results file written by thermogrid solve",
+                )
+            })?;
+            println!("{}", output.display());
             Ok(())
         }
         Cmd::Adapters => {

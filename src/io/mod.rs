@@ -2,5 +2,6 @@
 
 pub mod fields;
 pub mod h5util;
+pub mod render;
 pub mod results;
 pub mod xdmf;
