@@ -66,6 +66,20 @@ enum Cmd {
     Validate { file: String },
     /// List the GPU adapters wgpu sees, with the limits that matter.
     Adapters,
+    /// Solve many facility files (and their [sweep]s) into a directory, resumably.
+    Batch {
+        /// A directory of .toml files, or a pattern such as meshes/hall_*.toml.
+        inputs: String,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Cases solved at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendArg,
+        #[arg(long, default_value_t = 1e-10)]
+        tol: f64,
+    },
     /// Heat map of a results file (PNG): temperature, outlines, colour bar in °C.
     Render {
         file: PathBuf,
@@ -196,6 +210,35 @@ fn run(cli: Cli) -> Result<(), Error> {
                     let g = ff.problem.grid;
                     println!("{file}: ok — fields file, grid {} × {} × {} at dx = {} m", g.nx, g.ny, g.nz, g.dx);
                 }
+            }
+            Ok(())
+        }
+        Cmd::Batch { inputs, output, jobs, backend, tol } => {
+            let files = thermogrid::batch::expand_inputs(&inputs)?;
+            let opts = SolveOptions { tol, ..Default::default() };
+            let rs =
+                thermogrid::batch::run_batch(&files, &output, jobs, backend_of(backend), &opts, |done, total, r| {
+                    let bar = (20 * done / total.max(1)).min(20);
+                    eprintln!(
+                        "[{}{}] {done}/{total} {} {}{}",
+                        "#".repeat(bar),
+                        ".".repeat(20 - bar),
+                        r.case,
+                        r.status,
+                        r.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or(""))).unwrap_or_default()
+                    );
+                })?;
+            let failed = rs.iter().filter(|r| r.status == "failed").count();
+            println!(
+                "{} cases: {} solved, {} up to date, {} failed · summary: {}",
+                rs.len(),
+                rs.iter().filter(|r| r.status == "ok").count(),
+                rs.iter().filter(|r| r.status == "skipped").count(),
+                failed,
+                output.join("summary.csv").display()
+            );
+            if failed > 0 {
+                return Err(Error::Internal(format!("{failed} of {} cases failed (see summary.csv)", rs.len())));
             }
             Ok(())
         }

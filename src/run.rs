@@ -98,6 +98,17 @@ pub fn solve_on(
 pub fn solve_file(path: &str, backend: Backend, opts: &SolveOptions) -> Result<Study, Error> {
     let t0 = Instant::now();
     let input = read_input(path)?;
+    solve_input(input, path, backend, opts, t0)
+}
+
+/// Solve an input already read (a facility, possibly changed by a sweep, or a fields file).
+pub fn solve_input(
+    input: Input,
+    path: &str,
+    backend: Backend,
+    opts: &SolveOptions,
+    t0: Instant,
+) -> Result<Study, Error> {
     // Facility inputs keep their rasterization for the rack and cooling metrics.
     let (name, sha, raster, fac, fields) = match input {
         Input::Facility(f) => {

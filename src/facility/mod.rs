@@ -160,9 +160,62 @@ pub struct Facility {
     pub supply: Vec<SupplyRegion>,
     pub obstacles: Vec<Obstacle>,
     pub network: Option<network::NetworkSpec>,
+    /// The declared parameter sweep, if any (see [`spec::SweepSpec`]).
+    pub sweep: Option<spec::SweepSpec>,
+}
+
+/// One case of a sweep: a name suffix and the changes it makes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepCase {
+    pub suffix: String,
+    pub supply_c: Option<f64>,
+    pub air_k_w_mk: Option<f64>,
+    pub it_power_scale: Option<f64>,
 }
 
 impl Facility {
+    /// Every combination of the declared sweep (one case, unchanged, without a sweep).
+    pub fn sweep_cases(&self) -> Vec<SweepCase> {
+        let s = self.sweep.clone().unwrap_or_default();
+        let opt = |v: &Vec<f64>| if v.is_empty() { vec![None] } else { v.iter().map(|&x| Some(x)).collect() };
+        let mut out = Vec::new();
+        for a in opt(&s.supply_c) {
+            for b in opt(&s.air_k_w_mk) {
+                for c in opt(&s.it_power_scale) {
+                    let mut suffix = String::new();
+                    if let Some(a) = a {
+                        suffix += &format!("__supply_c={a}");
+                    }
+                    if let Some(b) = b {
+                        suffix += &format!("__air_k={b}");
+                    }
+                    if let Some(c) = c {
+                        suffix += &format!("__it_scale={c}");
+                    }
+                    out.push(SweepCase { suffix, supply_c: a, air_k_w_mk: b, it_power_scale: c });
+                }
+            }
+        }
+        out
+    }
+
+    /// Apply a sweep case.
+    pub fn apply(&mut self, c: &SweepCase) {
+        if let Some(t) = c.supply_c {
+            self.cooling.iter_mut().filter(|u| u.is_air_side()).for_each(|u| u.supply_c = t);
+            self.supply.iter_mut().for_each(|s| s.supply_c = t);
+        }
+        if let Some(k) = c.air_k_w_mk {
+            if self.materials.rack_k_w_mk == self.materials.air_k_w_mk {
+                self.materials.rack_k_w_mk = k;
+            }
+            self.materials.air_k_w_mk = k;
+        }
+        if let Some(f) = c.it_power_scale {
+            self.racks.iter_mut().for_each(|r| r.power_kw *= f);
+        }
+        self.name = format!("{}{}", self.name, c.suffix);
+    }
     /// Total IT power, W.
     pub fn it_power_w(&self) -> f64 {
         self.racks.iter().map(|r| r.power_kw * 1e3).sum()

@@ -31,6 +31,25 @@ pub struct FacilitySpec {
     pub obstacle: Vec<Spanned<ObstacleSpec>>,
     #[serde(default)]
     pub network: Option<Spanned<super::network::NetworkSpec>>,
+    /// A parameter sweep for `thermogrid batch` (ignored by `solve`, which uses the
+    /// values as written).
+    #[serde(default)]
+    pub sweep: Option<Spanned<SweepSpec>>,
+}
+
+/// `[sweep]`: lists of values; `thermogrid batch` solves every combination.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Supply temperature of every cooling unit and supply region, °C.
+    #[serde(default)]
+    pub supply_c: Vec<f64>,
+    /// Effective air conductivity, W/(m·K).
+    #[serde(default)]
+    pub air_k_w_mk: Vec<f64>,
+    /// Factor on every rack's IT power.
+    #[serde(default)]
+    pub it_power_scale: Vec<f64>,
 }
 
 /// `[floor]`: the hall's extent and grid.

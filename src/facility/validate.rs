@@ -122,6 +122,28 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         None => None,
     };
     feed_buses(&cx, network.as_ref(), &racks, &cooling)?;
+    let sweep = match spec.sweep {
+        Some(sw) => {
+            let pos = cx.pos(&sw);
+            let sw = sw.into_inner();
+            for (key, vals, positive) in [
+                ("supply_c", &sw.supply_c, false),
+                ("air_k_w_mk", &sw.air_k_w_mk, true),
+                ("it_power_scale", &sw.it_power_scale, false),
+            ] {
+                for &v in vals {
+                    cx.finite(pos, "[sweep]", key, v)?;
+                    if positive {
+                        cx.positive(pos, "[sweep]", key, v)?;
+                    } else if key == "it_power_scale" {
+                        cx.non_negative(pos, "[sweep]", key, v)?;
+                    }
+                }
+            }
+            Some(sw)
+        }
+        None => None,
+    };
     Ok(Facility {
         name,
         description: spec.description,
@@ -134,6 +156,7 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         supply,
         obstacles,
         network,
+        sweep,
     })
 }
 
