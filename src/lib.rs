@@ -17,4 +17,5 @@ pub mod raster;
 pub mod report;
 pub mod run;
 pub mod samples;
+pub mod scenario;
 pub mod thermal;

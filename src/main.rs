@@ -244,7 +244,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Render { file, output } => {
             precheck(Some(&output))?;
-            thermogrid::io::render::render_results(&file, &output).map_err(|m| {
+            let written = thermogrid::io::render::render_results(&file, &output).map_err(|m| {
                 InputError::new(
                     &file.display().to_string(),
                     "render",
@@ -252,7 +252,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                     "give a results file written by thermogrid solve",
                 )
             })?;
-            println!("{}", output.display());
+            for w in written {
+                println!("{}", w.display());
+            }
             Ok(())
         }
         Cmd::Adapters => {
@@ -416,6 +418,34 @@ fn run(cli: Cli) -> Result<(), Error> {
                 BackendArg::Auto => Backend::Auto,
             };
             let opts = SolveOptions { tol, max_iter, ..Default::default() };
+            // A facility with a [transient] scenario.
+            if transient && !thermogrid::io::fields::is_hdf5(&file) {
+                let fac = thermogrid::facility::load(&file)?;
+                if fac.transient.is_some() {
+                    let sc = thermogrid::scenario::run_scenario(
+                        &fac,
+                        backend,
+                        &opts,
+                        dt.filter(|d| d.is_finite() && *d > 0.0),
+                    )?;
+                    let out_str = output.as_ref().map(|p| p.display().to_string());
+                    if let Some(out) = &output {
+                        thermogrid::scenario::write_scenario(out, &sc).map_err(|m| write_failed(out, m))?;
+                    }
+                    if json {
+                        let mut j = thermogrid::report::json_summary(&sc.end, out_str.as_deref());
+                        j["time_to_threshold_s"] = serde_json::json!(sc.thresholds_c.iter().zip(&sc.time_to_threshold_s).map(|(th, v)| serde_json::json!({
+                            "threshold_c": th,
+                            "racks": sc.rack_ids.iter().zip(v).map(|(id, t)| serde_json::json!({"id": id, "time_s": t})).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>());
+                        println!("{}", serde_json::to_string_pretty(&j).expect("json"));
+                    } else {
+                        print!("{}", thermogrid::report::text_summary(&sc.end, out_str.as_deref()));
+                        print!("{}", thermogrid::scenario::summary_lines(&sc));
+                    }
+                    return Ok(());
+                }
+            }
             let study = if transient {
                 let Some(dt) = dt.filter(|d| d.is_finite() && *d > 0.0) else {
                     return Err(InputError::new(

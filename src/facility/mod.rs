@@ -145,7 +145,7 @@ pub struct Obstacle {
 }
 
 /// A validated facility.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Facility {
     pub name: String,
     pub description: Option<String>,
@@ -162,6 +162,9 @@ pub struct Facility {
     pub network: Option<network::NetworkSpec>,
     /// The declared parameter sweep, if any (see [`spec::SweepSpec`]).
     pub sweep: Option<spec::SweepSpec>,
+    /// The scenario's time stepping and its events (sorted by time).
+    pub transient: Option<spec::TransientSpec>,
+    pub events: Vec<spec::EventSpec>,
 }
 
 /// One case of a sweep: a name suffix and the changes it makes.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// `[network]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// System base, MVA (per-unit reactances refer to it).

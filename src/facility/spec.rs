@@ -35,6 +35,61 @@ pub struct FacilitySpec {
     /// values as written).
     #[serde(default)]
     pub sweep: Option<Spanned<SweepSpec>>,
+    /// Time-stepping settings of a scenario (`thermogrid solve --transient`).
+    #[serde(default)]
+    pub transient: Option<Spanned<TransientSpec>>,
+    /// Events of the scenario, in any order.
+    #[serde(default)]
+    pub event: Vec<Spanned<EventSpec>>,
+}
+
+/// `[transient]`: a scenario starting from the design's steady state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransientSpec {
+    /// Time step, s.
+    pub dt_s: f64,
+    /// Length of the scenario, s.
+    pub duration_s: f64,
+    /// Interval between stored snapshots of the field, s (default: 10 snapshots).
+    #[serde(default)]
+    pub snapshot_every_s: Option<f64>,
+    /// "backward-euler" (default), "crank-nicolson" or "forward-euler".
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Intake temperatures whose crossing time is reported per rack, °C (default: the
+    /// ASHRAE recommended 27 °C and A1 allowable 32 °C limits).
+    #[serde(default)]
+    pub thresholds_c: Option<Vec<f64>>,
+}
+
+/// Kinds of scenario event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The listed cooling units stop (`units = [...]`).
+    CoolingFailure,
+    /// IT power of the listed racks (or all) is multiplied by `factor`.
+    ItLoad,
+    /// Supply temperature of the listed units and supply regions (or all) becomes `supply_c`.
+    SupplyTemperature,
+}
+
+/// `[[event]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// When it happens, s after the start.
+    pub at_s: f64,
+    pub kind: EventKind,
+    #[serde(default)]
+    pub units: Vec<String>,
+    #[serde(default)]
+    pub racks: Vec<String>,
+    #[serde(default)]
+    pub factor: Option<f64>,
+    #[serde(default)]
+    pub supply_c: Option<f64>,
 }
 
 /// `[sweep]`: lists of values; `thermogrid batch` solves every combination.

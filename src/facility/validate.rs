@@ -144,7 +144,100 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         }
         None => None,
     };
+    let transient = match spec.transient {
+        Some(t) => {
+            let pos = cx.pos(&t);
+            let t = t.into_inner();
+            cx.positive(pos, "[transient]", "dt_s", t.dt_s)?;
+            cx.positive(pos, "[transient]", "duration_s", t.duration_s)?;
+            if let Some(v) = t.snapshot_every_s {
+                cx.positive(pos, "[transient]", "snapshot_every_s", v)?;
+            }
+            if let Some(s) = &t.scheme {
+                if !["backward-euler", "crank-nicolson", "forward-euler"].contains(&s.as_str()) {
+                    return Err(cx.err(
+                        pos,
+                        "[transient]",
+                        format!("scheme = \"{s}\""),
+                        "use \"backward-euler\", \"crank-nicolson\" or \"forward-euler\"",
+                    ));
+                }
+            }
+            for &v in t.thresholds_c.iter().flatten() {
+                cx.finite(pos, "[transient]", "thresholds_c", v)?;
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    let mut events = Vec::new();
+    for e in &spec.event {
+        let pos = cx.pos(e);
+        let e = e.get_ref().clone();
+        let it = "[[event]]";
+        cx.non_negative(pos, it, "at_s", e.at_s)?;
+        for u in &e.units {
+            if !cooling.iter().any(|c| &c.id == u) {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    format!("cooling unit \"{u}\" does not exist"),
+                    "name units defined in [[cooling]]",
+                ));
+            }
+        }
+        for r in &e.racks {
+            if !racks.iter().any(|x| &x.id == r) {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    format!("rack \"{r}\" does not exist"),
+                    "name racks by their ids (rows: <row>-01, …)",
+                ));
+            }
+        }
+        match e.kind {
+            EventKind::CoolingFailure if e.units.is_empty() => {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    "a cooling failure names no unit",
+                    "list the failing units: units = [\"CRAH-1\"]",
+                ))
+            }
+            EventKind::ItLoad => {
+                let f = e.factor.ok_or_else(|| {
+                    cx.err(
+                        pos,
+                        it,
+                        "an it_load event needs factor",
+                        "add factor = 1.2 (multiplies the racks' IT power)",
+                    )
+                })?;
+                cx.non_negative(pos, it, "factor", f)?;
+            }
+            EventKind::SupplyTemperature => {
+                let t = e.supply_c.ok_or_else(|| {
+                    cx.err(pos, it, "a supply_temperature event needs supply_c", "add supply_c = 24.0")
+                })?;
+                cx.finite(pos, it, "supply_c", t)?;
+            }
+            _ => {}
+        }
+        if events.is_empty() && transient.is_none() {
+            return Err(cx.err(
+                pos,
+                it,
+                "events need a [transient] section",
+                "add [transient] with dt_s and duration_s",
+            ));
+        }
+        events.push(e);
+    }
+    events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     Ok(Facility {
+        transient,
+        events,
         name,
         description: spec.description,
         path: file.to_string(),

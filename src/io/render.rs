@@ -97,8 +97,9 @@ pub fn colour(t: f64) -> [u8; 3] {
     c
 }
 
-/// Render `/thermal/T` of a results file to a PNG.
-pub fn render_results(h5: &Path, png_out: &Path) -> Result<(), String> {
+/// Render `/thermal/T` of a results file to a PNG; for a transient scenario also one
+/// PNG per snapshot (`<stem>_000.png`, …), all on the same colour scale.
+pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
     let t = f.dataset("thermal/T").map_err(|_| format!("{} has no /thermal/T", h5.display()))?;
     let shape = t.shape();
@@ -112,22 +113,61 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<(), String> {
         [nz, ny, nx] => (*nx, *ny, ((1.0 / dx - 0.5).round().max(0.0) as usize).min(nz - 1)),
         _ => return Err(format!("/thermal/T has shape {shape:?}")),
     };
-    let off = layer * nx * ny;
-    let field = &data[off..off + nx * ny];
-    let mat = mat.map(|m| m[off..off + nx * ny].to_vec());
-    let (lo, hi) = field.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    // Fit the floor in about 1200 × 800 pixels.
-    let scale = (1200.0 / nx as f64).min(800.0 / ny as f64);
-    let (mw, mh) = (((nx as f64 * scale).round() as usize).max(1), ((ny as f64 * scale).round() as usize).max(1));
-    let (left, top, bar_w, right) = (20usize, 56usize, 24usize, 110usize);
+    let plane = nx * ny;
+    let cells: usize = shape.iter().product();
+    let off = layer * plane;
+    let mat = mat.map(|m| m[off..off + plane].to_vec());
+    let snaps = f.dataset("thermal/snapshots/T").ok().and_then(|d| d.read_raw::<f32>().ok());
+    let times = f.dataset("thermal/snapshots/time_s").ok().and_then(|d| d.read_raw::<f64>().ok());
+    let mut fields: Vec<(Vec<f64>, String)> = vec![(data[off..off + plane].to_vec(), String::new())];
+    if let (Some(sn), Some(ts)) = (&snaps, &times) {
+        for (k, t) in ts.iter().enumerate() {
+            let fr: Vec<f64> = sn[k * cells + off..k * cells + off + plane].iter().map(|&v| v as f64).collect();
+            fields.push((fr, format!(", t = {t:.0} s")));
+        }
+    }
+    let (lo, hi) = fields
+        .iter()
+        .flat_map(|(v, _)| v.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let what = if shape.len() == 3 {
         format!(" — temperature at {:.2} m", (layer as f64 + 0.5) * dx)
     } else {
         " — temperature".to_string()
     };
-    let title = format!("{name}{what}");
-    let width = (left + mw + right).max(Image::text_width(20.0, &title).ceil() as usize + 2 * left);
+    let mut written = Vec::new();
+    for (k, (field, when)) in fields.iter().enumerate() {
+        let path = if k == 0 {
+            png_out.to_path_buf()
+        } else {
+            let stem = png_out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "frame".into());
+            png_out.with_file_name(format!("{stem}_{:03}.png", k - 1))
+        };
+        draw(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Draw one temperature plane.
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    title: &str,
+    field: &[f64],
+    mat: Option<&[u8]>,
+    nx: usize,
+    ny: usize,
+    dx: f64,
+    lo: f64,
+    hi: f64,
+    png_out: &Path,
+) -> Result<(), String> {
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    // Fit the floor in about 1200 × 800 pixels.
+    let scale = (1200.0 / nx as f64).min(800.0 / ny as f64);
+    let (mw, mh) = (((nx as f64 * scale).round() as usize).max(1), ((ny as f64 * scale).round() as usize).max(1));
+    let (left, top, bar_w, right) = (20usize, 56usize, 24usize, 110usize);
+    let width = (left + mw + right).max(Image::text_width(20.0, title).ceil() as usize + 2 * left);
     let mut img = Image::new(width, top + mh + 30, [255, 255, 255]);
     let cell = |px: usize, py: usize| -> usize {
         let i = ((px as f64 + 0.5) / scale) as usize;
@@ -139,7 +179,7 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<(), String> {
         for px in 0..mw {
             let c = cell(px, py);
             let mut col = colour((field[c] - lo) / span);
-            if let Some(m) = &mat {
+            if let Some(m) = mat {
                 // Outlines where the material changes: racks white, cooling cyan, obstacles grey.
                 let edge = (px + 1 < mw && m[cell(px + 1, py)] != m[c]) || (py + 1 < mh && m[cell(px, py + 1)] != m[c]);
                 if edge {
@@ -178,7 +218,7 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<(), String> {
         img.text((bx + bar_w + 8) as f32, y + 5.0, 14.0, &format!("{v:.1}"), [0, 0, 0]);
     }
     img.text(bx as f32, (top - 8) as f32, 14.0, "°C", [0, 0, 0]);
-    img.text(left as f32, 30.0, 20.0, &title, [0, 0, 0]);
+    img.text(left as f32, 30.0, 20.0, title, [0, 0, 0]);
     img.text(
         left as f32,
         (top + mh + 22) as f32,

@@ -25,11 +25,24 @@ use std::path::Path;
 
 /// Write the results file and its XDMF sidecar (`.xmf`, for ParaView).
 pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
-    write_h5(out, s)?;
+    write_results_with(out, s, |_| Ok(()))
+}
+
+/// The same, with `extra` adding datasets to the file before it is renamed into place.
+pub fn write_results_with(
+    out: &Path,
+    s: &Study,
+    extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
+) -> Result<(), String> {
+    write_h5(out, s, extra)?;
     super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some())
 }
 
-fn write_h5(out: &Path, s: &Study) -> Result<(), String> {
+fn write_h5(
+    out: &Path,
+    s: &Study,
+    extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
+) -> Result<(), String> {
     write_atomic(out, |f| {
         attr_str(f, "facility_name", &s.name)?;
         attr_str(f, "input_path", &s.input_path)?;
@@ -146,6 +159,6 @@ fn write_h5(out: &Path, s: &Study) -> Result<(), String> {
         attr_f64(&e, "rel_error", s.energy.rel_error)?;
         attr_f64(&e, "liquid_heat_w", s.liquid_heat_w)?;
         attr_str(&e, "units", "*_w: W; rel_error = |injected - removed| / max(injected, removed)")?;
-        Ok(())
+        extra(f)
     })
 }

@@ -85,6 +85,7 @@ pub enum Engine<'a> {
 }
 
 /// March `steps` steps of `dt` from `t0` (°C, compact); returns the final field.
+#[allow(clippy::too_many_arguments)]
 pub fn run_transient(
     p: &ThermalProblem,
     rho_cp: &[f64],
@@ -94,6 +95,23 @@ pub fn run_transient(
     steps: usize,
     tol: f64,
     engine: Engine,
+) -> Result<Vec<f64>, TransientError> {
+    run_transient_with(p, rho_cp, t0, scheme, dt, steps, tol, engine, &mut |_, _| {})
+}
+
+/// The same, calling `on_step(step, T)` (T compact, °C) after every step. On the GPU,
+/// forward Euler records all steps in one submission and reports only the last.
+#[allow(clippy::too_many_arguments)]
+pub fn run_transient_with(
+    p: &ThermalProblem,
+    rho_cp: &[f64],
+    t0: &[f64],
+    scheme: Scheme,
+    dt: f64,
+    steps: usize,
+    tol: f64,
+    engine: Engine,
+    on_step: &mut dyn FnMut(usize, &[f64]),
 ) -> Result<Vec<f64>, TransientError> {
     p.validate_fields()?;
     if let Some((cell, &value)) = rho_cp.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
@@ -112,12 +130,18 @@ pub fn run_transient(
             let w = lay.to_padded(&rho_cp.iter().map(|rc| dt / rc).collect::<Vec<_>>());
             match engine {
                 Engine::Cpu => {
-                    for _ in 0..steps {
+                    for step in 0..steps {
                         a.residual(&b, &x, &mut r);
                         euler_step(&w, &r, &mut x);
+                        on_step(step, &lay.to_compact(&x));
                     }
                 }
-                Engine::Gpu(ctx) => x = euler_gpu(ctx, &a, &b, &w, &x, steps)?,
+                Engine::Gpu(ctx) => {
+                    x = euler_gpu(ctx, &a, &b, &w, &x, steps)?;
+                    if steps > 0 {
+                        on_step(steps - 1, &lay.to_compact(&x));
+                    }
+                }
             }
         }
         Scheme::BackwardEuler | Scheme::CrankNicolson => {
@@ -152,6 +176,7 @@ pub fn run_transient(
                     Some((ctx, g)) => g.solve_scaled(ctx, &rhs, tol.max(1e-7), 500)?.0,
                 };
                 x.iter_mut().zip(&delta).for_each(|(x, d)| *x += d);
+                on_step(step, &lay.to_compact(&x));
             }
         }
     }
