@@ -1,59 +1,101 @@
-//! Compare cooling layouts of a facility: the design as written, warmer supply air,
-//! and the loss of each cooling unit in turn (N-1), ranked by the warmest rack intake.
+//! Compare cooling layouts of the same 1 MW pod (meshes/hall_small.toml, same IT load):
+//! in-row coolers as designed; perimeter CRAHs only; in-row plus cold-aisle containment
+//! (its closest equivalent in the diffusion model: low-conductivity doors closing the
+//! cold-aisle ends); and 90 % liquid-cooled racks with a CDU. Prints a table (max intake,
+//! RCI_HI, cooling power, PUE) and writes a heat map per layout to out/layouts/.
 //!
-//! cargo run --release --example cooling_layouts [-- meshes/hall_small.toml]
+//! cargo run --release --example cooling_layouts
 
-use thermogrid::facility::{self, Facility};
-use thermogrid::metrics::rack_results;
-use thermogrid::raster::rasterize;
-use thermogrid::thermal::energy::energy_balance;
-use thermogrid::thermal::{solve_steady, SolveOptions};
+use std::path::Path;
+use thermogrid::facility::{self, CoolingKind, CoolingUnit, Facility, Obstacle, ObstacleKind, Rect};
+use thermogrid::run::{solve_input, Backend, Input};
+use thermogrid::thermal::SolveOptions;
 
-struct Outcome {
-    variant: String,
-    max_intake_c: f64,
-    worst_rack: String,
-    max_c: f64,
-    balance: f64,
+fn unit(id: &str, kind: CoolingKind, rect: Rect, capacity_kw: f64) -> CoolingUnit {
+    CoolingUnit {
+        id: id.into(),
+        kind,
+        rect: Some(rect),
+        height_m: 2.0,
+        capacity_kw,
+        supply_c: 20.0,
+        delta_t_k: 12.0,
+        rack: None,
+        electric_kw: capacity_kw * facility::AIR_UNIT_KW_E_PER_KW,
+        electric_kw_given: false,
+        feed_bus: Some("MECH".into()),
+        pos: None,
+    }
 }
 
-fn evaluate(f: &Facility, variant: String) -> Result<Outcome, Box<dyn std::error::Error>> {
-    let r = rasterize(f)?;
-    let s = solve_steady(&r.problem, &SolveOptions::default())?;
-    let racks = rack_results(f, &r, &s.t);
-    let worst = racks.iter().max_by(|a, b| a.intake_c.total_cmp(&b.intake_c)).ok_or("no racks")?;
-    Ok(Outcome {
-        variant,
-        max_intake_c: worst.intake_c,
-        worst_rack: worst.id.clone(),
-        max_c: s.t.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        balance: energy_balance(&r.problem, &s.t).rel_error,
-    })
+fn layouts(base: &Facility) -> Vec<(&'static str, Facility)> {
+    let mut out = vec![("in-row coolers", base.clone())];
+    // Perimeter CRAHs only: the in-row units go; six 200 kW CRAHs on the south and north walls.
+    let mut perim = base.clone();
+    perim.cooling.retain(|u| u.kind != CoolingKind::InRow);
+    for (n, x) in [2.0, 8.8, 15.6].iter().enumerate() {
+        perim.cooling.push(unit(&format!("CRAH-S{n}"), CoolingKind::Crah, Rect::new(*x, 0.0, 2.4, 0.9), 200.0));
+        perim.cooling.push(unit(&format!("CRAH-N{n}"), CoolingKind::Crah, Rect::new(*x, 13.1, 2.4, 0.9), 200.0));
+    }
+    out.push(("perimeter CRAHs", perim));
+    // Containment: 0.1 m doors (k = 0.5 W/(m·K)) close both ends of each cold aisle.
+    let mut cont = base.clone();
+    for (n, y) in [3.6, 8.4].iter().enumerate() {
+        for (m, x) in [6.9, 13.0].iter().enumerate() {
+            cont.obstacles.push(Obstacle {
+                id: format!("door-{n}{m}"),
+                kind: ObstacleKind::Wall,
+                rect: Rect::new(*x, *y, 0.1, 1.2),
+                height_m: cont.floor.height_m,
+                k_w_mk: 0.5,
+                pos: None,
+            });
+        }
+    }
+    out.push(("in-row + containment", cont));
+    // 90 % liquid cooling: the racks' heat mostly goes to a 1.2 MW CDU.
+    let mut liq = base.clone();
+    liq.racks.iter_mut().for_each(|r| r.liquid_fraction = 0.9);
+    let mut cdu = unit("CDU-1", CoolingKind::Cdu, Rect::new(17.0, 0.5, 1.2, 1.2), 1200.0);
+    cdu.electric_kw = 1200.0 * facility::CDU_KW_E_PER_KW;
+    liq.cooling.push(cdu);
+    out.push(("90 % liquid-cooled", liq));
+    out
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).unwrap_or_else(|| "meshes/hall_small.toml".into());
     let base = facility::load(&path)?;
-    let mut out = vec![evaluate(&base, "as designed".into())?];
-    for dt in [-2.0, 2.0, 4.0] {
-        let mut f = facility::load(&path)?;
-        f.cooling.iter_mut().for_each(|u| u.supply_c += dt);
-        f.supply.iter_mut().for_each(|s| s.supply_c += dt);
-        out.push(evaluate(&f, format!("supply air {dt:+.0} K"))?);
-    }
-    for n in 0..base.cooling.len() {
-        if !base.cooling[n].is_air_side() {
-            continue;
-        }
-        let mut f = facility::load(&path)?;
-        let unit = f.cooling.remove(n);
-        out.push(evaluate(&f, format!("{} failed", unit.id))?);
-    }
-    out.sort_by(|a, b| a.max_intake_c.total_cmp(&b.max_intake_c));
-    println!("{path}: {} variants, best first", out.len());
-    println!("{:<24} {:>14} {:>10} {:>12}  worst rack", "variant", "max intake °C", "max °C", "balance err");
-    for o in &out {
-        println!("{:<24} {:>14.2} {:>10.2} {:>12.1e}  {}", o.variant, o.max_intake_c, o.max_c, o.balance, o.worst_rack);
+    let outdir = Path::new("out/layouts");
+    std::fs::create_dir_all(outdir)?;
+    println!("{path}: {:.2} MW IT in every layout", base.it_power_w() / 1e6);
+    println!("{:<22} {:>14} {:>10} {:>14} {:>7}  picture", "layout", "max intake °C", "RCI_HI %", "cooling kW", "PUE");
+    for (name, f) in layouts(&base) {
+        let s = solve_input(
+            Input::Facility(Box::new(f)),
+            &path,
+            Backend::Cpu,
+            &SolveOptions::default(),
+            std::time::Instant::now(),
+        )?;
+        let max_intake = s.racks.iter().map(|r| r.intake_c).fold(f64::NEG_INFINITY, f64::max);
+        let rci = thermogrid::report::rci(&s).0.unwrap_or(f64::NAN);
+        let (cool, pue) = s.coupling.as_ref().map(|c| (c.cooling_mw * 1e3, c.pue)).unwrap_or((f64::NAN, f64::NAN));
+        let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let h5 = outdir.join(format!("{slug}.h5"));
+        thermogrid::io::results::write_results(&h5, &s)?;
+        let png = outdir.join(format!("{slug}.png"));
+        thermogrid::io::render::render_results(&h5, &png)?;
+        println!("{name:<22} {max_intake:>14.2} {rci:>10.1} {cool:>14.1} {pue:>7.3}  {}", png.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn runs() {
+        std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+        super::main().unwrap();
+    }
 }

@@ -2,10 +2,13 @@
 //! solution) sets its electric draw, which becomes a load on its feed bus; the DC power
 //! flow of the whole facility then gives the facility input, PUE and overloads.
 //!
-//! Electric draw of a unit = its rated draw (`electric_kw`, default 0.25 kW per kW of
-//! capacity for air-side units: chilled-water plant share at COP 4 plus fans; 0.05 for
-//! CDUs: pumps and dry coolers) × its load fraction. Air-side units: heat removed /
-//! capacity. CDUs share the racks' liquid heat in proportion to their capacity.
+//! Electric draw of an air-side unit removing Q at supply temperature T_s:
+//! `Q (1 / COP(T_s) + 0.04)` — the chilled-water plant's share at
+//! `COP(T_s) = 4 + 0.25 (T_s − 18 °C)` (clamped to 2–12: warmer supply air, warmer
+//! chilled water, a more efficient chiller, ≈ 3–6 %/K) plus fans at 4 % of the heat moved.
+//! A unit with `electric_kw` in the file instead draws that × its load fraction (heat
+//! removed / capacity). CDUs take the racks' liquid heat in proportion to their capacity
+//! and draw their `electric_kw` (default 5 % of capacity: pumps and dry coolers) × load.
 //!
 //! Energy balance: facility input (all generation, the utility infeed included) = IT +
 //! cooling + other loads, exactly (the DC model is lossless); the check is reported.
@@ -35,6 +38,14 @@ pub struct Coupling {
     pub cooling_kw: Vec<f64>,
 }
 
+/// Chiller-plant coefficient of performance at supply air temperature `t_s` (°C).
+pub fn cop(t_s: f64) -> f64 {
+    (4.0 + 0.25 * (t_s - 18.0)).clamp(2.0, 12.0)
+}
+
+/// Fan power per unit of heat moved by an air-side unit.
+pub const FAN_FRACTION: f64 = 0.04;
+
 /// Electric draw of every cooling unit (facility order), kW.
 pub fn cooling_draw_kw(f: &Facility, cooling: &[CoolingResult]) -> Vec<f64> {
     let liquid_w: f64 = f.racks.iter().map(|r| r.liquid_heat_w()).sum();
@@ -42,14 +53,18 @@ pub fn cooling_draw_kw(f: &Facility, cooling: &[CoolingResult]) -> Vec<f64> {
     f.cooling
         .iter()
         .map(|u| {
-            let load = if u.is_air_side() {
-                cooling.iter().find(|c| c.id == u.id).map(|c| c.removed_kw / u.capacity_kw).unwrap_or(0.0)
+            if u.is_air_side() {
+                let removed = cooling.iter().find(|c| c.id == u.id).map(|c| c.removed_kw).unwrap_or(0.0).max(0.0);
+                if u.electric_kw_given {
+                    u.electric_kw * removed / u.capacity_kw
+                } else {
+                    removed * (1.0 / cop(u.supply_c) + FAN_FRACTION)
+                }
             } else if cdu_cap_w > 0.0 {
-                liquid_w / cdu_cap_w
+                u.electric_kw * (liquid_w / cdu_cap_w)
             } else {
                 0.0
-            };
-            u.electric_kw * load.max(0.0)
+            }
         })
         .collect()
 }

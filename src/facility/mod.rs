@@ -106,6 +106,9 @@ pub struct CoolingUnit {
     pub rack: Option<String>,
     /// Electric draw at rated capacity, kW.
     pub electric_kw: f64,
+    /// Whether `electric_kw` was written in the file (else the supply-temperature model
+    /// of [`crate::coupling`] applies).
+    pub electric_kw_given: bool,
     pub feed_bus: Option<String>,
     pub pos: Pos,
 }

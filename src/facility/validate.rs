@@ -570,6 +570,7 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
     let electric_kw = cx.non_negative(pos, it, "electric_kw", s.electric_kw.unwrap_or(capacity * per_kw))?;
     Ok(CoolingUnit {
         electric_kw,
+        electric_kw_given: s.electric_kw.is_some(),
         id: s.id.clone(),
         kind: s.kind,
         rect,
