@@ -65,6 +65,17 @@ fn sha256_file(path: &str) -> String {
     std::fs::read(path).map(|b| format!("{:x}", Sha256::digest(&b))).unwrap_or_default()
 }
 
+/// The GPU context a backend asks for: none for `cpu`; any adapter for `gpu` (an error
+/// if there is none); a hardware GPU for `auto`, if there is one.
+pub fn gpu_for(backend: Backend) -> Result<Option<crate::gpu::GpuContext>, crate::gpu::GpuError> {
+    use crate::gpu::{AdapterChoice, GpuContext};
+    match backend {
+        Backend::Cpu => Ok(None),
+        Backend::Gpu => GpuContext::new(AdapterChoice::Any).map(Some),
+        Backend::Auto => Ok(GpuContext::new(AdapterChoice::Hardware).ok()),
+    }
+}
+
 /// Solve on the chosen backend: `gpu` on any adapter (lavapipe included), `auto` on a
 /// hardware GPU when there is one and otherwise (or if the GPU fails) on the CPU.
 pub fn solve_on(

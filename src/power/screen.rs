@@ -10,7 +10,7 @@
 use super::contingency::{n1_cpu, N1};
 use super::dcpf::DcPowerFlow;
 use super::network::Network;
-use crate::gpu::{AdapterChoice, GpuContext, GpuError};
+use crate::gpu::GpuError;
 use crate::io::h5util::{attr_f64, attr_str, dataset, write_atomic};
 use crate::run::Backend;
 use serde_json::json;
@@ -26,11 +26,7 @@ pub fn screen(
     full: bool,
     backend: Backend,
 ) -> Result<(N1, String), GpuError> {
-    let ctx = match backend {
-        Backend::Cpu => None,
-        Backend::Gpu => Some(GpuContext::new(AdapterChoice::Any)?),
-        Backend::Auto => GpuContext::new(AdapterChoice::Hardware).ok(),
-    };
+    let ctx = crate::run::gpu_for(backend)?;
     match ctx {
         None => Ok((n1_cpu(pf, net, base, threshold, full), "cpu".into())),
         Some(ctx) => match super::gpu::n1_gpu(&ctx, pf, net, base, threshold, full) {

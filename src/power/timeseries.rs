@@ -11,7 +11,7 @@ use super::dcpf::DcPowerFlow;
 use super::network::{bus, gen, Network};
 use super::workload::{max_ramp, simulate_battery, workload_mw, Battery, Controller, Workload};
 use crate::error::{line_col, InputError};
-use crate::gpu::{AdapterChoice, GpuContext, GpuError};
+use crate::gpu::{GpuContext, GpuError};
 use crate::run::Backend;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -136,11 +136,7 @@ pub fn run(
     };
     let base = pf.solve(net).pf_mw;
     let inv_rate = inverse_ratings(net);
-    let gpu = match backend {
-        Backend::Cpu => None,
-        Backend::Gpu => Some(GpuContext::new(AdapterChoice::Any).map_err(|e| e.to_string())?),
-        Backend::Auto => GpuContext::new(AdapterChoice::Hardware).ok(),
-    };
+    let gpu = crate::run::gpu_for(backend).map_err(|e| e.to_string())?;
     let (flows, used) = match &gpu {
         Some(ctx) => match flows_gpu(ctx, &pf, &base, &varying, &dp, p.steps) {
             Ok(f) => (f, format!("gpu ({})", ctx.adapter.name)),
