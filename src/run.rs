@@ -252,13 +252,7 @@ pub fn transient_file(
         }
         other => Error::Internal(other.to_string()),
     };
-    let gpu_ctx = match backend {
-        Backend::Cpu => None,
-        Backend::Gpu => Some(
-            crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Any).map_err(|e| Error::Internal(e.to_string()))?,
-        ),
-        Backend::Auto => crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Hardware).ok(),
-    };
+    let gpu_ctx = crate::run::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     let t1 = Instant::now();
     let t = match &gpu_ctx {
         Some(ctx) => {

@@ -88,13 +88,7 @@ pub fn run_scenario(
     let mut intake_c = intake(&t);
     let mut snapshot_time_s = vec![0.0];
     let mut snapshots: Vec<f32> = t.iter().map(|&v| v as f32).collect();
-    let ctx = match backend {
-        Backend::Cpu => None,
-        Backend::Gpu => Some(
-            crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Any).map_err(|e| Error::Internal(e.to_string()))?,
-        ),
-        Backend::Auto => crate::gpu::GpuContext::new(crate::gpu::AdapterChoice::Hardware).ok(),
-    };
+    let ctx = crate::run::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     let mut pending = f.events.iter().peekable();
     let mut step = 0usize;
     let mut next_snap = snap_every;
