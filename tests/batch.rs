@@ -62,3 +62,19 @@ fn batch_sweeps_isolates_failures_and_resumes() {
     assert!(stdout.contains("6 cases: 1 solved, 4 up to date, 1 failed"), "{stdout}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn batch_over_meshes_resumes() {
+    let out = std::env::temp_dir().join(format!("tg-batch-meshes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let meshes = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes");
+    let (code, stdout, stderr) = run(&["batch", meshes.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let n = std::fs::read_dir(&meshes).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "toml")).count();
+    assert!(stdout.contains(&format!("{n} cases: {n} solved, 0 up to date, 0 failed")), "{stdout}");
+    assert!(stderr.contains(&format!("{n}/{n}")), "progress: {stderr}");
+    let (code, stdout, _) = run(&["batch", meshes.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&format!("{n} cases: 0 solved, {n} up to date, 0 failed")), "{stdout}");
+    std::fs::remove_dir_all(&out).ok();
+}
