@@ -68,9 +68,13 @@ fn batch_over_meshes_resumes() {
     let out = std::env::temp_dir().join(format!("tg-batch-meshes-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let meshes = Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes");
-    let (code, stdout, stderr) = run(&["batch", meshes.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
+    let (code, stdout, stderr) =
+        run(&["batch", meshes.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let n = std::fs::read_dir(&meshes).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "toml")).count();
+    let n = std::fs::read_dir(&meshes)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "toml"))
+        .count();
     assert!(stdout.contains(&format!("{n} cases: {n} solved, 0 up to date, 0 failed")), "{stdout}");
     assert!(stderr.contains(&format!("{n}/{n}")), "progress: {stderr}");
     let (code, stdout, _) = run(&["batch", meshes.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);

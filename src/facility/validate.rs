@@ -394,6 +394,21 @@ fn inside(cx: &Ctx, pos: Pos, item: &str, r: &Rect, f: &Floor) -> Result<(), Inp
     Ok(())
 }
 
+/// A validated footprint `(x, y, width, depth)` inside the floor.
+fn footprint(
+    cx: &Ctx,
+    pos: Pos,
+    item: &str,
+    (x, y, w, d): (f64, f64, f64, f64),
+    f: &Floor,
+) -> Result<Rect, InputError> {
+    cx.finite(pos, item, "x_m", x)?;
+    cx.finite(pos, item, "y_m", y)?;
+    let r = Rect::new(x, y, cx.positive(pos, item, "width_m", w)?, cx.positive(pos, item, "depth_m", d)?);
+    inside(cx, pos, item, &r, f)?;
+    Ok(r)
+}
+
 fn height(cx: &Ctx, pos: Pos, item: &str, h: f64, f: &Floor) -> Result<f64, InputError> {
     let h = cx.positive(pos, item, "height_m", h)?;
     if h > f.height_m * (1.0 + 1e-9) {
@@ -555,13 +570,7 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
             ));
         }
         match (s.x_m, s.y_m, s.width_m, s.depth_m) {
-            (Some(x), Some(y), Some(w), Some(d)) => {
-                cx.finite(pos, it, "x_m", x)?;
-                cx.finite(pos, it, "y_m", y)?;
-                let r = Rect::new(x, y, cx.positive(pos, it, "width_m", w)?, cx.positive(pos, it, "depth_m", d)?);
-                inside(cx, pos, it, &r, f)?;
-                Some(r)
-            }
+            (Some(x), Some(y), Some(w), Some(d)) => Some(footprint(cx, pos, it, (x, y, w, d), f)?),
             (None, None, None, None) if s.kind == CoolingKind::Cdu => None,
             _ => return Err(cx.err(pos, it, "position incomplete", "give x_m, y_m, width_m and depth_m")),
         }
@@ -589,15 +598,7 @@ fn supply_region(cx: &Ctx, c: &Spanned<SupplySpec>, f: &Floor) -> Result<SupplyR
     let s = c.get_ref();
     let item = format!("supply \"{}\"", s.id);
     let it = item.as_str();
-    cx.finite(pos, it, "x_m", s.x_m)?;
-    cx.finite(pos, it, "y_m", s.y_m)?;
-    let rect = Rect::new(
-        s.x_m,
-        s.y_m,
-        cx.positive(pos, it, "width_m", s.width_m)?,
-        cx.positive(pos, it, "depth_m", s.depth_m)?,
-    );
-    inside(cx, pos, it, &rect, f)?;
+    let rect = footprint(cx, pos, it, (s.x_m, s.y_m, s.width_m, s.depth_m), f)?;
     let sc = cx.finite(pos, it, "supply_c", s.supply_c)?;
     match (s.airflow_m3_s, s.h_w_m3k) {
         (Some(a), None) => {
@@ -635,15 +636,7 @@ fn obstacle(cx: &Ctx, c: &Spanned<ObstacleSpec>, f: &Floor) -> Result<Obstacle, 
     let s = c.get_ref();
     let item = format!("obstacle \"{}\"", s.id);
     let it = item.as_str();
-    cx.finite(pos, it, "x_m", s.x_m)?;
-    cx.finite(pos, it, "y_m", s.y_m)?;
-    let rect = Rect::new(
-        s.x_m,
-        s.y_m,
-        cx.positive(pos, it, "width_m", s.width_m)?,
-        cx.positive(pos, it, "depth_m", s.depth_m)?,
-    );
-    inside(cx, pos, it, &rect, f)?;
+    let rect = footprint(cx, pos, it, (s.x_m, s.y_m, s.width_m, s.depth_m), f)?;
     let k = s.k_w_mk.unwrap_or(CONCRETE_K_W_MK);
     if !(k.is_finite() && k > 0.0) {
         return Err(cx.err(
