@@ -4,6 +4,7 @@
 //! (discretization), [`thermal`] (operator and solvers), [`io`] (HDF5), [`metrics`]
 //! (rack temperatures), [`report`] (summaries).
 
+pub mod airflow;
 pub mod batch;
 pub mod coupling;
 pub mod error;

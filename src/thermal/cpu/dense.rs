@@ -2,11 +2,14 @@
 
 use crate::thermal::stencil::Stencil;
 
-/// `A = L Lᵀ` of a small operator, stored densely (row-major lower triangle).
+/// `A = L Lᵀ` of a small operator, stored densely (row-major lower triangle); for a
+/// nonsymmetric operator (advection) `P A = L U` with partial pivoting instead.
 #[derive(Clone, Debug)]
 pub struct DenseCholesky {
     n: usize,
     l: Vec<f64>,
+    /// Row permutation of the LU factorization (`None`: Cholesky).
+    perm: Option<Vec<usize>>,
 }
 
 impl DenseCholesky {
@@ -32,6 +35,13 @@ impl DenseCholesky {
                     }
                 }
             }
+        }
+        let scale = m.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let asym = (0..n)
+            .flat_map(|r| (0..r).map(move |c| (r, c)))
+            .fold(0.0f64, |a, (r, c)| a.max((m[r * n + c] - m[c * n + r]).abs()));
+        if asym > 1e-10 * scale {
+            return Self::lu(n, m);
         }
         // Symmetrize against round-off in the Galerkin products.
         for r in 0..n {
@@ -59,7 +69,35 @@ impl DenseCholesky {
                 m[i * n + j] = s / d;
             }
         }
-        Some(DenseCholesky { n, l: m })
+        Some(DenseCholesky { n, l: m, perm: None })
+    }
+
+    /// LU with partial pivoting of a dense row-major matrix.
+    fn lu(n: usize, mut m: Vec<f64>) -> Option<Self> {
+        let mut perm: Vec<usize> = (0..n).collect();
+        for k in 0..n {
+            let p = (k..n).max_by(|&a, &b| m[a * n + k].abs().total_cmp(&m[b * n + k].abs()))?;
+            if !(m[p * n + k].abs() > 0.0) {
+                return None;
+            }
+            if p != k {
+                for c in 0..n {
+                    m.swap(p * n + c, k * n + c);
+                }
+                perm.swap(p, k);
+            }
+            let d = m[k * n + k];
+            for r in k + 1..n {
+                let f = m[r * n + k] / d;
+                m[r * n + k] = f;
+                if f != 0.0 {
+                    for c in k + 1..n {
+                        m[r * n + c] -= f * m[k * n + c];
+                    }
+                }
+            }
+        }
+        Some(DenseCholesky { n, l: m, perm: Some(perm) })
     }
 
     /// Size of the matrix.
@@ -87,6 +125,25 @@ impl DenseCholesky {
     pub fn solve(&self, x: &mut [f64]) {
         let n = self.n;
         let l = &self.l;
+        if let Some(perm) = &self.perm {
+            let b: Vec<f64> = perm.iter().map(|&p| x[p]).collect();
+            x.copy_from_slice(&b);
+            for i in 0..n {
+                let mut s = x[i];
+                for p in 0..i {
+                    s -= l[i * n + p] * x[p];
+                }
+                x[i] = s;
+            }
+            for i in (0..n).rev() {
+                let mut s = x[i];
+                for p in i + 1..n {
+                    s -= l[i * n + p] * x[p];
+                }
+                x[i] = s / l[i * n + i];
+            }
+            return;
+        }
         for i in 0..n {
             let mut s = x[i];
             for p in 0..i {
