@@ -21,6 +21,7 @@ fn unit(id: &str, kind: CoolingKind, rect: Rect, capacity_kw: f64) -> CoolingUni
         supply_c: 20.0,
         delta_t_k: 12.0,
         rack: None,
+        facing: None,
         electric_kw: capacity_kw * facility::AIR_UNIT_KW_E_PER_KW,
         electric_kw_given: false,
         feed_bus: Some("MECH".into()),

@@ -44,6 +44,7 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "heat_removed_w": s.energy.removed_by_cooling_w + s.energy.removed_by_walls_w,
         "liquid_heat_w": s.liquid_heat_w,
         "energy_balance_rel_error": s.energy.rel_error,
+        "airflow_mass_residual": s.airflow_mass_residual,
         "expected_max_abs_error_k": s.expected_error_k.map(|e| e.0),
         "coupling": s.coupling,
         "pue": s.coupling.as_ref().map(|c| c.pue),

@@ -45,6 +45,8 @@ pub struct Study {
     pub t_amb: Option<f64>,
     /// The electrical side for this thermal state (facilities with a `[network]`).
     pub coupling: Option<crate::coupling::Coupling>,
+    /// With the airflow model: the largest per-cell mass imbalance / total flow.
+    pub airflow_mass_residual: Option<f64>,
 }
 
 /// A facility file (TOML) or a fields file (HDF5), told apart by the HDF5 signature.
@@ -137,18 +139,44 @@ pub fn solve_input(
         (None, Some(ff)) => &ff.problem,
         (None, None) => unreachable!("an input is a facility or a fields file"),
     };
-    let sol = solve_on(problem, opts, backend).map_err(|e| match e {
-        crate::thermal::SolveError::Problem(p) => {
-            let fix = match p {
-                crate::thermal::ProblemError::NoHeatPath => {
-                    "add a [[cooling]] unit or a [[supply]] region, or give a wall in [floor.walls] a temperature"
-                }
-                _ => "correct the field values",
-            };
-            Error::Input(InputError::new(path, "thermal problem", p.to_string(), fix))
+    // The airflow model, when the facility enables it (CPU).
+    let air = match (&fac, &raster) {
+        (Some(f), Some(r)) => match &f.airflow {
+            Some(a) => Some(crate::airflow::facility::solve(f, r, a, opts.tol.max(1e-12))?),
+            None => None,
+        },
+        _ => None,
+    };
+    let sol = if let Some(a) = &air {
+        crate::thermal::SteadySolution {
+            t: a.t.clone(),
+            report: crate::thermal::SolveReport {
+                backend: "cpu",
+                method: "airflow: potential flow + upwind advection, BiCGStab-MG",
+                iterations: a.solver_iterations,
+                relative_residual: a.relative_residual,
+                converged: a.relative_residual <= opts.tol * 10.0,
+                tol: opts.tol,
+                levels: 0,
+                setup_s: 0.0,
+                solve_s: t0.elapsed().as_secs_f64(),
+                solver_bytes: 0,
+            },
         }
-        crate::thermal::SolveError::Setup(s) => Error::Internal(s),
-    })?;
+    } else {
+        solve_on(problem, opts, backend).map_err(|e| match e {
+            crate::thermal::SolveError::Problem(p) => {
+                let fix = match p {
+                    crate::thermal::ProblemError::NoHeatPath => {
+                        "add a [[cooling]] unit or a [[supply]] region, or give a wall in [floor.walls] a temperature"
+                    }
+                    _ => "correct the field values",
+                };
+                Error::Input(InputError::new(path, "thermal problem", p.to_string(), fix))
+            }
+            crate::thermal::SolveError::Setup(s) => Error::Internal(s),
+        })?
+    };
     if !sol.report.converged {
         return Err(Error::NotConverged {
             iterations: sol.report.iterations,
@@ -156,8 +184,12 @@ pub fn solve_input(
             tol: opts.tol,
         });
     }
-    let energy = energy_balance(problem, &sol.t);
-    let (racks, cooling, liquid_heat_w, cdu_capacity_w) = match (&fac, &raster) {
+    let mut energy = energy_balance(problem, &sol.t);
+    if let Some(a) = &air {
+        energy.rel_error = a.energy_rel_error;
+        energy.removed_by_cooling_w = a.removed_w.iter().sum();
+    }
+    let (racks, mut cooling, liquid_heat_w, cdu_capacity_w) = match (&fac, &raster) {
         (Some(f), Some(r)) => (
             rack_results(f, r, &sol.t),
             cooling_results(f, r, &sol.t),
@@ -166,6 +198,15 @@ pub fn solve_input(
         ),
         _ => (vec![], vec![], 0.0, 0.0),
     };
+    if let (Some(a), Some(f)) = (&air, &fac) {
+        for c in cooling.iter_mut() {
+            if let Some(ui) = f.cooling.iter().position(|u| u.id == c.id) {
+                c.removed_kw = a.removed_w[ui] / 1e3;
+                c.load_pct = 100.0 * a.removed_w[ui] / (f.cooling[ui].capacity_kw * 1e3);
+            }
+        }
+    }
+    let airflow_mass_residual = air.as_ref().map(|a| a.mass_residual);
     let expected_error_k = fields.as_ref().and_then(|ff| {
         ff.t_expected
             .as_ref()
@@ -198,6 +239,7 @@ pub fn solve_input(
         expected_error_k,
         t_amb,
         coupling,
+        airflow_mass_residual,
     })
 }
 
@@ -295,5 +337,6 @@ pub fn transient_file(
         expected_error_k: None,
         t_amb,
         coupling: None,
+        airflow_mass_residual: None,
     })
 }

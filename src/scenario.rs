@@ -203,6 +203,7 @@ pub fn run_scenario(
         expected_error_k: None,
         t_amb: None,
         coupling,
+        airflow_mass_residual: None,
     };
     Ok(ScenarioResult {
         time_s,

@@ -104,6 +104,8 @@ pub struct CoolingUnit {
     /// K (air-side units).
     pub delta_t_k: f64,
     pub rack: Option<String>,
+    /// Side the supply air leaves from (`None`: away from the nearest wall).
+    pub facing: Option<Facing>,
     /// Electric draw at rated capacity, kW.
     pub electric_kw: f64,
     /// Whether `electric_kw` was written in the file (else the supply-temperature model
@@ -165,9 +167,20 @@ pub struct Facility {
     pub network: Option<network::NetworkSpec>,
     /// The declared parameter sweep, if any (see [`spec::SweepSpec`]).
     pub sweep: Option<spec::SweepSpec>,
+    /// The airflow model's settings, when enabled.
+    pub airflow: Option<AirflowSettings>,
     /// The scenario's time stepping and its events (sorted by time).
     pub transient: Option<spec::TransientSpec>,
     pub events: Vec<spec::EventSpec>,
+}
+
+/// Settings of the airflow model.
+#[derive(Clone, Debug)]
+pub struct AirflowSettings {
+    /// W/(m·K).
+    pub turbulent_k_w_mk: f64,
+    /// K.
+    pub rack_delta_t_k: f64,
 }
 
 /// One case of a sweep: a name suffix and the changes it makes.

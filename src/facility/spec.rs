@@ -35,12 +35,30 @@ pub struct FacilitySpec {
     /// values as written).
     #[serde(default)]
     pub sweep: Option<Spanned<SweepSpec>>,
+    /// The airflow model (potential flow + advection); absent: diffusion only.
+    #[serde(default)]
+    pub airflow: Option<Spanned<AirflowSpec>>,
     /// Time-stepping settings of a scenario (`thermogrid solve --transient`).
     #[serde(default)]
     pub transient: Option<Spanned<TransientSpec>>,
     /// Events of the scenario, in any order.
     #[serde(default)]
     pub event: Vec<Spanned<EventSpec>>,
+}
+
+/// `[airflow]`: solve the air's motion and carry heat with it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AirflowSpec {
+    /// Default true when the table is present.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Turbulent conductivity of the moving air, W/(m·K) (default 100).
+    #[serde(default)]
+    pub turbulent_k_w_mk: Option<f64>,
+    /// Air temperature rise through a rack, K (default 12): sets its airflow.
+    #[serde(default)]
+    pub rack_delta_t_k: Option<f64>,
 }
 
 /// `[transient]`: a scenario starting from the design's steady state.
@@ -320,6 +338,10 @@ pub struct CoolingSpec {
     /// capacity × 0.05 for CDUs (pumps and dry-cooler fans).
     #[serde(default)]
     pub electric_kw: Option<f64>,
+    /// Side the unit blows its supply air from (in-row units: like their row's racks).
+    /// Default: away from the nearest wall.
+    #[serde(default)]
+    pub facing: Option<Facing>,
     /// The rack a rear door is mounted on.
     #[serde(default)]
     pub rack: Option<String>,

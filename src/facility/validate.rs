@@ -144,6 +144,22 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         }
         None => None,
     };
+    let airflow = match spec.airflow {
+        Some(a) if a.get_ref().enabled != Some(false) => {
+            let pos = cx.pos(&a);
+            let a = a.into_inner();
+            Some(AirflowSettings {
+                turbulent_k_w_mk: cx.positive(
+                    pos,
+                    "[airflow]",
+                    "turbulent_k_w_mk",
+                    a.turbulent_k_w_mk.unwrap_or(100.0),
+                )?,
+                rack_delta_t_k: cx.positive(pos, "[airflow]", "rack_delta_t_k", a.rack_delta_t_k.unwrap_or(12.0))?,
+            })
+        }
+        _ => None,
+    };
     let transient = match spec.transient {
         Some(t) => {
             let pos = cx.pos(&t);
@@ -236,6 +252,7 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
     }
     events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     Ok(Facility {
+        airflow,
         transient,
         events,
         name,
@@ -578,6 +595,7 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
     let per_kw = if s.kind == CoolingKind::Cdu { CDU_KW_E_PER_KW } else { AIR_UNIT_KW_E_PER_KW };
     let electric_kw = cx.non_negative(pos, it, "electric_kw", s.electric_kw.unwrap_or(capacity * per_kw))?;
     Ok(CoolingUnit {
+        facing: s.facing,
         electric_kw,
         electric_kw_given: s.electric_kw.is_some(),
         id: s.id.clone(),

@@ -1,0 +1,90 @@
+//! The airflow model on a hot-aisle/cold-aisle hall (meshes/hall_small.toml with
+//! `[airflow]`): the cold aisle becomes the coolest air, intakes fall into the ASHRAE
+//! band, containment lowers the warmest intake, and mass and energy are conserved.
+
+use std::path::Path;
+use thermogrid::facility::load_str;
+use thermogrid::raster::material;
+use thermogrid::run::{solve_input, Backend, Input};
+use thermogrid::thermal::SolveOptions;
+
+const DOORS: &str = "
+[[obstacle]]
+id = \"door-AB-W\"
+kind = \"wall\"
+x_m = 6.9
+y_m = 3.7
+width_m = 0.1
+depth_m = 1.0
+k_w_mk = 0.5
+[[obstacle]]
+id = \"door-AB-E\"
+kind = \"wall\"
+x_m = 13.0
+y_m = 3.7
+width_m = 0.1
+depth_m = 1.0
+k_w_mk = 0.5
+[[obstacle]]
+id = \"door-CD-W\"
+kind = \"wall\"
+x_m = 6.9
+y_m = 8.5
+width_m = 0.1
+depth_m = 1.0
+k_w_mk = 0.5
+[[obstacle]]
+id = \"door-CD-E\"
+kind = \"wall\"
+x_m = 13.0
+y_m = 8.5
+width_m = 0.1
+depth_m = 1.0
+k_w_mk = 0.5
+";
+
+fn solve(extra: &str) -> thermogrid::run::Study {
+    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/hall_small.toml")).unwrap();
+    let f = load_str("hall_small_airflow.toml", &format!("{base}\n{extra}")).unwrap();
+    solve_input(
+        Input::Facility(Box::new(f)),
+        "hall_small_airflow.toml",
+        Backend::Cpu,
+        &SolveOptions::default(),
+        std::time::Instant::now(),
+    )
+    .unwrap()
+}
+
+fn max_intake(s: &thermogrid::run::Study) -> f64 {
+    s.racks.iter().map(|r| r.intake_c).fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[test]
+fn airflow_makes_the_cold_aisle_coolest_and_containment_helps() {
+    let diffusion = solve("");
+    let air = solve("[airflow]\nturbulent_k_w_mk = 100.0\n");
+    let contained = solve(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{DOORS}"));
+    for s in [&air, &contained] {
+        assert!(s.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", s.airflow_mass_residual);
+        assert!(s.energy.rel_error < 1e-9, "energy {}", s.energy.rel_error);
+    }
+    // Cold aisles (the tile cells) against the rest of the air.
+    let m = air.material.as_ref().unwrap();
+    let mean = |pick: &dyn Fn(u8) -> bool| {
+        let v: Vec<f64> = air.t.iter().zip(m).filter(|(_, &k)| pick(k)).map(|(t, _)| *t).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let cold = mean(&|k| k == material::SUPPLY);
+    let room = mean(&|k| k == material::AIR);
+    eprintln!(
+        "cold aisle {cold:.2} °C, other air {room:.2} °C; max intake: diffusion {:.2}, airflow {:.2}, contained {:.2}",
+        max_intake(&diffusion),
+        max_intake(&air),
+        max_intake(&contained)
+    );
+    assert!(cold < room - 2.0, "cold aisle {cold} vs room {room}");
+    assert!(max_intake(&air) <= 27.0, "airflow intakes out of the recommended band");
+    assert!(max_intake(&air) < max_intake(&diffusion) - 2.0);
+    assert!(max_intake(&contained) < max_intake(&air));
+}
