@@ -419,7 +419,24 @@ pub mod facility {
             .sum();
         for (ui, (u, b)) in f.cooling.iter().zip(&r.cooling).enumerate() {
             let (Some(b), true) = (b, u.is_air_side() && u.kind != CoolingKind::RearDoor) else { continue };
-            let facing = u.facing.unwrap_or_else(|| default_facing(&g, b));
+            // Default: in-row units blow like their nearest rack; others away from the wall.
+            let facing = u.facing.unwrap_or_else(|| match (u.kind, u.rect) {
+                (CoolingKind::InRow, Some(ur)) => {
+                    let (cx, cy) = ((ur.x0 + ur.x1) / 2.0, (ur.y0 + ur.y1) / 2.0);
+                    f.racks
+                        .iter()
+                        .min_by(|a, b| {
+                            let d = |r: &crate::facility::Rack| {
+                                ((r.rect.x0 + r.rect.x1) / 2.0 - cx).powi(2)
+                                    + ((r.rect.y0 + r.rect.y1) / 2.0 - cy).powi(2)
+                            };
+                            d(a).total_cmp(&d(b))
+                        })
+                        .map(|r| r.facing)
+                        .unwrap_or_else(|| default_facing(&g, b))
+                }
+                _ => default_facing(&g, b),
+            });
             let nominal = u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k);
             let feeds_tiles = u.kind == CoolingKind::Crah && tile_total > 0.0;
             let v = if feeds_tiles { nominal * tile_total / crah_nominal } else { nominal };
@@ -450,7 +467,7 @@ pub mod facility {
             return Err(err("supply tiles need CRAHs to return their air".into()));
         }
         let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
-        let (_, fluxes) = solve_potential(&fp, 1e-12).map_err(|e| err(e.to_string()))?;
+        let (_, fluxes) = solve_potential(&fp, 1e-10).map_err(|e| err(e.to_string()))?;
         let mres = mass_residual(&fp, &fluxes);
         // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
         // on the exhaust air.

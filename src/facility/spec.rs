@@ -338,8 +338,8 @@ pub struct CoolingSpec {
     /// capacity × 0.05 for CDUs (pumps and dry-cooler fans).
     #[serde(default)]
     pub electric_kw: Option<f64>,
-    /// Side the unit blows its supply air from (in-row units: like their row's racks).
-    /// Default: away from the nearest wall.
+    /// Side the unit blows its supply air from. Default: in-row units like their nearest
+    /// rack, other units away from the nearest wall.
     #[serde(default)]
     pub facing: Option<Facing>,
     /// The rack a rear door is mounted on.
