@@ -11,24 +11,12 @@ import json, subprocess, sys, time
 import numpy as np, scipy.sparse as sp
 from scipy.sparse.linalg import splu
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from power_compare import load
+from power_compare import build_b, load
 
 
 def n1_numpy(base, bus, gen, branch):
-    keep = bus[:, 1] != 4
-    idx = -np.ones(int(bus[:, 0].max()) + 1, dtype=int)
-    idx[bus[keep, 0].astype(int)] = np.arange(keep.sum())
-    nb = int(keep.sum())
-    f = idx[branch[:, 0].astype(int)]
-    t = idx[branch[:, 1].astype(int)]
-    on = (branch[:, 10] != 0) & (f >= 0) & (t >= 0)
-    f, t, br = f[on], t[on], branch[on]
-    tap = np.where(br[:, 8] != 0, br[:, 8], 1.0)
-    b = 1.0 / (br[:, 3] * tap)
+    keep, idx, nb, f, t, br, b, C, Bf, B = build_b(bus, branch)
     nl = len(b)
-    C = sp.csr_matrix((np.r_[np.ones(nl), -np.ones(nl)], (np.r_[np.arange(nl), np.arange(nl)], np.r_[f, t])), shape=(nl, nb))
-    Bf = sp.diags(b) @ C
-    B = (C.T @ Bf).tocsc()
     gon = (gen[:, 7] > 0) & (idx[gen[:, 0].astype(int)] >= 0)
     has_gen = np.bincount(idx[gen[gon, 0].astype(int)], minlength=nb) > 0
     kb = bus[keep]

@@ -24,8 +24,9 @@ def load(path):
     return float(cf.baseMVA), cf.bus.values.astype(float), cf.gen.values.astype(float), cf.branch.values.astype(float)
 
 
-def dcpf_scipy(base, bus, gen, branch):
-    """MATPOWER's DC power flow (see ../shared/cases/README.md), scipy.sparse + splu."""
+def build_b(bus, branch):
+    """Isolated buses dropped, internal indices, in-service branches with their ends,
+    b = 1/(x·tap), the incidence matrix C, Bf = diag(b)·C and B = Cᵀ·Bf (makeBdc)."""
     keep = bus[:, 1] != 4
     bus_num = bus[:, 0].astype(int)
     idx = -np.ones(bus_num.max() + 1, dtype=int)
@@ -38,9 +39,14 @@ def dcpf_scipy(base, bus, gen, branch):
     tap = np.where(br[:, 8] != 0, br[:, 8], 1.0)
     b = 1.0 / (br[:, 3] * tap)
     nl = len(b)
-    Cft = sp.csr_matrix((np.r_[np.ones(nl), -np.ones(nl)], (np.r_[np.arange(nl), np.arange(nl)], np.r_[f, t])), shape=(nl, nb))
-    Bf = sp.diags(b) @ Cft
-    Bbus = (Cft.T @ Bf).tocsc()
+    C = sp.csr_matrix((np.r_[np.ones(nl), -np.ones(nl)], (np.r_[np.arange(nl), np.arange(nl)], np.r_[f, t])), shape=(nl, nb))
+    Bf = sp.diags(b) @ C
+    return keep, idx, nb, f, t, br, b, C, Bf, (C.T @ Bf).tocsc()
+
+
+def dcpf_scipy(base, bus, gen, branch):
+    """MATPOWER's DC power flow (see ../shared/cases/README.md), scipy.sparse + splu."""
+    keep, idx, nb, _, _, br, b, Cft, Bf, Bbus = build_b(bus, branch)
     pfinj = -b * np.deg2rad(br[:, 9])
     pbusinj = Cft.T @ pfinj
     gon = (gen[:, 7] > 0) & (idx[gen[:, 0].astype(int)] >= 0)

@@ -189,17 +189,23 @@ fn solve_columns<R: Send>(
     out.into_iter().flatten().collect()
 }
 
+/// Flow on branch row `l` (per unit) for angles `x` (internal order); 0 out of service.
+#[inline]
+fn branch_flow(pf: &DcPowerFlow, x: &[f64], l: usize) -> f64 {
+    if pf.in_service[l] {
+        pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]])
+    } else {
+        0.0
+    }
+}
+
 /// PTDF, MW/MW: rows are branch rows, columns bus rows (file order); zero for
 /// out-of-service branches, isolated and reference buses.
 pub fn ptdf(pf: &DcPowerFlow, nbus_rows: usize) -> Vec<f64> {
     let nl = pf.b.len();
     let buses: Vec<usize> = (0..pf.bus_row.len()).filter(|&i| pf.reduced(i).is_some()).collect();
     let cols: Vec<Vec<(usize, f64)>> = buses.iter().map(|&i| vec![(i, 1.0)]).collect();
-    let columns = solve_columns(pf, &cols, |_, x| {
-        (0..nl)
-            .map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 })
-            .collect::<Vec<f64>>()
-    });
+    let columns = solve_columns(pf, &cols, |_, x| (0..nl).map(|l| branch_flow(pf, x, l)).collect::<Vec<f64>>());
     let mut out = vec![0.0; nl * nbus_rows];
     for (c, &i) in buses.iter().enumerate() {
         let row = pf.bus_row[i];
@@ -216,9 +222,7 @@ pub fn ptdf_columns(pf: &DcPowerFlow, bus_rows: &[usize]) -> Vec<Vec<f64>> {
     let nl = pf.b.len();
     let cols: Vec<Vec<(usize, f64)>> =
         bus_rows.iter().map(|&r| pf.bus_idx[r].map(|i| vec![(i, 1.0)]).unwrap_or_default()).collect();
-    solve_columns(pf, &cols, |_, x| {
-        (0..nl).map(|l| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 }).collect()
-    })
+    solve_columns(pf, &cols, |_, x| (0..nl).map(|l| branch_flow(pf, x, l)).collect())
 }
 
 /// LODF columns of the in-service, non-bridge outages `outs`, one row per outage:
@@ -228,7 +232,7 @@ pub fn lodf_rows(pf: &DcPowerFlow, outs: &[usize]) -> Vec<Vec<f64>> {
     let cols: Vec<Vec<(usize, f64)>> = outs.iter().map(|&k| vec![(pf.f_idx[k], 1.0), (pf.t_idx[k], -1.0)]).collect();
     solve_columns(pf, &cols, |c, x| {
         let k = outs[c];
-        let sens = |l: usize| if pf.in_service[l] { pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]) } else { 0.0 };
+        let sens = |l: usize| branch_flow(pf, x, l);
         let denom = 1.0 - sens(k);
         (0..nl).map(|l| if l == k { -1.0 } else { sens(l) / denom }).collect()
     })
@@ -415,7 +419,7 @@ pub fn n1_cpu_subset(
         let k = outs[c];
         let mut v = Vec::new();
         let mut row = full.then(|| vec![0.0; nl]);
-        let sens = |l: usize| pf.b[l] * (x[pf.f_idx[l]] - x[pf.t_idx[l]]);
+        let sens = |l: usize| branch_flow(pf, x, l);
         let res = match &splits[c] {
             None => {
                 let scale = base[k] / (1.0 - sens(k));
