@@ -1,0 +1,345 @@
+//! The airflow model applied to a facility (see the README): rack and cooling-unit
+//! flows, tiles, and the advected heat.
+
+use super::{add_upwind, mass_residual, mg_bicgstab, solve_potential, FlowProblem, Fluxes};
+use crate::error::{Error, InputError};
+use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
+use crate::grid::Grid;
+use crate::raster::{material, CellBox, Raster};
+use crate::thermal::cpu::Multigrid;
+use crate::thermal::operator::assemble;
+
+/// Inner (BiCGStab) relative tolerance per kelvin of the outer change: the inner
+/// solves tighten as the source temperatures settle.
+const INNER_PER_K: f64 = 1e-5;
+
+/// The solved air and temperature.
+pub struct AirflowSolution {
+    /// °C, compact.
+    pub t: Vec<f64>,
+    pub fluxes: Fluxes,
+    /// Largest per-cell mass imbalance relative to the total flow.
+    pub mass_residual: f64,
+    /// |heat in − heat out| / heat in.
+    pub energy_rel_error: f64,
+    /// Heat removed by each cooling unit (facility order), W.
+    pub removed_w: Vec<f64>,
+    pub outer_iterations: usize,
+    pub solver_iterations: usize,
+    pub relative_residual: f64,
+}
+
+fn opposite(f: Facing) -> Facing {
+    match f {
+        Facing::North => Facing::South,
+        Facing::South => Facing::North,
+        Facing::East => Facing::West,
+        Facing::West => Facing::East,
+    }
+}
+
+/// Open cells just outside side `side` of a box.
+fn adjacent(g: &Grid, b: &CellBox, side: Facing, open: &[bool]) -> Vec<usize> {
+    let mut v = Vec::new();
+    for k in b.k0..b.k1 {
+        match side {
+            Facing::North if b.j1 < g.ny => (b.i0..b.i1).for_each(|i| v.push(g.idx(i, b.j1, k))),
+            Facing::South if b.j0 > 0 => (b.i0..b.i1).for_each(|i| v.push(g.idx(i, b.j0 - 1, k))),
+            Facing::East if b.i1 < g.nx => (b.j0..b.j1).for_each(|j| v.push(g.idx(b.i1, j, k))),
+            Facing::West if b.i0 > 0 => (b.j0..b.j1).for_each(|j| v.push(g.idx(b.i0 - 1, j, k))),
+            _ => {}
+        }
+    }
+    v.retain(|&c| open[c]);
+    v
+}
+
+/// Away from the nearest wall.
+fn default_facing(g: &Grid, b: &CellBox) -> Facing {
+    let d = [(b.i0, Facing::East), (g.nx - b.i1, Facing::West), (b.j0, Facing::North), (g.ny - b.j1, Facing::South)];
+    d.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(Facing::North)
+}
+
+enum Src {
+    RackExhaust(usize),
+    UnitSupply(usize),
+    Tile(f64),
+}
+
+/// Solve airflow and advected heat for a facility with `[airflow]`.
+pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<AirflowSolution, Error> {
+    let g = r.problem.grid;
+    let n = g.cells();
+    let rho_cp = f.materials.air_rho_cp_j_m3k;
+    let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
+    let clock = std::time::Instant::now();
+    let tr = |what: &str| {
+        if trace {
+            eprintln!("[airflow {:8.3} s] {what}", clock.elapsed().as_secs_f64());
+        }
+    };
+    let err = |m: String| {
+        Error::Input(InputError::new(
+            &f.path,
+            "[airflow]",
+            m,
+            "give racks and cooling units open air on their intake and exhaust sides",
+        ))
+    };
+    let open: Vec<bool> = r.material.iter().map(|&m| m == material::AIR || m == material::SUPPLY).collect();
+    let mut src = vec![0.0; n];
+    // Every inflow (cell, m³/s, what it is); a cell may have several.
+    let mut kinds: Vec<(usize, f64, Src)> = Vec::new();
+    // Racks: air in at the intake, out at the exhaust.
+    let mut rack_flow = vec![0.0; f.racks.len()];
+    let mut exhaust: Vec<Vec<usize>> = vec![Vec::new(); f.racks.len()];
+    for (ri, (rack, cells)) in f.racks.iter().zip(&r.racks).enumerate() {
+        let intake: Vec<usize> = cells.intake.iter().copied().filter(|&c| open[c]).collect();
+        let ex = adjacent(&g, &cells.cells, opposite(rack.facing), &open);
+        let v = rack.air_heat_w() / (rho_cp * s.rack_delta_t_k);
+        if intake.is_empty() || ex.is_empty() || v == 0.0 {
+            continue;
+        }
+        rack_flow[ri] = v;
+        intake.iter().for_each(|&c| src[c] -= v / intake.len() as f64);
+        ex.iter().for_each(|&c| {
+            src[c] += v / ex.len() as f64;
+            kinds.push((c, v / ex.len() as f64, Src::RackExhaust(ri)));
+        });
+        exhaust[ri] = ex;
+    }
+    // Tiles: air from the raised floor at their supply temperature.
+    let v_cell = g.cell_volume_m3();
+    let mut tile_total = 0.0;
+    for (sr, cells) in f.supply.iter().zip(tile_cells(f, r)) {
+        let q = sr.airflow_m3_s.unwrap_or_else(|| sr.h_w_m3k.unwrap_or(0.0) * cells.len() as f64 * v_cell / rho_cp);
+        tile_total += q;
+        cells.iter().for_each(|&c| {
+            src[c] += q / cells.len() as f64;
+            kinds.push((c, q / cells.len() as f64, Src::Tile(sr.supply_c)));
+        });
+    }
+    // Cooling units: return behind, supply in front (CRAHs feed the tiles when there are any).
+    let mut ret_cells: Vec<Vec<usize>> = vec![Vec::new(); f.cooling.len()];
+    let mut unit_flow = vec![0.0; f.cooling.len()];
+    let crah_nominal: f64 = f
+        .cooling
+        .iter()
+        .filter(|u| u.kind == CoolingKind::Crah)
+        .map(|u| u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k))
+        .sum();
+    for (ui, (u, b)) in f.cooling.iter().zip(&r.cooling).enumerate() {
+        let (Some(b), true) = (b, u.is_air_side() && u.kind != CoolingKind::RearDoor) else { continue };
+        // Default: in-row units blow like their nearest rack; others away from the wall.
+        let facing = u.facing.unwrap_or_else(|| match (u.kind, u.rect) {
+            (CoolingKind::InRow, Some(ur)) => {
+                let (cx, cy) = ((ur.x0 + ur.x1) / 2.0, (ur.y0 + ur.y1) / 2.0);
+                f.racks
+                    .iter()
+                    .min_by(|a, b| {
+                        let d = |r: &crate::facility::Rack| {
+                            ((r.rect.x0 + r.rect.x1) / 2.0 - cx).powi(2) + ((r.rect.y0 + r.rect.y1) / 2.0 - cy).powi(2)
+                        };
+                        d(a).total_cmp(&d(b))
+                    })
+                    .map(|r| r.facing)
+                    .unwrap_or_else(|| default_facing(&g, b))
+            }
+            _ => default_facing(&g, b),
+        });
+        let nominal = u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k);
+        let feeds_tiles = u.kind == CoolingKind::Crah && tile_total > 0.0;
+        let v = if feeds_tiles { nominal * tile_total / crah_nominal } else { nominal };
+        let mut back = adjacent(&g, b, opposite(facing), &open);
+        if back.is_empty() {
+            // Units against a wall take their return from the sides.
+            back = [Facing::East, Facing::West, Facing::North, Facing::South]
+                .iter()
+                .filter(|&&d| d != facing)
+                .flat_map(|&d| adjacent(&g, b, d, &open))
+                .collect();
+        }
+        let front = adjacent(&g, b, facing, &open);
+        if back.is_empty() || (!feeds_tiles && front.is_empty()) {
+            return Err(err(format!("cooling unit \"{}\" has no open air to take from or blow into", u.id)));
+        }
+        back.iter().for_each(|&c| src[c] -= v / back.len() as f64);
+        if !feeds_tiles {
+            front.iter().for_each(|&c| {
+                src[c] += v / front.len() as f64;
+                kinds.push((c, v / front.len() as f64, Src::UnitSupply(ui)));
+            });
+        }
+        unit_flow[ui] = v;
+        ret_cells[ui] = back;
+    }
+    if tile_total > 0.0 && crah_nominal == 0.0 {
+        return Err(err("supply tiles need CRAHs to return their air".into()));
+    }
+    let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
+    tr("sources");
+    let (_, fluxes) = solve_potential(&fp, 1e-10).map_err(|e| err(e.to_string()))?;
+    let mres = mass_residual(&fp, &fluxes);
+    tr("potential");
+    // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
+    // on the exhaust air.
+    let mut p = r.problem.clone();
+    for c in 0..n {
+        if open[c] {
+            p.k[c] = s.turbulent_k_w_mk;
+        }
+        if r.material[c] == material::SUPPLY || (r.material[c] == material::COOLING && !is_rear_door(f, r, c)) {
+            p.h[c] = 0.0;
+        }
+    }
+    for (ri, cells) in r.racks.iter().enumerate() {
+        if rack_flow[ri] > 0.0 {
+            cells.cells.cells(&g).for_each(|c| p.q[c] = 0.0);
+        }
+    }
+    let (mut a, b0) = assemble(&p);
+    let lay = a.layout;
+    let zero_t = vec![0.0; n];
+    // Outflows (sinks) take air at the cell's temperature: only the sink part of each
+    // cell goes into the operator; inflows enter the right-hand side one by one.
+    let mut sinks = src.clone();
+    for (c, q, _) in &kinds {
+        sinks[*c] -= q;
+    }
+    let mut b_flow = lay.zeros();
+    add_upwind(&mut a, &mut b_flow, &g, &p.walls, &fluxes, &sinks, &zero_t, rho_cp);
+    tr("energy operator");
+    let mut mg = Multigrid::new(&a).map_err(|e| Error::Internal(e.to_string()))?;
+    tr("energy multigrid");
+    let mean = |t: &[f64], cs: &[usize]| cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64;
+    let mut t: Vec<f64> = p.t_s.iter().map(|v| if v.is_finite() { *v } else { 20.0 }).collect();
+    let supply0 = f.cooling.iter().filter(|u| u.is_air_side()).map(|u| u.supply_c).fold(f64::INFINITY, f64::min);
+    if supply0.is_finite() {
+        t.iter_mut().for_each(|v| *v = supply0);
+    }
+    let mut x = lay.to_padded(&t);
+    // The outer fixed point, on the source temperatures: every rack's exhaust (slot ri)
+    // and every blowing unit's supply (slot racks + ui), accelerated by Anderson mixing.
+    let n_r = f.racks.len();
+    let source_temps = |t: &[f64]| -> Vec<f64> {
+        let mut e = vec![0.0; n_r + f.cooling.len()];
+        for (ri, rack) in f.racks.iter().enumerate() {
+            if rack_flow[ri] > 0.0 {
+                e[ri] = mean(t, &r.racks[ri].intake) + rack.air_heat_w() / (rho_cp * rack_flow[ri]);
+            }
+        }
+        for (ui, u) in f.cooling.iter().enumerate() {
+            if unit_flow[ui] > 0.0 {
+                e[n_r + ui] = u.supply_c.max(mean(t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]));
+            }
+        }
+        e
+    };
+    let mut e = source_temps(&t);
+    let mut acc = super::anderson::Anderson::new(6);
+    let (mut outer, mut iters, mut rel) = (0, 0, 1.0);
+    let mut res = f64::INFINITY;
+    let mut converged = false;
+    while outer < 200 {
+        outer += 1;
+        let mut b = b0.clone();
+        for (c, q, k) in &kinds {
+            let ts = match k {
+                Src::RackExhaust(ri) => e[*ri],
+                Src::UnitSupply(ui) => e[n_r + *ui],
+                Src::Tile(ts) => *ts,
+            };
+            b[lay.pidx(c % g.nx, (c / g.nx) % g.ny, c / (g.nx * g.ny))] += rho_cp / v_cell * q * ts;
+        }
+        // Inexact inner solves while the source temperatures still move.
+        let inner = if res.is_finite() { (res * INNER_PER_K).clamp(tol, 1e-4) } else { 1e-4 };
+        let out = mg_bicgstab(&a, &mut mg, &b, &mut x, inner, 300);
+        iters += out.iterations;
+        rel = out.relative_residual;
+        t = lay.to_compact(&x);
+        let ge = source_temps(&t);
+        res = ge.iter().zip(&e).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        tr(&format!("outer {outer}: {} BiCGStab iterations to {inner:.0e}, |G(e) − e| {res:.2e} K", out.iterations));
+        if res < 1e-9 && inner <= tol {
+            converged = true;
+            break;
+        }
+        e = acc.next(&e, &ge);
+    }
+    if !converged {
+        return Err(Error::Internal(format!(
+            "the airflow's rack exhaust and unit supply temperatures did not settle in {outer} passes \
+             (last change {res:.2e} K)"
+        )));
+    }
+    // Heat balance: in = rack air heat (+ any q left); out = air-side units and tiles
+    // (air returned minus air supplied), rear doors (h), fixed walls.
+    let e = crate::thermal::energy::energy_balance(&p, &t);
+    let racks_in: f64 = rack_flow.iter().zip(&f.racks).filter(|(v, _)| **v > 0.0).map(|(_, r)| r.air_heat_w()).sum();
+    let mut removed = vec![0.0; f.cooling.len()];
+    for (ui, cells) in ret_cells.iter().enumerate() {
+        if unit_flow[ui] == 0.0 {
+            continue;
+        }
+        let u = &f.cooling[ui];
+        let tr = mean(&t, cells);
+        let ts = if u.kind == CoolingKind::Crah && tile_total > 0.0 {
+            None
+        } else {
+            Some(u.supply_c.max(tr - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui])))
+        };
+        removed[ui] = match ts {
+            Some(ts) => rho_cp * unit_flow[ui] * (tr - ts),
+            None => rho_cp * unit_flow[ui] * tr,
+        };
+    }
+    // CRAHs feeding tiles: subtract the tile air they supplied.
+    let tiles_supplied: f64 = f.supply.iter().map(|sr| rho_cp * sr.airflow_m3_s.unwrap_or(0.0) * sr.supply_c).sum();
+    let crah_flow: f64 = f
+        .cooling
+        .iter()
+        .zip(&unit_flow)
+        .filter(|(u, _)| u.kind == CoolingKind::Crah && tile_total > 0.0)
+        .map(|(_, v)| *v)
+        .sum();
+    if crah_flow > 0.0 {
+        for (ui, u) in f.cooling.iter().enumerate() {
+            if u.kind == CoolingKind::Crah {
+                removed[ui] -= tiles_supplied * unit_flow[ui] / crah_flow;
+            }
+        }
+    }
+    let heat_in = racks_in + e.injected_w;
+    let heat_out: f64 = removed.iter().sum::<f64>() + e.removed_by_cooling_w + e.removed_by_walls_w;
+    Ok(AirflowSolution {
+        t,
+        fluxes,
+        mass_residual: mres,
+        energy_rel_error: (heat_in - heat_out).abs() / heat_in.abs().max(f64::MIN_POSITIVE),
+        removed_w: removed,
+        outer_iterations: outer,
+        solver_iterations: iters,
+        relative_residual: rel,
+    })
+}
+
+fn is_rear_door(f: &Facility, r: &Raster, c: usize) -> bool {
+    f.cooling
+        .iter()
+        .zip(&r.cooling)
+        .any(|(u, b)| u.kind == CoolingKind::RearDoor && b.is_some_and(|b| b.cells(&r.problem.grid).any(|x| x == c)))
+}
+
+fn tile_cells(f: &Facility, r: &Raster) -> Vec<Vec<usize>> {
+    let g = &r.problem.grid;
+    f.supply
+        .iter()
+        .map(|s| {
+            let lo = |a: f64, n: usize| (((a / g.dx) - 0.5 - 1e-9).ceil().max(0.0) as usize).min(n);
+            let (i0, i1) = (lo(s.rect.x0, g.nx), lo(s.rect.x1, g.nx));
+            let (j0, j1) = (lo(s.rect.y0, g.ny), lo(s.rect.y1, g.ny));
+            let k1 = if g.is_3d() { ((s.height_m.unwrap_or(g.dx) / g.dx).round() as usize).clamp(1, g.nz) } else { 1 };
+            (0..k1).flat_map(|k| (j0..j1).flat_map(move |j| (i0..i1).map(move |i| g.idx(i, j, k)))).collect()
+        })
+        .collect()
+}

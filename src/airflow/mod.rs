@@ -1,0 +1,93 @@
+//! Air that moves : potential flow and upwind advection.
+//!
+//! **Potential flow.** Open (fluid) cells carry a velocity potential φ with
+//! `∇²φ = −s`: `s` (m³/s per cell) is positive where air enters (supply faces, tiles,
+//! rack exhausts) and negative where it leaves (returns, rack intakes). Faces touching a
+//! closed cell (walls, obstacles, rack bodies) carry no flow. The volume flux through a
+//! face is `Q = (φ_P − φ_N) · V / dx²` (m³/s, from P to N), so every open cell conserves
+//! mass: `Σ Q_out − s = 0` to the solver's tolerance ([`mass_residual`]). One open cell
+//! is pinned (φ = 0) to fix the additive constant; sources must balance.
+//!
+//! **Advection.** [`add_upwind`] adds `ρc_p ∇·(u T)` to a thermal operator with first-
+//! order upwind faces: outflow leaves at the cell's own temperature, inflow brings the
+//! upstream one; sinks take air at the cell's temperature and sources bring it at theirs.
+//! The result is non-symmetric; [`mg_bicgstab`] solves it with the multigrid of `cpu/`
+//! (Galerkin coarse operators work for non-symmetric stencils; the coarsest level falls
+//! back to dense LU) as a right preconditioner of BiCGStab.
+
+//!
+//! Modules: [`potential`] (the flow), [`upwind`] (advection), [`bicgstab`] (the
+//! non-symmetric solve), [`anderson`] (the outer fixed point on rack exhaust and unit
+//! supply temperatures), [`facility`] (racks, units and tiles as sources and sinks).
+
+pub mod anderson;
+pub mod bicgstab;
+pub mod facility;
+pub mod potential;
+pub mod upwind;
+
+pub use bicgstab::mg_bicgstab;
+pub use potential::{mass_residual, solve_potential};
+pub use upwind::add_upwind;
+
+use crate::grid::Grid;
+
+/// Volume fluxes through the faces, m³/s, positive along +x, +y, +z. `fx` has
+/// `(nx + 1) · ny · nz` entries (face `i` lies between cells `i − 1` and `i`); likewise `fy`, `fz`.
+#[derive(Clone, Debug, Default)]
+pub struct Fluxes {
+    pub fx: Vec<f64>,
+    pub fy: Vec<f64>,
+    pub fz: Vec<f64>,
+}
+
+impl Fluxes {
+    pub fn zeros(g: &Grid) -> Self {
+        Fluxes {
+            fx: vec![0.0; (g.nx + 1) * g.ny * g.nz],
+            fy: vec![0.0; g.nx * (g.ny + 1) * g.nz],
+            fz: vec![0.0; g.nx * g.ny * (g.nz + 1)],
+        }
+    }
+    #[inline]
+    pub fn ix(g: &Grid, i: usize, j: usize, k: usize) -> usize {
+        (k * g.ny + j) * (g.nx + 1) + i
+    }
+    #[inline]
+    pub fn iy(g: &Grid, i: usize, j: usize, k: usize) -> usize {
+        (k * (g.ny + 1) + j) * g.nx + i
+    }
+    #[inline]
+    pub fn iz(g: &Grid, i: usize, j: usize, k: usize) -> usize {
+        (k * g.ny + j) * g.nx + i
+    }
+    /// Net outflow of cell `c` through its faces, m³/s.
+    pub fn net_out(&self, g: &Grid, i: usize, j: usize, k: usize) -> f64 {
+        let mut s = self.fx[Self::ix(g, i + 1, j, k)] - self.fx[Self::ix(g, i, j, k)]
+            + self.fy[Self::iy(g, i, j + 1, k)]
+            - self.fy[Self::iy(g, i, j, k)];
+        if g.is_3d() {
+            s += self.fz[Self::iz(g, i, j, k + 1)] - self.fz[Self::iz(g, i, j, k)];
+        }
+        s
+    }
+}
+
+/// A potential-flow problem.
+pub struct FlowProblem {
+    pub grid: Grid,
+    /// Open (fluid) cells.
+    pub open: Vec<bool>,
+    /// Air entering (+) or leaving (−) each cell, m³/s.
+    pub source_m3s: Vec<f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("sources and sinks do not balance: net {net:.3e} m³/s of {total:.3e} m³/s")]
+    Unbalanced { net: f64, total: f64 },
+    #[error("no open cell")]
+    Closed,
+    #[error("the potential solve did not converge (relative residual {0:.2e})")]
+    NotConverged(f64),
+}

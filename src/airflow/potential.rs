@@ -1,0 +1,116 @@
+//! Potential flow over the open cells: `∇²φ = −s`, fluxes from potential differences.
+
+use super::{FlowError, FlowProblem, Fluxes};
+use crate::thermal::cpu::Multigrid;
+use crate::thermal::stencil::{Layout, Stencil};
+
+/// Solve the potential and return the face fluxes.
+pub fn solve_potential(fp: &FlowProblem, tol: f64) -> Result<(Vec<f64>, Fluxes), FlowError> {
+    let g = fp.grid;
+    let n = g.cells();
+    let total: f64 = fp.source_m3s.iter().map(|s| s.abs()).sum::<f64>() / 2.0;
+    let net: f64 = fp.source_m3s.iter().sum();
+    if net.abs() > 1e-9 * total.max(1e-300) {
+        return Err(FlowError::Unbalanced { net, total });
+    }
+    let pin = fp.open.iter().position(|&o| o).ok_or(FlowError::Closed)?;
+    let lay = Layout::new(g.nx, g.ny, g.nz);
+    let mut a = Stencil::zeros(lay, crate::thermal::operator::face_offsets(g.is_3d()));
+    let mut b = lay.zeros();
+    let inv = 1.0 / (g.dx * g.dx);
+    let v = g.cell_volume_m3();
+    let nd = if g.is_3d() { 3 } else { 2 };
+    let dims = [g.nx, g.ny, g.nz];
+    for k in 0..g.nz {
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                let c = g.idx(i, j, k);
+                let noff = a.noff();
+                let coef = &mut a.coef[c * noff..(c + 1) * noff];
+                if !fp.open[c] {
+                    coef[0] = 1e-8 * inv;
+                    continue;
+                }
+                let pos = [i, j, k];
+                let mut diag = 0.0;
+                for d in 0..nd {
+                    for (side, step) in [(0usize, -1isize), (1, 1)] {
+                        let q = pos[d] as isize + step;
+                        if q < 0 || q >= dims[d] as isize {
+                            continue;
+                        }
+                        let mut nb = pos;
+                        nb[d] = q as usize;
+                        if fp.open[g.idx(nb[0], nb[1], nb[2])] {
+                            coef[1 + 2 * d + side] = -inv;
+                            diag += inv;
+                        }
+                    }
+                }
+                if c == pin {
+                    diag += inv;
+                }
+                coef[0] = diag.max(inv * 1e-12);
+                b[lay.pidx(i, j, k)] = fp.source_m3s[c] / v;
+            }
+        }
+    }
+    let mut mg = Multigrid::new(&a).map_err(|_| FlowError::Closed)?;
+    let mut x = lay.zeros();
+    let out = crate::thermal::cpu::mg_pcg(&a, &mut mg, &b, &mut x, tol, 500);
+    if std::env::var_os("THERMOGRID_TRACE").is_some() {
+        eprintln!(
+            "potential: {} MG-PCG iterations, {} levels, residual {:.2e} {}",
+            out.iterations,
+            mg.depth(),
+            out.relative_residual,
+            out.history.iter().map(|h| format!("{h:.1e}")).collect::<Vec<_>>().join(" ")
+        );
+    }
+    if !out.converged {
+        return Err(FlowError::NotConverged(out.relative_residual));
+    }
+    let phi = lay.to_compact(&x);
+    // Fluxes Q = (φ_P − φ_N) V / dx² from P to N, on open–open faces.
+    let mut f = Fluxes::zeros(&g);
+    let scale = v * inv;
+    for k in 0..g.nz {
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                let c = g.idx(i, j, k);
+                if !fp.open[c] {
+                    continue;
+                }
+                if i + 1 < g.nx && fp.open[g.idx(i + 1, j, k)] {
+                    f.fx[Fluxes::ix(&g, i + 1, j, k)] = (phi[c] - phi[g.idx(i + 1, j, k)]) * scale;
+                }
+                if j + 1 < g.ny && fp.open[g.idx(i, j + 1, k)] {
+                    f.fy[Fluxes::iy(&g, i, j + 1, k)] = (phi[c] - phi[g.idx(i, j + 1, k)]) * scale;
+                }
+                if g.is_3d() && k + 1 < g.nz && fp.open[g.idx(i, j, k + 1)] {
+                    f.fz[Fluxes::iz(&g, i, j, k + 1)] = (phi[c] - phi[g.idx(i, j, k + 1)]) * scale;
+                }
+            }
+        }
+    }
+    let _ = n;
+    Ok((phi, f))
+}
+
+/// Largest `|Σ Q_out − s|` over open cells, relative to the total flow.
+pub fn mass_residual(fp: &FlowProblem, f: &Fluxes) -> f64 {
+    let g = fp.grid;
+    let total: f64 = fp.source_m3s.iter().map(|s| s.abs()).sum::<f64>() / 2.0;
+    let mut worst: f64 = 0.0;
+    for k in 0..g.nz {
+        for j in 0..g.ny {
+            for i in 0..g.nx {
+                let c = g.idx(i, j, k);
+                if fp.open[c] {
+                    worst = worst.max((f.net_out(&g, i, j, k) - fp.source_m3s[c]).abs());
+                }
+            }
+        }
+    }
+    worst / total.max(1e-300)
+}
