@@ -6,17 +6,33 @@ use crate::thermal::stencil::{axpy, dot, Stencil};
 
 /// BiCGStab for `A x = b` (padded vectors), right-preconditioned by one V-cycle.
 pub fn mg_bicgstab(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], tol: f64, max_iter: usize) -> PcgOutcome {
-    let lay = a.layout;
+    bicgstab(|x, y| a.apply(x, y), |r, z| mg.vcycle(a, r, z), b, x, tol, max_iter)
+}
+
+/// BiCGStab for `A x = b` with `apply(x, y)`: `y = A x` and the right preconditioner
+/// `precond(r, z)`: `z ≈ A⁻¹ r`.
+pub fn bicgstab(
+    mut apply: impl FnMut(&[f64], &mut [f64]),
+    mut precond: impl FnMut(&[f64], &mut [f64]),
+    b: &[f64],
+    x: &mut [f64],
+    tol: f64,
+    max_iter: usize,
+) -> PcgOutcome {
+    let zeros = || vec![0.0; b.len()];
     let bn = dot(b, b).sqrt();
     if bn == 0.0 {
         x.iter_mut().for_each(|v| *v = 0.0);
         return PcgOutcome { iterations: 0, relative_residual: 0.0, converged: true, history: vec![] };
     }
-    let mut r = lay.zeros();
-    a.residual(b, x, &mut r);
+    let residual = |apply: &mut dyn FnMut(&[f64], &mut [f64]), x: &[f64], r: &mut Vec<f64>| {
+        apply(x, r);
+        r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);
+    };
+    let mut r = zeros();
+    residual(&mut apply, x, &mut r);
     let r0 = r.clone();
-    let (mut p, mut v, mut ph, mut s, mut sh, mut t) =
-        (lay.zeros(), lay.zeros(), lay.zeros(), lay.zeros(), lay.zeros(), lay.zeros());
+    let (mut p, mut v, mut ph, mut s, mut sh, mut t) = (zeros(), zeros(), zeros(), zeros(), zeros(), zeros());
     let (mut rho, mut alpha, mut omega) = (1.0, 1.0, 1.0);
     let mut history = Vec::new();
     let mut it = 0;
@@ -31,13 +47,13 @@ pub fn mg_bicgstab(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], to
         for ((pi, ri), vi) in p.iter_mut().zip(&r).zip(&v) {
             *pi = ri + beta * (*pi - omega * vi);
         }
-        mg.vcycle(a, &p, &mut ph);
-        a.apply(&ph, &mut v);
+        precond(&p, &mut ph);
+        apply(&ph, &mut v);
         alpha = rho / dot(&r0, &v);
         s.copy_from_slice(&r);
         axpy(-alpha, &v, &mut s);
-        mg.vcycle(a, &s, &mut sh);
-        a.apply(&sh, &mut t);
+        precond(&s, &mut sh);
+        apply(&sh, &mut t);
         let tt = dot(&t, &t);
         omega = if tt > 0.0 { dot(&t, &s) / tt } else { 0.0 };
         axpy(alpha, &ph, x);
@@ -51,7 +67,7 @@ pub fn mg_bicgstab(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], to
             break;
         }
     }
-    a.residual(b, x, &mut r);
+    residual(&mut apply, x, &mut r);
     let true_rel = dot(&r, &r).sqrt() / bn;
     PcgOutcome { iterations: it, relative_residual: true_rel, converged: true_rel <= tol, history }
 }

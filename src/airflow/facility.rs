@@ -1,7 +1,7 @@
 //! The airflow model applied to a facility (see the README): rack and cooling-unit
 //! flows, tiles, and the advected heat.
 
-use super::{add_upwind, mass_residual, mg_bicgstab, solve_potential, FlowProblem, Fluxes};
+use super::{add_upwind, mass_residual, solve_potential, FlowProblem, Fluxes};
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
 use crate::grid::Grid;
@@ -9,9 +9,19 @@ use crate::raster::{material, CellBox, Raster};
 use crate::thermal::cpu::Multigrid;
 use crate::thermal::operator::assemble;
 
-/// Inner (BiCGStab) relative tolerance per kelvin of the outer change: the inner
-/// solves tighten as the source temperatures settle.
-const INNER_PER_K: f64 = 1e-5;
+/// Relative residual of the potential solve. The upwind faces carry heat from cell to
+/// cell exactly (each face's flux leaves one cell and enters the next at the same
+/// temperature), so the heat balance does not depend on it; mass is conserved per cell
+/// to about this tolerance times the total flow.
+const POTENTIAL_TOL: f64 = 1e-8;
+
+/// Passes of the active-set loop on which units run at capacity.
+const MAX_ACTIVE_SET_PASSES: usize = 20;
+
+/// Conductivity given to the bodies of racks and air-side cooling units, W/(m·K): their
+/// heat and air pass by the intake → exhaust (return → supply) link, so conduction
+/// through them is kept small (sheet steel and equipment, not the room's mixed air).
+const BODY_K_W_MK: f64 = 1.0;
 
 /// The solved air and temperature.
 pub struct AirflowSolution {
@@ -71,13 +81,8 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
     let g = r.problem.grid;
     let n = g.cells();
     let rho_cp = f.materials.air_rho_cp_j_m3k;
-    let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
-    let clock = std::time::Instant::now();
-    let tr = |what: &str| {
-        if trace {
-            eprintln!("[airflow {:8.3} s] {what}", clock.elapsed().as_secs_f64());
-        }
-    };
+    let trace = super::Trace::new();
+    let tr = |what: &str| trace.at(what);
     let err = |m: String| {
         Error::Input(InputError::new(
             &f.path,
@@ -178,23 +183,32 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
     }
     let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
     tr("sources");
-    let (_, fluxes) = solve_potential(&fp, 1e-10).map_err(|e| err(e.to_string()))?;
+    let (_, fluxes) = solve_potential(&fp, POTENTIAL_TOL).map_err(|e| err(e.to_string()))?;
     let mres = mass_residual(&fp, &fluxes);
     tr("potential");
     // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
     // on the exhaust air.
     let mut p = r.problem.clone();
+    let rear_door = rear_door_cells(f, r);
     for c in 0..n {
         if open[c] {
             p.k[c] = s.turbulent_k_w_mk;
         }
-        if r.material[c] == material::SUPPLY || (r.material[c] == material::COOLING && !is_rear_door(f, r, c)) {
+        if r.material[c] == material::COOLING && !rear_door[c] {
+            // Air passes through a unit's body by the return → supply link, not by conduction.
+            p.k[c] = BODY_K_W_MK;
+        }
+        if r.material[c] == material::SUPPLY || (r.material[c] == material::COOLING && !rear_door[c]) {
             p.h[c] = 0.0;
         }
     }
     for (ri, cells) in r.racks.iter().enumerate() {
         if rack_flow[ri] > 0.0 {
-            cells.cells.cells(&g).for_each(|c| p.q[c] = 0.0);
+            // Likewise a rack's heat leaves on its exhaust air.
+            cells.cells.cells(&g).for_each(|c| {
+                p.q[c] = 0.0;
+                p.k[c] = BODY_K_W_MK;
+            });
         }
     }
     let (mut a, b0) = assemble(&p);
@@ -218,60 +232,90 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
         t.iter_mut().for_each(|v| *v = supply0);
     }
     let mut x = lay.to_padded(&t);
-    // The outer fixed point, on the source temperatures: every rack's exhaust (slot ri)
-    // and every blowing unit's supply (slot racks + ui), accelerated by Anderson mixing.
-    let n_r = f.racks.len();
-    let source_temps = |t: &[f64]| -> Vec<f64> {
-        let mut e = vec![0.0; n_r + f.cooling.len()];
-        for (ri, rack) in f.racks.iter().enumerate() {
-            if rack_flow[ri] > 0.0 {
-                e[ri] = mean(t, &r.racks[ri].intake) + rack.air_heat_w() / (rho_cp * rack_flow[ri]);
-            }
-        }
-        for (ui, u) in f.cooling.iter().enumerate() {
-            if unit_flow[ui] > 0.0 {
-                e[n_r + ui] = u.supply_c.max(mean(t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]));
-            }
-        }
-        e
-    };
-    let mut e = source_temps(&t);
-    let mut acc = super::anderson::Anderson::new(6);
-    let (mut outer, mut iters, mut rel) = (0, 0, 1.0);
-    let mut res = f64::INFINITY;
-    let mut converged = false;
-    while outer < 200 {
-        outer += 1;
+    let mut iters = 0;
+    let mut rel;
+    // One linear system with the links inside the operator: the air leaving rack ri's
+    // exhaust is its intakes' mean plus ΔT_r, and a unit at capacity supplies its
+    // returns' mean minus capacity / (ρc_p V). Units below capacity supply at supply_c
+    // (a constant); which units run at capacity is found by an active-set loop.
+    let pad = |c: usize| lay.pidx(c % g.nx, (c / g.nx) % g.ny, c / (g.nx * g.ny));
+    let c0 = rho_cp / v_cell;
+    let mut at_cap = vec![false; f.cooling.len()];
+    let mut passes = 0;
+    loop {
+        passes += 1;
         let mut b = b0.clone();
+        // Per link: the cells the air enters with their c0·q, and the cells averaged.
+        let mut links: Vec<(Vec<(usize, f64)>, Vec<usize>)> = Vec::new();
+        let mut by_rack: Vec<Vec<(usize, f64)>> = vec![Vec::new(); f.racks.len()];
+        let mut by_unit: Vec<Vec<(usize, f64)>> = vec![Vec::new(); f.cooling.len()];
         for (c, q, k) in &kinds {
-            let ts = match k {
-                Src::RackExhaust(ri) => e[*ri],
-                Src::UnitSupply(ui) => e[n_r + *ui],
-                Src::Tile(ts) => *ts,
-            };
-            b[lay.pidx(c % g.nx, (c / g.nx) % g.ny, c / (g.nx * g.ny))] += rho_cp / v_cell * q * ts;
+            let (p, w) = (pad(*c), c0 * q);
+            match k {
+                Src::RackExhaust(ri) => {
+                    b[p] += w * f.racks[*ri].air_heat_w() / (rho_cp * rack_flow[*ri]);
+                    by_rack[*ri].push((p, w));
+                }
+                Src::UnitSupply(ui) => {
+                    let u = &f.cooling[*ui];
+                    if at_cap[*ui] {
+                        b[p] -= w * u.capacity_kw * 1e3 / (rho_cp * unit_flow[*ui]);
+                        by_unit[*ui].push((p, w));
+                    } else {
+                        b[p] += w * u.supply_c;
+                    }
+                }
+                Src::Tile(ts) => b[p] += w * ts,
+            }
         }
-        // Inexact inner solves while the source temperatures still move.
-        let inner = if res.is_finite() { (res * INNER_PER_K).clamp(tol, 1e-4) } else { 1e-4 };
-        let out = mg_bicgstab(&a, &mut mg, &b, &mut x, inner, 300);
+        for (ri, to) in by_rack.into_iter().enumerate() {
+            if !to.is_empty() {
+                links.push((to, r.racks[ri].intake.iter().map(|&c| pad(c)).collect()));
+            }
+        }
+        for (ui, to) in by_unit.into_iter().enumerate() {
+            if !to.is_empty() {
+                links.push((to, ret_cells[ui].iter().map(|&c| pad(c)).collect()));
+            }
+        }
+        let apply = |x: &[f64], y: &mut [f64]| {
+            a.apply(x, y);
+            for (to, from) in &links {
+                let m = from.iter().map(|&p| x[p]).sum::<f64>() / from.len() as f64;
+                to.iter().for_each(|&(p, w)| y[p] -= w * m);
+            }
+        };
+        let out = super::bicgstab::bicgstab(apply, |r, z| mg.vcycle(&a, r, z), &b, &mut x, tol, 500);
         iters += out.iterations;
         rel = out.relative_residual;
         t = lay.to_compact(&x);
-        let ge = source_temps(&t);
-        res = ge.iter().zip(&e).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        tr(&format!("outer {outer}: {} BiCGStab iterations to {inner:.0e}, |G(e) − e| {res:.2e} K", out.iterations));
-        if res < 1e-9 && inner <= tol {
-            converged = true;
+        tr(&format!("pass {passes}: {} BiCGStab iterations, residual {rel:.2e}", out.iterations));
+        let now: Vec<bool> = f
+            .cooling
+            .iter()
+            .enumerate()
+            .map(|(ui, u)| {
+                unit_flow[ui] > 0.0
+                    && !ret_cells[ui].is_empty()
+                    && mean(&t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]) > u.supply_c
+            })
+            .collect();
+        if now == at_cap {
             break;
         }
-        e = acc.next(&e, &ge);
+        if passes >= MAX_ACTIVE_SET_PASSES {
+            return Err(Error::Internal(format!(
+                "which cooling units run at capacity did not settle in {passes} passes"
+            )));
+        }
+        at_cap = now;
     }
-    if !converged {
+    if rel > tol {
         return Err(Error::Internal(format!(
-            "the airflow's rack exhaust and unit supply temperatures did not settle in {outer} passes \
-             (last change {res:.2e} K)"
+            "the airflow's heat balance did not converge (relative residual {rel:.2e} after {iters} iterations)"
         )));
     }
+    let outer = passes;
     // Heat balance: in = rack air heat (+ any q left); out = air-side units and tiles
     // (air returned minus air supplied), rear doors (h), fixed walls.
     let e = crate::thermal::energy::energy_balance(&p, &t);
@@ -323,11 +367,15 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
     })
 }
 
-fn is_rear_door(f: &Facility, r: &Raster, c: usize) -> bool {
-    f.cooling
-        .iter()
-        .zip(&r.cooling)
-        .any(|(u, b)| u.kind == CoolingKind::RearDoor && b.is_some_and(|b| b.cells(&r.problem.grid).any(|x| x == c)))
+/// Cells of rear-door heat exchangers (they keep their h: they cool the exhaust in place).
+fn rear_door_cells(f: &Facility, r: &Raster) -> Vec<bool> {
+    let mut m = vec![false; r.problem.grid.cells()];
+    for (u, b) in f.cooling.iter().zip(&r.cooling) {
+        if let (CoolingKind::RearDoor, Some(b)) = (u.kind, b) {
+            b.cells(&r.problem.grid).for_each(|c| m[c] = true);
+        }
+    }
+    m
 }
 
 fn tile_cells(f: &Facility, r: &Raster) -> Vec<Vec<usize>> {

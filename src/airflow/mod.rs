@@ -17,10 +17,9 @@
 
 //!
 //! Modules: [`potential`] (the flow), [`upwind`] (advection), [`bicgstab`] (the
-//! non-symmetric solve), [`anderson`] (the outer fixed point on rack exhaust and unit
-//! supply temperatures), [`facility`] (racks, units and tiles as sources and sinks).
+//! non-symmetric solve), [`facility`] (racks, units and tiles as sources and sinks,
+//! linked intake → exhaust and return → supply inside the operator).
 
-pub mod anderson;
 pub mod bicgstab;
 pub mod facility;
 pub mod potential;
@@ -31,6 +30,23 @@ pub use potential::{mass_residual, solve_potential};
 pub use upwind::add_upwind;
 
 use crate::grid::Grid;
+
+/// Phase timings on stderr when `THERMOGRID_TRACE` is set.
+pub(crate) struct Trace {
+    on: bool,
+    t0: std::time::Instant,
+}
+
+impl Trace {
+    pub(crate) fn new() -> Self {
+        Trace { on: std::env::var_os("THERMOGRID_TRACE").is_some(), t0: std::time::Instant::now() }
+    }
+    pub(crate) fn at(&self, what: &str) {
+        if self.on {
+            eprintln!("[airflow {:8.3} s] {what}", self.t0.elapsed().as_secs_f64());
+        }
+    }
+}
 
 /// Volume fluxes through the faces, m³/s, positive along +x, +y, +z. `fx` has
 /// `(nx + 1) · ny · nz` entries (face `i` lies between cells `i − 1` and `i`); likewise `fy`, `fz`.
