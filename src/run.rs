@@ -78,6 +78,30 @@ pub fn gpu_for(backend: Backend) -> Result<Option<crate::gpu::GpuContext>, crate
     }
 }
 
+/// The airflow model on the chosen backend, as [`solve_on`] chooses (`auto`: a hardware
+/// GPU if there is one, falling back to the CPU if the GPU path fails).
+fn airflow_on(
+    f: &crate::facility::Facility,
+    r: &crate::raster::Raster,
+    s: &crate::facility::AirflowSettings,
+    tol: f64,
+    backend: Backend,
+) -> Result<crate::airflow::facility::AirflowSolution, Error> {
+    use crate::airflow::facility::{solve_on as air, GPU_FAILED};
+    let ctx = gpu_for(backend).map_err(|e| Error::Internal(format!("{GPU_FAILED}: {e}")))?;
+    match (ctx, backend) {
+        (None, _) => air(f, r, s, tol, None),
+        (Some(ctx), Backend::Auto) => match air(f, r, s, tol, Some(&ctx)) {
+            Err(Error::Internal(m)) if m.starts_with(GPU_FAILED) => {
+                eprintln!("warning: {m}; solving on the CPU");
+                air(f, r, s, tol, None)
+            }
+            other => other,
+        },
+        (Some(ctx), _) => air(f, r, s, tol, Some(&ctx)),
+    }
+}
+
 /// Solve on the chosen backend: `gpu` on any adapter (lavapipe included), `auto` on a
 /// hardware GPU when there is one and otherwise (or if the GPU fails) on the CPU.
 pub fn solve_on(
@@ -144,7 +168,7 @@ pub fn solve_input(
         (Some(f), Some(r)) => match &f.airflow {
             Some(a) => {
                 let t_air = Instant::now();
-                let sol = crate::airflow::facility::solve(f, r, a, opts.tol.max(1e-12))?;
+                let sol = airflow_on(f, r, a, opts.tol.max(1e-12), backend)?;
                 Some((sol, t_air.elapsed().as_secs_f64()))
             }
             None => None,
@@ -155,7 +179,7 @@ pub fn solve_input(
         crate::thermal::SteadySolution {
             t: a.t.clone(),
             report: crate::thermal::SolveReport {
-                backend: "cpu",
+                backend: a.backend,
                 method: "airflow: potential flow + upwind advection, BiCGStab-MG",
                 iterations: a.solver_iterations,
                 relative_residual: a.relative_residual,

@@ -1,7 +1,8 @@
 //! The airflow model applied to a facility (see the README): rack and cooling-unit
 //! flows, tiles, and the advected heat.
 
-use super::{add_upwind, mass_residual, solve_potential, FlowProblem, Fluxes};
+use super::{add_upwind, mass_residual, solve_potential_on, FlowProblem, Fluxes};
+use crate::gpu::GpuContext;
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
 use crate::grid::Grid;
@@ -23,6 +24,9 @@ const MAX_ACTIVE_SET_PASSES: usize = 20;
 /// through them is kept small (sheet steel and equipment, not the room's mixed air).
 const BODY_K_W_MK: f64 = 1.0;
 
+/// Prefix of the errors of the GPU path (callers may fall back to the CPU).
+pub const GPU_FAILED: &str = "the GPU airflow solve failed";
+
 /// The solved air and temperature.
 pub struct AirflowSolution {
     /// °C, compact.
@@ -35,6 +39,8 @@ pub struct AirflowSolution {
     /// Heat removed by each cooling unit (facility order), W.
     pub removed_w: Vec<f64>,
     pub outer_iterations: usize,
+    /// "cpu" or "gpu".
+    pub backend: &'static str,
     pub solver_iterations: usize,
     pub relative_residual: f64,
 }
@@ -78,6 +84,19 @@ enum Src {
 
 /// Solve airflow and advected heat for a facility with `[airflow]`.
 pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<AirflowSolution, Error> {
+    solve_on(f, r, s, tol, None)
+}
+
+/// [`solve`] on the CPU (f64) or, given a GPU, with both linear solves in f32 on it
+/// (mixed-precision refinement to the same tolerances; see [`super::gpu`]). A GPU
+/// failure is an `Error::Internal` that starts with [`GPU_FAILED`].
+pub fn solve_on(
+    f: &Facility,
+    r: &Raster,
+    s: &AirflowSettings,
+    tol: f64,
+    gpu: Option<&GpuContext>,
+) -> Result<AirflowSolution, Error> {
     let g = r.problem.grid;
     let n = g.cells();
     let rho_cp = f.materials.air_rho_cp_j_m3k;
@@ -183,7 +202,10 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
     }
     let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
     tr("sources");
-    let (_, fluxes) = solve_potential(&fp, POTENTIAL_TOL).map_err(|e| err(e.to_string()))?;
+    let (_, fluxes) = solve_potential_on(&fp, POTENTIAL_TOL, gpu).map_err(|e| match e {
+        super::FlowError::Gpu(m) => Error::Internal(format!("{GPU_FAILED}: {m}")),
+        e => err(e.to_string()),
+    })?;
     let mres = mass_residual(&fp, &fluxes);
     tr("potential");
     // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
@@ -224,6 +246,13 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
     add_upwind(&mut a, &mut b_flow, &g, &p.walls, &fluxes, &sinks, &zero_t, rho_cp);
     tr("energy operator");
     let mut mg = Multigrid::new(&a).map_err(|e| Error::Internal(e.to_string()))?;
+    let gpu_mg = match gpu {
+        Some(ctx) => Some((
+            ctx,
+            crate::thermal::gpu::GpuMg::new(ctx, &a, &mg).map_err(|e| Error::Internal(format!("{GPU_FAILED}: {e}")))?,
+        )),
+        None => None,
+    };
     tr("energy multigrid");
     let mean = |t: &[f64], cs: &[usize]| cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64;
     let mut t: Vec<f64> = p.t_s.iter().map(|v| if v.is_finite() { *v } else { 20.0 }).collect();
@@ -278,18 +307,38 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
                 links.push((to, ret_cells[ui].iter().map(|&c| pad(c)).collect()));
             }
         }
+        let links = super::links::Links::new(&links);
         let apply = |x: &[f64], y: &mut [f64]| {
             a.apply(x, y);
-            for (to, from) in &links {
-                let m = from.iter().map(|&p| x[p]).sum::<f64>() / from.len() as f64;
-                to.iter().for_each(|&(p, w)| y[p] -= w * m);
+            links.apply(x, y);
+        };
+        let (its, rel_now) = match &gpu_mg {
+            None => {
+                let out = super::bicgstab::bicgstab(&apply, |r, z| mg.vcycle(&a, r, z), &b, &mut x, tol, 500);
+                (out.iterations, out.relative_residual)
+            }
+            Some((ctx, gmg)) => {
+                let gpu_err = |e: crate::gpu::GpuError| Error::Internal(format!("{GPU_FAILED}: {e}"));
+                let gb = super::gpu::GpuBicgstab::new(ctx, gmg, &links).map_err(gpu_err)?;
+                let out = crate::thermal::gpu::refine_f32(
+                    |x, r| {
+                        apply(x, r);
+                        r.iter_mut().zip(&b).for_each(|(ri, bi)| *ri = bi - *ri);
+                    },
+                    |rhs, inner, budget| gb.solve(ctx, rhs, inner, budget),
+                    &b,
+                    &mut x,
+                    tol,
+                    500,
+                )
+                .map_err(gpu_err)?;
+                (out.iterations, out.relative_residual)
             }
         };
-        let out = super::bicgstab::bicgstab(apply, |r, z| mg.vcycle(&a, r, z), &b, &mut x, tol, 500);
-        iters += out.iterations;
-        rel = out.relative_residual;
+        iters += its;
+        rel = rel_now;
         t = lay.to_compact(&x);
-        tr(&format!("pass {passes}: {} BiCGStab iterations, residual {rel:.2e}", out.iterations));
+        tr(&format!("pass {passes}: {its} BiCGStab iterations, residual {rel:.2e}"));
         let now: Vec<bool> = f
             .cooling
             .iter()
@@ -362,6 +411,7 @@ pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<
         energy_rel_error: (heat_in - heat_out).abs() / heat_in.abs().max(f64::MIN_POSITIVE),
         removed_w: removed,
         outer_iterations: outer,
+        backend: if gpu.is_some() { "gpu" } else { "cpu" },
         solver_iterations: iters,
         relative_residual: rel,
     })

@@ -22,11 +22,13 @@
 
 pub mod bicgstab;
 pub mod facility;
+pub mod gpu;
+pub mod links;
 pub mod potential;
 pub mod upwind;
 
 pub use bicgstab::mg_bicgstab;
-pub use potential::{mass_residual, solve_potential};
+pub use potential::{mass_residual, solve_potential, solve_potential_on};
 pub use upwind::add_upwind;
 
 use crate::grid::Grid;
@@ -106,4 +108,6 @@ pub enum FlowError {
     Closed,
     #[error("the potential solve did not converge (relative residual {0:.2e})")]
     NotConverged(f64),
+    #[error("the GPU potential solve failed: {0}")]
+    Gpu(String),
 }

@@ -170,13 +170,14 @@ pub fn transfer_params(ctx: &GpuContext, it: &super::cpu::transfer::Interp) -> T
 }
 
 /// One recorded step of a command sequence.
-enum Step {
+#[derive(Clone)]
+pub(crate) enum Step {
     Run { pipe: std::sync::Arc<wgpu::ComputePipeline>, bind: wgpu::BindGroup, groups: (u32, u32) },
     Clear(wgpu::Buffer),
     Copy(wgpu::Buffer, wgpu::Buffer),
 }
 
-fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
+pub(crate) fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
     for s in steps {
         match s {
             Step::Clear(b) => enc.clear_buffer(b, 0, None),
@@ -193,13 +194,19 @@ fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
 
 /// The uploaded hierarchy and CG state of one operator.
 pub struct GpuMg {
-    /// r (the CG residual, = level 0's b), z (= level 0's x), x.
-    r: wgpu::Buffer,
-    z: wgpu::Buffer,
+    /// r (the CG residual, = level 0's b: the V-cycle's input), z (= level 0's x: its
+    /// output), x.
+    pub(crate) r: wgpu::Buffer,
+    pub(crate) z: wgpu::Buffer,
     x: wgpu::Buffer,
     scalars: wgpu::Buffer,
+    /// The finest operator's coefficients and offsets (f32, as uploaded).
+    pub(crate) fine_coef: wgpu::Buffer,
+    pub(crate) fine_delta: wgpu::Buffer,
+    /// The finest level's stencil parameters (colour 0).
+    pub(crate) fine_params: LevelParams,
     /// z = M r (one V-cycle).
-    vcycle: Vec<Step>,
+    pub(crate) vcycle: Vec<Step>,
     /// z = M r; rz = r·z; rr = r·r; p = z.
     start: Vec<Step>,
     /// One CG iteration.
@@ -345,18 +352,7 @@ impl GpuMg {
             bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]),
             groups: (1, 1),
         };
-        let v_again = |vc: &Vec<Step>| -> Vec<Step> {
-            vc.iter()
-                .map(|s| match s {
-                    Step::Run { pipe, bind, groups } => {
-                        Step::Run { pipe: pipe.clone(), bind: bind.clone(), groups: *groups }
-                    }
-                    Step::Clear(b) => Step::Clear(b.clone()),
-                    Step::Copy(a, b) => Step::Copy(a.clone(), b.clone()),
-                })
-                .collect()
-        };
-        let mut start = v_again(&vcycle);
+        let mut start = vcycle.clone();
         start.extend(dot_into(&r, &z, 0));
         start.extend(dot_into(&r, &r, 5));
         start.push(Step::Copy(z.clone(), p.clone()));
@@ -374,7 +370,7 @@ impl GpuMg {
             groups: vg,
         });
         iteration.extend(dot_into(&r, &r, 5));
-        iteration.extend(v_again(&vcycle));
+        iteration.extend(vcycle.clone());
         iteration.extend(dot_into(&r, &z, 3));
         iteration.push(scal_step(1));
         iteration.push(Step::Run {
@@ -382,7 +378,22 @@ impl GpuMg {
             bind: ctx.bind(&xpby, &[&vp(0, 0), &scalars, &z, &p]),
             groups: vg,
         });
-        Ok(GpuMg { r, z, x, scalars, vcycle, start, iteration, fine_sweep, fine, depth: ops.len(), bytes })
+        Ok(GpuMg {
+            r,
+            z,
+            x,
+            scalars,
+            fine_coef: coefs[0].clone(),
+            fine_delta: deltas[0].clone(),
+            fine_params: level_params(ctx, ops[0], 0),
+            vcycle,
+            start,
+            iteration,
+            fine_sweep,
+            fine,
+            depth: ops.len(),
+            bytes,
+        })
     }
 
     /// One V-cycle `z = M b` on the GPU (b is written into the CG residual buffer);
@@ -511,37 +522,18 @@ pub fn solve_steady_gpu(
     let gmg = GpuMg::new(ctx, &a, &mg).map_err(|e| SolveError::Setup(e.to_string()))?;
     let setup_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let bnorm = dot(&b, &b).sqrt();
     let mut x = lay.zeros();
-    let mut r = b.clone();
-    let mut iterations = 0;
-    let mut rel = if bnorm > 0.0 { 1.0 } else { 0.0 };
     let refine = opts.tol < F32_FLOOR;
-    let mut rounds = 0;
-    // An f32-only solve ends at f32 accuracy: on reaching the tolerance or when the
-    // residual stops falling (the f32 round-off floor), not on the iteration limit.
-    let mut f32_done = false;
-    while rel > opts.tol && iterations < opts.max_iter {
-        // Solve A e = r in f32, scaled to unit norm (keeps f32 in range).
-        let rn = dot(&r, &r).sqrt();
-        let rhs: Vec<f32> = r.iter().map(|&v| (v / rn) as f32).collect();
-        let inner = if refine { 1e-5 } else { opts.tol };
-        let budget = opts.max_iter - iterations;
-        let (e, its, _) = gmg.pcg(ctx, &rhs, inner, budget).map_err(|e| SolveError::Setup(e.to_string()))?;
-        f32_done = its < budget;
-        iterations += its.max(1);
-        for (xv, ev) in x.iter_mut().zip(&e) {
-            *xv += *ev as f64 * rn;
-        }
-        a.residual(&b, &x, &mut r);
-        let new_rel = if bnorm > 0.0 { dot(&r, &r).sqrt() / bnorm } else { 0.0 };
-        rounds += 1;
-        let stalled = new_rel > 0.5 * rel;
-        rel = new_rel;
-        if !refine || stalled && rounds > 1 {
-            break;
-        }
-    }
+    let out = refine_f32(
+        |x, r| a.residual(&b, x, r),
+        |rhs, inner, budget| gmg.pcg(ctx, rhs, inner, budget).map(|(e, its, _)| (e, its)),
+        &b,
+        &mut x,
+        opts.tol,
+        opts.max_iter,
+    )
+    .map_err(|e| SolveError::Setup(e.to_string()))?;
+    let (iterations, rel, f32_done) = (out.iterations, out.relative_residual, out.f32_done);
     let converged = rel <= opts.tol || (!refine && f32_done);
     let method = if refine { "mg-pcg-f32+refinement" } else { "mg-pcg-f32" };
     let _ = ctx.adapter.name.as_str();
@@ -560,4 +552,58 @@ pub fn solve_steady_gpu(
             solver_bytes: gmg.bytes as usize,
         },
     })
+}
+
+/// The outcome of [`refine_f32`].
+pub struct Refined {
+    pub iterations: usize,
+    /// f64 relative residual of the final x.
+    pub relative_residual: f64,
+    /// The last f32 solve ended on its own (tolerance or round-off floor), not on the budget.
+    pub f32_done: bool,
+}
+
+/// Mixed-precision iterative refinement: `residual(x, r)` computes `r = b − A x` in f64
+/// (host), `inner(rhs, tol, budget)` solves `A e = rhs` in f32 (GPU) for a unit-norm
+/// `rhs`, and `x += e · ‖r‖` until the f64 relative residual meets `tol` or stops
+/// falling. Without refinement (`tol` ≥ [`F32_FLOOR`]) one f32 solve is made.
+pub fn refine_f32(
+    mut residual: impl FnMut(&[f64], &mut [f64]),
+    mut inner: impl FnMut(&[f32], f64, usize) -> Result<(Vec<f32>, usize), GpuError>,
+    b: &[f64],
+    x: &mut [f64],
+    tol: f64,
+    max_iter: usize,
+) -> Result<Refined, GpuError> {
+    let bnorm = dot(b, b).sqrt();
+    let mut r = vec![0.0; b.len()];
+    residual(x, &mut r);
+    let mut rel = if bnorm > 0.0 { dot(&r, &r).sqrt() / bnorm } else { 0.0 };
+    let refine = tol < F32_FLOOR;
+    let (mut iterations, mut rounds) = (0, 0);
+    // An f32-only solve ends at f32 accuracy: on reaching the tolerance or when the
+    // residual stops falling (the f32 round-off floor), not on the iteration limit.
+    let mut f32_done = false;
+    while rel > tol && iterations < max_iter {
+        // Solve A e = r in f32, scaled to unit norm (keeps f32 in range).
+        let rn = dot(&r, &r).sqrt();
+        let rhs: Vec<f32> = r.iter().map(|&v| (v / rn) as f32).collect();
+        let inner_tol = if refine { 1e-5 } else { tol };
+        let budget = max_iter - iterations;
+        let (e, its) = inner(&rhs, inner_tol, budget)?;
+        f32_done = its < budget;
+        iterations += its.max(1);
+        for (xv, ev) in x.iter_mut().zip(&e) {
+            *xv += *ev as f64 * rn;
+        }
+        residual(x, &mut r);
+        let new_rel = if bnorm > 0.0 { dot(&r, &r).sqrt() / bnorm } else { 0.0 };
+        rounds += 1;
+        let stalled = new_rel > 0.5 * rel;
+        rel = new_rel;
+        if !refine || stalled && rounds > 1 {
+            break;
+        }
+    }
+    Ok(Refined { iterations, relative_residual: rel, f32_done })
 }
