@@ -2,9 +2,9 @@
 //! flows, tiles, and the advected heat.
 
 use super::{add_upwind, mass_residual, solve_potential_on, FlowProblem, Fluxes};
-use crate::gpu::GpuContext;
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
+use crate::gpu::GpuContext;
 use crate::grid::Grid;
 use crate::raster::{material, CellBox, Raster};
 use crate::thermal::cpu::Multigrid;

@@ -112,11 +112,17 @@ impl GpuBicgstab {
         let scalars = ctx.storage_zeroed::<f32>("BiCGStab scalars", 16)?;
         let partial = ctx.storage_zeroed::<f32>("dot partials", 256)?;
         let mut bytes = (9 * n * 4) as u64;
-        let (apply, dotp, reduce) = (thermal_kernel(ctx, "apply")?, thermal_kernel(ctx, "dot")?, thermal_kernel(ctx, "reduce_sum")?);
-        let (scal, update, mean, scatter) =
-            (kernel(ctx, "bicgstab_scalars")?, kernel(ctx, "bicgstab_update")?, kernel(ctx, "link_mean")?, kernel(ctx, "link_scatter")?);
+        let (apply, dotp, reduce) =
+            (thermal_kernel(ctx, "apply")?, thermal_kernel(ctx, "dot")?, thermal_kernel(ctx, "reduce_sum")?);
+        let (scal, update, mean, scatter) = (
+            kernel(ctx, "bicgstab_scalars")?,
+            kernel(ctx, "bicgstab_update")?,
+            kernel(ctx, "link_mean")?,
+            kernel(ctx, "link_scatter")?,
+        );
         let vg = ctx.groups(n, 256);
-        let vp = |slot: u32, mode: u32| ctx.uniform("vec params", &VecParams { n: n as u32, groups_x: vg.0, slot, mode });
+        let vp =
+            |slot: u32, mode: u32| ctx.uniform("vec params", &VecParams { n: n as u32, groups_x: vg.0, slot, mode });
         // Links (absent when there are none: empty storage buffers cannot be bound).
         let link_bufs = if links.count() > 0 && links.receivers() > 0 {
             let w32: Vec<f32> = links.to_w.iter().map(|&w| w as f32).collect();
@@ -129,7 +135,8 @@ impl GpuBicgstab {
                 ctx.storage("link weights", &w32)?,
                 ctx.storage_zeroed::<f32>("link means", links.count())?,
             );
-            bytes += 4 * (links.from_off.len() + links.from_idx.len() + links.to_off.len() + links.to_cell.len()) as u64
+            bytes += 4
+                * (links.from_off.len() + links.from_idx.len() + links.to_off.len() + links.to_cell.len()) as u64
                 + 8 * links.to_link.len() as u64;
             Some(b)
         } else {
@@ -145,11 +152,14 @@ impl GpuBicgstab {
             }];
             if let Some((fo, fi, to, tc, tl, tw, means)) = &link_bufs {
                 let gl = ctx.groups(links.count(), 64);
-                let um = ctx.uniform("link params", &VecParams { n: links.count() as u32, groups_x: gl.0, slot: 0, mode: 0 });
+                let um = ctx
+                    .uniform("link params", &VecParams { n: links.count() as u32, groups_x: gl.0, slot: 0, mode: 0 });
                 out.push(Step::Run { pipe: mean.clone(), bind: ctx.bind(&mean, &[&um, fo, fi, x, means]), groups: gl });
                 let gr = ctx.groups(links.receivers(), 64);
-                let ur =
-                    ctx.uniform("link params", &VecParams { n: links.receivers() as u32, groups_x: gr.0, slot: 0, mode: 0 });
+                let ur = ctx.uniform(
+                    "link params",
+                    &VecParams { n: links.receivers() as u32, groups_x: gr.0, slot: 0, mode: 0 },
+                );
                 out.push(Step::Run {
                     pipe: scatter.clone(),
                     bind: ctx.bind(&scatter, &[&ur, to, tc, tl, tw, means, y]),
@@ -167,11 +177,19 @@ impl GpuBicgstab {
         let dot_into = |a: &wgpu::Buffer, b: &wgpu::Buffer, slot: usize| -> [Step; 2] {
             let u2 = ctx.uniform("reduce params", &VecParams { n: 256, groups_x: 1, slot: slot as u32, mode: 0 });
             [
-                Step::Run { pipe: dotp.clone(), bind: ctx.bind(&dotp, &[&vp(slot as u32, 0), a, b, &partial]), groups: (256, 1) },
+                Step::Run {
+                    pipe: dotp.clone(),
+                    bind: ctx.bind(&dotp, &[&vp(slot as u32, 0), a, b, &partial]),
+                    groups: (256, 1),
+                },
                 Step::Run { pipe: reduce.clone(), bind: ctx.bind(&reduce, &[&u2, &partial, &scalars]), groups: (1, 1) },
             ]
         };
-        let scal_step = |mode: u32| Step::Run { pipe: scal.clone(), bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]), groups: (1, 1) };
+        let scal_step = |mode: u32| Step::Run {
+            pipe: scal.clone(),
+            bind: ctx.bind(&scal, &[&vp(0, mode), &scalars]),
+            groups: (1, 1),
+        };
         let upd = |mode: u32, u: &wgpu::Buffer, v: &wgpu::Buffer, w: &wgpu::Buffer| Step::Run {
             pipe: update.clone(),
             bind: ctx.bind(&update, &[&vp(0, mode), &scalars, u, v, w]),
