@@ -8,13 +8,17 @@ cd "$(dirname "$0")/.."
 grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude
 mkdir -p .gl/lib .gl/cases
 ls .gl/*.deb >/dev/null 2>&1 || ../shared/device/fetch-vulkan-loader.sh .gl
-cargo build --release --quiet --example gpu_thermal_bench --example gpu_power_bench
+cargo build --release --quiet --example gpu_thermal_bench --example gpu_power_bench --bin thermogrid
 # Stripped: the debug info would push .gl/ past the 64 MiB a device call may carry.
 for b in gpu_thermal_bench gpu_power_bench; do strip -o ".gl/$b" "target/release/examples/$b"; done
-for b in gpu_thermal_bench gpu_power_bench; do
-  ldd "target/release/examples/$b" | awk '/=> \// {print $3}' | { grep -Ev 'libc\.so|libm\.so|libpthread|libdl|ld-linux|libgcc_s|librt' || true; } | xargs -r -I{} cp -L {} .gl/lib/
+strip -o .gl/thermogrid target/release/thermogrid
+for b in examples/gpu_thermal_bench examples/gpu_power_bench thermogrid; do
+  ldd "target/release/$b" | awk '/=> \// {print $3}' | { grep -Ev 'libc\.so|libm\.so|libpthread|libdl|ld-linux|libgcc_s|librt' || true; } | xargs -r -I{} cp -L {} .gl/lib/
 done
 cp ../shared/cases/case2383wp.m ../shared/cases/case_ACTIVSg2000.m .gl/cases/
+# Issue 6's GPU target: the big hall, diffusion-only and with [airflow], GPU and CPU.
+cp meshes/hall_xai_h100.toml .gl/cases/hall_diffusion.toml
+{ cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nturbulent_k_w_mk = 100.0\n'; } > .gl/cases/hall_airflow.toml
 cat > .gl/run.sh <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine, from the project root: both GPU benchmarks, CPU baselines in the
@@ -29,6 +33,15 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 timeout 420 .gl/gpu_thermal_bench --3d 256 2048 4096 8192 2>&1 | tee "$OUT/thermal.txt"
 timeout 120 .gl/gpu_power_bench --steps 8760 .gl/cases/case2383wp.m .gl/cases/case_ACTIVSg2000.m 2>&1 | tee "$OUT/power.txt"
+# Airflow vs diffusion on the 5 M-cell hall, each backend (solver seconds in the JSON).
+for m in diffusion airflow; do
+  for be in gpu cpu; do
+    timeout 120 .gl/thermogrid solve ".gl/cases/hall_$m.toml" -o "/tmp/hall_$m.h5" --backend $be --json \
+      > "$OUT/hall_${m}_$be.json" 2>&1
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['backend'], 'solver_s', round(d['setup_s']+d['solve_s'], 3), 'iterations', d['iterations'])" \
+      "$OUT/hall_${m}_$be.json" $m $be 2>&1 | tee -a "$OUT/airflow.txt"
+  done
+done
 RUN
 chmod +x .gl/run.sh
 du -sh .gl

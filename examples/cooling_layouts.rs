@@ -22,6 +22,7 @@ fn unit(id: &str, kind: CoolingKind, rect: Rect, capacity_kw: f64) -> CoolingUni
         delta_t_k: 12.0,
         rack: None,
         facing: None,
+        ceiling_return: false,
         electric_kw: capacity_kw * facility::AIR_UNIT_KW_E_PER_KW,
         electric_kw_given: false,
         feed_bus: Some("MECH".into()),

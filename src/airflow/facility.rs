@@ -76,6 +76,15 @@ fn default_facing(g: &Grid, b: &CellBox) -> Facing {
     d.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(Facing::North)
 }
 
+/// What a rear door does to its rack's air: nothing (the air is already at or below its
+/// supply temperature), cools it to supply_c, or removes its full capacity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Door {
+    Idle,
+    Cooling,
+    AtCapacity,
+}
+
 enum Src {
     RackExhaust(usize),
     UnitSupply(usize),
@@ -116,10 +125,25 @@ pub fn solve_on(
     let mut kinds: Vec<(usize, f64, Src)> = Vec::new();
     // Racks: air in at the intake, out at the exhaust.
     let mut rack_flow = vec![0.0; f.racks.len()];
-    let mut exhaust: Vec<Vec<usize>> = vec![Vec::new(); f.racks.len()];
+    let mut intakes: Vec<Vec<usize>> = vec![Vec::new(); f.racks.len()];
+    // A rack's rear-door heat exchanger (unit index): the rack's air passes through it.
+    let door_of: Vec<Option<usize>> = f
+        .racks
+        .iter()
+        .map(|rack| {
+            f.cooling.iter().zip(&r.cooling).position(|(u, b)| {
+                u.kind == CoolingKind::RearDoor && u.rack.as_deref() == Some(rack.id.as_str()) && b.is_some()
+            })
+        })
+        .collect();
     for (ri, (rack, cells)) in f.racks.iter().zip(&r.racks).enumerate() {
         let intake: Vec<usize> = cells.intake.iter().copied().filter(|&c| open[c]).collect();
-        let ex = adjacent(&g, &cells.cells, opposite(rack.facing), &open);
+        // The air leaves behind the rack, or behind its rear door.
+        let behind = match door_of[ri].and_then(|ui| r.cooling[ui].as_ref()) {
+            Some(door) => door,
+            None => &cells.cells,
+        };
+        let ex = adjacent(&g, behind, opposite(rack.facing), &open);
         let v = rack.air_heat_w() / (rho_cp * s.rack_delta_t_k);
         if intake.is_empty() || ex.is_empty() || v == 0.0 {
             continue;
@@ -130,14 +154,20 @@ pub fn solve_on(
             src[c] += v / ex.len() as f64;
             kinds.push((c, v / ex.len() as f64, Src::RackExhaust(ri)));
         });
-        exhaust[ri] = ex;
+        intakes[ri] = intake;
     }
+    // Doors whose rack blows through them cool that air (the link); others keep their h.
+    let linked_door: Vec<bool> = (0..f.cooling.len())
+        .map(|ui| door_of.iter().zip(&rack_flow).any(|(d, v)| *d == Some(ui) && *v > 0.0))
+        .collect();
     // Tiles: air from the raised floor at their supply temperature.
     let v_cell = g.cell_volume_m3();
     let mut tile_total = 0.0;
+    let mut tile_q = Vec::with_capacity(f.supply.len());
     for (sr, cells) in f.supply.iter().zip(tile_cells(f, r)) {
         let q = sr.airflow_m3_s.unwrap_or_else(|| sr.h_w_m3k.unwrap_or(0.0) * cells.len() as f64 * v_cell / rho_cp);
         tile_total += q;
+        tile_q.push(q);
         cells.iter().for_each(|&c| {
             src[c] += q / cells.len() as f64;
             kinds.push((c, q / cells.len() as f64, Src::Tile(sr.supply_c)));
@@ -174,7 +204,13 @@ pub fn solve_on(
         let nominal = u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k);
         let feeds_tiles = u.kind == CoolingKind::Crah && tile_total > 0.0;
         let v = if feeds_tiles { nominal * tile_total / crah_nominal } else { nominal };
-        let mut back = adjacent(&g, b, opposite(facing), &open);
+        let mut back = if u.ceiling_return {
+            // A ceiling plenum: return grilles over the whole room's top layer.
+            let top = g.nz - 1;
+            (0..g.ny).flat_map(|j| (0..g.nx).map(move |i| g.idx(i, j, top))).filter(|&c| open[c]).collect()
+        } else {
+            adjacent(&g, b, opposite(facing), &open)
+        };
         if back.is_empty() {
             // Units against a wall take their return from the sides.
             back = [Facing::East, Facing::West, Facing::North, Facing::South]
@@ -211,16 +247,19 @@ pub fn solve_on(
     // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
     // on the exhaust air.
     let mut p = r.problem.clone();
-    let rear_door = rear_door_cells(f, r);
+    // Rear doors not linked to a flowing rack keep cooling by their h.
+    let h_door = h_door_cells(f, r, &linked_door);
     for c in 0..n {
         if open[c] {
             p.k[c] = s.turbulent_k_w_mk;
         }
-        if r.material[c] == material::COOLING && !rear_door[c] {
-            // Air passes through a unit's body by the return → supply link, not by conduction.
+        if r.material[c] == material::COOLING && !h_door[c] {
+            // Air passes through a unit's body by its link (return → supply, rack → door
+            // → room), not by conduction.
             p.k[c] = BODY_K_W_MK;
+            p.h[c] = 0.0;
         }
-        if r.material[c] == material::SUPPLY || (r.material[c] == material::COOLING && !rear_door[c]) {
+        if r.material[c] == material::SUPPLY {
             p.h[c] = 0.0;
         }
     }
@@ -270,6 +309,10 @@ pub fn solve_on(
     let pad = |c: usize| lay.pidx(c % g.nx, (c / g.nx) % g.ny, c / (g.nx * g.ny));
     let c0 = rho_cp / v_cell;
     let mut at_cap = vec![false; f.cooling.len()];
+    // Rear doors: what each door does to its rack's air, found by the same active set.
+    let mut doors = vec![Door::Cooling; f.racks.len()];
+    let rack_dt = |ri: usize| f.racks[ri].air_heat_w() / (rho_cp * rack_flow[ri]);
+    let door_drop = |ri: usize, ui: usize| f.cooling[ui].capacity_kw * 1e3 / (rho_cp * rack_flow[ri]);
     let mut passes = 0;
     loop {
         passes += 1;
@@ -281,10 +324,17 @@ pub fn solve_on(
         for (c, q, k) in &kinds {
             let (p, w) = (pad(*c), c0 * q);
             match k {
-                Src::RackExhaust(ri) => {
-                    b[p] += w * f.racks[*ri].air_heat_w() / (rho_cp * rack_flow[*ri]);
-                    by_rack[*ri].push((p, w));
-                }
+                Src::RackExhaust(ri) => match (door_of[*ri], doors[*ri]) {
+                    (Some(ui), Door::Cooling) => b[p] += w * f.cooling[ui].supply_c,
+                    (Some(ui), Door::AtCapacity) => {
+                        b[p] += w * (rack_dt(*ri) - door_drop(*ri, ui));
+                        by_rack[*ri].push((p, w));
+                    }
+                    _ => {
+                        b[p] += w * rack_dt(*ri);
+                        by_rack[*ri].push((p, w));
+                    }
+                },
                 Src::UnitSupply(ui) => {
                     let u = &f.cooling[*ui];
                     if at_cap[*ui] {
@@ -299,7 +349,7 @@ pub fn solve_on(
         }
         for (ri, to) in by_rack.into_iter().enumerate() {
             if !to.is_empty() {
-                links.push((to, r.racks[ri].intake.iter().map(|&c| pad(c)).collect()));
+                links.push((to, intakes[ri].iter().map(|&c| pad(c)).collect()));
             }
         }
         for (ui, to) in by_unit.into_iter().enumerate() {
@@ -349,9 +399,26 @@ pub fn solve_on(
                     && mean(&t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]) > u.supply_c
             })
             .collect();
-        if now == at_cap {
+        let now_doors: Vec<Door> = (0..f.racks.len())
+            .map(|ri| match door_of[ri] {
+                Some(ui) if rack_flow[ri] > 0.0 => {
+                    let ts = f.cooling[ui].supply_c;
+                    let exh = mean(&t, &intakes[ri]) + rack_dt(ri);
+                    if exh <= ts {
+                        Door::Idle
+                    } else if exh - door_drop(ri, ui) > ts {
+                        Door::AtCapacity
+                    } else {
+                        Door::Cooling
+                    }
+                }
+                _ => doors[ri],
+            })
+            .collect();
+        if now == at_cap && now_doors == doors {
             break;
         }
+        doors = now_doors;
         if passes >= MAX_ACTIVE_SET_PASSES {
             return Err(Error::Internal(format!(
                 "which cooling units run at capacity did not settle in {passes} passes"
@@ -386,8 +453,27 @@ pub fn solve_on(
             None => rho_cp * unit_flow[ui] * tr,
         };
     }
+    // Rear doors: the heat they take out of their rack's air; unlinked ones by their h.
+    for (ri, d) in door_of.iter().enumerate() {
+        if let (Some(ui), true) = (d, rack_flow[ri] > 0.0) {
+            let exh = mean(&t, &intakes[ri]) + rack_dt(ri);
+            let out = match doors[ri] {
+                Door::Idle => exh,
+                Door::Cooling => f.cooling[*ui].supply_c,
+                Door::AtCapacity => exh - door_drop(ri, *ui),
+            };
+            removed[*ui] = rho_cp * rack_flow[ri] * (exh - out);
+        }
+    }
+    let mut h_removed = 0.0;
+    for (ui, b) in r.cooling.iter().enumerate() {
+        if let (Some(b), CoolingKind::RearDoor, false) = (b, f.cooling[ui].kind, linked_door[ui]) {
+            removed[ui] = b.cells(&g).map(|c| p.h[c] * v_cell * (t[c] - p.t_s[c])).sum();
+            h_removed += removed[ui];
+        }
+    }
     // CRAHs feeding tiles: subtract the tile air they supplied.
-    let tiles_supplied: f64 = f.supply.iter().map(|sr| rho_cp * sr.airflow_m3_s.unwrap_or(0.0) * sr.supply_c).sum();
+    let tiles_supplied: f64 = f.supply.iter().zip(&tile_q).map(|(sr, q)| rho_cp * q * sr.supply_c).sum();
     let crah_flow: f64 = f
         .cooling
         .iter()
@@ -403,7 +489,8 @@ pub fn solve_on(
         }
     }
     let heat_in = racks_in + e.injected_w;
-    let heat_out: f64 = removed.iter().sum::<f64>() + e.removed_by_cooling_w + e.removed_by_walls_w;
+    // (e.removed_by_cooling_w is what h removes: the unlinked doors, already in `removed`.)
+    let heat_out: f64 = removed.iter().sum::<f64>() + (e.removed_by_cooling_w - h_removed) + e.removed_by_walls_w;
     Ok(AirflowSolution {
         t,
         fluxes,
@@ -417,11 +504,11 @@ pub fn solve_on(
     })
 }
 
-/// Cells of rear-door heat exchangers (they keep their h: they cool the exhaust in place).
-fn rear_door_cells(f: &Facility, r: &Raster) -> Vec<bool> {
+/// Cells of rear-door heat exchangers that cool by their h (no flowing rack behind them).
+fn h_door_cells(f: &Facility, r: &Raster, linked: &[bool]) -> Vec<bool> {
     let mut m = vec![false; r.problem.grid.cells()];
-    for (u, b) in f.cooling.iter().zip(&r.cooling) {
-        if let (CoolingKind::RearDoor, Some(b)) = (u.kind, b) {
+    for (ui, (u, b)) in f.cooling.iter().zip(&r.cooling).enumerate() {
+        if let (CoolingKind::RearDoor, Some(b), false) = (u.kind, b, linked[ui]) {
             b.cells(&r.problem.grid).for_each(|c| m[c] = true);
         }
     }

@@ -106,6 +106,8 @@ pub struct CoolingUnit {
     pub rack: Option<String>,
     /// Side the supply air leaves from (`None`: away from the nearest wall).
     pub facing: Option<Facing>,
+    /// Return air from the ceiling layer instead of behind the unit (airflow model, 3-D).
+    pub ceiling_return: bool,
     /// Electric draw at rated capacity, kW.
     pub electric_kw: f64,
     /// Whether `electric_kw` was written in the file (else the supply-temperature model

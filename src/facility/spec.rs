@@ -345,8 +345,21 @@ pub struct CoolingSpec {
     /// The rack a rear door is mounted on.
     #[serde(default)]
     pub rack: Option<String>,
+    /// Where an air-side unit takes its return air from (airflow model): "behind" the
+    /// unit (default) or the "ceiling" (a ceiling plenum with return grilles over the
+    /// whole room; 3-D halls only).
+    #[serde(default, rename = "return")]
+    pub return_from: Option<ReturnFrom>,
     #[serde(default)]
     pub feed_bus: Option<String>,
+}
+
+/// Where a cooling unit's return air comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReturnFrom {
+    Behind,
+    Ceiling,
 }
 
 /// `[[supply]]`: a region where cold air enters (perforated tiles, diffusers).

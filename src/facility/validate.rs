@@ -594,7 +594,27 @@ fn cooling_unit(cx: &Ctx, c: &Spanned<CoolingSpec>, f: &Floor, racks: &[Rack]) -
     };
     let per_kw = if s.kind == CoolingKind::Cdu { CDU_KW_E_PER_KW } else { AIR_UNIT_KW_E_PER_KW };
     let electric_kw = cx.non_negative(pos, it, "electric_kw", s.electric_kw.unwrap_or(capacity * per_kw))?;
+    let ceiling_return = match s.return_from {
+        Some(ReturnFrom::Ceiling) if f.layers < 2 => {
+            return Err(cx.err(
+                pos,
+                it,
+                "return = \"ceiling\" needs a 3-D hall",
+                "set [floor] layers > 1, or use return = \"behind\"",
+            ))
+        }
+        Some(ReturnFrom::Ceiling) if !matches!(s.kind, CoolingKind::Crah | CoolingKind::InRow) => {
+            return Err(cx.err(
+                pos,
+                it,
+                "only CRAHs and in-row units take return air from the ceiling",
+                "remove return = \"ceiling\"",
+            ))
+        }
+        r => r == Some(ReturnFrom::Ceiling),
+    };
     Ok(CoolingUnit {
+        ceiling_return,
         facing: s.facing,
         electric_kw,
         electric_kw_given: s.electric_kw.is_some(),
