@@ -281,3 +281,15 @@ fn not_converged_is_exit_1_and_writes_nothing() {
     assert!(err.contains("did not converge"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn ceiling_return_needs_a_3d_hall() {
+    Case::new("ceiling2d").expect_bad(
+        &replace("delta_t_k = 12.0", "delta_t_k = 12.0\nreturn = \"ceiling\""),
+        &["facility.toml:14:1", "cooling \"C1\"", "needs a 3-D hall", "layers > 1"],
+    );
+    Case::new("ceilingbad").expect_bad(
+        &replace("delta_t_k = 12.0", "delta_t_k = 12.0\nreturn = \"floor\""),
+        &["facility.toml:", "unknown variant `floor`"],
+    );
+}
