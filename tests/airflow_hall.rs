@@ -112,3 +112,29 @@ fn containment_helps_when_the_in_row_units_move_less_air_than_the_racks() {
     assert!(open > 20.2, "the under-supplied aisles should draw some warm air: {open}");
     assert!(closed < open - 0.1, "containment should lower the warmest intake: {open} → {closed}");
 }
+
+/// Fully sealed cold aisles (doors across the whole aisle ends): each aisle is its own
+/// air region, so its in-row units and tiles deliver exactly what its racks draw (the
+/// units' fans follow the containment's pressure). With units sized for 16 K (25 % less
+/// air than the racks) the sealed aisles feed every intake with supply air.
+#[test]
+fn sealed_containment_balances_each_aisle() {
+    let under = |s: String| s.replace("delta_t_k = 12.0", "delta_t_k = 16.0");
+    let sealed_doors = DOORS
+        .replace("y_m = 3.7", "y_m = 3.6")
+        .replace("y_m = 8.5", "y_m = 8.4")
+        .replace("depth_m = 1.0", "depth_m = 1.2");
+    let leaky = solve_with(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
+    let sealed = solve_with(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{sealed_doors}"), under);
+    assert!(sealed.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", sealed.airflow_mass_residual);
+    assert!(sealed.energy.rel_error < 1e-9, "energy {}", sealed.energy.rel_error);
+    let (l, s) = (max_intake(&leaky), max_intake(&sealed));
+    eprintln!("max intake: leaky doors {l:.3} °C, sealed {s:.3} °C");
+    assert!(s < l - 0.05, "sealing should lower the warmest intake further: {l} → {s}");
+    // Only conduction through the rack bodies and doors warms the sealed aisles.
+    assert!(s < 20.1, "sealed aisles feed supply air: {s}");
+    let m = sealed.material.as_ref().unwrap();
+    let open: Vec<bool> = m.iter().map(|&x| x == material::AIR || x == material::SUPPLY).collect();
+    let (_, regions) = thermogrid::airflow::regions::regions(&sealed.problem.grid, &open);
+    assert!(regions >= 3, "the doors should seal both cold aisles off the room: {regions} regions");
+}

@@ -293,3 +293,21 @@ fn ceiling_return_needs_a_3d_hall() {
         &["facility.toml:", "unknown variant `floor`"],
     );
 }
+
+#[test]
+fn sealed_air_region_without_a_unit() {
+    // Walls box in the air in front of R1 (x 1.0–1.6, y 2.2–2.4): its intake draws from
+    // a pocket nothing feeds.
+    let walls = [("W1", 0.9, 2.4, 0.8, 0.1), ("W2", 0.9, 2.2, 0.1, 0.2), ("W3", 1.6, 2.2, 0.1, 0.2)]
+        .iter()
+        .map(|(id, x, y, w, d)| {
+            format!(
+                "[[obstacle]]\nid = \"{id}\"\nkind = \"wall\"\nx_m = {x}\ny_m = {y}\nwidth_m = {w}\ndepth_m = {d}\n"
+            )
+        })
+        .collect::<String>();
+    Case::new("sealed").expect_bad(
+        &format!("{BASE}\n{walls}\n[airflow]\n"),
+        &["facility.toml", "[airflow]", "sealed air region", "no cooling unit serves it", "leave a gap"],
+    );
+}

@@ -1,6 +1,7 @@
 //! The airflow model applied to a facility (see the README): rack and cooling-unit
 //! flows, tiles, and the advected heat.
 
+use super::balance::{balance_units, UnitAir};
 use super::{add_upwind, mass_residual, solve_potential_on, FlowProblem, Fluxes};
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
@@ -164,17 +165,16 @@ pub fn solve_on(
     let v_cell = g.cell_volume_m3();
     let mut tile_total = 0.0;
     let mut tile_q = Vec::with_capacity(f.supply.len());
-    for (sr, cells) in f.supply.iter().zip(tile_cells(f, r)) {
+    let tiles: Vec<Vec<usize>> =
+        tile_cells(f, r).into_iter().map(|cs| cs.into_iter().filter(|&c| open[c]).collect()).collect();
+    for (sr, cells) in f.supply.iter().zip(&tiles) {
         let q = sr.airflow_m3_s.unwrap_or_else(|| sr.h_w_m3k.unwrap_or(0.0) * cells.len() as f64 * v_cell / rho_cp);
-        tile_total += q;
-        tile_q.push(q);
-        cells.iter().for_each(|&c| {
-            src[c] += q / cells.len() as f64;
-            kinds.push((c, q / cells.len() as f64, Src::Tile(sr.supply_c)));
-        });
+        tile_total += if cells.is_empty() { 0.0 } else { q };
+        tile_q.push(if cells.is_empty() { 0.0 } else { q });
     }
     // Cooling units: return behind, supply in front (CRAHs feed the tiles when there are any).
     let mut ret_cells: Vec<Vec<usize>> = vec![Vec::new(); f.cooling.len()];
+    let mut sup_cells: Vec<Vec<usize>> = vec![Vec::new(); f.cooling.len()];
     let mut unit_flow = vec![0.0; f.cooling.len()];
     let crah_nominal: f64 = f
         .cooling
@@ -223,15 +223,43 @@ pub fn solve_on(
         if back.is_empty() || (!feeds_tiles && front.is_empty()) {
             return Err(err(format!("cooling unit \"{}\" has no open air to take from or blow into", u.id)));
         }
-        back.iter().for_each(|&c| src[c] -= v / back.len() as f64);
-        if !feeds_tiles {
-            front.iter().for_each(|&c| {
-                src[c] += v / front.len() as f64;
-                kinds.push((c, v / front.len() as f64, Src::UnitSupply(ui)));
-            });
-        }
         unit_flow[ui] = v;
         ret_cells[ui] = back;
+        if !feeds_tiles {
+            sup_cells[ui] = front;
+        }
+    }
+    // Sealed regions: the units' fans and the raised floor's tiles deliver what each
+    // region's racks draw (racks keep their flows).
+    let mut units_air: Vec<UnitAir> =
+        sup_cells.iter().zip(&ret_cells).map(|(s, r)| UnitAir { supply: s, ret: r }).collect();
+    units_air.extend(tiles.iter().map(|t| UnitAir { supply: t, ret: &[] }));
+    let mut flows: Vec<f64> = unit_flow.iter().chain(&tile_q).copied().collect();
+    balance_units(&g, &open, &src, &units_air, &mut flows).map_err(|m| {
+        Error::Input(InputError::new(
+            &f.path,
+            "[airflow]",
+            m,
+            "leave a gap in the containment (doors leak) or give the sealed region a cooling unit that serves it",
+        ))
+    })?;
+    unit_flow.copy_from_slice(&flows[..f.cooling.len()]);
+    tile_q.copy_from_slice(&flows[f.cooling.len()..]);
+    tile_total = tile_q.iter().sum();
+    for ((sr, cells), q) in f.supply.iter().zip(&tiles).zip(&tile_q) {
+        cells.iter().for_each(|&c| {
+            src[c] += q / cells.len() as f64;
+            kinds.push((c, q / cells.len() as f64, Src::Tile(sr.supply_c)));
+        });
+    }
+    for ui in 0..f.cooling.len() {
+        let v = unit_flow[ui];
+        let (back, front) = (&ret_cells[ui], &sup_cells[ui]);
+        back.iter().for_each(|&c| src[c] -= v / back.len() as f64);
+        front.iter().for_each(|&c| {
+            src[c] += v / front.len() as f64;
+            kinds.push((c, v / front.len() as f64, Src::UnitSupply(ui)));
+        });
     }
     if tile_total > 0.0 && crah_nominal == 0.0 {
         return Err(err("supply tiles need CRAHs to return their air".into()));

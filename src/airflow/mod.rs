@@ -20,11 +20,13 @@
 //! non-symmetric solve), [`facility`] (racks, units and tiles as sources and sinks,
 //! linked intake → exhaust and return → supply inside the operator).
 
+pub mod balance;
 pub mod bicgstab;
 pub mod facility;
 pub mod gpu;
 pub mod links;
 pub mod potential;
+pub mod regions;
 pub mod upwind;
 
 pub use bicgstab::mg_bicgstab;
@@ -104,6 +106,11 @@ pub struct FlowProblem {
 pub enum FlowError {
     #[error("sources and sinks do not balance: net {net:.3e} m³/s of {total:.3e} m³/s")]
     Unbalanced { net: f64, total: f64 },
+    #[error(
+        "a sealed air region (around x = {x:.2} m, y = {y:.2} m, z = {z:.2} m) takes in {net:.3e} m³/s more \
+         than leaves it"
+    )]
+    UnbalancedRegion { net: f64, x: f64, y: f64, z: f64 },
     #[error("no open cell")]
     Closed,
     #[error("the potential solve did not converge (relative residual {0:.2e})")]

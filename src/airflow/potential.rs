@@ -27,7 +27,25 @@ pub fn solve_potential_on(
     if net.abs() > 1e-9 * total.max(1e-300) {
         return Err(FlowError::Unbalanced { net, total });
     }
-    let pin = fp.open.iter().position(|&o| o).ok_or(FlowError::Closed)?;
+    if !fp.open.iter().any(|&o| o) {
+        return Err(FlowError::Closed);
+    }
+    // One reference cell per air region; each region's air must balance on its own.
+    let (label, count) = super::regions::regions(&g, &fp.open);
+    for (r, net) in super::regions::net_per_region(&label, count, &fp.source_m3s).iter().enumerate() {
+        if net.abs() > 1e-9 * total.max(1e-300) {
+            let (x, y, z) = super::regions::where_is(&g, &label, r);
+            return Err(FlowError::UnbalancedRegion { net: *net, x, y, z });
+        }
+    }
+    let mut pins = vec![false; n];
+    let mut seen = vec![false; count];
+    for c in 0..n {
+        if label[c] != u32::MAX && !seen[label[c] as usize] {
+            seen[label[c] as usize] = true;
+            pins[c] = true;
+        }
+    }
     let lay = Layout::new(g.nx, g.ny, g.nz);
     let mut a = Stencil::zeros(lay, crate::thermal::operator::face_offsets(g.is_3d()));
     let mut b = lay.zeros();
@@ -61,7 +79,7 @@ pub fn solve_potential_on(
                         }
                     }
                 }
-                if c == pin {
+                if pins[c] {
                     diag += inv;
                 }
                 coef[0] = diag.max(inv * 1e-12);
@@ -126,7 +144,6 @@ pub fn solve_potential_on(
             }
         }
     }
-    let _ = n;
     Ok((phi, f))
 }
 
