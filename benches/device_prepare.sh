@@ -37,7 +37,7 @@ timeout 120 .gl/gpu_power_bench --steps 8760 .gl/cases/case2383wp.m .gl/cases/ca
 for m in diffusion airflow; do
   for be in gpu cpu; do
     timeout 120 .gl/thermogrid solve ".gl/cases/hall_$m.toml" -o "/tmp/hall_$m.h5" --backend $be --json \
-      > "$OUT/hall_${m}_$be.json" 2>&1
+      > "$OUT/hall_${m}_$be.json" 2> "$OUT/hall_${m}_$be.err"
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['backend'], 'solver_s', round(d['setup_s']+d['solve_s'], 3), 'iterations', d['iterations'])" \
       "$OUT/hall_${m}_$be.json" $m $be 2>&1 | tee -a "$OUT/airflow.txt"
   done
