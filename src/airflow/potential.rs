@@ -5,6 +5,7 @@ use crate::gpu::GpuContext;
 use crate::thermal::cpu::Multigrid;
 use crate::thermal::gpu::{refine_f32, GpuMg};
 use crate::thermal::stencil::{Layout, Stencil};
+use rayon::prelude::*;
 
 /// Solve the potential on the CPU (f64) and return the face fluxes.
 pub fn solve_potential(fp: &FlowProblem, tol: f64) -> Result<(Vec<f64>, Fluxes), FlowError> {
@@ -38,6 +39,7 @@ pub fn solve_potential_on(
             return Err(FlowError::UnbalancedRegion { net: *net, x, y, z });
         }
     }
+    trace.at("potential regions");
     let mut pins = vec![false; n];
     let mut seen = vec![false; count];
     for c in 0..n {
@@ -48,45 +50,47 @@ pub fn solve_potential_on(
     }
     let lay = Layout::new(g.nx, g.ny, g.nz);
     let mut a = Stencil::zeros(lay, crate::thermal::operator::face_offsets(g.is_3d()));
-    let mut b = lay.zeros();
     let inv = 1.0 / (g.dx * g.dx);
     let v = g.cell_volume_m3();
     let nd = if g.is_3d() { 3 } else { 2 };
     let dims = [g.nx, g.ny, g.nz];
-    for k in 0..g.nz {
-        for j in 0..g.ny {
-            for i in 0..g.nx {
-                let c = g.idx(i, j, k);
-                let noff = a.noff();
-                let coef = &mut a.coef[c * noff..(c + 1) * noff];
-                if !fp.open[c] {
-                    coef[0] = 1e-8 * inv;
-                    continue;
-                }
-                let pos = [i, j, k];
-                let mut diag = 0.0;
-                for d in 0..nd {
-                    for (side, step) in [(0usize, -1isize), (1, 1)] {
-                        let q = pos[d] as isize + step;
-                        if q < 0 || q >= dims[d] as isize {
-                            continue;
-                        }
-                        let mut nb = pos;
-                        nb[d] = q as usize;
-                        if fp.open[g.idx(nb[0], nb[1], nb[2])] {
-                            coef[1 + 2 * d + side] = -inv;
-                            diag += inv;
-                        }
+    let noff = a.noff();
+    a.coef.par_chunks_mut(g.nx * noff).enumerate().for_each(|(r, row)| {
+        let (j, k) = (r % g.ny, r / g.ny);
+        for i in 0..g.nx {
+            let c = g.idx(i, j, k);
+            let coef = &mut row[i * noff..(i + 1) * noff];
+            if !fp.open[c] {
+                // Closed cells are decoupled rows; a tiny diagonal keeps them from
+                // anchoring the coarse grids (a unit diagonal made MG-PCG take 99
+                // iterations instead of 19 on the 5 M-cell hall).
+                coef[0] = 1e-8 * inv;
+                continue;
+            }
+            let pos = [i, j, k];
+            let mut diag = 0.0;
+            for d in 0..nd {
+                for (side, step) in [(0usize, -1isize), (1, 1)] {
+                    let q = pos[d] as isize + step;
+                    if q < 0 || q >= dims[d] as isize {
+                        continue;
+                    }
+                    let mut nb = pos;
+                    nb[d] = q as usize;
+                    if fp.open[g.idx(nb[0], nb[1], nb[2])] {
+                        coef[1 + 2 * d + side] = -inv;
+                        diag += inv;
                     }
                 }
-                if pins[c] {
-                    diag += inv;
-                }
-                coef[0] = diag.max(inv * 1e-12);
-                b[lay.pidx(i, j, k)] = fp.source_m3s[c] / v;
             }
+            if pins[c] {
+                diag += inv;
+            }
+            coef[0] = diag.max(inv * 1e-12);
         }
-    }
+    });
+    let rhs: Vec<f64> = fp.source_m3s.iter().zip(&fp.open).map(|(s, o)| if *o { s / v } else { 0.0 }).collect();
+    let b = lay.to_padded(&rhs);
     trace.at("potential operator");
     let mut mg = Multigrid::new(&a).map_err(|_| FlowError::Closed)?;
     // Closed cells make coarse grids less faithful; two sweeps per side pay for themselves
@@ -121,28 +125,32 @@ pub fn solve_potential_on(
     if rel > tol {
         return Err(FlowError::NotConverged(rel));
     }
+    trace.at("potential solved");
     let phi = lay.to_compact(&x);
-    // Fluxes Q = (φ_P − φ_N) V / dx² from P to N, on open–open faces.
+    // Fluxes Q = (φ_P − φ_N) V / dx² from P to N, on open–open faces; face arrays by
+    // rows in parallel.
     let mut f = Fluxes::zeros(&g);
     let scale = v * inv;
-    for k in 0..g.nz {
-        for j in 0..g.ny {
-            for i in 0..g.nx {
-                let c = g.idx(i, j, k);
-                if !fp.open[c] {
-                    continue;
-                }
-                if i + 1 < g.nx && fp.open[g.idx(i + 1, j, k)] {
-                    f.fx[Fluxes::ix(&g, i + 1, j, k)] = (phi[c] - phi[g.idx(i + 1, j, k)]) * scale;
-                }
-                if j + 1 < g.ny && fp.open[g.idx(i, j + 1, k)] {
-                    f.fy[Fluxes::iy(&g, i, j + 1, k)] = (phi[c] - phi[g.idx(i, j + 1, k)]) * scale;
-                }
-                if g.is_3d() && k + 1 < g.nz && fp.open[g.idx(i, j, k + 1)] {
-                    f.fz[Fluxes::iz(&g, i, j, k + 1)] = (phi[c] - phi[g.idx(i, j, k + 1)]) * scale;
-                }
-            }
+    let flux = |p: usize, q: usize| if fp.open[p] && fp.open[q] { (phi[p] - phi[q]) * scale } else { 0.0 };
+    f.fx.par_chunks_mut(g.nx + 1).enumerate().for_each(|(r, row)| {
+        let (j, k) = (r % g.ny, r / g.ny);
+        for i in 1..g.nx {
+            row[i] = flux(g.idx(i - 1, j, k), g.idx(i, j, k));
         }
+    });
+    f.fy.par_chunks_mut(g.nx).enumerate().for_each(|(r, row)| {
+        let (j, k) = (r % (g.ny + 1), r / (g.ny + 1));
+        if j > 0 && j < g.ny {
+            (0..g.nx).for_each(|i| row[i] = flux(g.idx(i, j - 1, k), g.idx(i, j, k)));
+        }
+    });
+    if g.is_3d() {
+        f.fz.par_chunks_mut(g.nx).enumerate().for_each(|(r, row)| {
+            let (j, k) = (r % g.ny, r / g.ny);
+            if k > 0 && k < g.nz {
+                (0..g.nx).for_each(|i| row[i] = flux(g.idx(i, j, k - 1), g.idx(i, j, k)));
+            }
+        });
     }
     Ok((phi, f))
 }
@@ -151,16 +159,15 @@ pub fn solve_potential_on(
 pub fn mass_residual(fp: &FlowProblem, f: &Fluxes) -> f64 {
     let g = fp.grid;
     let total: f64 = fp.source_m3s.iter().map(|s| s.abs()).sum::<f64>() / 2.0;
-    let mut worst: f64 = 0.0;
-    for k in 0..g.nz {
-        for j in 0..g.ny {
-            for i in 0..g.nx {
-                let c = g.idx(i, j, k);
-                if fp.open[c] {
-                    worst = worst.max((f.net_out(&g, i, j, k) - fp.source_m3s[c]).abs());
-                }
-            }
-        }
-    }
+    let worst = (0..g.ny * g.nz)
+        .into_par_iter()
+        .map(|r| {
+            let (j, k) = (r % g.ny, r / g.ny);
+            (0..g.nx)
+                .filter(|&i| fp.open[g.idx(i, j, k)])
+                .map(|i| (f.net_out(&g, i, j, k) - fp.source_m3s[g.idx(i, j, k)]).abs())
+                .fold(0.0, f64::max)
+        })
+        .reduce(|| 0.0, f64::max);
     worst / total.max(1e-300)
 }
