@@ -13,7 +13,7 @@
 //! One equation is redundant (the hall as a whole balances); a tiny diagonal shift keeps
 //! the small dense system solvable, and the result is checked.
 
-use super::regions::{net_per_region, regions, where_is};
+use super::regions::{net_per_region, where_is};
 use crate::grid::Grid;
 
 /// One unit's air: cells it blows into (empty for CRAHs feeding tiles) and takes from.
@@ -22,17 +22,17 @@ pub struct UnitAir<'a> {
     pub ret: &'a [usize],
 }
 
-/// Adjust `flow` (m³/s per unit, nominal in) so that every region balances; `fixed`
+/// Adjust `flow` (m³/s per unit, nominal in) so that every region (`label`, `count` from
+/// [`super::regions::regions`]) balances; `fixed`
 /// is the rest of the air (racks, tiles) per cell, m³/s. Errors are messages naming
 /// the region.
 pub fn balance_units(
     g: &Grid,
-    open: &[bool],
+    (label, count): (&[u32], usize),
     fixed: &[f64],
     units: &[UnitAir],
     flow: &mut [f64],
 ) -> Result<(), String> {
-    let (label, count) = regions(g, open);
     let total: f64 = fixed.iter().map(|s| s.abs()).sum::<f64>() / 2.0 + flow.iter().sum::<f64>();
     let tol = 1e-10 * total.max(1e-300);
     // B as (unit, region, coefficient).
@@ -50,7 +50,7 @@ pub fn balance_units(
         add(air.ret, -1.0);
     }
     let imbalance = |flow: &[f64]| -> Vec<f64> {
-        let mut net = net_per_region(&label, count, fixed);
+        let mut net = net_per_region(label, count, fixed);
         b.iter().for_each(|&(u, r, c)| net[r] += c * flow[u]);
         net
     };
@@ -69,7 +69,7 @@ pub fn balance_units(
     });
     for (r, x) in imb.iter().enumerate() {
         if index[r] == usize::MAX && x.abs() > tol {
-            let (px, py, pz) = where_is(g, &label, r);
+            let (px, py, pz) = where_is(g, label, r);
             return Err(format!(
                 "a sealed air region around ({px:.2}, {py:.2}, {pz:.2}) m takes in {:.3} m³/s more than leaves it \
                  and no cooling unit serves it",
@@ -113,7 +113,7 @@ pub fn balance_units(
     }
     let after = imbalance(flow);
     if let Some((r, x)) = after.iter().enumerate().find(|(_, x)| x.abs() > 1e3 * tol) {
-        let (px, py, pz) = where_is(g, &label, r);
+        let (px, py, pz) = where_is(g, label, r);
         return Err(format!(
             "the sealed air region around ({px:.2}, {py:.2}, {pz:.2}) m cannot be balanced by its cooling units \
              ({x:.3e} m³/s left)"

@@ -2,7 +2,7 @@
 //! flows, tiles, and the advected heat.
 
 use super::balance::{balance_units, UnitAir};
-use super::{add_upwind, mass_residual, solve_potential_on, FlowProblem, Fluxes};
+use super::{add_upwind, mass_residual, solve_potential_in, FlowProblem, Fluxes};
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Facing};
 use crate::gpu::GpuContext;
@@ -235,7 +235,8 @@ pub fn solve_on(
         sup_cells.iter().zip(&ret_cells).map(|(s, r)| UnitAir { supply: s, ret: r }).collect();
     units_air.extend(tiles.iter().map(|t| UnitAir { supply: t, ret: &[] }));
     let mut flows: Vec<f64> = unit_flow.iter().chain(&tile_q).copied().collect();
-    balance_units(&g, &open, &src, &units_air, &mut flows).map_err(|m| {
+    let (label, count) = super::regions::regions(&g, &open);
+    balance_units(&g, (&label, count), &src, &units_air, &mut flows).map_err(|m| {
         Error::Input(InputError::new(
             &f.path,
             "[airflow]",
@@ -266,7 +267,7 @@ pub fn solve_on(
     }
     let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
     tr("sources");
-    let (_, fluxes) = solve_potential_on(&fp, POTENTIAL_TOL, gpu).map_err(|e| match e {
+    let (_, fluxes) = solve_potential_in(&fp, (&label, count), POTENTIAL_TOL, gpu).map_err(|e| match e {
         super::FlowError::Gpu(m) => Error::Internal(format!("{GPU_FAILED}: {m}")),
         e => err(e.to_string()),
     })?;

@@ -30,7 +30,7 @@ pub mod regions;
 pub mod upwind;
 
 pub use bicgstab::mg_bicgstab;
-pub use potential::{mass_residual, solve_potential, solve_potential_on};
+pub use potential::{mass_residual, solve_potential, solve_potential_in, solve_potential_on};
 pub use upwind::add_upwind;
 
 use crate::grid::Grid;

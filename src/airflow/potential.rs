@@ -20,6 +20,17 @@ pub fn solve_potential_on(
     tol: f64,
     gpu: Option<&GpuContext>,
 ) -> Result<(Vec<f64>, Fluxes), FlowError> {
+    let (label, count) = super::regions::regions(&fp.grid, &fp.open);
+    solve_potential_in(fp, (&label, count), tol, gpu)
+}
+
+/// [`solve_potential_on`] with the air regions already found.
+pub fn solve_potential_in(
+    fp: &FlowProblem,
+    (label, count): (&[u32], usize),
+    tol: f64,
+    gpu: Option<&GpuContext>,
+) -> Result<(Vec<f64>, Fluxes), FlowError> {
     let trace = super::Trace::new();
     let g = fp.grid;
     let n = g.cells();
@@ -32,14 +43,13 @@ pub fn solve_potential_on(
         return Err(FlowError::Closed);
     }
     // One reference cell per air region; each region's air must balance on its own.
-    let (label, count) = super::regions::regions(&g, &fp.open);
-    for (r, net) in super::regions::net_per_region(&label, count, &fp.source_m3s).iter().enumerate() {
+    for (r, net) in super::regions::net_per_region(label, count, &fp.source_m3s).iter().enumerate() {
         if net.abs() > 1e-9 * total.max(1e-300) {
-            let (x, y, z) = super::regions::where_is(&g, &label, r);
+            let (x, y, z) = super::regions::where_is(&g, label, r);
             return Err(FlowError::UnbalancedRegion { net: *net, x, y, z });
         }
     }
-    trace.at("potential regions");
+    trace.at("potential regions checked");
     let mut pins = vec![false; n];
     let mut seen = vec![false; count];
     for c in 0..n {
