@@ -136,21 +136,31 @@ fn linked_operator_and_f32_bicgstab_match_the_cpu() {
 /// hall_small with `[airflow]`: GPU (f32 solves, refined) against the CPU (f64).
 #[test]
 fn hall_small_airflow_gpu_matches_cpu() {
+    gpu_matches_cpu("meshes/hall_small.toml", 1e-5);
+}
+
+/// The 3-D GB200 hall (rear doors on every rack, CRAHs, 440 k cells) with `[airflow]`.
+#[test]
+fn hall_gb200_3d_airflow_gpu_matches_cpu() {
+    gpu_matches_cpu("meshes/hall_gb200_nvl72.toml", 1e-4);
+}
+
+fn gpu_matches_cpu(mesh: &str, atol_k: f64) {
     let Some(ctx) = context_for_tests() else { return };
-    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/hall_small.toml")).unwrap();
-    let f = thermogrid::facility::load_str("hall_small_airflow.toml", &format!("{base}\n[airflow]\n")).unwrap();
+    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(mesh)).unwrap();
+    let f = thermogrid::facility::load_str("airflow.toml", &format!("{base}\n[airflow]\n")).unwrap();
     let r = thermogrid::raster::rasterize(&f).unwrap();
     let s = f.airflow.clone().unwrap();
     let cpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, None).unwrap();
     let gpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, Some(&ctx)).unwrap();
     let d = cpu.t.iter().zip(&gpu.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     eprintln!(
-        "hall_small airflow: CPU {} / GPU {} iterations, max |ΔT| {d:.2e} K, GPU mass {:.1e}, energy {:.1e}",
+        "{mesh} airflow: CPU {} / GPU {} iterations, max |ΔT| {d:.2e} K, GPU mass {:.1e}, energy {:.1e}",
         cpu.solver_iterations, gpu.solver_iterations, gpu.mass_residual, gpu.energy_rel_error
     );
     assert_eq!(gpu.backend, "gpu");
     assert!(gpu.relative_residual <= 1e-10);
-    assert!(d < 1e-5, "GPU and CPU temperatures differ by {d} K");
+    assert!(d < atol_k, "GPU and CPU temperatures differ by {d} K");
     assert!(gpu.mass_residual < 1e-9 && gpu.energy_rel_error < 1e-9);
     for (a, b) in cpu.removed_w.iter().zip(&gpu.removed_w) {
         assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0));
