@@ -47,6 +47,8 @@ pub struct Study {
     pub coupling: Option<crate::coupling::Coupling>,
     /// With the airflow model: the largest per-cell mass imbalance / total flow.
     pub airflow_mass_residual: Option<f64>,
+    /// With the airflow model: cell-centred air velocity (x, y, z), m/s.
+    pub velocity_m_s: Option<[Vec<f64>; 3]>,
 }
 
 /// A facility file (TOML) or a fields file (HDF5), told apart by the HDF5 signature.
@@ -237,6 +239,7 @@ pub fn solve_input(
         }
     }
     let airflow_mass_residual = air.as_ref().map(|a| a.mass_residual);
+    let velocity_m_s = air.as_ref().map(|a| a.fluxes.cell_velocity(&problem.grid));
     let expected_error_k = fields.as_ref().and_then(|ff| {
         ff.t_expected
             .as_ref()
@@ -270,6 +273,7 @@ pub fn solve_input(
         t_amb,
         coupling,
         airflow_mass_residual,
+        velocity_m_s,
     })
 }
 
@@ -368,5 +372,6 @@ pub fn transient_file(
         t_amb,
         coupling: None,
         airflow_mass_residual: None,
+        velocity_m_s: None,
     })
 }

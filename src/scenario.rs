@@ -204,6 +204,7 @@ pub fn run_scenario(
         t_amb: None,
         coupling,
         airflow_mass_residual: None,
+        velocity_m_s: None,
     };
     Ok(ScenarioResult {
         time_s,

@@ -138,3 +138,33 @@ fn sealed_containment_balances_each_aisle() {
     let (_, regions) = thermogrid::airflow::regions::regions(&sealed.problem.grid, &open);
     assert!(regions >= 3, "the doors should seal both cold aisles off the room: {regions} regions");
 }
+
+/// The results file carries the air velocity (m/s) and the XDMF sidecar lists it.
+#[test]
+fn results_file_has_the_air_velocity() {
+    let s = solve("[airflow]\n");
+    let dir = std::env::temp_dir().join(format!("tg-air-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("air.h5");
+    thermogrid::io::results::write_results(&out, &s).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let m = s.material.as_ref().unwrap();
+    let mut speed = vec![0.0f64; m.len()];
+    for name in ["airflow/u_x", "airflow/u_y"] {
+        let d = f.dataset(name).unwrap();
+        let units: hdf5::types::VarLenUnicode = d.attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units.as_str(), "m/s");
+        let u = d.read_raw::<f64>().unwrap();
+        speed.iter_mut().zip(&u).for_each(|(s, v)| *s += v * v);
+    }
+    let open = |c: usize| m[c] == material::AIR || m[c] == material::SUPPLY;
+    // No air moves inside racks and units; in the room it moves at hall speeds.
+    assert!((0..m.len()).filter(|&c| !open(c)).all(|c| speed[c] == 0.0));
+    let fastest = speed.iter().fold(0.0f64, |a, b| a.max(b.sqrt()));
+    assert!(fastest > 0.5 && fastest < 20.0, "fastest air {fastest} m/s");
+    let mr = f.group("airflow").unwrap().attr("mass_residual").unwrap().read_scalar::<f64>().unwrap();
+    assert!(mr < 1e-9);
+    let xmf = std::fs::read_to_string(dir.join("air.xmf")).unwrap();
+    assert!(xmf.contains("/airflow/u_x") && xmf.contains("/airflow/u_y") && !xmf.contains("/airflow/u_z"));
+    std::fs::remove_dir_all(&dir).ok();
+}

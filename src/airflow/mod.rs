@@ -81,6 +81,27 @@ impl Fluxes {
     pub fn iz(g: &Grid, i: usize, j: usize, k: usize) -> usize {
         (k * g.ny + j) * g.nx + i
     }
+    /// Cell-centred air velocity, m/s, per axis (x, y, z; z zero in 2-D): the mean of
+    /// the two faces' volume fluxes over the face area (`dx · slab_m` in 2-D, `dx²` in 3-D).
+    pub fn cell_velocity(&self, g: &Grid) -> [Vec<f64>; 3] {
+        let area = g.cell_volume_m3() / g.dx;
+        let n = g.cells();
+        let (mut ux, mut uy, mut uz) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for k in 0..g.nz {
+            for j in 0..g.ny {
+                for i in 0..g.nx {
+                    let c = g.idx(i, j, k);
+                    ux[c] = (self.fx[Self::ix(g, i, j, k)] + self.fx[Self::ix(g, i + 1, j, k)]) / (2.0 * area);
+                    uy[c] = (self.fy[Self::iy(g, i, j, k)] + self.fy[Self::iy(g, i, j + 1, k)]) / (2.0 * area);
+                    if g.is_3d() {
+                        uz[c] = (self.fz[Self::iz(g, i, j, k)] + self.fz[Self::iz(g, i, j, k + 1)]) / (2.0 * area);
+                    }
+                }
+            }
+        }
+        [ux, uy, uz]
+    }
+
     /// Net outflow of cell `c` through its faces, m³/s.
     pub fn net_out(&self, g: &Grid, i: usize, j: usize, k: usize) -> f64 {
         let mut s = self.fx[Self::ix(g, i + 1, j, k)] - self.fx[Self::ix(g, i, j, k)]

@@ -10,6 +10,8 @@
 //! /thermal/T_supply    °C       (NaN where h = 0)
 //! /thermal/material    id       legend in its `legend` attribute (facility inputs)
 //!                      attrs of /thermal: bc_<wall>, T_wall_<wall> (°C), T_amb (fields)
+//! /airflow/u_x, u_y, u_z  m/s  cell-centred air velocity (airflow model only);
+//!                      attrs: mass_residual (relative to the total flow)
 //! /racks/{id, x_m, y_m, power_kw, air_heat_kw, mean_c, max_c, intake_c}
 //! /cooling/{id, kind, capacity_kw, removed_kw, load_pct}
 //! /solver              attrs: backend, method, iterations, relative_residual, tol,
@@ -35,7 +37,7 @@ pub fn write_results_with(
     extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
 ) -> Result<(), String> {
     write_h5(out, s, extra)?;
-    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some())
+    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some(), s.velocity_m_s.is_some())
 }
 
 fn write_h5(
@@ -84,6 +86,16 @@ fn write_h5(
         }
         if let Some(t) = s.t_amb {
             attr_f64(&th, "T_amb", t)?;
+        }
+
+        if let (Some(u), Some(m)) = (&s.velocity_m_s, s.airflow_mass_residual) {
+            let a = f.create_group("airflow")?;
+            let nd = if g.is_3d() { 3 } else { 2 };
+            for (name, comp) in ["u_x", "u_y", "u_z"].iter().zip(u).take(nd) {
+                dataset(&a, name, &shape, comp, "m/s", "cell-centred air velocity (potential flow)")?;
+            }
+            attr_f64(&a, "mass_residual", m)?;
+            attr_str(&a, "units", "mass_residual: 1 (largest per-cell imbalance / total flow)")?;
         }
 
         let racks = f.create_group("racks")?;

@@ -1,6 +1,6 @@
 //! XDMF sidecar (`OUT.xmf` next to `OUT.h5`) so ParaView opens the fields directly:
-//! a co-rectilinear mesh (origin 0, spacing dx) with cell-centred `T`, `k`, `q`, `h`
-//! and `material` read from the HDF5 file.
+//! a co-rectilinear mesh (origin 0, spacing dx) with cell-centred `T`, `k`, `q`, `h`,
+//! `material` and (airflow model) `u_x`, `u_y`, `u_z` read from the HDF5 file.
 
 use crate::grid::Grid;
 use std::fmt::Write;
@@ -12,7 +12,7 @@ pub fn sidecar_path(h5: &Path) -> PathBuf {
 }
 
 /// The XDMF text for a results file `h5_name` (relative name) on grid `g`.
-pub fn xdmf_text(h5_name: &str, g: &Grid, name: &str, with_material: bool) -> String {
+pub fn xdmf_text(h5_name: &str, g: &Grid, name: &str, with_material: bool, with_velocity: bool) -> String {
     let (topo, geo, nodes, cells, origin, spacing) = if g.is_3d() {
         (
             "3DCoRectMesh",
@@ -60,6 +60,13 @@ pub fn xdmf_text(h5_name: &str, g: &Grid, name: &str, with_material: bool) -> St
     if with_material {
         fields.push(("material", "/thermal/material", "UChar", 1));
     }
+    if with_velocity {
+        fields.push(("u_x", "/airflow/u_x", "Float", 8));
+        fields.push(("u_y", "/airflow/u_y", "Float", 8));
+        if g.is_3d() {
+            fields.push(("u_z", "/airflow/u_z", "Float", 8));
+        }
+    }
     for (attr, path, ty, prec) in fields {
         let _ = writeln!(o, "      <Attribute Name=\"{attr}\" AttributeType=\"Scalar\" Center=\"Cell\">");
         let _ = writeln!(o, "        <DataItem Format=\"HDF\" Dimensions=\"{cells}\" NumberType=\"{ty}\" Precision=\"{prec}\">{}:{path}</DataItem>", xml_escape(h5_name));
@@ -74,9 +81,9 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// Write the sidecar of `h5` atomically.
-pub fn write_sidecar(h5: &Path, g: &Grid, name: &str, with_material: bool) -> Result<(), String> {
+pub fn write_sidecar(h5: &Path, g: &Grid, name: &str, with_material: bool, with_velocity: bool) -> Result<(), String> {
     let file_name = h5.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let text = xdmf_text(&file_name, g, name, with_material);
+    let text = xdmf_text(&file_name, g, name, with_material, with_velocity);
     let path = sidecar_path(h5);
     let tmp = path.with_extension("xmf.tmp");
     std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
