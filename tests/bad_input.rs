@@ -311,3 +311,12 @@ fn sealed_air_region_without_a_unit() {
         &["facility.toml", "[airflow]", "sealed air region", "no cooling unit serves it", "leave a gap"],
     );
 }
+
+#[test]
+fn rack_without_air_behind_it() {
+    // R1's back against the south wall: its exhaust has nowhere to go.
+    Case::new("rackwall").expect_bad(
+        &format!("{}\n[airflow]\n", replace("y_m = 1.0", "y_m = 0.0")),
+        &["facility.toml", "[airflow]", "rack \"R1\" has no open air on its exhaust (back) side"],
+    );
+}

@@ -18,6 +18,8 @@ use crate::grid::Grid;
 
 /// One unit's air: cells it blows into (empty for CRAHs feeding tiles) and takes from.
 pub struct UnitAir<'a> {
+    /// The unit's (or tile region's) id, for messages.
+    pub name: &'a str,
     pub supply: &'a [usize],
     pub ret: &'a [usize],
 }
@@ -104,15 +106,15 @@ pub fn balance_units(
     for (u, col) in cols.iter().enumerate() {
         flow[u] = v0[u] + w[u] * col.iter().map(|&(i, c)| c * lambda[i]).sum::<f64>();
     }
-    if let Some(u) = (0..flow.len()).find(|&u| flow[u] < 0.0) {
+    if let Some(u) = (0..flow.len()).find(|&u| !(flow[u] >= 0.0)) {
         return Err(format!(
-            "balancing the sealed air regions would need cooling unit #{} to run backwards ({:.3} m³/s)",
-            u + 1,
-            flow[u]
+            "balancing the sealed air regions would need \"{}\" to run backwards ({:.3} m³/s)",
+            units[u].name, flow[u]
         ));
     }
     let after = imbalance(flow);
-    if let Some((r, x)) = after.iter().enumerate().find(|(_, x)| x.abs() > 1e3 * tol) {
+    // As strict as the potential's own check (1e-9 of the total flow).
+    if let Some((r, x)) = after.iter().enumerate().find(|(_, x)| !(x.abs() <= 10.0 * tol)) {
         let (px, py, pz) = where_is(g, label, r);
         return Err(format!(
             "the sealed air region around ({px:.2}, {py:.2}, {pz:.2}) m cannot be balanced by its cooling units \

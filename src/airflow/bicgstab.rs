@@ -49,7 +49,12 @@ pub fn bicgstab(
         }
         precond(&p, &mut ph);
         apply(&ph, &mut v);
-        alpha = rho / dot(&r0, &v);
+        let r0v = dot(&r0, &v);
+        if r0v == 0.0 || !r0v.is_finite() {
+            // Breakdown: stop with the iterate so far (the true residual decides).
+            break;
+        }
+        alpha = rho / r0v;
         s.copy_from_slice(&r);
         axpy(-alpha, &v, &mut s);
         precond(&s, &mut sh);

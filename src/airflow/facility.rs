@@ -23,6 +23,10 @@ const POTENTIAL_TOL: f64 = 1e-8;
 /// temperatures were 5e-4 K off the CPU's, at 1e-10 1.5e-5 K.
 const POTENTIAL_TOL_GPU: f64 = 1e-10;
 
+/// Half-width of the band around a unit's or door's capacity threshold within which
+/// the active set keeps its state, K.
+const STATE_BAND_K: f64 = 1e-6;
+
 /// Passes of the active-set loop on which units run at capacity.
 const MAX_ACTIVE_SET_PASSES: usize = 20;
 
@@ -152,8 +156,12 @@ pub fn solve_on(
         };
         let ex = adjacent(&g, behind, opposite(rack.facing), &open);
         let v = rack.air_heat_w() / (rho_cp * s.rack_delta_t_k);
-        if intake.is_empty() || ex.is_empty() || v == 0.0 {
+        if v == 0.0 {
             continue;
+        }
+        if intake.is_empty() || ex.is_empty() {
+            let side = if intake.is_empty() { "intake (front)" } else { "exhaust (back)" };
+            return Err(err(format!("rack \"{}\" has no open air on its {side} side", rack.id)));
         }
         rack_flow[ri] = v;
         intake.iter().for_each(|&c| src[c] -= v / intake.len() as f64);
@@ -237,9 +245,13 @@ pub fn solve_on(
     }
     // Sealed regions: the units' fans and the raised floor's tiles deliver what each
     // region's racks draw (racks keep their flows).
-    let mut units_air: Vec<UnitAir> =
-        sup_cells.iter().zip(&ret_cells).map(|(s, r)| UnitAir { supply: s, ret: r }).collect();
-    units_air.extend(tiles.iter().map(|t| UnitAir { supply: t, ret: &[] }));
+    let mut units_air: Vec<UnitAir> = f
+        .cooling
+        .iter()
+        .zip(sup_cells.iter().zip(&ret_cells))
+        .map(|(u, (s, r))| UnitAir { name: &u.id, supply: s, ret: r })
+        .collect();
+    units_air.extend(f.supply.iter().zip(&tiles).map(|(sr, t)| UnitAir { name: &sr.id, supply: t, ret: &[] }));
     let mut flows: Vec<f64> = unit_flow.iter().chain(&tile_q).copied().collect();
     let (label, count) = super::regions::regions(&g, &open);
     balance_units(&g, (&label, count), &src, &units_air, &mut flows).map_err(|m| {
@@ -426,14 +438,24 @@ pub fn solve_on(
         rel = rel_now;
         t = lay.to_compact(&x);
         tr(&format!("pass {passes}: {its} BiCGStab iterations, residual {rel:.2e}"));
+        // A state changes only when the solution is clearly past its threshold (by
+        // STATE_BAND_K): at the threshold both states give the same answer, and solver
+        // noise must not flip them back and forth.
         let now: Vec<bool> = f
             .cooling
             .iter()
             .enumerate()
             .map(|(ui, u)| {
-                unit_flow[ui] > 0.0
-                    && !ret_cells[ui].is_empty()
-                    && mean(&t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]) > u.supply_c
+                if unit_flow[ui] == 0.0 || sup_cells[ui].is_empty() {
+                    // CRAHs feeding tiles: the tiles set the supply temperature.
+                    return false;
+                }
+                let over = mean(&t, &ret_cells[ui]) - u.capacity_kw * 1e3 / (rho_cp * unit_flow[ui]) - u.supply_c;
+                if at_cap[ui] {
+                    over > -STATE_BAND_K
+                } else {
+                    over > STATE_BAND_K
+                }
             })
             .collect();
         let now_doors: Vec<Door> = (0..f.racks.len())
@@ -441,12 +463,13 @@ pub fn solve_on(
                 Some(ui) if rack_flow[ri] > 0.0 => {
                     let ts = f.cooling[ui].supply_c;
                     let exh = mean(&t, &intakes[ri]) + rack_dt(ri);
-                    if exh <= ts {
-                        Door::Idle
-                    } else if exh - door_drop(ri, ui) > ts {
+                    let keep = |on: bool| if on { -STATE_BAND_K } else { STATE_BAND_K };
+                    if exh - door_drop(ri, ui) - ts > keep(doors[ri] == Door::AtCapacity) {
                         Door::AtCapacity
-                    } else {
+                    } else if exh - ts > keep(doors[ri] != Door::Idle) {
                         Door::Cooling
+                    } else {
+                        Door::Idle
                     }
                 }
                 _ => doors[ri],
@@ -463,10 +486,12 @@ pub fn solve_on(
         }
         at_cap = now;
     }
-    if rel > tol {
-        return Err(Error::Internal(format!(
+    if !(rel <= tol) {
+        let what = format!(
             "the airflow's heat balance did not converge (relative residual {rel:.2e} after {iters} iterations)"
-        )));
+        );
+        // On the GPU the caller may retry on the CPU.
+        return Err(Error::Internal(if gpu.is_some() { format!("{GPU_FAILED}: {what}") } else { what }));
     }
     let outer = passes;
     // Heat balance: in = rack air heat (+ any q left); out = air-side units and tiles

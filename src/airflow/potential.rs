@@ -132,8 +132,12 @@ pub fn solve_potential_in(
         if gpu.is_some() { "f32 GPU" } else { "CPU" },
         mg.depth()
     ));
-    if rel > tol {
-        return Err(FlowError::NotConverged(rel));
+    if !(rel <= tol) {
+        // On the GPU the caller may retry on the CPU.
+        return Err(match gpu {
+            Some(_) => FlowError::Gpu(format!("the potential reached a relative residual of {rel:.2e} only")),
+            None => FlowError::NotConverged(rel),
+        });
     }
     trace.at("potential solved");
     let phi = lay.to_compact(&x);

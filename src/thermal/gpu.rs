@@ -598,6 +598,11 @@ pub fn refine_f32(
         }
         residual(x, &mut r);
         let new_rel = if bnorm > 0.0 { dot(&r, &r).sqrt() / bnorm } else { 0.0 };
+        if !new_rel.is_finite() {
+            return Err(GpuError::Validation(format!(
+                "the f32 solve gave a non-finite residual after {iterations} iterations"
+            )));
+        }
         rounds += 1;
         let stalled = new_rel > 0.5 * rel;
         rel = new_rel;
