@@ -81,16 +81,29 @@ pub fn gpu_for(backend: Backend) -> Result<Option<crate::gpu::GpuContext>, crate
 }
 
 /// The airflow model on the chosen backend, as [`solve_on`] chooses (`auto`: a hardware
-/// GPU if there is one, falling back to the CPU if the GPU path fails).
+/// GPU if there is one, falling back to the CPU if the GPU path fails), and the seconds
+/// the model took (adapter discovery excluded, as for the diffusion solve).
 fn airflow_on(
     f: &crate::facility::Facility,
     r: &crate::raster::Raster,
     s: &crate::facility::AirflowSettings,
     tol: f64,
     backend: Backend,
+) -> Result<(crate::airflow::facility::AirflowSolution, f64), Error> {
+    let ctx = gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?;
+    let t0 = Instant::now();
+    airflow_with(f, r, s, tol, backend, ctx).map(|a| (a, t0.elapsed().as_secs_f64()))
+}
+
+fn airflow_with(
+    f: &crate::facility::Facility,
+    r: &crate::raster::Raster,
+    s: &crate::facility::AirflowSettings,
+    tol: f64,
+    backend: Backend,
+    ctx: Option<crate::gpu::GpuContext>,
 ) -> Result<crate::airflow::facility::AirflowSolution, Error> {
     use crate::airflow::facility::{solve_on as air, GPU_FAILED};
-    let ctx = gpu_for(backend).map_err(|e| Error::Internal(format!("{GPU_FAILED}: {e}")))?;
     match (ctx, backend) {
         (None, _) => air(f, r, s, tol, None),
         (Some(ctx), Backend::Auto) => match air(f, r, s, tol, Some(&ctx)) {
@@ -169,9 +182,7 @@ pub fn solve_input(
     let air = match (&fac, &raster) {
         (Some(f), Some(r)) => match &f.airflow {
             Some(a) => {
-                let t_air = Instant::now();
-                let sol = airflow_on(f, r, a, opts.tol.max(1e-12), backend)?;
-                Some((sol, t_air.elapsed().as_secs_f64()))
+                Some(airflow_on(f, r, a, opts.tol.max(1e-12), backend)?)
             }
             None => None,
         },
