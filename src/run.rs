@@ -90,7 +90,8 @@ fn airflow_on(
     tol: f64,
     backend: Backend,
 ) -> Result<(crate::airflow::facility::AirflowSolution, f64), Error> {
-    let ctx = gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?;
+    let ctx =
+        gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?;
     let t0 = Instant::now();
     airflow_with(f, r, s, tol, backend, ctx).map(|a| (a, t0.elapsed().as_secs_f64()))
 }
@@ -181,9 +182,7 @@ pub fn solve_input(
     // The airflow model, when the facility enables it (CPU).
     let air = match (&fac, &raster) {
         (Some(f), Some(r)) => match &f.airflow {
-            Some(a) => {
-                Some(airflow_on(f, r, a, opts.tol.max(1e-12), backend)?)
-            }
+            Some(a) => Some(airflow_on(f, r, a, opts.tol.max(1e-12), backend)?),
             None => None,
         },
         _ => None,

@@ -47,17 +47,7 @@ fn f32s(v: &[f64]) -> Vec<f32> {
 }
 
 fn run1(ctx: &GpuContext, name: &str, bufs: &[&wgpu::Buffer], groups: (u32, u32)) {
-    let pipe = kernel(ctx, name).unwrap();
-    let bind = ctx.bind(&pipe, bufs);
-    let mut enc = ctx.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = enc.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipe);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(groups.0, groups.1, 1);
-    }
-    ctx.queue.submit([enc.finish()]);
-    ctx.check().unwrap();
+    common::dispatch(ctx, &kernel(ctx, name).unwrap(), bufs, groups);
 }
 
 /// Random padded vector (ghosts zero).

@@ -12,7 +12,7 @@
 
 use super::links::Links;
 use crate::gpu::{GpuContext, GpuError};
-use crate::thermal::gpu::{kernel as thermal_kernel, record, GpuMg, Step, VecParams, CHECK_EVERY};
+use crate::thermal::gpu::{iterate, kernel as thermal_kernel, record, GpuMg, Step, VecParams};
 use std::sync::Arc;
 
 pub(crate) const SRC: [(&str, &str); 4] = [
@@ -243,34 +243,8 @@ impl GpuBicgstab {
         enc.clear_buffer(&self.x, 0, None);
         self.clear.iter().for_each(|b| enc.clear_buffer(b, 0, None));
         ctx.queue.submit([enc.finish()]);
-        let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
-        while it < max_iter {
-            let batch = CHECK_EVERY.min(max_iter - it);
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
-            for _ in 0..batch {
-                record(&self.iteration, &mut enc);
-            }
-            ctx.queue.submit([enc.finish()]);
-            it += batch;
-            let s = ctx.read::<f32>(&self.scalars, 16)?;
-            let rel = (s[RR].max(0.0) as f64).sqrt() / bnorm;
-            if !rel.is_finite() {
-                return Err(GpuError::Validation(format!("the f32 BiCGStab diverged after {it} iterations")));
-            }
-            if rel <= tol {
-                break;
-            }
-            // Stagnation: f32 round-off reached (or a breakdown: the scalars went to 0).
-            if rel > 0.7 * best {
-                stalls += 1;
-                if stalls >= 2 {
-                    break;
-                }
-            } else {
-                stalls = 0;
-            }
-            best = best.min(rel);
-        }
+        // Stagnation also catches a breakdown (the scalars went to 0).
+        let (it, _) = iterate(ctx, &self.iteration, &self.scalars, 16, RR, bnorm, tol, max_iter)?;
         Ok((ctx.read::<f32>(&self.x, self.n)?, it))
     }
 

@@ -452,37 +452,7 @@ impl GpuMg {
         enc.clear_buffer(&self.x, 0, None);
         record(&self.start, &mut enc);
         ctx.queue.submit([enc.finish()]);
-        let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
-        let mut rel = 1.0;
-        while it < max_iter {
-            let batch = CHECK_EVERY.min(max_iter - it);
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
-            for _ in 0..batch {
-                record(&self.iteration, &mut enc);
-            }
-            ctx.queue.submit([enc.finish()]);
-            it += batch;
-            let s = ctx.read::<f32>(&self.scalars, 8)?;
-            rel = (s[5].max(0.0) as f64).sqrt() / bnorm;
-            if !rel.is_finite() {
-                return Err(GpuError::Validation(format!(
-                    "the f32 solve diverged (residual {rel}) after {it} iterations"
-                )));
-            }
-            if rel <= tol {
-                break;
-            }
-            // Stagnation: f32 round-off reached.
-            if rel > 0.7 * best {
-                stalls += 1;
-                if stalls >= 2 {
-                    break;
-                }
-            } else {
-                stalls = 0;
-            }
-            best = best.min(rel);
-        }
+        let (it, rel) = iterate(ctx, &self.iteration, &self.scalars, 8, 5, bnorm, tol, max_iter)?;
         Ok((ctx.read::<f32>(&self.x, self.fine.padded_len())?, it, rel))
     }
 }
@@ -552,6 +522,52 @@ pub fn solve_steady_gpu(
             solver_bytes: gmg.bytes as usize,
         },
     })
+}
+
+/// Run the recorded `iteration` in batches of [`CHECK_EVERY`], reading the squared
+/// residual norm from `scalars[slot]` (of `n_scalars`) after each batch, until the
+/// relative residual reaches `tol`, stops falling (f32 round-off: two batches without a
+/// 30 % gain), or `max_iter`. Returns the iterations and the last relative residual.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn iterate(
+    ctx: &GpuContext,
+    iteration: &[Step],
+    scalars: &wgpu::Buffer,
+    n_scalars: usize,
+    slot: usize,
+    bnorm: f64,
+    tol: f64,
+    max_iter: usize,
+) -> Result<(usize, f64), GpuError> {
+    let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
+    let mut rel = 1.0;
+    while it < max_iter {
+        let batch = CHECK_EVERY.min(max_iter - it);
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        for _ in 0..batch {
+            record(iteration, &mut enc);
+        }
+        ctx.queue.submit([enc.finish()]);
+        it += batch;
+        let s = ctx.read::<f32>(scalars, n_scalars)?;
+        rel = (s[slot].max(0.0) as f64).sqrt() / bnorm;
+        if !rel.is_finite() {
+            return Err(GpuError::Validation(format!("the f32 solve diverged (residual {rel}) after {it} iterations")));
+        }
+        if rel <= tol {
+            break;
+        }
+        if rel > 0.7 * best {
+            stalls += 1;
+            if stalls >= 2 {
+                break;
+            }
+        } else {
+            stalls = 0;
+        }
+        best = best.min(rel);
+    }
+    Ok((it, rel))
 }
 
 /// The outcome of [`refine_f32`].

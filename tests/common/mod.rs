@@ -51,3 +51,23 @@ pub fn random_problem(seed: u64, nx: usize, ny: usize, nz: usize) -> ThermalProb
     };
     ThermalProblem { grid, k, q, h, t_s, walls }
 }
+
+/// Run one compute pipeline once over `groups` with `bufs` bound in order, and check
+/// the device for errors.
+pub fn dispatch(
+    ctx: &thermogrid::gpu::GpuContext,
+    pipe: &wgpu::ComputePipeline,
+    bufs: &[&wgpu::Buffer],
+    groups: (u32, u32),
+) {
+    let bind = ctx.bind(pipe, bufs);
+    let mut enc = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(pipe);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(groups.0, groups.1, 1);
+    }
+    ctx.queue.submit([enc.finish()]);
+    ctx.check().unwrap();
+}
