@@ -102,12 +102,8 @@ enum Src {
     Tile(f64),
 }
 
-/// Solve airflow and advected heat for a facility with `[airflow]`.
-pub fn solve(f: &Facility, r: &Raster, s: &AirflowSettings, tol: f64) -> Result<AirflowSolution, Error> {
-    solve_on(f, r, s, tol, None)
-}
-
-/// [`solve`] on the CPU (f64) or, given a GPU, with both linear solves in f32 on it
+/// Solve airflow and advected heat for a facility with `[airflow]`, on the CPU (f64)
+/// (`gpu` = None) or, given a GPU, with both linear solves in f32 on it
 /// (mixed-precision refinement to the same tolerances; see [`super::gpu`]). A GPU
 /// failure is an `Error::Internal` that starts with [`GPU_FAILED`].
 pub fn solve_on(
