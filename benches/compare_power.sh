@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(../shared/cases/case2383wp.m ../shared/cases/case_ACTIVSg2000.m)
+[ ${#cases[@]} -gt 0 ] || cases=(tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m)
 python3 -c "import pandapower, matpowercaseframes, scipy" 2>/dev/null || python3 -m pip install -q pandapower matpowercaseframes scipy numpy
 cargo build --release --quiet --bin thermogrid
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

@@ -15,7 +15,7 @@ strip -o .gl/thermogrid target/release/thermogrid
 for b in examples/gpu_thermal_bench examples/gpu_power_bench thermogrid; do
   ldd "target/release/$b" | awk '/=> \// {print $3}' | { grep -Ev 'libc\.so|libm\.so|libpthread|libdl|ld-linux|libgcc_s|librt' || true; } | xargs -r -I{} cp -L {} .gl/lib/
 done
-cp ../shared/cases/case2383wp.m ../shared/cases/case_ACTIVSg2000.m .gl/cases/
+cp tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m .gl/cases/
 # Issue 6's GPU target: the big hall, diffusion-only and with [airflow], GPU and CPU.
 cp meshes/hall_xai_h100.toml .gl/cases/hall_diffusion.toml
 { cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nturbulent_k_w_mk = 100.0\n'; } > .gl/cases/hall_airflow.toml

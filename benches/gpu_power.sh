@@ -8,11 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --example gpu_power_bench
 if [ "${1:-}" = "--local" ]; then
-  XDG_RUNTIME_DIR=/tmp ./target/release/examples/gpu_power_bench --steps "${2:-64}" ../shared/cases/case118.m ../shared/cases/case300.m
+  XDG_RUNTIME_DIR=/tmp ./target/release/examples/gpu_power_bench --steps "${2:-64}" tests/data/cases/case118.m tests/data/cases/case300.m
 else
   mkdir -p .gl/lib .gl/cases
   cp target/release/examples/gpu_power_bench .gl/
-  cp ../shared/cases/case2383wp.m ../shared/cases/case_ACTIVSg2000.m .gl/cases/
+  cp tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m .gl/cases/
   ldd target/release/examples/gpu_power_bench | awk '/hdf5|sz|aec|libz|curl/ {print $3}' | xargs -r -I{} cp -L {} .gl/lib/
   echo "prepared .gl/: run on the GPU machine as in the header"
 fi

@@ -45,7 +45,7 @@ def build_b(bus, branch):
 
 
 def dcpf_scipy(base, bus, gen, branch):
-    """MATPOWER's DC power flow (see ../shared/cases/README.md), scipy.sparse + splu."""
+    """MATPOWER's DC power flow (see tests/data/cases/README.md), scipy.sparse + splu."""
     keep, idx, nb, _, _, br, b, Cft, Bf, Bbus = build_b(bus, branch)
     pfinj = -b * np.deg2rad(br[:, 9])
     pbusinj = Cft.T @ pfinj

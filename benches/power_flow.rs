@@ -10,7 +10,7 @@ use thermogrid::power::matpower::read_matpower;
 use thermogrid::power::DcPowerFlow;
 
 fn cases(c: &mut Criterion) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases");
     for name in ["case2383wp", "case_ACTIVSg2000"] {
         let net = read_matpower(dir.join(format!("{name}.m")).to_str().unwrap()).unwrap();
         let mut g = c.benchmark_group(name);

@@ -3,13 +3,16 @@
 //!
 //! - Inputs: a directory (every `.toml` in it) or a pattern with `*` in the file name.
 //! - Each case writes `OUTDIR/<stem>[__<sweep case>].h5` (+ `.xmf`). A case whose output
-//!   exists and records the same input hash and sweep case is skipped (resume).
+//!   exists and records the same run key is skipped (resume). The run key hashes
+//!   everything that changes the answer: the input bytes, the sweep case, the solver
+//!   options (tolerance, iteration limit, method), the backend and the program version
+//!   (the model, diffusion or airflow, is part of the input).
 //! - A failing case is reported and the rest continue; the summary (`summary.csv`,
 //!   `summary.json`) lists every case with its status and key metrics.
 
 use crate::error::{Error, InputError};
 use crate::facility;
-use crate::io::h5util::{attr_str, read_attr_str};
+use crate::io::h5util::{attr_str, read_attr_str, write_file_atomic};
 use crate::run::{solve_input, Backend, Input};
 use crate::thermal::SolveOptions;
 use serde::Serialize;
@@ -27,6 +30,9 @@ pub struct CaseResult {
     /// "ok", "skipped" (up to date) or "failed".
     pub status: String,
     pub error: Option<String>,
+    /// For a failed case, the exit code `thermogrid solve` would give it (2 bad input,
+    /// 1 not converged or failed inside).
+    pub exit_code: Option<i32>,
     pub max_temperature_c: Option<f64>,
     pub max_intake_c: Option<f64>,
     pub rci_hi_pct: Option<f64>,
@@ -81,20 +87,31 @@ pub fn expand_inputs(spec: &str) -> Result<Vec<PathBuf>, InputError> {
     Ok(v)
 }
 
-fn hash_of(path: &Path) -> String {
+/// The resume key of a case: SHA-256 over its input bytes, sweep case, solver options,
+/// backend and program version.
+pub fn run_key(input: &Path, sweep_case: &str, backend: Backend, opts: &SolveOptions) -> Option<String> {
     use sha2::{Digest, Sha256};
-    std::fs::read(path).map(|b| format!("{:x}", Sha256::digest(&b))).unwrap_or_default()
+    let bytes = std::fs::read(input).ok()?;
+    let mut h = Sha256::new();
+    h.update(&bytes);
+    h.update(
+        format!(
+            "\0sweep={sweep_case}\0tol={:e}\0max_iter={}\0method={}\0backend={}\0version={}",
+            opts.tol,
+            opts.max_iter,
+            opts.method.name(),
+            backend.name(),
+            env!("CARGO_PKG_VERSION")
+        )
+        .as_bytes(),
+    );
+    Some(format!("{:x}", h.finalize()))
 }
 
 /// Metrics of an existing output (for skipped cases).
 fn read_back(out: &Path) -> (Option<f64>, Option<f64>, Option<f64>) {
     let Ok(f) = hdf5::File::open(out) else { return (None, None, None) };
-    let max = |ds: &str| {
-        f.dataset(ds)
-            .ok()
-            .and_then(|d| d.read_raw::<f64>().ok())
-            .map(|v| v.into_iter().fold(f64::NEG_INFINITY, f64::max))
-    };
+    let max = |ds: &str| f.dataset(ds).ok().and_then(|d| d.read_raw::<f64>().ok()).map(|v| crate::outcome::nan_max(v));
     let pue = f.group("coupling").ok().and_then(|g| g.attr("pue").ok()).and_then(|a| a.read_scalar::<f64>().ok());
     (max("thermal/T"), max("racks/intake_c"), pue)
 }
@@ -151,6 +168,7 @@ pub fn run_batch(
                 output: String::new(),
                 status: "failed".into(),
                 error: Some(e.to_string()),
+                exit_code: Some(2),
                 max_temperature_c: None,
                 max_intake_c: None,
                 rci_hi_pct: None,
@@ -189,13 +207,14 @@ pub fn run_batch(
 fn run_case(c: &Case, backend: Backend, opts: &SolveOptions) -> CaseResult {
     let input = c.input.display().to_string();
     let suffix = c.sweep.as_ref().map(|s| s.suffix.clone()).unwrap_or_default();
-    let hash = hash_of(&c.input);
+    let key = run_key(&c.input, &suffix, backend, opts);
     let mut r = CaseResult {
         case: c.name.clone(),
         input: input.clone(),
         output: c.output.display().to_string(),
         status: "ok".into(),
         error: None,
+        exit_code: None,
         max_temperature_c: None,
         max_intake_c: None,
         rci_hi_pct: None,
@@ -203,12 +222,10 @@ fn run_case(c: &Case, backend: Backend, opts: &SolveOptions) -> CaseResult {
         iterations: None,
         wall_s: None,
     };
-    // Resume: same input bytes and the same sweep case.
-    if c.output.exists() {
+    // Resume: the same run key (input, sweep case, options, backend, version).
+    if let (true, Some(key)) = (c.output.exists(), &key) {
         if let Ok(f) = hdf5::File::open(&c.output) {
-            if read_attr_str(&f, "input_sha256").as_deref() == Some(hash.as_str())
-                && read_attr_str(&f, "sweep_case").unwrap_or_default() == suffix
-            {
+            if read_attr_str(&f, "run_key").as_deref() == Some(key.as_str()) {
                 let (t, i, p) = read_back(&c.output);
                 r.status = "skipped".into();
                 (r.max_temperature_c, r.max_intake_c, r.pue) = (t, i, p);
@@ -225,18 +242,20 @@ fn run_case(c: &Case, backend: Backend, opts: &SolveOptions) -> CaseResult {
     });
     match solved {
         Ok(study) => {
-            let written = crate::io::results::write_results(&c.output, &study).and_then(|_| {
-                let f = hdf5::File::open_rw(&c.output).map_err(|e| e.to_string())?;
-                attr_str(&f, "sweep_case", &suffix).map_err(|e| e.to_string())
+            // The case's attributes go in before the file is renamed into place.
+            let written = crate::io::results::write_results_with(&c.output, &study, |f| {
+                attr_str(f, "sweep_case", &suffix)?;
+                attr_str(f, "run_key", key.as_deref().unwrap_or(""))
             });
             if let Err(e) = written {
                 r.status = "failed".into();
                 r.error = Some(e);
+                r.exit_code = Some(2);
                 return r;
             }
             r.max_temperature_c = Some(crate::report::max_temperature_c(&study));
             r.max_intake_c =
-                study.racks.iter().map(|x| x.intake_c).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+                (!study.racks.is_empty()).then(|| crate::outcome::nan_max(study.racks.iter().map(|x| x.intake_c)));
             r.rci_hi_pct = crate::report::rci(&study).0;
             r.pue = study.coupling.as_ref().map(|c| c.pue);
             r.iterations = Some(study.report.iterations);
@@ -245,6 +264,7 @@ fn run_case(c: &Case, backend: Backend, opts: &SolveOptions) -> CaseResult {
         Err(e) => {
             r.status = "failed".into();
             r.error = Some(e.to_string());
+            r.exit_code = Some(e.exit_code());
         }
     }
     r
@@ -270,15 +290,12 @@ fn write_summary(outdir: &Path, rs: &[CaseResult]) -> Result<(), Error> {
             err
         );
     }
-    let io = |e: std::io::Error| {
-        Error::Input(InputError::new(
-            &outdir.display().to_string(),
-            "summary",
-            e.to_string(),
-            "choose a writable directory",
-        ))
+    let io = |e: String| {
+        Error::Input(InputError::new(&outdir.display().to_string(), "summary", e, "choose a writable directory"))
     };
-    std::fs::write(outdir.join("summary.csv"), csv).map_err(io)?;
-    std::fs::write(outdir.join("summary.json"), serde_json::to_string_pretty(rs).expect("json")).map_err(io)?;
+    // Each summary is written atomically: a killed run leaves the previous one whole.
+    let json = serde_json::to_string_pretty(rs).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
+    write_file_atomic(&outdir.join("summary.csv"), csv.as_bytes()).map_err(io)?;
+    write_file_atomic(&outdir.join("summary.json"), json.as_bytes()).map_err(io)?;
     Ok(())
 }

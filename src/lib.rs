@@ -5,6 +5,7 @@
 //! (rack temperatures), [`report`] (summaries).
 
 pub mod airflow;
+pub mod backend;
 pub mod batch;
 pub mod coupling;
 pub mod error;
@@ -13,10 +14,12 @@ pub mod gpu;
 pub mod grid;
 pub mod io;
 pub mod metrics;
+pub mod outcome;
 pub mod power;
 pub mod raster;
 pub mod report;
 pub mod run;
 pub mod samples;
 pub mod scenario;
+pub mod study;
 pub mod thermal;

@@ -178,6 +178,42 @@ fn write_failed(out: &std::path::Path, m: String) -> InputError {
     InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space")
 }
 
+/// Command-line numbers, checked where they are parsed: a bad value is an input error
+/// (exit 2) naming the flag and the fix, never silently replaced.
+mod flags {
+    use thermogrid::error::InputError;
+
+    fn bad(flag: &str, msg: String, fix: &str) -> InputError {
+        InputError::new("command line", flag, msg, fix)
+    }
+    /// A relative tolerance: finite, in (0, 1).
+    pub fn tol(flag: &str, v: f64) -> Result<f64, InputError> {
+        if v.is_finite() && v > 0.0 && v < 1.0 {
+            Ok(v)
+        } else {
+            Err(bad(flag, format!("{v} is not a tolerance"), "give a relative residual between 0 and 1, e.g. 1e-10"))
+        }
+    }
+    /// A time step, s: finite, > 0.
+    pub fn dt(flag: &str, v: f64) -> Result<f64, InputError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(bad(flag, format!("{v} is not a time step"), "give a time step in seconds, finite and > 0"))
+        }
+    }
+    /// A count that must be at least 1, and at most `max`.
+    pub fn count(flag: &str, v: usize, max: usize) -> Result<usize, InputError> {
+        if v == 0 {
+            Err(bad(flag, "must be at least 1".into(), "give a positive whole number"))
+        } else if v > max {
+            Err(bad(flag, format!("{v} is more than this command allows ({max})"), "give a smaller number"))
+        } else {
+            Ok(v)
+        }
+    }
+}
+
 fn backend_of(b: BackendArg) -> Backend {
     match b {
         BackendArg::Cpu => Backend::Cpu,
@@ -214,6 +250,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Batch { inputs, output, jobs, backend, tol } => {
+            let tol = flags::tol("--tol", tol)?;
+            let jobs = flags::count("--jobs", jobs, 4096)?;
             let files = thermogrid::batch::expand_inputs(&inputs)?;
             let opts = SolveOptions { tol, ..Default::default() };
             let rs =
@@ -238,7 +276,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                 output.join("summary.csv").display()
             );
             if failed > 0 {
-                return Err(Error::Internal(format!("{failed} of {} cases failed (see summary.csv)", rs.len())));
+                let m = format!("{failed} of {} cases failed (see summary.csv)", rs.len());
+                // Exit 2 when every failure is bad input, else 1.
+                return Err(if rs.iter().all(|r| r.status != "failed" || r.exit_code == Some(2)) {
+                    Error::Unsupported(m)
+                } else {
+                    Error::Internal(m)
+                });
             }
             Ok(())
         }
@@ -260,9 +304,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Adapters => {
             let list = thermogrid::gpu::list_adapters();
             if list.is_empty() {
-                println!(
-                    "wgpu sees no Vulkan adapter (install mesa-vulkan-drivers for the software adapter, lavapipe)"
-                );
+                println!("{}", thermogrid::gpu::no_adapter_advice());
             }
             for a in list {
                 println!(
@@ -306,7 +348,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let (n1, used) = done.expect("screened at least once");
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                thermogrid::power::screen::write_hdf5(out, &net, &n1, threshold, used.clone())
+                thermogrid::io::power::write_contingency(out, &net, &n1, threshold, used.clone())
                     .map_err(|m| write_failed(out, m))?;
             }
             if json {
@@ -354,7 +396,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let secs = t0.elapsed().as_secs_f64();
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                ts::write_hdf5(out, &net, &r).map_err(|m| write_failed(out, m))?;
+                thermogrid::io::power::write_timeseries(out, &net, &r).map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(
@@ -382,7 +424,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let totals = thermogrid::power::output::totals(&net, &r, &pf);
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
-                thermogrid::power::output::write_hdf5(out, &net, &r).map_err(|m| write_failed(out, m))?;
+                thermogrid::io::power::write_powerflow(out, &net, &r).map_err(|m| write_failed(out, m))?;
             }
             if json {
                 println!(
@@ -402,15 +444,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Solve { file, output, backend, tol, max_iter, json, transient, scheme, dt, steps } => {
-            if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-                return Err(InputError::new(
-                    "command line",
-                    "--tol",
-                    format!("{tol} is not a tolerance"),
-                    "give a relative residual between 0 and 1, e.g. 1e-10",
-                )
-                .into());
-            }
+            let tol = flags::tol("--tol", tol)?;
+            let max_iter = flags::count("--max-iter", max_iter, 1_000_000)?;
+            let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
+            let steps = flags::count("--steps", steps, thermogrid::thermal::transient::MAX_STEPS)?;
             precheck(output.as_deref())?;
             let backend = match backend {
                 BackendArg::Cpu => Backend::Cpu,
@@ -422,12 +459,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             if transient && !thermogrid::io::fields::is_hdf5(&file) {
                 let fac = thermogrid::facility::load(&file)?;
                 if fac.transient.is_some() {
-                    let sc = thermogrid::scenario::run_scenario(
-                        &fac,
-                        backend,
-                        &opts,
-                        dt.filter(|d| d.is_finite() && *d > 0.0),
-                    )?;
+                    let sc = thermogrid::scenario::run_scenario(&fac, backend, &opts, dt)?;
                     let out_str = output.as_ref().map(|p| p.display().to_string());
                     if let Some(out) = &output {
                         thermogrid::scenario::write_scenario(out, &sc).map_err(|m| write_failed(out, m))?;
@@ -447,7 +479,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
             let study = if transient {
-                let Some(dt) = dt.filter(|d| d.is_finite() && *d > 0.0) else {
+                let Some(dt) = dt else {
                     return Err(InputError::new(
                         "command line",
                         "--dt",
@@ -461,7 +493,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     SchemeArg::CrankNicolson => thermogrid::thermal::transient::Scheme::CrankNicolson,
                     SchemeArg::ForwardEuler => thermogrid::thermal::transient::Scheme::ForwardEuler,
                 };
-                thermogrid::run::transient_file(&file, backend, scheme, dt, steps, tol.min(1e-10))?
+                thermogrid::run::transient_file(&file, backend, scheme, dt, steps, tol, max_iter)?
             } else {
                 solve_file(&file, backend, &opts)?
             };

@@ -1,7 +1,7 @@
 //! Summaries of a study for people (text) and programs (JSON).
 
 use crate::metrics::ASHRAE_RECOMMENDED_C;
-use crate::run::Study;
+use crate::study::Study;
 use serde_json::json;
 use std::fmt::Write;
 

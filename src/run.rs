@@ -1,55 +1,18 @@
 //! One steady study, from an input file to results: the library side of
 //! `thermogrid solve`.
 
+pub use crate::backend::Backend;
+use crate::backend::{gpu_for, run_on};
 use crate::error::{Error, InputError};
 use crate::facility::{self, Facility};
 use crate::io::fields::{is_hdf5, read_fields};
-use crate::metrics::{cooling_results, rack_results, CoolingResult, RackResult};
+use crate::metrics::{cooling_results, rack_results};
 use crate::raster::rasterize;
-use crate::thermal::energy::{energy_balance, EnergyBalance};
+pub use crate::study::Study;
+use crate::thermal::energy::energy_balance;
 use crate::thermal::{solve_steady, SolveOptions, SolveReport, ThermalProblem};
 use sha2::{Digest, Sha256};
 use std::time::Instant;
-
-/// Which hardware solves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Cpu,
-    Gpu,
-    /// A hardware GPU when present, else the CPU.
-    Auto,
-}
-
-/// Everything a steady study produced.
-pub struct Study {
-    pub name: String,
-    pub input_path: String,
-    pub input_sha256: String,
-    pub problem: ThermalProblem,
-    /// Material id per cell (facility inputs only).
-    pub material: Option<Vec<u8>>,
-    /// °C, compact grid order.
-    pub t: Vec<f64>,
-    pub report: SolveReport,
-    /// Whole run, s (reading, rasterizing, solving, metrics).
-    pub wall_s: f64,
-    pub energy: EnergyBalance,
-    pub racks: Vec<RackResult>,
-    pub cooling: Vec<CoolingResult>,
-    /// Heat to liquid loops, W.
-    pub liquid_heat_w: f64,
-    /// CDU capacity, W.
-    pub cdu_capacity_w: f64,
-    /// For fields files with an answer: max |T − T_expected|, K, and the file's tolerance.
-    pub expected_error_k: Option<(f64, Option<f64>)>,
-    pub t_amb: Option<f64>,
-    /// The electrical side for this thermal state (facilities with a `[network]`).
-    pub coupling: Option<crate::coupling::Coupling>,
-    /// With the airflow model: the largest per-cell mass imbalance / total flow.
-    pub airflow_mass_residual: Option<f64>,
-    /// With the airflow model: cell-centred air velocity (x, y, z), m/s.
-    pub velocity_m_s: Option<[Vec<f64>; 3]>,
-}
 
 /// A facility file (TOML) or a fields file (HDF5), told apart by the HDF5 signature.
 pub enum Input {
@@ -69,17 +32,6 @@ fn sha256_file(path: &str) -> String {
     std::fs::read(path).map(|b| format!("{:x}", Sha256::digest(&b))).unwrap_or_default()
 }
 
-/// The GPU context a backend asks for: none for `cpu`; any adapter for `gpu` (an error
-/// if there is none); a hardware GPU for `auto`, if there is one.
-pub fn gpu_for(backend: Backend) -> Result<Option<crate::gpu::GpuContext>, crate::gpu::GpuError> {
-    use crate::gpu::{AdapterChoice, GpuContext};
-    match backend {
-        Backend::Cpu => Ok(None),
-        Backend::Gpu => GpuContext::new(AdapterChoice::Any).map(Some),
-        Backend::Auto => Ok(GpuContext::new(AdapterChoice::Hardware).ok()),
-    }
-}
-
 /// The airflow model on the chosen backend, as [`solve_on`] chooses (`auto`: a hardware
 /// GPU if there is one, falling back to the CPU if the GPU path fails), and the seconds
 /// the model took (adapter discovery excluded, as for the diffusion solve).
@@ -88,12 +40,13 @@ fn airflow_on(
     r: &crate::raster::Raster,
     s: &crate::facility::AirflowSettings,
     tol: f64,
+    max_iter: usize,
     backend: Backend,
 ) -> Result<(crate::airflow::facility::AirflowSolution, f64), Error> {
     let ctx =
         gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?;
     let t0 = Instant::now();
-    airflow_with(f, r, s, tol, backend, ctx).map(|a| (a, t0.elapsed().as_secs_f64()))
+    airflow_with(f, r, s, tol, max_iter, backend, ctx).map(|a| (a, t0.elapsed().as_secs_f64()))
 }
 
 fn airflow_with(
@@ -101,50 +54,37 @@ fn airflow_with(
     r: &crate::raster::Raster,
     s: &crate::facility::AirflowSettings,
     tol: f64,
+    max_iter: usize,
     backend: Backend,
     ctx: Option<crate::gpu::GpuContext>,
 ) -> Result<crate::airflow::facility::AirflowSolution, Error> {
     use crate::airflow::facility::{solve_on as air, GPU_FAILED};
-    match (ctx, backend) {
-        (None, _) => air(f, r, s, tol, None),
-        (Some(ctx), Backend::Auto) => match air(f, r, s, tol, Some(&ctx)) {
-            Err(Error::Internal(m)) if m.starts_with(GPU_FAILED) => {
-                eprintln!("warning: {m}; solving on the CPU");
-                air(f, r, s, tol, None)
-            }
-            other => other,
-        },
-        (Some(ctx), _) => air(f, r, s, tol, Some(&ctx)),
-    }
+    run_on(
+        backend,
+        ctx.as_ref(),
+        "airflow solve",
+        |c| air(f, r, s, tol, max_iter, Some(c)),
+        || air(f, r, s, tol, max_iter, None),
+        |e| matches!(e, Error::Internal(m) if m.starts_with(GPU_FAILED)),
+    )
 }
 
-/// Solve on the chosen backend: `gpu` on any adapter (lavapipe included), `auto` on a
-/// hardware GPU when there is one and otherwise (or if the GPU fails) on the CPU.
+/// Solve on the chosen backend (the policy of [`crate::backend`]).
 pub fn solve_on(
     problem: &ThermalProblem,
     opts: &SolveOptions,
     backend: Backend,
 ) -> Result<crate::thermal::SteadySolution, crate::thermal::SolveError> {
-    use crate::gpu::{AdapterChoice, GpuContext};
-    match backend {
-        Backend::Cpu => solve_steady(problem, opts),
-        Backend::Gpu => {
-            let ctx =
-                GpuContext::new(AdapterChoice::Any).map_err(|e| crate::thermal::SolveError::Setup(e.to_string()))?;
-            crate::thermal::gpu::solve_steady_gpu(&ctx, problem, opts)
-        }
-        Backend::Auto => match GpuContext::new(AdapterChoice::Hardware) {
-            Ok(ctx) => match crate::thermal::gpu::solve_steady_gpu(&ctx, problem, opts) {
-                Ok(s) => Ok(s),
-                Err(crate::thermal::SolveError::Setup(m)) => {
-                    eprintln!("warning: the GPU solve failed ({m}); solving on the CPU");
-                    solve_steady(problem, opts)
-                }
-                Err(e) => Err(e),
-            },
-            Err(_) => solve_steady(problem, opts),
-        },
-    }
+    use crate::thermal::SolveError;
+    let ctx = gpu_for(backend).map_err(|e| SolveError::Setup(e.to_string()))?;
+    run_on(
+        backend,
+        ctx.as_ref(),
+        "solve",
+        |c| crate::thermal::gpu::solve_steady_gpu(c, problem, opts),
+        || solve_steady(problem, opts),
+        |e| matches!(e, SolveError::Setup(_)),
+    )
 }
 
 /// Solve the steady problem of `path`.
@@ -179,10 +119,12 @@ pub fn solve_input(
         (None, Some(ff)) => &ff.problem,
         (None, None) => unreachable!("an input is a facility or a fields file"),
     };
-    // The airflow model, when the facility enables it (CPU).
+    // The airflow model, when the facility enables it. Its energy solve stops at a
+    // relative residual of 1e-12 at the tightest.
+    let air_tol = opts.tol.max(1e-12);
     let air = match (&fac, &raster) {
         (Some(f), Some(r)) => match &f.airflow {
-            Some(a) => Some(airflow_on(f, r, a, opts.tol.max(1e-12), backend)?),
+            Some(a) => Some(airflow_on(f, r, a, air_tol, opts.max_iter, backend)?),
             None => None,
         },
         _ => None,
@@ -195,8 +137,8 @@ pub fn solve_input(
                 method: "airflow: potential flow + upwind advection, BiCGStab-MG",
                 iterations: a.solver_iterations,
                 relative_residual: a.relative_residual,
-                converged: a.relative_residual <= opts.tol * 10.0,
-                tol: opts.tol,
+                converged: crate::outcome::converged(a.relative_residual, air_tol),
+                tol: air_tol,
                 levels: 0,
                 setup_s: 0.0,
                 // Everything the airflow model does: potential, operator, multigrids, solve.
@@ -222,8 +164,11 @@ pub fn solve_input(
         return Err(Error::NotConverged {
             iterations: sol.report.iterations,
             relative_residual: sol.report.relative_residual,
-            tol: opts.tol,
+            tol: sol.report.tol,
         });
+    }
+    if let Some((i, v)) = crate::outcome::first_non_finite(&sol.t) {
+        return Err(Error::Internal(format!("the solve gave T = {v} at cell {i}; nothing was written")));
     }
     let mut energy = energy_balance(problem, &sol.t);
     let air = air.map(|(a, _)| a);
@@ -297,8 +242,9 @@ pub fn transient_file(
     dt: f64,
     steps: usize,
     tol: f64,
+    max_iter: usize,
 ) -> Result<Study, Error> {
-    use crate::thermal::transient::{run_transient, Engine, TransientError};
+    use crate::thermal::transient::{run_transient_with, Engine, TransientError};
     let t0 = Instant::now();
     let (name, sha, problem, rho, init, material, t_amb) = match read_input(path)? {
         Input::Fields(ff) => {
@@ -332,20 +278,27 @@ pub fn transient_file(
             )
         }
     };
+    let gpu_ctx = gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
+    // Each implicit step's increment solve stops at `tol`, or at 1e-7 at the tightest on
+    // a GPU (f32 with refinement; the increment's rounding stays relative to the change).
+    let (engine, step_tol) = match &gpu_ctx {
+        Some(ctx) => (Engine::Gpu(ctx), tol.max(1e-7)),
+        None => (Engine::Cpu, tol),
+    };
     let map = |e: TransientError| match e {
         TransientError::Unstable { .. } | TransientError::BadRhoCp { .. } | TransientError::Problem(_) => {
             Error::Input(InputError::new(path, "transient", e.to_string(), "choose a stable step or fix the fields"))
         }
+        TransientError::NotConverged { step, rel } => {
+            Error::NotConverged { iterations: step, relative_residual: rel, tol: step_tol }
+        }
         other => Error::Internal(other.to_string()),
     };
-    let gpu_ctx = crate::run::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     let t1 = Instant::now();
-    let t = match &gpu_ctx {
-        Some(ctx) => {
-            run_transient(&problem, &rho, &init, scheme, dt, steps, tol.max(1e-7), Engine::Gpu(ctx)).map_err(map)?
-        }
-        None => run_transient(&problem, &rho, &init, scheme, dt, steps, tol, Engine::Cpu).map_err(map)?,
-    };
+    let marched =
+        run_transient_with(&problem, &rho, &init, scheme, dt, steps, step_tol, max_iter, engine, &mut |_, _| {})
+            .map_err(map)?;
+    let t = marched.t;
     let solve_s = t1.elapsed().as_secs_f64();
     let energy = energy_balance(&problem, &t);
     let method: &'static str = match scheme {
@@ -364,9 +317,10 @@ pub fn transient_file(
             backend: if gpu_ctx.is_some() { "gpu" } else { "cpu" },
             method,
             iterations: steps,
-            relative_residual: f64::NAN,
+            // Every step converged; the largest residual any step ended at.
+            relative_residual: marched.worst_step_residual,
             converged: true,
-            tol,
+            tol: step_tol,
             levels: 0,
             setup_s: 0.0,
             solve_s,

@@ -8,7 +8,7 @@ use thermogrid::power::{DcPowerFlow, Network};
 
 fn case(name: &str) -> Network {
     read_matpower(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(format!("{name}.m")).to_str().unwrap(),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(format!("{name}.m")).to_str().unwrap(),
     )
     .unwrap()
 }

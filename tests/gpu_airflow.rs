@@ -141,8 +141,8 @@ fn gpu_matches_cpu(mesh: &str, atol_k: f64) {
     let f = thermogrid::facility::load_str("airflow.toml", &format!("{base}\n[airflow]\n")).unwrap();
     let r = thermogrid::raster::rasterize(&f).unwrap();
     let s = f.airflow.clone().unwrap();
-    let cpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, None).unwrap();
-    let gpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, Some(&ctx)).unwrap();
+    let cpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, 500, None).unwrap();
+    let gpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, 500, Some(&ctx)).unwrap();
     let d = cpu.t.iter().zip(&gpu.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     eprintln!(
         "{mesh} airflow: CPU {} / GPU {} iterations, max |ΔT| {d:.2e} K, GPU mass {:.1e}, energy {:.1e}",

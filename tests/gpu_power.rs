@@ -11,7 +11,7 @@ use thermogrid::power::DcPowerFlow;
 
 fn case(name: &str) -> thermogrid::power::Network {
     read_matpower(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(format!("{name}.m")).to_str().unwrap(),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(format!("{name}.m")).to_str().unwrap(),
     )
     .unwrap()
 }

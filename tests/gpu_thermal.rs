@@ -18,7 +18,7 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 fn shared_mms2d_f32_and_refined() {
     let Some(ctx) = context_for_tests() else { return };
     let f =
-        read_fields(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/mms2d_64x64.h5").to_str().unwrap())
+        read_fields(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/thermal/mms2d_64x64.h5").to_str().unwrap())
             .unwrap();
     let exp = f.t_expected.clone().unwrap();
     let s32 = solve_steady_gpu(&ctx, &f.problem, &SolveOptions { tol: 1e-6, ..Default::default() }).unwrap();

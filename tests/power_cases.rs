@@ -1,5 +1,5 @@
 //! DC power flow against MATPOWER 8.1's own rundcpf answers for the shared cases
-//! (`../shared/cases/<case>.dcpf.json`), and .m write-back.
+//! (`tests/data/cases/<case>.dcpf.json`), and .m write-back.
 
 use std::path::PathBuf;
 use thermogrid::power::matpower::{parse_matpower, read_matpower, to_matpower_string};
@@ -9,7 +9,7 @@ const CASES: [&str; 9] =
     ["case9", "case14", "case30", "case57", "case118", "case300", "case1354pegase", "case2383wp", "case_ACTIVSg2000"];
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases")
 }
 
 fn max_abs(a: &[f64], b: &[f64]) -> f64 {

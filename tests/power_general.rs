@@ -8,7 +8,7 @@ use thermogrid::power::network::{branch as br, bus, gen};
 use thermogrid::power::{DcPowerFlow, Network};
 
 fn case(name: &str) -> Network {
-    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases").join(name).to_str().unwrap())
+    read_matpower(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(name).to_str().unwrap())
         .unwrap()
 }
 
@@ -143,7 +143,7 @@ fn cli_powerflow_writes_hdf5_in_file_order() {
     let dir = std::env::temp_dir().join(format!("tg-pf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("case118.h5");
-    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases/case118.m");
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/case118.m");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
         .args(["powerflow", m.to_str().unwrap(), "--json", "-o", out.to_str().unwrap()])
         .output()
@@ -233,7 +233,7 @@ fn cli_contingency_writes_the_documented_datasets() {
     let dir = std::env::temp_dir().join(format!("tg-n1-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("n1.h5");
-    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cases/case30.m");
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases/case30.m");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
         .args(["contingency", m.to_str().unwrap(), "--backend", "cpu", "--full", "--json", "-o", out.to_str().unwrap()])
         .output()

@@ -1,4 +1,4 @@
-//! The shared steady reference (`../shared/thermal/mms2d_64x64.h5`) and fields files of
+//! The shared steady reference (`tests/data/thermal/mms2d_64x64.h5`) and fields files of
 //! our own in its schema (odd sizes, mixed walls, 3-D), through the library and the CLI.
 
 mod common;
@@ -7,7 +7,7 @@ use thermogrid::io::fields::{read_fields, write_fields};
 use thermogrid::thermal::{solve_steady, Method, SolveOptions};
 
 fn shared(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/thermal").join(name);
     assert!(p.exists(), "shared reference {} is missing", p.display());
     p.display().to_string()
 }

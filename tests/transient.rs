@@ -11,7 +11,7 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 
 fn file() -> thermogrid::io::fields::FieldsFile {
     read_fields(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/transient2d_mode_64x48.h5").to_str().unwrap(),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/thermal/transient2d_mode_64x48.h5").to_str().unwrap(),
     )
     .unwrap()
 }
@@ -70,7 +70,7 @@ fn unstable_forward_euler_is_refused_with_the_limit() {
 fn cli_transient_writes_the_final_field_and_refuses_unstable_steps() {
     let dir = std::env::temp_dir().join(format!("tg-tr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/thermal/transient2d_mode_64x48.h5");
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/thermal/transient2d_mode_64x48.h5");
     let out = dir.join("t.h5");
     let f = file();
     let dt = f.number("dt_implicit_s").unwrap().to_string();

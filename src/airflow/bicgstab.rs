@@ -74,5 +74,10 @@ pub fn bicgstab(
     }
     residual(&mut apply, x, &mut r);
     let true_rel = dot(&r, &r).sqrt() / bn;
-    PcgOutcome { iterations: it, relative_residual: true_rel, converged: true_rel <= tol, history }
+    PcgOutcome {
+        iterations: it,
+        relative_residual: true_rel,
+        converged: crate::outcome::converged(true_rel, tol),
+        history,
+    }
 }

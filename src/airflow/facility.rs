@@ -111,6 +111,7 @@ pub fn solve_on(
     r: &Raster,
     s: &AirflowSettings,
     tol: f64,
+    max_iter: usize,
     gpu: Option<&GpuContext>,
 ) -> Result<AirflowSolution, Error> {
     let g = r.problem.grid;
@@ -281,12 +282,20 @@ pub fn solve_on(
     }
     let fp = FlowProblem { grid: g, open: open.clone(), source_m3s: src.clone() };
     tr("sources");
-    let (_, fluxes) =
-        solve_potential_in(&fp, (&label, count), if gpu.is_some() { POTENTIAL_TOL_GPU } else { POTENTIAL_TOL }, gpu)
-            .map_err(|e| match e {
-                super::FlowError::Gpu(m) => Error::Internal(format!("{GPU_FAILED}: {m}")),
-                e => err(e.to_string()),
-            })?;
+    let (_, fluxes) = solve_potential_in(
+        &fp,
+        (&label, count),
+        if gpu.is_some() { POTENTIAL_TOL_GPU } else { POTENTIAL_TOL },
+        max_iter,
+        gpu,
+    )
+    .map_err(|e| match e {
+        super::FlowError::Gpu(m) => Error::Internal(format!("{GPU_FAILED}: {m}")),
+        super::FlowError::NotConverged { iterations, relative_residual, tol } => {
+            Error::NotConverged { iterations, relative_residual, tol }
+        }
+        e => err(e.to_string()),
+    })?;
     let mres = mass_residual(&fp, &fluxes);
     tr("potential");
     // Energy: turbulent k in the air; cooling by supply air, not by h; rack heat rides
@@ -409,7 +418,14 @@ pub fn solve_on(
         };
         let (its, rel_now) = match &gpu_mg {
             None => {
-                let out = super::bicgstab::bicgstab(&apply, |r, z| mg.vcycle(&a, r, z), &b, &mut x, tol, 500);
+                let out = super::bicgstab::bicgstab(
+                    &apply,
+                    |r, z| mg.vcycle(&a, r, z),
+                    &b,
+                    &mut x,
+                    tol,
+                    max_iter.saturating_sub(iters),
+                );
                 (out.iterations, out.relative_residual)
             }
             Some((ctx, gmg)) => {
@@ -424,7 +440,7 @@ pub fn solve_on(
                     &b,
                     &mut x,
                     tol,
-                    500,
+                    max_iter.saturating_sub(iters),
                 )
                 .map_err(gpu_err)?;
                 (out.iterations, out.relative_residual)
@@ -482,12 +498,15 @@ pub fn solve_on(
         }
         at_cap = now;
     }
-    if !(rel <= tol) {
-        let what = format!(
-            "the airflow's heat balance did not converge (relative residual {rel:.2e} after {iters} iterations)"
-        );
+    if !crate::outcome::converged(rel, tol) {
         // On the GPU the caller may retry on the CPU.
-        return Err(Error::Internal(if gpu.is_some() { format!("{GPU_FAILED}: {what}") } else { what }));
+        return Err(match gpu {
+            Some(_) => Error::Internal(format!(
+                "{GPU_FAILED}: the airflow's heat balance reached a relative residual of {rel:.2e} only \
+                 after {iters} iterations"
+            )),
+            None => Error::NotConverged { iterations: iters, relative_residual: rel, tol },
+        });
     }
     let outer = passes;
     // Heat balance: in = rack air heat (+ any q left); out = air-side units and tiles

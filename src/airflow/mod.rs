@@ -134,8 +134,8 @@ pub enum FlowError {
     UnbalancedRegion { net: f64, x: f64, y: f64, z: f64 },
     #[error("no open cell")]
     Closed,
-    #[error("the potential solve did not converge (relative residual {0:.2e})")]
-    NotConverged(f64),
+    #[error("the potential solve did not converge (relative residual {relative_residual:.2e} after {iterations} iterations, asked for {tol:.1e})")]
+    NotConverged { iterations: usize, relative_residual: f64, tol: f64 },
     #[error("the GPU potential solve failed: {0}")]
     Gpu(String),
 }

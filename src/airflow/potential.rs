@@ -9,8 +9,11 @@ use rayon::prelude::*;
 
 /// Solve the potential on the CPU (f64) and return the face fluxes.
 pub fn solve_potential(fp: &FlowProblem, tol: f64) -> Result<(Vec<f64>, Fluxes), FlowError> {
-    solve_potential_on(fp, tol, None)
+    solve_potential_on(fp, tol, MAX_ITER, None)
 }
+
+/// Iteration limit of [`solve_potential`] and [`solve_potential_on`].
+pub const MAX_ITER: usize = 500;
 
 /// Solve the potential on the CPU (f64, MG-PCG) or, given a GPU, by the thermal f32
 /// MG-PCG inside mixed-precision refinement (f64 residual on the host); return φ and
@@ -18,10 +21,11 @@ pub fn solve_potential(fp: &FlowProblem, tol: f64) -> Result<(Vec<f64>, Fluxes),
 pub fn solve_potential_on(
     fp: &FlowProblem,
     tol: f64,
+    max_iter: usize,
     gpu: Option<&GpuContext>,
 ) -> Result<(Vec<f64>, Fluxes), FlowError> {
     let (label, count) = super::regions::regions(&fp.grid, &fp.open);
-    solve_potential_in(fp, (&label, count), tol, gpu)
+    solve_potential_in(fp, (&label, count), tol, max_iter, gpu)
 }
 
 /// [`solve_potential_on`] with the air regions already found.
@@ -29,6 +33,7 @@ pub fn solve_potential_in(
     fp: &FlowProblem,
     (label, count): (&[u32], usize),
     tol: f64,
+    max_iter: usize,
     gpu: Option<&GpuContext>,
 ) -> Result<(Vec<f64>, Fluxes), FlowError> {
     let trace = super::Trace::new();
@@ -110,7 +115,7 @@ pub fn solve_potential_in(
     let mut x = lay.zeros();
     let (iterations, rel) = match gpu {
         None => {
-            let out = crate::thermal::cpu::mg_pcg(&a, &mut mg, &b, &mut x, tol, 500);
+            let out = crate::thermal::cpu::mg_pcg(&a, &mut mg, &b, &mut x, tol, max_iter);
             (out.iterations, out.relative_residual)
         }
         Some(ctx) => {
@@ -121,7 +126,7 @@ pub fn solve_potential_in(
                 &b,
                 &mut x,
                 tol,
-                500,
+                max_iter,
             )
             .map_err(|e| FlowError::Gpu(e.to_string()))?;
             (out.iterations, out.relative_residual)
@@ -132,11 +137,11 @@ pub fn solve_potential_in(
         if gpu.is_some() { "f32 GPU" } else { "CPU" },
         mg.depth()
     ));
-    if !(rel <= tol) {
+    if !crate::outcome::converged(rel, tol) {
         // On the GPU the caller may retry on the CPU.
         return Err(match gpu {
             Some(_) => FlowError::Gpu(format!("the potential reached a relative residual of {rel:.2e} only")),
-            None => FlowError::NotConverged(rel),
+            None => FlowError::NotConverged { iterations, relative_residual: rel, tol },
         });
     }
     trace.at("potential solved");

@@ -13,7 +13,7 @@ use crate::grid::Walls;
 /// Default effective conductivity of hall air, W/(m·K). Still air conducts 0.026; a
 /// hall is stirred by fans and cooling-unit jets, and a diffusion-only model must move
 /// a rack row's heat to the cooling units with conduction alone. Bulk mixing of that
-/// strength is ≈ 2000 W/(m·K) (see the README and `../shared/DESIGN.md`).
+/// strength is ≈ 2000 W/(m·K) (see the README).
 pub const AIR_K_W_MK: f64 = 2000.0;
 /// Volumetric heat capacity of air at 25 °C, sea level: 1.184 kg/m³ × 1007 J/(kg·K).
 pub const AIR_RHO_CP_J_M3K: f64 = 1192.0;

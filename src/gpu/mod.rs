@@ -94,8 +94,28 @@ fn instance() -> wgpu::Instance {
         }
     });
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::VULKAN;
+    desc.backends = backends();
     wgpu::Instance::new(desc)
+}
+
+/// The wgpu backends to look on: `WGPU_BACKEND` (wgpu's own variable, e.g. `vulkan`,
+/// `metal`, `dx12`, `gl`) when set, else the primary ones (Vulkan, Metal, DX12); each is
+/// compiled in where it exists (Cargo.toml: Metal on macOS, DX12 on Windows).
+pub fn backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+}
+
+/// What to do when no adapter is found, for this platform.
+pub fn no_adapter_advice() -> &'static str {
+    if cfg!(target_os = "linux") {
+        "wgpu sees no adapter (install your GPU's Vulkan driver, or mesa-vulkan-drivers for the lavapipe software adapter)"
+    } else if cfg!(target_os = "macos") {
+        "wgpu sees no Metal adapter (check WGPU_BACKEND, which must include metal if set)"
+    } else if cfg!(windows) {
+        "wgpu sees no DX12 or Vulkan adapter (install your GPU vendor's driver; check WGPU_BACKEND if set)"
+    } else {
+        "wgpu sees no adapter on this platform"
+    }
 }
 
 fn is_hardware(t: wgpu::DeviceType) -> bool {
@@ -120,7 +140,7 @@ fn summarize(a: &wgpu::Adapter) -> AdapterSummary {
 
 /// Every adapter wgpu sees.
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::VULKAN)).iter().map(summarize).collect()
+    pollster::block_on(instance().enumerate_adapters(backends())).iter().map(summarize).collect()
 }
 
 /// A device and its queue, with error capture.
@@ -139,7 +159,7 @@ impl GpuContext {
     /// Open a device on the best adapter allowed by `choice` (and `THERMOGRID_ADAPTER`).
     pub fn new(choice: AdapterChoice) -> Result<Self, GpuError> {
         let inst = instance();
-        let adapters = pollster::block_on(inst.enumerate_adapters(wgpu::Backends::VULKAN));
+        let adapters = pollster::block_on(inst.enumerate_adapters(backends()));
         let wanted = std::env::var("THERMOGRID_ADAPTER").ok().map(|s| s.to_lowercase());
         let seen: Vec<String> =
             adapters.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type)).collect();
@@ -162,9 +182,7 @@ impl GpuContext {
             let what = match (&wanted, choice) {
                 (Some(w), _) => format!("none matches THERMOGRID_ADAPTER={w}"),
                 (None, AdapterChoice::Hardware) => "no hardware (discrete or integrated) GPU".into(),
-                (None, AdapterChoice::Any) => {
-                    "wgpu sees no Vulkan adapter (install mesa-vulkan-drivers for lavapipe)".into()
-                }
+                (None, AdapterChoice::Any) => no_adapter_advice().into(),
             };
             return Err(GpuError::NoAdapter(format!("{what}; adapters seen: [{}]", seen.join(", "))));
         };

@@ -1,5 +1,5 @@
 //! Fields files (HDF5): a thermal problem given cell by cell, the schema of
-//! `../shared/thermal/README.md`.
+//! `tests/data/thermal/README.md`.
 //!
 //! Datasets (f64, shape `(ny, nx)` or `(nz, ny, nx)`, C order): `k` W/(m·K) > 0, `q`
 //! W/m³, `h` W/(m³·K) ≥ 0; optional `T_expected` °C. Attributes: `dx` m, `T_amb` °C

@@ -109,6 +109,56 @@ pub fn write_atomic(out: &Path, write: impl FnOnce(&hdf5::File) -> H5Result<()>)
     result
 }
 
+/// Write `bytes` to `out` atomically (a temporary file in the same directory, renamed
+/// over `out` when complete and flushed); on any error nothing appears at `out`.
+pub fn write_file_atomic(out: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let tmp = temp_path(out);
+    let result = (|| -> Result<(), String> {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| format!("writing {}: {e}", out.display()))?;
+        std::fs::rename(&tmp, out).map_err(|e| format!("renaming to {}: {e}", out.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Remove the temporary files that killed runs left next to `out` (`.<name>.tmp-<pid>`
+/// of a process that no longer exists; where process ids cannot be checked, those older
+/// than a day). Returns how many were removed.
+pub fn remove_stale_temps(out: &Path) -> usize {
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().to_string()) else { return 0 };
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.tmp-");
+    let Ok(rd) = std::fs::read_dir(&dir) else { return 0 };
+    let mut removed = 0;
+    for e in rd.flatten() {
+        let fname = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = fname.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid == std::process::id() {
+            continue;
+        }
+        let dead = if cfg!(target_os = "linux") {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 86_400)
+        };
+        if dead && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Check, before any work, that `out` can be written: its directory exists and accepts
 /// a new file. Returns a message naming the problem.
 pub fn check_writable(out: &Path) -> Result<(), String> {
@@ -122,6 +172,7 @@ pub fn check_writable(out: &Path) -> Result<(), String> {
     if out.is_dir() {
         return Err(format!("{} is a directory", out.display()));
     }
+    remove_stale_temps(out);
     let probe = temp_path(out);
     match std::fs::File::create(&probe) {
         Ok(_) => {

@@ -58,21 +58,15 @@ impl Image {
 
     /// Encode as PNG.
     pub fn write_png(&self, path: &Path) -> Result<(), String> {
-        let tmp = path.with_extension("png.tmp");
-        let f = std::fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(f), self.w as u32, self.h as u32);
+        let mut bytes = Vec::new();
+        let mut enc = png::Encoder::new(&mut bytes, self.w as u32, self.h as u32);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let data: Vec<u8> = self.px.iter().flatten().copied().collect();
-        let r = enc
-            .write_header()
-            .and_then(|mut w| w.write_image_data(&data))
-            .map_err(|e| format!("writing {}: {e}", path.display()));
-        if let Err(e) = r {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        std::fs::rename(&tmp, path).map_err(|e| format!("renaming to {}: {e}", path.display()))
+        enc.write_header()
+            .and_then(|mut w| w.write_image_data(&data).and_then(|_| w.finish()))
+            .map_err(|e| format!("encoding {}: {e}", path.display()))?;
+        super::h5util::write_file_atomic(path, &bytes)
     }
 }
 

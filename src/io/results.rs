@@ -22,7 +22,7 @@
 use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
 use crate::grid::WALL_NAMES;
 use crate::raster::material;
-use crate::run::Study;
+use crate::study::Study;
 use std::path::Path;
 
 /// Write the results file and its XDMF sidecar (`.xmf`, for ParaView).
@@ -31,13 +31,17 @@ pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
 }
 
 /// The same, with `extra` adding datasets to the file before it is renamed into place.
+/// Both files are written atomically, the sidecar first: when the results file then
+/// fails, the sidecar this run wrote is removed, so a failed run leaves neither.
 pub fn write_results_with(
     out: &Path,
     s: &Study,
     extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
 ) -> Result<(), String> {
-    write_h5(out, s, extra)?;
-    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some(), s.velocity_m_s.is_some())
+    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some(), s.velocity_m_s.is_some())?;
+    write_h5(out, s, extra).inspect_err(|_| {
+        let _ = std::fs::remove_file(super::xdmf::sidecar_path(out));
+    })
 }
 
 fn write_h5(

@@ -84,8 +84,5 @@ fn xml_escape(s: &str) -> String {
 pub fn write_sidecar(h5: &Path, g: &Grid, name: &str, with_material: bool, with_velocity: bool) -> Result<(), String> {
     let file_name = h5.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let text = xdmf_text(&file_name, g, name, with_material, with_velocity);
-    let path = sidecar_path(h5);
-    let tmp = path.with_extension("xmf.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("renaming to {}: {e}", path.display()))
+    super::h5util::write_file_atomic(&sidecar_path(h5), text.as_bytes())
 }

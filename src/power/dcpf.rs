@@ -1,5 +1,5 @@
 //! DC power flow exactly as MATPOWER computes it (`makeBdc`, `dcpf`, `bustypes`,
-//! `ext2int`); see `../shared/cases/README.md`:
+//! `ext2int`); see `tests/data/cases/README.md`:
 //!
 //! - type-4 buses are dropped; a generator is on line if `GEN_STATUS > 0` and its bus
 //!   is not type 4; a branch is in service if `BR_STATUS ≠ 0` and neither end is type 4;

@@ -3,10 +3,8 @@
 
 use super::dcpf::DcResult;
 use super::network::Network;
-use crate::io::h5util::{attr_f64, attr_str, attr_u64, dataset, write_atomic};
 use serde_json::json;
 use std::fmt::Write;
-use std::path::Path;
 
 /// Totals of a solved network, MW.
 #[derive(Clone, Debug)]
@@ -109,37 +107,5 @@ pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         })).collect::<Vec<_>>(),
         "overloads": ranked.iter().filter(|&&i| r.loading_pct[i] > 100.0).count(),
         "ignored_fields": net.ignored,
-    })
-}
-
-/// Write `/power/{bus,branch,gen}` in file row order.
-pub fn write_hdf5(out: &Path, net: &Network, r: &DcResult) -> Result<(), String> {
-    write_atomic(out, |f| {
-        attr_str(f, "network_name", &net.name)?;
-        attr_str(f, "input_path", &net.source)?;
-        attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
-        let p = f.create_group("power")?;
-        attr_f64(&p, "base_mva", net.base_mva)?;
-        attr_u64(&p, "islands", r.islands as u64)?;
-        attr_str(&p, "model", "DC power flow, MATPOWER conventions (makeBdc/dcpf); lossless")?;
-        let b = p.create_group("bus")?;
-        let nb = [r.bus_i.len()];
-        dataset(&b, "bus_i", &nb, &r.bus_i, "1", "external bus number, file row order")?;
-        dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
-        let l = p.create_group("branch")?;
-        let nl = [r.f_bus.len()];
-        let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
-        dataset(&l, "f_bus", &nl, &r.f_bus, "1", "from bus number")?;
-        dataset(&l, "t_bus", &nl, &r.t_bus, "1", "to bus number")?;
-        dataset(&l, "in_service", &nl, &flag(&r.branch_in_service), "1", "1 in service, 0 out")?;
-        dataset(&l, "pf_mw", &nl, &r.pf_mw, "MW", "active power at the from end")?;
-        dataset(&l, "pt_mw", &nl, &r.pt_mw, "MW", "active power at the to end")?;
-        dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "|pf| / RATE_A; NaN where no rating")?;
-        let g = p.create_group("gen")?;
-        let ng = [r.gen_bus.len()];
-        dataset(&g, "gen_bus", &ng, &r.gen_bus, "1", "bus number")?;
-        dataset(&g, "in_service", &ng, &flag(&r.gen_in_service), "1", "1 on line, 0 off")?;
-        dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
-        Ok(())
     })
 }

@@ -10,9 +10,9 @@ use super::contingency::inverse_ratings;
 use super::dcpf::DcPowerFlow;
 use super::network::{bus, gen, Network};
 use super::workload::{max_ramp, simulate_battery, workload_mw, Battery, Controller, Workload};
+use crate::backend::Backend;
 use crate::error::{line_col, InputError};
 use crate::gpu::{GpuContext, GpuError};
-use crate::run::Backend;
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -136,18 +136,16 @@ pub fn run(
     };
     let base = pf.solve(net).pf_mw;
     let inv_rate = inverse_ratings(net);
-    let gpu = crate::run::gpu_for(backend).map_err(|e| e.to_string())?;
-    let (flows, used) = match &gpu {
-        Some(ctx) => match flows_gpu(ctx, &pf, &base, &varying, &dp, p.steps) {
-            Ok(f) => (f, format!("gpu ({})", ctx.adapter.name)),
-            Err(e) if backend == Backend::Auto => {
-                eprintln!("warning: GPU time series failed ({e}); using the CPU");
-                (flows_cpu(&pf, net, &varying, &dp, p.steps), "cpu".into())
-            }
-            Err(e) => return Err(e.to_string()),
-        },
-        None => (flows_cpu(&pf, net, &varying, &dp, p.steps), "cpu".into()),
-    };
+    let gpu = crate::backend::gpu_for(backend).map_err(|e| e.to_string())?;
+    let (flows, used) = crate::backend::run_on(
+        backend,
+        gpu.as_ref(),
+        "time series",
+        |c| flows_gpu(c, &pf, &base, &varying, &dp, p.steps).map(|f| (f, format!("gpu ({})", c.adapter.name))),
+        || Ok((flows_cpu(&pf, net, &varying, &dp, p.steps), "cpu".into())),
+        |_| true,
+    )
+    .map_err(|e| e.to_string())?;
     let mut peak = vec![f64::NAN; nl];
     for (l, pk) in peak.iter_mut().enumerate() {
         if inv_rate[l] > 0.0 {
@@ -326,47 +324,5 @@ pub fn json_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
         "max_ramp_unsmoothed_mw_per_s": ts.max_ramp_unsmoothed_mw_per_s, "max_ramp_grid_mw_per_s": ts.max_ramp_grid_mw_per_s,
         "battery_cycled_mwh": ts.battery_cycled_mwh, "battery_losses_mwh": ts.battery_losses_mwh, "keep_busy_mwh": ts.keep_busy_mwh,
         "peak_loading_pct_max": ts.peak_loading_pct.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max),
-    })
-}
-
-/// `/power/timeseries/…` (units on every dataset).
-pub fn write_hdf5(out: &std::path::Path, net: &Network, ts: &TimeSeries) -> Result<(), String> {
-    use crate::io::h5util::{attr_f64, attr_str, dataset, write_atomic};
-    write_atomic(out, |f| {
-        attr_str(f, "network_name", &net.name)?;
-        attr_str(f, "input_path", &net.source)?;
-        let g = f.create_group("power")?.create_group("timeseries")?;
-        attr_str(&g, "backend", &ts.backend)?;
-        let t = [ts.time_s.len()];
-        dataset(&g, "time_s", &t, &ts.time_s, "s", "time of each step")?;
-        dataset(&g, "it_mw", &t, &ts.it_mw, "MW", "IT power of the training job")?;
-        dataset(&g, "keep_busy_mw", &t, &ts.keep_busy_mw, "MW", "dummy work filling synchronization dips")?;
-        dataset(&g, "net_load_mw", &t, &ts.net_load_mw, "MW", "load at the utility connection without the battery")?;
-        dataset(&g, "grid_mw", &t, &ts.grid_mw, "MW", "utility draw with the battery")?;
-        dataset(&g, "battery_mw", &t, &ts.battery_mw, "MW", "battery output, + discharge")?;
-        dataset(&g, "soc", &t, &ts.soc, "1", "battery state of charge")?;
-        dataset(
-            &g,
-            "flows_mw",
-            &[ts.time_s.len(), net.branch.rows()],
-            &ts.flows_mw,
-            "MW",
-            "branch flows at the from end, rows steps, columns branch rows (f32)",
-        )?;
-        dataset(
-            &g,
-            "peak_loading_pct",
-            &[net.branch.rows()],
-            &ts.peak_loading_pct,
-            "%",
-            "highest |flow| / RATE_A over the series; NaN without rating",
-        )?;
-        attr_f64(&g, "max_ramp_grid_mw_per_s", ts.max_ramp_grid_mw_per_s)?;
-        attr_f64(&g, "max_ramp_unsmoothed_mw_per_s", ts.max_ramp_unsmoothed_mw_per_s)?;
-        attr_f64(&g, "battery_cycled_mwh", ts.battery_cycled_mwh)?;
-        attr_f64(&g, "battery_losses_mwh", ts.battery_losses_mwh)?;
-        attr_f64(&g, "keep_busy_mwh", ts.keep_busy_mwh)?;
-        attr_str(&g, "units", "ramps MW/s; energies MWh")?;
-        Ok(())
     })
 }

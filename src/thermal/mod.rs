@@ -103,7 +103,7 @@ pub fn solve_steady(p: &ThermalProblem, opts: &SolveOptions) -> Result<SteadySol
                     method: opts.method.name(),
                     iterations: 1,
                     relative_residual: rel,
-                    converged: true,
+                    converged: crate::outcome::converged(rel, opts.tol),
                     tol: opts.tol,
                     levels: 1,
                     setup_s,

@@ -13,7 +13,7 @@
 //! Adiabatic walls add nothing. Moving the known terms right gives `A T = b` with
 //! `b_P = q_P + h_P T_s,P + sum_fixed_walls 2 k_P T_wall / dx²`. `A` is symmetric and,
 //! when some `h > 0` or some wall is fixed, positive definite. This is exactly the
-//! equation of `../shared/thermal/README.md`.
+//! equation of `tests/data/thermal/README.md`.
 
 use super::problem::ThermalProblem;
 use super::stencil::{Layout, Stencil, SyncPtr};

@@ -44,6 +44,8 @@ pub enum TransientError {
     Problem(#[from] super::ProblemError),
     #[error("the step {step} solve did not converge (relative residual {rel:.2e})")]
     NotConverged { step: usize, rel: f64 },
+    #[error("the march gave T = {value} at cell {cell}")]
+    NonFinite { cell: usize, value: f64 },
     #[error("{0}")]
     Gpu(#[from] GpuError),
     #[error("solver setup failed: {0}")]
@@ -96,11 +98,28 @@ pub fn run_transient(
     tol: f64,
     engine: Engine,
 ) -> Result<Vec<f64>, TransientError> {
-    run_transient_with(p, rho_cp, t0, scheme, dt, steps, tol, engine, &mut |_, _| {})
+    run_transient_with(p, rho_cp, t0, scheme, dt, steps, tol, STEP_MAX_ITER, engine, &mut |_, _| {}).map(|m| m.t)
+}
+
+/// The most steps one march may take (a bound on run time, whatever the input says).
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Iteration limit of each implicit step's solve in [`run_transient`].
+pub const STEP_MAX_ITER: usize = 500;
+
+/// The end of a march.
+pub struct Marched {
+    /// Final temperature, °C, compact.
+    pub t: Vec<f64>,
+    /// The largest relative residual any step's solve ended at (0 for forward Euler).
+    pub worst_step_residual: f64,
 }
 
 /// The same, calling `on_step(step, T)` (T compact, °C) after every step. On the GPU,
-/// forward Euler records all steps in one submission and reports only the last.
+/// forward Euler records all steps in one submission and reports only the last. Every
+/// implicit step must converge (relative residual of its increment solve ≤ `tol`, within
+/// `max_iter` iterations), on the CPU and on the GPU alike; the first that does not ends
+/// the march with [`TransientError::NotConverged`].
 #[allow(clippy::too_many_arguments)]
 pub fn run_transient_with(
     p: &ThermalProblem,
@@ -110,9 +129,10 @@ pub fn run_transient_with(
     dt: f64,
     steps: usize,
     tol: f64,
+    max_iter: usize,
     engine: Engine,
     on_step: &mut dyn FnMut(usize, &[f64]),
-) -> Result<Vec<f64>, TransientError> {
+) -> Result<Marched, TransientError> {
     p.validate_fields()?;
     if let Some((cell, &value)) = rho_cp.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
         return Err(TransientError::BadRhoCp { cell, value });
@@ -121,6 +141,7 @@ pub fn run_transient_with(
     let lay: Layout = a.layout;
     let mut x = lay.to_padded(t0);
     let mut r = lay.zeros();
+    let mut worst = 0.0f64;
     match scheme {
         Scheme::ForwardEuler => {
             let limit = forward_euler_limit(&a, rho_cp);
@@ -164,23 +185,35 @@ pub fn run_transient_with(
                     a.residual(&b, &x, &mut rhs);
                     rhs.iter_mut().for_each(|v| *v *= 2.0);
                 }
-                let delta = match &gpu {
-                    None => {
-                        let mut d = lay.zeros();
-                        let out = mg_pcg(&op, &mut mg, &rhs, &mut d, tol, 500);
-                        if !out.converged {
-                            return Err(TransientError::NotConverged { step, rel: out.relative_residual });
-                        }
-                        d
+                let mut delta = lay.zeros();
+                let rel = match &gpu {
+                    None => mg_pcg(&op, &mut mg, &rhs, &mut delta, tol, max_iter).relative_residual,
+                    Some((ctx, g)) => {
+                        super::gpu::refine_f32(
+                            |x, r| op.residual(&rhs, x, r),
+                            |r32, inner, budget| g.pcg(ctx, r32, inner, budget).map(|(e, its, _)| (e, its)),
+                            &rhs,
+                            &mut delta,
+                            tol,
+                            max_iter,
+                        )?
+                        .relative_residual
                     }
-                    Some((ctx, g)) => g.solve_scaled(ctx, &rhs, tol.max(1e-7), 500)?.0,
                 };
+                if !crate::outcome::converged(rel, tol) {
+                    return Err(TransientError::NotConverged { step, rel });
+                }
+                worst = worst.max(rel);
                 x.iter_mut().zip(&delta).for_each(|(x, d)| *x += d);
                 on_step(step, &lay.to_compact(&x));
             }
         }
     }
-    Ok(lay.to_compact(&x))
+    let t = lay.to_compact(&x);
+    if let Some((cell, v)) = crate::outcome::first_non_finite(&t) {
+        return Err(TransientError::NonFinite { cell, value: v });
+    }
+    Ok(Marched { t, worst_step_residual: worst })
 }
 
 /// Forward Euler on the GPU: `residual` then `euler_step`, all steps in one encoder.

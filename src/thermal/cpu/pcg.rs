@@ -35,7 +35,12 @@ pub fn mg_pcg(a: &Stencil, mg: &mut Multigrid, b: &[f64], x: &mut [f64], tol: f6
         // Stop when converged, out of iterations, or when a restart no longer reduces
         // the true residual (round-off floor).
         if rel <= tol || it >= max_iter || !rel.is_finite() || rel > 0.5 * last_restart_rel {
-            return PcgOutcome { iterations: it, relative_residual: rel, converged: rel <= tol, history };
+            return PcgOutcome {
+                iterations: it,
+                relative_residual: rel,
+                converged: crate::outcome::converged(rel, tol),
+                history,
+            };
         }
         last_restart_rel = rel;
         mg.vcycle(a, &r, &mut z);

@@ -1,0 +1,156 @@
+//! Power results as HDF5 (`/power/…`, file row order, units on every dataset): the
+//! power side returns data, this module writes it.
+
+use super::h5util::{attr_f64, attr_str, attr_u64, dataset, write_atomic};
+use crate::power::contingency::N1;
+use crate::power::timeseries::TimeSeries;
+use crate::power::{DcResult, Network};
+use std::path::Path;
+
+/// Write `/power/{bus,branch,gen}` in file row order.
+pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), String> {
+    write_atomic(out, |f| {
+        attr_str(f, "network_name", &net.name)?;
+        attr_str(f, "input_path", &net.source)?;
+        attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
+        let p = f.create_group("power")?;
+        attr_f64(&p, "base_mva", net.base_mva)?;
+        attr_u64(&p, "islands", r.islands as u64)?;
+        attr_str(&p, "model", "DC power flow, MATPOWER conventions (makeBdc/dcpf); lossless")?;
+        let b = p.create_group("bus")?;
+        let nb = [r.bus_i.len()];
+        dataset(&b, "bus_i", &nb, &r.bus_i, "1", "external bus number, file row order")?;
+        dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
+        let l = p.create_group("branch")?;
+        let nl = [r.f_bus.len()];
+        let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
+        dataset(&l, "f_bus", &nl, &r.f_bus, "1", "from bus number")?;
+        dataset(&l, "t_bus", &nl, &r.t_bus, "1", "to bus number")?;
+        dataset(&l, "in_service", &nl, &flag(&r.branch_in_service), "1", "1 in service, 0 out")?;
+        dataset(&l, "pf_mw", &nl, &r.pf_mw, "MW", "active power at the from end")?;
+        dataset(&l, "pt_mw", &nl, &r.pt_mw, "MW", "active power at the to end")?;
+        dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "|pf| / RATE_A; NaN where no rating")?;
+        let g = p.create_group("gen")?;
+        let ng = [r.gen_bus.len()];
+        dataset(&g, "gen_bus", &ng, &r.gen_bus, "1", "bus number")?;
+        dataset(&g, "in_service", &ng, &flag(&r.gen_in_service), "1", "1 on line, 0 off")?;
+        dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
+        Ok(())
+    })
+}
+
+pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, backend: String) -> Result<(), String> {
+    write_atomic(out, |f| {
+        attr_str(f, "network_name", &net.name)?;
+        attr_str(f, "input_path", &net.source)?;
+        let p = f.create_group("power")?;
+        let c = p.create_group("contingency")?;
+        attr_f64(&c, "threshold_pct", threshold)?;
+        attr_str(&c, "backend", &backend)?;
+        attr_str(&c, "model", "DC N-1: every in-service branch outage; loading = |flow| / RATE_A")?;
+        let n = [n1.outages.len()];
+        let col =
+            |g: fn(&crate::power::contingency::OutageResult) -> f64| n1.outages.iter().map(g).collect::<Vec<f64>>();
+        let outage: Vec<u64> = n1.outages.iter().map(|x| x.branch as u64).collect();
+        dataset(&c, "outage", &n, &outage, "1", "branch row taken out, 0-based, file order")?;
+        let isl: Vec<u8> = n1.outages.iter().map(|x| u8::from(x.islanding)).collect();
+        dataset(&c, "islanding", &n, &isl, "1", "1 when the outage splits an island")?;
+        dataset(
+            &c,
+            "max_loading_pct",
+            &n,
+            &col(|x| x.max_loading_pct),
+            "%",
+            "highest post-contingency loading over rated branches",
+        )?;
+        let worst: Vec<i64> = n1.outages.iter().map(|x| x.worst_branch.map(|w| w as i64).unwrap_or(-1)).collect();
+        dataset(&c, "worst_branch", &n, &worst, "1", "branch row with the highest loading, -1 if none is rated")?;
+        dataset(&c, "lost_load_mw", &n, &col(|x| x.lost_load_mw), "MW", "load cut off from every reference bus")?;
+        let v = c.create_group("violations")?;
+        let m = [n1.violations.len()];
+        dataset(
+            &v,
+            "outage",
+            &m,
+            &n1.violations.iter().map(|x| x.outage as u64).collect::<Vec<_>>(),
+            "1",
+            "branch row taken out",
+        )?;
+        dataset(
+            &v,
+            "branch",
+            &m,
+            &n1.violations.iter().map(|x| x.branch as u64).collect::<Vec<_>>(),
+            "1",
+            "overloaded branch row",
+        )?;
+        dataset(
+            &v,
+            "loading_pct",
+            &m,
+            &n1.violations.iter().map(|x| x.loading_pct).collect::<Vec<_>>(),
+            "%",
+            "post-contingency loading",
+        )?;
+        dataset(
+            &v,
+            "flow_mw",
+            &m,
+            &n1.violations.iter().map(|x| x.flow_mw).collect::<Vec<_>>(),
+            "MW",
+            "post-contingency flow at the from end",
+        )?;
+        if let Some(fl) = &n1.flows_mw {
+            dataset(
+                &c,
+                "flows_mw",
+                &[n1.outages.len(), net.branch.rows()],
+                fl,
+                "MW",
+                "post-contingency flows: rows outages, columns branch rows",
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// `/power/timeseries/…` (units on every dataset).
+pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -> Result<(), String> {
+    write_atomic(out, |f| {
+        attr_str(f, "network_name", &net.name)?;
+        attr_str(f, "input_path", &net.source)?;
+        let g = f.create_group("power")?.create_group("timeseries")?;
+        attr_str(&g, "backend", &ts.backend)?;
+        let t = [ts.time_s.len()];
+        dataset(&g, "time_s", &t, &ts.time_s, "s", "time of each step")?;
+        dataset(&g, "it_mw", &t, &ts.it_mw, "MW", "IT power of the training job")?;
+        dataset(&g, "keep_busy_mw", &t, &ts.keep_busy_mw, "MW", "dummy work filling synchronization dips")?;
+        dataset(&g, "net_load_mw", &t, &ts.net_load_mw, "MW", "load at the utility connection without the battery")?;
+        dataset(&g, "grid_mw", &t, &ts.grid_mw, "MW", "utility draw with the battery")?;
+        dataset(&g, "battery_mw", &t, &ts.battery_mw, "MW", "battery output, + discharge")?;
+        dataset(&g, "soc", &t, &ts.soc, "1", "battery state of charge")?;
+        dataset(
+            &g,
+            "flows_mw",
+            &[ts.time_s.len(), net.branch.rows()],
+            &ts.flows_mw,
+            "MW",
+            "branch flows at the from end, rows steps, columns branch rows (f32)",
+        )?;
+        dataset(
+            &g,
+            "peak_loading_pct",
+            &[net.branch.rows()],
+            &ts.peak_loading_pct,
+            "%",
+            "highest |flow| / RATE_A over the series; NaN without rating",
+        )?;
+        attr_f64(&g, "max_ramp_grid_mw_per_s", ts.max_ramp_grid_mw_per_s)?;
+        attr_f64(&g, "max_ramp_unsmoothed_mw_per_s", ts.max_ramp_unsmoothed_mw_per_s)?;
+        attr_f64(&g, "battery_cycled_mwh", ts.battery_cycled_mwh)?;
+        attr_f64(&g, "battery_losses_mwh", ts.battery_losses_mwh)?;
+        attr_f64(&g, "keep_busy_mwh", ts.keep_busy_mwh)?;
+        attr_str(&g, "units", "ramps MW/s; energies MWh")?;
+        Ok(())
+    })
+}
