@@ -74,7 +74,8 @@ pub fn couple(f: &Facility, cooling: &[CoolingResult]) -> Result<Option<Coupling
     let kw = cooling_draw_kw(f, cooling);
     let Some((net, loads)) = facility_network_with(f, &kw) else { return Ok(None) };
     let pf = DcPowerFlow::new(&net)?;
-    let r = pf.solve(&net);
+    // No NaN, Inf or impossible flow reaches the coupling's numbers.
+    let r = pf.solve_checked(&net)?;
     let input: f64 = r.pg_mw.iter().sum();
     let demand = loads.it_mw + loads.cooling_mw + loads.other_mw;
     let mut overloads: Vec<(String, f64)> = (0..net.branch.rows())
@@ -89,7 +90,8 @@ pub fn couple(f: &Facility, cooling: &[CoolingResult]) -> Result<Option<Coupling
         facility_input_mw: input,
         pue: if loads.it_mw > 0.0 { input / loads.it_mw } else { f64::NAN },
         energy_balance_rel_error: (input - demand).abs() / input.abs().max(f64::MIN_POSITIVE),
-        max_loading_pct: r.loading_pct.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max),
+        // NaN marks branches without a rating (flows are checked finite above).
+        max_loading_pct: crate::outcome::nan_max(r.loading_pct.iter().copied().filter(|v| !v.is_nan())).max(0.0),
         overloads,
         cooling_kw: kw,
     }))

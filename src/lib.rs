@@ -12,6 +12,7 @@ pub mod error;
 pub mod facility;
 pub mod gpu;
 pub mod grid;
+pub mod guard;
 pub mod io;
 pub mod metrics;
 pub mod outcome;

@@ -61,6 +61,10 @@ enum Cmd {
         /// Number of steps (with --transient).
         #[arg(long, default_value_t = 10)]
         steps: usize,
+        /// Treat guard-rail warnings (implausible inputs or answers) as bad input: exit 2,
+        /// nothing written.
+        #[arg(long)]
+        strict: bool,
     },
     /// Check a facility file (or fields file) without solving.
     Validate { file: String },
@@ -214,6 +218,19 @@ mod flags {
     }
 }
 
+/// `--strict`: guard-rail warnings are bad input (exit 2, before anything is written).
+fn strict_check(strict: bool, file: &str, warnings: &[String]) -> Result<(), InputError> {
+    if strict && !warnings.is_empty() {
+        return Err(InputError::new(
+            file,
+            "guard rails (--strict)",
+            warnings.join("\n  "),
+            "correct the implausible values, or run without --strict to see the answer with warnings",
+        ));
+    }
+    Ok(())
+}
+
 fn backend_of(b: BackendArg) -> Backend {
     match b {
         BackendArg::Cpu => Backend::Cpu,
@@ -241,6 +258,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                         f.cells(),
                         f.network.as_ref().map(|n| format!(", network of {} buses and {} branches", n.bus.len(), n.branch.len())).unwrap_or_default()
                     );
+                    for w in thermogrid::guard::input_warnings(&f) {
+                        println!("warning: {w}");
+                    }
                 }
                 Input::Fields(ff) => {
                     let g = ff.problem.grid;
@@ -323,25 +343,26 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
+            let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref())?;
             if !(threshold.is_finite() && threshold > 0.0) {
                 return Err(InputError::new(
                     "command line",
                     "--threshold",
-                    format!("{threshold}"),
-                    "give a loading in %, e.g. 100",
+                    format!("{threshold} is not a loading"),
+                    "give a loading in %, finite and > 0, e.g. 100",
                 )
                 .into());
             }
             let (net, _) = thermogrid::power::read_network(&file)?;
             let mut secs = f64::INFINITY;
             let mut done = None;
-            for _ in 0..repeat.max(1) {
+            for _ in 0..repeat {
                 let t0 = std::time::Instant::now();
                 let pf = thermogrid::power::DcPowerFlow::new(&net)?;
-                let base = pf.solve(&net);
-                let r = thermogrid::power::screen::screen(&pf, &net, &base.pf_mw, threshold, full, backend_of(backend))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let base = pf.solve_checked(&net)?;
+                let r =
+                    thermogrid::power::screen::screen(&pf, &net, &base.pf_mw, threshold, full, backend_of(backend))?;
                 secs = secs.min(t0.elapsed().as_secs_f64());
                 done = Some(r);
             }
@@ -371,28 +392,30 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Timeseries { file, profile, steps, dt, no_battery, keep_busy, backend, output, json } => {
             use thermogrid::power::timeseries as ts;
+            // Flags first, never silently replaced: --steps ≥ 1 (the memory bound is
+            // checked against the network), --dt finite and > 0.
+            let steps = steps.map(|s| flags::count("--steps", s, usize::MAX)).transpose()?;
+            let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
             precheck(output.as_deref())?;
             let mut p = match &profile {
                 Some(path) => ts::load_profile(path)?,
                 None => ts::Profile::default(),
             };
             if let Some(s) = steps {
-                p.steps = s.max(1);
+                p.steps = s;
+                p.set_by_flag("steps", "--steps");
             }
             if let Some(d) = dt {
-                if !(d.is_finite() && d > 0.0) {
-                    return Err(
-                        InputError::new("command line", "--dt", format!("{d}"), "give a step in seconds > 0").into()
-                    );
-                }
                 p.dt_s = d;
+                p.set_by_flag("dt_s", "--dt");
             }
             p.workload.keep_busy |= keep_busy;
+            p.check()?;
             let (net, loads) = thermogrid::power::read_network(&file)?;
             let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));
-            let battery = if no_battery { None } else { ts::choose_battery(&p, loads.as_ref()) };
+            let battery = if no_battery { None } else { ts::battery_for(&p, &net, loads.as_ref())? };
             let t0 = std::time::Instant::now();
-            let r = ts::run(&net, &it, battery, &p, backend_of(backend)).map_err(Error::Internal)?;
+            let r = ts::run(&net, &it, battery, &p, backend_of(backend))?;
             let secs = t0.elapsed().as_secs_f64();
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
@@ -409,14 +432,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Powerflow { file, output, json, repeat } => {
+            let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref())?;
             let (net, _loads) = thermogrid::power::read_network(&file)?;
             let mut solve_s = f64::INFINITY;
             let mut solved = None;
-            for _ in 0..repeat.max(1) {
+            for _ in 0..repeat {
                 let t1 = std::time::Instant::now();
                 let pf = thermogrid::power::DcPowerFlow::new(&net)?;
-                let r = pf.solve(&net);
+                let r = pf.solve_checked(&net)?;
                 solve_s = solve_s.min(t1.elapsed().as_secs_f64());
                 solved = Some((pf, r));
             }
@@ -443,7 +467,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Solve { file, output, backend, tol, max_iter, json, transient, scheme, dt, steps } => {
+        Cmd::Solve { file, output, backend, tol, max_iter, json, transient, scheme, dt, steps, strict } => {
             let tol = flags::tol("--tol", tol)?;
             let max_iter = flags::count("--max-iter", max_iter, 1_000_000)?;
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
@@ -497,6 +521,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 solve_file(&file, backend, &opts)?
             };
+            strict_check(strict, &file, &study.warnings)?;
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
                 write_results(out, &study).map_err(|m| write_failed(out, m))?;

@@ -93,6 +93,23 @@ fn cell_box(f: &Facility, g: &Grid, r: &Rect, height_m: f64, item: &str, pos: Po
     Ok(CellBox { i0, i1, j0, j1, k0: 0, k1 })
 }
 
+/// A per-cell source or coefficient of an item: finite and of physical size, else an
+/// error naming the item (its numbers are checked one by one when the file is read; a
+/// product of them, or a scenario's or sweep's change, can still overflow).
+fn per_cell(f: &Facility, v: f64, item: &str, pos: Pos) -> Result<f64, InputError> {
+    const MAX_PER_CELL: f64 = 1e30;
+    if v.is_finite() && v.abs() <= MAX_PER_CELL {
+        return Ok(v);
+    }
+    Err(InputError::new(
+        &f.path,
+        item,
+        format!("gives {v:e} per cell (W/m³ or W/(m³·K)), beyond any physical value"),
+        "lower its power or capacity, or enlarge its footprint",
+    )
+    .at(pos))
+}
+
 /// Rasterize a validated facility.
 pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
     let fl = &f.floor;
@@ -120,7 +137,7 @@ pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
     let mut rack_boxes = Vec::with_capacity(f.racks.len());
     for r in &f.racks {
         let b = cell_box(f, &g, &r.rect, r.height_m, &format!("rack \"{}\"", r.id), r.pos)?;
-        let qv = r.air_heat_w() / (b.count() as f64 * v);
+        let qv = per_cell(f, r.air_heat_w() / (b.count() as f64 * v), &format!("rack \"{}\"", r.id), r.pos)?;
         for c in b.cells(&g) {
             k[c] = m.rack_k_w_mk;
             q[c] = qv;
@@ -143,7 +160,12 @@ pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
         } else {
             // At the design return temperature (supply + ΔT) the unit removes exactly its
             // capacity: Σ h (T − T_s) V = capacity.
-            let hv = u.capacity_kw * 1e3 / (b.count() as f64 * v * u.delta_t_k);
+            let hv = per_cell(
+                f,
+                u.capacity_kw * 1e3 / (b.count() as f64 * v * u.delta_t_k),
+                &format!("cooling \"{}\"", u.id),
+                u.pos,
+            )?;
             for c in b.cells(&g) {
                 h[c] = hv;
                 t_s[c] = u.supply_c;
@@ -160,6 +182,7 @@ pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
             (None, Some(a)) => m.air_rho_cp_j_m3k * a / vol,
             (None, None) => unreachable!("validated: one of h_w_m3k and airflow_m3_s"),
         };
+        let hv = per_cell(f, hv, &format!("supply \"{}\"", s.id), s.pos)?;
         for c in b.cells(&g) {
             h[c] = hv;
             t_s[c] = s.supply_c;

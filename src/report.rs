@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 /// Maximum of the temperature field, °C.
 pub fn max_temperature_c(s: &Study) -> f64 {
-    s.t.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    crate::outcome::nan_max(s.t.iter().copied())
 }
 
 /// (RCI_HI, RCI_LO) of the racks' intakes, % (None without racks).
@@ -58,6 +58,7 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "cooling": s.cooling.iter().map(|c| json!({
             "id": c.id, "kind": c.kind, "capacity_kw": c.capacity_kw, "removed_kw": c.removed_kw, "load_pct": c.load_pct,
         })).collect::<Vec<_>>(),
+        "warnings": s.warnings,
     })
 }
 
@@ -194,6 +195,9 @@ pub fn text_summary(s: &Study, output: Option<&str>) -> String {
         for (name, l) in c.overloads.iter().take(5) {
             let _ = writeln!(o, "  {name}: {l:.1} %");
         }
+    }
+    for w in &s.warnings {
+        let _ = writeln!(o, "warning: {w}");
     }
     if let Some(out) = output {
         let _ = writeln!(o, "results: {out}");

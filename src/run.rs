@@ -210,7 +210,7 @@ pub fn solve_input(
         (None, Some(ff)) => (ff.problem, None),
         (None, None) => unreachable!("an input is a facility or a fields file"),
     };
-    Ok(Study {
+    let mut study = Study {
         name,
         input_path: path.to_string(),
         input_sha256: sha,
@@ -229,7 +229,10 @@ pub fn solve_input(
         coupling,
         airflow_mass_residual,
         velocity_m_s,
-    })
+        warnings: vec![],
+    };
+    study.warnings = crate::guard::warnings(fac.as_deref(), &study);
+    Ok(study)
 }
 
 /// March a fields file (or a facility, with air's rho_cp everywhere and the mean supply
@@ -246,6 +249,7 @@ pub fn transient_file(
 ) -> Result<Study, Error> {
     use crate::thermal::transient::{run_transient_with, Engine, TransientError};
     let t0 = Instant::now();
+    let mut warnings = Vec::new();
     let (name, sha, problem, rho, init, material, t_amb) = match read_input(path)? {
         Input::Fields(ff) => {
             let n = ff.problem.grid.cells();
@@ -263,6 +267,7 @@ pub fn transient_file(
             (name, sha256_file(path), ff.problem, rho, init, None, Some(ff.t_amb))
         }
         Input::Facility(f) => {
+            warnings = crate::guard::input_warnings(&f);
             let r = rasterize(&f)?;
             let n = r.problem.grid.cells();
             let ts: Vec<f64> = r.problem.t_s.iter().copied().filter(|t| t.is_finite()).collect();
@@ -337,5 +342,6 @@ pub fn transient_file(
         coupling: None,
         airflow_mass_residual: None,
         velocity_m_s: None,
+        warnings,
     })
 }

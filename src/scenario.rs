@@ -67,7 +67,8 @@ pub fn run_scenario(
         InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
     })?;
     let dt = dt_override.unwrap_or(spec.dt_s);
-    let steps = (spec.duration_s / dt).round().max(1.0) as usize;
+    // Bounded: at most MAX_SCENARIO_STEPS steps, and snapshots that fit in memory.
+    let steps = crate::facility::scenario_steps(f, dt, if dt_override.is_some() { "--dt" } else { "dt_s" })?.steps;
     let scheme = match spec.scheme.as_deref() {
         Some("crank-nicolson") => Scheme::CrankNicolson,
         Some("forward-euler") => Scheme::ForwardEuler,
@@ -78,7 +79,12 @@ pub fn run_scenario(
     // Steady start.
     let mut fac = f.clone();
     let raster = rasterize(&fac)?;
-    let steady = solve_on(&raster.problem, opts, backend).map_err(|e| Error::Internal(e.to_string()))?;
+    let steady = solve_on(&raster.problem, opts, backend).map_err(|e| match e {
+        crate::thermal::SolveError::Problem(p) => {
+            Error::Input(InputError::new(&f.path, "thermal problem", p.to_string(), "correct the facility's values"))
+        }
+        other => Error::Internal(other.to_string()),
+    })?;
     // The steady start follows the one rule: converged or nothing.
     if !steady.report.converged {
         return Err(Error::NotConverged {
@@ -221,7 +227,11 @@ pub fn run_scenario(
         coupling,
         airflow_mass_residual: None,
         velocity_m_s: None,
+        warnings: vec![],
     };
+    let mut end = end;
+    // The design's inputs, and the answer at the end of the scenario.
+    end.warnings = crate::guard::warnings(Some(f), &end);
     Ok(ScenarioResult {
         time_s,
         rack_ids: f.racks.iter().map(|r| r.id.clone()).collect(),

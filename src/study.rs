@@ -35,4 +35,6 @@ pub struct Study {
     pub airflow_mass_residual: Option<f64>,
     /// With the airflow model: cell-centred air velocity (x, y, z), m/s.
     pub velocity_m_s: Option<[Vec<f64>; 3]>,
+    /// Physically implausible inputs or answers ([`crate::guard`]).
+    pub warnings: Vec<String>,
 }

@@ -30,7 +30,18 @@ fn batch_sweeps_isolates_failures_and_resumes() {
     std::fs::write(inputs.join("c_broken.toml"), small.replace("cell_m = 0.1", "cell_m = = 0.1")).unwrap();
     let (code, stdout, stderr) =
         run(&["batch", inputs.to_str().unwrap(), "-o", out.to_str().unwrap(), "--jobs", "2", "--backend", "cpu"]);
-    assert_eq!(code, 1, "one input is broken: {stdout}{stderr}");
+    // The only failure is bad input: exit 2.
+    assert_eq!(code, 2, "one input is broken: {stdout}{stderr}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["case"] == "c_broken")
+            .unwrap()["exit_code"],
+        2
+    );
     assert!(stdout.contains("6 cases: 5 solved, 0 up to date, 1 failed"), "{stdout}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -58,8 +69,27 @@ fn batch_sweeps_isolates_failures_and_resumes() {
     // Second run: everything that succeeded is up to date; a changed input is re-solved.
     std::fs::write(inputs.join("a_plain.toml"), small.replace("air_k_w_mk = 2000.0", "air_k_w_mk = 1500.0")).unwrap();
     let (code, stdout, _) = run(&["batch", inputs.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(stdout.contains("6 cases: 1 solved, 4 up to date, 1 failed"), "{stdout}");
+    // Anything that changes the answer is part of the resume key: another tolerance
+    // re-solves every case; the same tolerance again is up to date.
+    let again = |tol: &str| {
+        run(&["batch", inputs.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu", "--tol", tol]).1
+    };
+    assert!(again("1e-8").contains("6 cases: 5 solved, 0 up to date, 1 failed"));
+    assert!(again("1e-8").contains("6 cases: 0 solved, 5 up to date, 1 failed"));
+    // A tolerance that is not one is bad input, and nothing is solved or marked done.
+    let (code, _, stderr) =
+        run(&["batch", inputs.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu", "--tol", "inf"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--tol"), "{stderr}");
+    // The summaries were written through a temporary file: none is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

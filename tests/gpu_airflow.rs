@@ -5,8 +5,9 @@
 mod common;
 use std::path::Path;
 use thermogrid::airflow::bicgstab::bicgstab;
-use thermogrid::airflow::gpu::{bicgstab_scalars, bicgstab_update, kernel, GpuBicgstab};
+use thermogrid::airflow::gpu::{bicgstab_scalars, bicgstab_update, GpuBicgstab};
 use thermogrid::airflow::links::Links;
+use thermogrid::gpu::kernel;
 use thermogrid::gpu::{context_for_tests, GpuContext};
 use thermogrid::thermal::cpu::Multigrid;
 use thermogrid::thermal::gpu::{GpuMg, VecParams};

@@ -34,11 +34,12 @@ fn shared_mms2d_f32_and_refined() {
     assert!(s64.report.relative_residual <= 1e-10);
 }
 
+use thermogrid::gpu::kernel;
 use thermogrid::gpu::GpuContext;
 use thermogrid::thermal::cpu::smooth::{colours, smooth_mc};
 use thermogrid::thermal::cpu::transfer::Interp;
 use thermogrid::thermal::cpu::Multigrid;
-use thermogrid::thermal::gpu::{kernel, level_params, transfer_params, GpuMg, VecParams};
+use thermogrid::thermal::gpu::{level_params, transfer_params, GpuMg, VecParams};
 use thermogrid::thermal::operator::assemble;
 use thermogrid::thermal::stencil::Stencil;
 

@@ -11,16 +11,10 @@
 //! [`super::links`].
 
 use super::links::Links;
+use crate::gpu::kernel;
+use crate::gpu::record::{iterate, record, Step};
 use crate::gpu::{GpuContext, GpuError};
-use crate::thermal::gpu::{iterate, kernel as thermal_kernel, record, GpuMg, Step, VecParams};
-use std::sync::Arc;
-
-pub(crate) const SRC: [(&str, &str); 4] = [
-    ("bicgstab_scalars", include_str!("../../shaders/airflow/bicgstab_scalars.wgsl")),
-    ("bicgstab_update", include_str!("../../shaders/airflow/bicgstab_update.wgsl")),
-    ("link_mean", include_str!("../../shaders/airflow/link_mean.wgsl")),
-    ("link_scatter", include_str!("../../shaders/airflow/link_scatter.wgsl")),
-];
+use crate::thermal::gpu::{GpuMg, VecParams};
 
 /// Scalar slots (see `bicgstab_scalars.wgsl`).
 pub const RHO: usize = 0;
@@ -32,16 +26,6 @@ pub const R0V: usize = 5;
 pub const TS: usize = 6;
 pub const TT: usize = 7;
 pub const RR: usize = 8;
-
-/// A compute pipeline for an airflow kernel.
-pub fn kernel(ctx: &GpuContext, name: &str) -> Result<Arc<wgpu::ComputePipeline>, GpuError> {
-    let src = SRC
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| GpuError::Validation(format!("no kernel {name}")))?;
-    ctx.pipeline(name, src, name)
-}
 
 fn quotient(a: f64, b: f64) -> f64 {
     let q = a / b;
@@ -112,8 +96,7 @@ impl GpuBicgstab {
         let scalars = ctx.storage_zeroed::<f32>("BiCGStab scalars", 16)?;
         let partial = ctx.storage_zeroed::<f32>("dot partials", 256)?;
         let mut bytes = (9 * n * 4) as u64;
-        let (apply, dotp, reduce) =
-            (thermal_kernel(ctx, "apply")?, thermal_kernel(ctx, "dot")?, thermal_kernel(ctx, "reduce_sum")?);
+        let (apply, dotp, reduce) = (kernel(ctx, "apply")?, kernel(ctx, "dot")?, kernel(ctx, "reduce_sum")?);
         let (scal, update, mean, scatter) = (
             kernel(ctx, "bicgstab_scalars")?,
             kernel(ctx, "bicgstab_update")?,

@@ -6,7 +6,10 @@ pub mod spec;
 mod validate;
 
 pub use spec::{CoolingKind, Facing, ObstacleKind};
-pub use validate::{load, load_str};
+pub use validate::{
+    available_memory_bytes, load, load_str, scenario_steps, ScenarioSize, BYTES_PER_CELL, MAX_MAGNITUDE,
+    MAX_SCENARIO_STEPS, MAX_SWEEP_CASES,
+};
 
 use crate::grid::Walls;
 
@@ -173,6 +176,8 @@ pub struct Facility {
     pub airflow: Option<AirflowSettings>,
     /// The scenario's time stepping and its events (sorted by time).
     pub transient: Option<spec::TransientSpec>,
+    /// Where `[transient]` was written.
+    pub transient_pos: Pos,
     pub events: Vec<spec::EventSpec>,
 }
 

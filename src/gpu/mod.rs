@@ -7,6 +7,11 @@
 //! adapter (lavapipe), and [`AdapterChoice::Any`] takes the best available, software
 //! included (tests in CI run on lavapipe).
 
+pub mod kernels;
+pub mod record;
+
+pub use kernels::kernel;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

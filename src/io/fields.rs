@@ -51,68 +51,109 @@ pub fn is_hdf5(path: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Largest magnitude of a field value or temperature read: far beyond any physical
+/// conductivity, source or temperature, small enough that the operator built from it
+/// (values over dx², products with volumes) stays finite.
+pub const MAX_FIELD_VALUE: f64 = 1e30;
+
 pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let err = |item: &str, msg: String, fix: &str| InputError::new(path, item, msg, fix);
     let f = hdf5::File::open(path).map_err(|e| {
         err("fields file", format!("cannot open as HDF5: {e}"), "give a fields file in the schema of the README")
     })?;
-    let read = |name: &str, required: bool| -> Result<Option<(Vec<usize>, Vec<f64>)>, InputError> {
-        match f.dataset(name) {
-            Ok(ds) => {
-                let shape = ds.shape();
-                let v = ds.read_raw::<f64>().map_err(|e| {
-                    err(&format!("dataset {name}"), format!("cannot read as f64: {e}"), "store it as a float64 array")
-                })?;
-                Ok(Some((shape, v)))
+    let avail = crate::facility::available_memory_bytes() as u128;
+    // One dataset, read as f64 once its shape (k's for every other), size (against the
+    // memory a solve of that grid needs), type and storage are checked; every value must
+    // be finite and of physical size.
+    let read = |name: &str,
+                required: bool,
+                want: Option<&[usize]>|
+     -> Result<Option<(Vec<usize>, Vec<f64>)>, InputError> {
+        let item = format!("dataset {name}");
+        let ds = match f.dataset(name) {
+            Ok(ds) => ds,
+            Err(_) if f.link_exists(name) => {
+                return Err(err(&item, "is not a dataset".into(), "store it as a float64 array"));
             }
-            Err(_) if !required => Ok(None),
-            Err(_) => {
-                Err(err(&format!("dataset {name}"), "is missing".into(), "add the dataset (k, q and h are required)"))
+            Err(_) if !required => return Ok(None),
+            Err(_) => return Err(err(&item, "is missing".into(), "add the dataset (k, q and h are required)")),
+        };
+        let shape = ds.shape();
+        match want {
+            Some(w) if shape != w => {
+                return Err(err(
+                    &item,
+                    format!("has shape {shape:?} but k has {w:?}"),
+                    "give every field the shape of k",
+                ));
             }
+            Some(_) => {}
+            None if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&s| s == 0) => {
+                return Err(err(
+                    &item,
+                    format!("has shape {shape:?}"),
+                    "store fields as (ny, nx) for 2-D or (nz, ny, nx) for 3-D, no empty axis",
+                ));
+            }
+            None => {}
         }
-    };
-    let (shape, k) = read("k", true)?.expect("required");
-    if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&s| s == 0) {
-        return Err(err(
-            "dataset k",
-            format!("has shape {shape:?}"),
-            "store fields as (ny, nx) for 2-D or (nz, ny, nx) for 3-D, no empty axis",
-        ));
-    }
-    let mut fields = vec![k];
-    for name in ["q", "h"] {
-        let (s, v) = read(name, true)?.expect("required");
-        if s != shape {
+        let n: u128 = shape.iter().map(|&s| s as u128).product();
+        let need = n.saturating_mul(crate::facility::BYTES_PER_CELL as u128);
+        if need > avail {
+            let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
             return Err(err(
-                &format!("dataset {name}"),
-                format!("has shape {s:?} but k has {shape:?}"),
-                "give k, q and h the same shape",
+                &item,
+                format!(
+                    "declares {shape:?} = {n} cells; solving them needs about {:.1} GiB ({} B per cell), more than the {:.1} GiB available",
+                    gib(need),
+                    crate::facility::BYTES_PER_CELL,
+                    gib(avail)
+                ),
+                "store a coarser grid",
             ));
         }
+        use hdf5::types::TypeDescriptor as T;
+        match ds.dtype().and_then(|t| t.to_descriptor()) {
+            Ok(T::Float(_) | T::Integer(_) | T::Unsigned(_)) => {}
+            Ok(t) => {
+                return Err(err(&item, format!("holds {t}, not numbers"), "store it as a float64 array"));
+            }
+            Err(e) => return Err(err(&item, format!("has an unreadable type: {e}"), "store it as a float64 array")),
+        }
+        if n > 0 && ds.storage_size() == 0 {
+            return Err(err(&item, format!("declares {n} values but holds no data"), "write the field's values"));
+        }
+        let v = ds
+            .read_raw::<f64>()
+            .map_err(|e| err(&item, format!("cannot read as f64: {e}"), "store it as a float64 array"))?;
+        if v.len() as u128 != n {
+            return Err(err(&item, format!("holds {} values for shape {shape:?}", v.len()), "rewrite the dataset"));
+        }
+        if let Some(i) = v.iter().position(|x| !(x.is_finite() && x.abs() <= MAX_FIELD_VALUE)) {
+            // C order: the last axis is the fastest.
+            let mut idx = vec![0; shape.len()];
+            let mut r = i;
+            for (d, &s) in idx.iter_mut().zip(&shape).rev() {
+                *d = r % s;
+                r /= s;
+            }
+            return Err(err(
+                &item,
+                format!("value {:?} (flat index {i}) is {}", idx, v[i]),
+                &format!("every value must be a finite number of physical size (|v| ≤ {MAX_FIELD_VALUE:e})"),
+            ));
+        }
+        Ok(Some((shape, v)))
+    };
+    let (shape, k) = read("k", true, None)?.expect("required");
+    let mut fields = vec![k];
+    for name in ["q", "h"] {
+        let (_, v) = read(name, true, Some(&shape))?.expect("required");
         fields.push(v);
     }
-    let t_expected = match read("T_expected", false)? {
-        Some((s, v)) if s == shape => Some(v),
-        Some((s, _)) => {
-            return Err(err(
-                "dataset T_expected",
-                format!("has shape {s:?} but k has {shape:?}"),
-                "give T_expected the shape of k",
-            ))
-        }
-        None => None,
-    };
-    let same = |name: &str| -> Result<Option<Vec<f64>>, InputError> {
-        match read(name, false)? {
-            Some((s, v)) if s == shape => Ok(Some(v)),
-            Some((s, _)) => Err(err(
-                &format!("dataset {name}"),
-                format!("has shape {s:?} but k has {shape:?}"),
-                "give it the shape of k",
-            )),
-            None => Ok(None),
-        }
-    };
+    let same =
+        |name: &str| -> Result<Option<Vec<f64>>, InputError> { Ok(read(name, false, Some(&shape))?.map(|(_, v)| v)) };
+    let t_expected = same("T_expected")?;
     let rho_cp = same("rho_cp")?;
     let t_initial = same("T_initial")?;
     let mut answers = Vec::new();
@@ -132,12 +173,15 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let dx = num("dx").ok_or_else(|| {
         err("attribute dx", "is missing or not a number".into(), "add the cell size dx in m as a float attribute")
     })?;
-    if !(dx.is_finite() && dx > 0.0) {
-        return Err(err("attribute dx", format!("is {dx}"), "dx must be a finite cell size > 0 m"));
+    if !(dx.is_finite() && (1e-9..=1e9).contains(&dx)) {
+        return Err(err("attribute dx", format!("is {dx}"), "dx must be a finite cell size > 0 m (1e-9–1e9 m)"));
     }
     let t_amb = num("T_amb").ok_or_else(|| {
         err("attribute T_amb", "is missing or not a number".into(), "add T_amb in °C (the temperature h pulls towards)")
     })?;
+    if !(t_amb.is_finite() && t_amb.abs() <= MAX_FIELD_VALUE) {
+        return Err(err("attribute T_amb", format!("is {t_amb}"), "give T_amb as a finite temperature in °C"));
+    }
     let is_3d = shape.len() == 3;
     let nw = if is_3d { 6 } else { 4 };
     let mut walls = [Wall::Adiabatic; 6];
@@ -159,7 +203,7 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
                         "give the wall temperature in °C",
                     )
                 })?;
-                if !t.is_finite() {
+                if !(t.is_finite() && t.abs() <= MAX_FIELD_VALUE) {
                     return Err(err(
                         &format!("attribute T_wall_{name}"),
                         format!("is {t} on a dirichlet wall"),

@@ -91,32 +91,177 @@ pub fn colour(t: f64) -> [u8; 3] {
     c
 }
 
+/// Most snapshot pictures one `render` draws.
+pub const MAX_FRAMES: usize = 10_000;
+/// Longest title drawn, in characters (the rest is cut with an ellipsis).
+const MAX_TITLE_CHARS: usize = 120;
+
+/// A dataset of the results file, its shape and type checked before it is read.
+struct Checked {
+    shape: Vec<usize>,
+    values: usize,
+}
+
+fn check_dataset(h5: &Path, ds: &hdf5::Dataset, name: &str, want_int: bool) -> Result<Checked, String> {
+    use hdf5::types::TypeDescriptor as T;
+    let shape = ds.shape();
+    let ty = ds
+        .dtype()
+        .and_then(|t| t.to_descriptor())
+        .map_err(|e| format!("{name} in {}: unreadable type: {e}", h5.display()))?;
+    let ok = match ty {
+        T::Integer(_) | T::Unsigned(_) => true,
+        T::Float(_) => !want_int,
+        _ => false,
+    };
+    if !ok {
+        let want = if want_int { "integers" } else { "numbers" };
+        return Err(format!("{name} in {} holds {ty}, not {want}", h5.display()));
+    }
+    let values: u128 = shape.iter().map(|&s| s as u128).product();
+    // Each value is read as f64 (8 B) and drawn from; keep well inside the memory.
+    let avail = crate::facility::available_memory_bytes() as u128;
+    if values.saturating_mul(16) > avail {
+        return Err(format!(
+            "{name} in {} declares {shape:?} = {values} values, about {:.1} GiB to read, more than the {:.1} GiB available",
+            h5.display(),
+            (values * 16) as f64 / (1u64 << 30) as f64,
+            avail as f64 / (1u64 << 30) as f64
+        ));
+    }
+    if values > 0 && ds.storage_size() == 0 {
+        return Err(format!("{name} in {} declares {values} values but holds no data", h5.display()));
+    }
+    Ok(Checked { shape, values: values as usize })
+}
+
+/// The first value that is not a finite number, as an error naming where it is.
+fn finite(h5: &Path, name: &str, v: &[f64]) -> Result<(), String> {
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(format!("{name} in {} has {} at index {i}: not a temperature", h5.display(), v[i])),
+        None => Ok(()),
+    }
+}
+
 /// Render `/thermal/T` of a results file to a PNG; for a transient scenario also one
 /// PNG per snapshot (`<stem>_000.png`, …), all on the same colour scale.
+///
+/// Everything is checked before the first picture is written: `/thermal/T` 2-D or 3-D
+/// numbers, finite; `/thermal/material` (optional) integers of the same shape;
+/// `/grid` `dx` (optional, default 1 m) a finite size > 0; snapshots `(frames, …T's
+/// shape)` with `time_s` of `frames` finite times. On any error after that, the pictures
+/// already written are removed.
 pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
-    let t = f.dataset("thermal/T").map_err(|_| format!("{} has no /thermal/T", h5.display()))?;
-    let shape = t.shape();
-    let data = t.read_raw::<f64>().map_err(|e| e.to_string())?;
-    let mat = f.dataset("thermal/material").ok().and_then(|d| d.read_raw::<u8>().ok());
-    let dx =
-        f.group("grid").ok().and_then(|g| g.attr("dx").ok()).and_then(|a| a.read_scalar::<f64>().ok()).unwrap_or(1.0);
-    let name = read_attr_str(&f, "facility_name").unwrap_or_else(|| h5.display().to_string());
+    let t = f.dataset("thermal/T").map_err(|_| format!("{} has no dataset /thermal/T", h5.display()))?;
+    let tc = check_dataset(h5, &t, "/thermal/T", false)?;
+    let shape = tc.shape.clone();
+    if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&n| n == 0) {
+        return Err(format!("/thermal/T in {} has shape {shape:?}, not (ny, nx) or (nz, ny, nx)", h5.display()));
+    }
+    let data = t.read_raw::<f64>().map_err(|e| format!("/thermal/T in {}: {e}", h5.display()))?;
+    if data.len() != tc.values {
+        return Err(format!("/thermal/T in {} holds {} values for shape {shape:?}", h5.display(), data.len()));
+    }
+    finite(h5, "/thermal/T", &data)?;
+    let cells = tc.values;
+    let mat = match f.link_exists("thermal/material") {
+        false => None,
+        true => {
+            let d = f
+                .dataset("thermal/material")
+                .map_err(|_| format!("/thermal/material in {} is not a dataset", h5.display()))?;
+            let mc = check_dataset(h5, &d, "/thermal/material", true)?;
+            if mc.shape != shape {
+                return Err(format!(
+                    "/thermal/material in {} has shape {:?} but /thermal/T has {shape:?}",
+                    h5.display(),
+                    mc.shape
+                ));
+            }
+            let m = d.read_raw::<u8>().map_err(|e| format!("/thermal/material in {}: {e}", h5.display()))?;
+            if m.len() != cells {
+                return Err(format!(
+                    "/thermal/material in {} holds {} values for {cells} cells",
+                    h5.display(),
+                    m.len()
+                ));
+            }
+            Some(m)
+        }
+    };
+    let dx = match f.group("grid").ok().filter(|g| g.attr_names().map(|n| n.iter().any(|a| a == "dx")).unwrap_or(false))
+    {
+        None => 1.0,
+        Some(g) => {
+            let dx = g
+                .attr("dx")
+                .and_then(|a| a.read_scalar::<f64>())
+                .map_err(|_| format!("/grid attribute dx in {} is not a number", h5.display()))?;
+            if !(dx.is_finite() && dx > 0.0) {
+                return Err(format!("/grid attribute dx in {} is {dx}: not a cell size", h5.display()));
+            }
+            dx
+        }
+    };
+    let mut name = read_attr_str(&f, "facility_name").unwrap_or_else(|| h5.display().to_string());
+    name.retain(|c| !c.is_control());
+    if name.chars().count() > MAX_TITLE_CHARS {
+        name = name.chars().take(MAX_TITLE_CHARS - 1).collect::<String>() + "…";
+    }
     let (nx, ny, layer) = match shape.as_slice() {
         [ny, nx] => (*nx, *ny, 0),
         [nz, ny, nx] => (*nx, *ny, ((1.0 / dx - 0.5).round().max(0.0) as usize).min(nz - 1)),
-        _ => return Err(format!("/thermal/T has shape {shape:?}")),
+        _ => unreachable!("checked: 2-D or 3-D"),
     };
     let plane = nx * ny;
-    let cells: usize = shape.iter().product();
     let off = layer * plane;
     let mat = mat.map(|m| m[off..off + plane].to_vec());
-    let snaps = f.dataset("thermal/snapshots/T").ok().and_then(|d| d.read_raw::<f32>().ok());
-    let times = f.dataset("thermal/snapshots/time_s").ok().and_then(|d| d.read_raw::<f64>().ok());
     let mut fields: Vec<(Vec<f64>, String)> = vec![(data[off..off + plane].to_vec(), String::new())];
-    if let (Some(sn), Some(ts)) = (&snaps, &times) {
+    let (has_t, has_times) = (f.link_exists("thermal/snapshots/T"), f.link_exists("thermal/snapshots/time_s"));
+    if has_t != has_times {
+        return Err(format!("/thermal/snapshots in {} needs both T and time_s", h5.display()));
+    }
+    if has_t {
+        let bad = |what: &str| format!("/thermal/snapshots/{what} in {} is not a dataset", h5.display());
+        let sd = f.dataset("thermal/snapshots/T").map_err(|_| bad("T"))?;
+        let td = f.dataset("thermal/snapshots/time_s").map_err(|_| bad("time_s"))?;
+        let tcheck = check_dataset(h5, &td, "/thermal/snapshots/time_s", false)?;
+        let frames = match tcheck.shape.as_slice() {
+            [n] => *n,
+            s => return Err(format!("/thermal/snapshots/time_s in {} has shape {s:?}, not (frames,)", h5.display())),
+        };
+        if frames > MAX_FRAMES {
+            return Err(format!(
+                "{} holds {frames} snapshots; render draws at most {MAX_FRAMES} pictures",
+                h5.display()
+            ));
+        }
+        let scheck = check_dataset(h5, &sd, "/thermal/snapshots/T", false)?;
+        let mut want = vec![frames];
+        want.extend(&shape);
+        if scheck.shape != want {
+            return Err(format!(
+                "/thermal/snapshots/T in {} has shape {:?}, but {frames} times of /thermal/T's {shape:?} make {want:?}",
+                h5.display(),
+                scheck.shape
+            ));
+        }
+        let ts = td.read_raw::<f64>().map_err(|e| format!("/thermal/snapshots/time_s in {}: {e}", h5.display()))?;
+        if let Some(i) = ts.iter().position(|t| !t.is_finite()) {
+            return Err(format!(
+                "/thermal/snapshots/time_s in {} has {} at index {i}: not a time",
+                h5.display(),
+                ts[i]
+            ));
+        }
+        let sn = sd.read_raw::<f32>().map_err(|e| format!("/thermal/snapshots/T in {}: {e}", h5.display()))?;
+        if sn.len() != frames * cells || ts.len() != frames {
+            return Err(format!("/thermal/snapshots in {} holds fewer values than its shape", h5.display()));
+        }
         for (k, t) in ts.iter().enumerate() {
             let fr: Vec<f64> = sn[k * cells + off..k * cells + off + plane].iter().map(|&v| v as f64).collect();
+            finite(h5, &format!("/thermal/snapshots/T frame {k}"), &fr)?;
             fields.push((fr, format!(", t = {t:.0} s")));
         }
     }
@@ -137,7 +282,13 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
             let stem = png_out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "frame".into());
             png_out.with_file_name(format!("{stem}_{:03}.png", k - 1))
         };
-        draw(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, &path)?;
+        if let Err(e) = draw(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, &path) {
+            // Nothing half done: remove the pictures of this run.
+            for w in &written {
+                let _ = std::fs::remove_file(w);
+            }
+            return Err(e);
+        }
         written.push(path);
     }
     Ok(written)

@@ -54,6 +54,9 @@ fn write_h5(
         attr_str(f, "input_path", &s.input_path)?;
         attr_str(f, "input_sha256", &s.input_sha256)?;
         attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
+        // Guard-rail warnings (crate::guard), one per line; empty when there are none.
+        attr_str(f, "warnings", &s.warnings.join("\n"))?;
+        attr_u64(f, "warning_count", s.warnings.len() as u64)?;
         let p = &s.problem;
         let g = &p.grid;
         let grid = f.create_group("grid")?;

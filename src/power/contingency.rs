@@ -14,9 +14,11 @@
 //! The screening never forms X or M whole: outages are taken in blocks of columns
 //! `e_f − e_t`, solved on the kept factorization, and reduced at once to loadings.
 
-use super::dcpf::DcPowerFlow;
+use super::dcpf::{DcPowerFlow, MAX_RESULT_MW};
 use super::network::{branch as br, bus, Network};
+use crate::error::InputError;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Columns solved together.
 const BLOCK: usize = 64;
@@ -34,6 +36,10 @@ pub struct OutageResult {
     pub worst_branch: Option<usize>,
     /// Load left without a reference (islanding outages), MW.
     pub lost_load_mw: f64,
+    /// Why this outage has no result (a failed re-solve, a non-finite or impossible
+    /// post-contingency flow); its loading is then NaN, never a made-up 0.
+    /// [`N1::check`] turns it into an error.
+    pub failed: Option<String>,
 }
 
 /// A post-contingency loading above the threshold.
@@ -53,6 +59,80 @@ pub struct N1 {
     /// Post-contingency flows, one row per outage (order of `outages`), one column per
     /// branch row, MW (with `full`).
     pub flows_mw: Option<Vec<f64>>,
+    /// Violations beyond [`max_violations`] that were not recorded.
+    pub violations_dropped: usize,
+}
+
+/// Bytes an N-1 screening of `n_out` outages over `nl` branches needs beyond the
+/// network: with `full` the post-contingency flow matrix (`16` B per pair: f64 rows and
+/// their concatenation); on the GPU (`dense`) the dense LODF (`12` B per pair: f64 rows
+/// and their f32 upload), `32` B per pair with `full`. See [`super::limits`].
+pub fn n1_bytes(n_out: usize, nl: usize, full: bool, dense: bool) -> u128 {
+    let pairs = n_out as u128 * nl as u128;
+    pairs
+        * match (dense, full) {
+            (false, false) => 0,
+            (false, true) => 16,
+            (true, false) => 12,
+            (true, true) => 32,
+        }
+}
+
+/// Most violations one screening records: a quarter of the available memory.
+pub fn max_violations() -> usize {
+    let per = std::mem::size_of::<Violation>() as u64;
+    (super::limits::available_memory_bytes() / 4 / per).min(usize::MAX as u64) as usize
+}
+
+impl N1 {
+    /// `Ok` when every outage has a finite result and every violation was recorded;
+    /// else an input error naming the first failed outage (its branch row and line).
+    pub fn check(&self, net: &Network, threshold_pct: f64) -> Result<(), InputError> {
+        for o in &self.outages {
+            let bad = o.failed.clone().or_else(|| {
+                (!(o.max_loading_pct.is_finite() && o.lost_load_mw.is_finite())).then(|| {
+                    format!(
+                        "its result is not finite (max loading {} %, lost load {} MW)",
+                        o.max_loading_pct, o.lost_load_mw
+                    )
+                })
+            });
+            if let Some(why) = bad {
+                let line = net.branch.lines.get(o.branch).copied().unwrap_or(0);
+                let e = InputError::new(
+                    &net.source,
+                    format!("outage of branch row {}", o.branch + 1),
+                    format!("the post-contingency power flow has no valid answer: {why}"),
+                    "check BR_X, TAP and SHIFT of the branches near it (negative reactances can make the network singular without it)",
+                );
+                return Err(if line > 0 { e.at(Some((line, 1))) } else { e });
+            }
+        }
+        if let Some(f) = &self.flows_mw {
+            if let Some((i, v)) = crate::outcome::first_non_finite(f) {
+                let nl = net.branch.rows().max(1);
+                return Err(InputError::new(
+                    &net.source,
+                    format!("outage {} of the flow matrix", i / nl),
+                    format!("post-contingency flow on branch row {} is {v}", i % nl + 1),
+                    "check BR_X, TAP and SHIFT of the branches near it",
+                ));
+            }
+        }
+        if self.violations_dropped > 0 {
+            return Err(InputError::new(
+                "command line",
+                "--threshold",
+                format!(
+                    "{} violations at {threshold_pct} % are more than fit in memory ({} recorded)",
+                    self.violations.len() + self.violations_dropped,
+                    self.violations.len()
+                ),
+                "raise --threshold (e.g. 100)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Bridges of the in-service branch graph, with the DFS tree that found them: the bus
@@ -275,7 +355,8 @@ pub fn inverse_ratings(net: &Network) -> Vec<f64> {
 }
 
 /// The CPU twin of `shaders/power/n1_screen.wgsl`: loadings of one outage's
-/// post-contingency flows `post`, reduced to the maximum and its branch.
+/// post-contingency flows `post`, reduced to the maximum and its branch. A NaN loading
+/// is the maximum (never dropped).
 pub fn n1_screen(post: &[f64], inv_rate: &[f64], skip: usize) -> (f64, Option<usize>) {
     let (mut m, mut w) = (0.0, None);
     for (l, (&p, &ir)) in post.iter().zip(inv_rate).enumerate() {
@@ -283,6 +364,9 @@ pub fn n1_screen(post: &[f64], inv_rate: &[f64], skip: usize) -> (f64, Option<us
             continue;
         }
         let ld = p.abs() * ir * 100.0;
+        if ld.is_nan() {
+            return (f64::NAN, Some(l));
+        }
         if w.is_none() || ld > m {
             m = ld;
             w = Some(l);
@@ -291,8 +375,48 @@ pub fn n1_screen(post: &[f64], inv_rate: &[f64], skip: usize) -> (f64, Option<us
     (m, w)
 }
 
+/// How many violations may still be recorded, shared by the outages of one screening.
+pub struct ViolationBudget {
+    left: AtomicUsize,
+    dropped: AtomicUsize,
+}
+
+impl ViolationBudget {
+    pub fn new(cap: usize) -> Self {
+        ViolationBudget { left: AtomicUsize::new(cap), dropped: AtomicUsize::new(0) }
+    }
+    /// Take one slot; false (and counted as dropped) when none is left.
+    pub fn take(&self) -> bool {
+        let ok = self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1)).is_ok();
+        if !ok {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
+    }
+    pub fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// The result of an outage that has none: NaN loading, `why` recorded, NaN flows.
+pub fn failed_outage(k: usize, islanding: bool, lost: f64, why: String, row: Option<&mut [f64]>) -> OutageResult {
+    if let Some(r) = row {
+        r.fill(f64::NAN);
+    }
+    OutageResult {
+        branch: k,
+        islanding,
+        max_loading_pct: f64::NAN,
+        worst_branch: None,
+        lost_load_mw: lost,
+        failed: Some(why),
+    }
+}
+
 /// Reduce one outage's post-contingency flows (given as a function of the branch row)
-/// to its result, its violations and, with `full`, the flow row.
+/// to its result, its violations and, with `full`, the flow row. A non-finite or
+/// impossible flow (beyond ±[`MAX_RESULT_MW`]) makes the outage failed, not 0.
+#[allow(clippy::too_many_arguments)]
 fn screen_one(
     k: usize,
     islanding: bool,
@@ -301,13 +425,25 @@ fn screen_one(
     inv_rate: &[f64],
     threshold: f64,
     violations: &mut Vec<Violation>,
+    budget: &ViolationBudget,
     row: Option<&mut [f64]>,
 ) -> OutageResult {
     let nl = inv_rate.len();
     let (mut m, mut w) = (0.0, None);
     let mut row = row;
+    let first = violations.len();
     for l in 0..nl {
         let p = post(l);
+        if !(p.abs() <= MAX_RESULT_MW) {
+            violations.truncate(first);
+            return failed_outage(
+                k,
+                islanding,
+                lost,
+                format!("the flow on branch row {} would be {p:e} MW", l + 1),
+                row,
+            );
+        }
         if let Some(r) = row.as_deref_mut() {
             r[l] = p;
         }
@@ -320,11 +456,14 @@ fn screen_one(
             m = ld;
             w = Some(l);
         }
-        if ld > threshold {
+        if ld > threshold && budget.take() {
             violations.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: p });
         }
     }
-    OutageResult { branch: k, islanding, max_loading_pct: m, worst_branch: w, lost_load_mw: lost }
+    if !lost.is_finite() {
+        return failed_outage(k, islanding, lost, format!("the lost load is {lost} MW"), row);
+    }
+    OutageResult { branch: k, islanding, max_loading_pct: m, worst_branch: w, lost_load_mw: lost, failed: None }
 }
 
 /// How a bridge outage splits its island.
@@ -366,6 +505,8 @@ fn split(
 }
 
 /// N-1 screening of every in-service branch outage against RATE_A, on the CPU in f64.
+/// Outages without a valid answer are flagged ([`OutageResult::failed`]); check the
+/// result with [`N1::check`].
 pub fn n1_cpu(pf: &DcPowerFlow, net: &Network, base: &[f64], threshold_pct: f64, full: bool) -> N1 {
     n1_cpu_subset(pf, net, base, threshold_pct, full, |_| true)
 }
@@ -400,6 +541,7 @@ pub fn n1_cpu_subset(
         e.2 += 1;
     }
     let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k] && include(tree.is_bridge[k])).collect();
+    let budget = ViolationBudget::new(max_violations());
     // Right-hand side per outage: e_f − e_t for ordinary outages, e_a for bridges whose
     // far side goes dark.
     let splits: Vec<Option<Split>> = outs
@@ -424,7 +566,7 @@ pub fn n1_cpu_subset(
             None => {
                 let scale = base[k] / (1.0 - sens(k));
                 let post = |l: usize| if !pf.in_service[l] || l == k { 0.0 } else { base[l] + sens(l) * scale };
-                screen_one(k, false, 0.0, post, &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+                screen_one(k, false, 0.0, post, &inv_rate, threshold_pct, &mut v, &budget, row.as_deref_mut())
             }
             Some(Split::Dark { dark_below, dp, lost_mw, .. }) => {
                 let dark = |i: usize| tree.below(k, i) == *dark_below && tree.root[i] == tree.root[tree.child[k]];
@@ -435,13 +577,31 @@ pub fn n1_cpu_subset(
                         base[l] + sens(l) * dp
                     }
                 };
-                screen_one(k, true, *lost_mw, post, &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+                screen_one(k, true, *lost_mw, post, &inv_rate, threshold_pct, &mut v, &budget, row.as_deref_mut())
             }
             Some(Split::BothLit) => {
                 let mut cut = net.clone();
                 cut.branch.set(k, br::BR_STATUS, 0.0);
-                let f = DcPowerFlow::new(&cut).map(|p| p.solve(&cut).pf_mw).unwrap_or_else(|_| vec![0.0; nl]);
-                screen_one(k, true, 0.0, |l| f[l], &inv_rate, threshold_pct, &mut v, row.as_deref_mut())
+                match DcPowerFlow::new(&cut).map(|p| p.solve(&cut).pf_mw) {
+                    Ok(f) => screen_one(
+                        k,
+                        true,
+                        0.0,
+                        |l| f[l],
+                        &inv_rate,
+                        threshold_pct,
+                        &mut v,
+                        &budget,
+                        row.as_deref_mut(),
+                    ),
+                    Err(e) => failed_outage(
+                        k,
+                        true,
+                        0.0,
+                        format!("the re-solve without it failed: {}", e.message),
+                        row.as_deref_mut(),
+                    ),
+                }
             }
         };
         (res, v, row)
@@ -456,5 +616,5 @@ pub fn n1_cpu_subset(
         violations.extend(v);
         outages.push(r);
     }
-    N1 { outages, violations, flows_mw: flows }
+    N1 { outages, violations, flows_mw: flows, violations_dropped: budget.dropped() }
 }

@@ -164,6 +164,65 @@ pub struct DcResult {
     pub islands: usize,
 }
 
+/// Largest |flow| or |generation| a result may hold, MW: beyond it the network's data
+/// (reactances, shifts) are not physical, and the numbers would be nonsense.
+pub const MAX_RESULT_MW: f64 = 1e10;
+
+/// The error for a result value that is non-finite or beyond [`MAX_RESULT_MW`]: the
+/// input is ill-posed (a singular or nearly singular susceptance matrix, or values far
+/// beyond physical ones).
+pub fn bad_result(net: &Network, item: String, line: usize, what: String) -> InputError {
+    let e = InputError::new(
+        &net.source,
+        item,
+        format!("{what}: the network's susceptance matrix is singular or nearly so, or its data are far beyond physical values"),
+        "check BR_X, TAP and SHIFT of the branches there (negative reactances can cancel), and the loads and generation",
+    );
+    if line > 0 {
+        e.at(Some((line, 1)))
+    } else {
+        e
+    }
+}
+
+impl DcResult {
+    /// Every angle, flow and generation finite, and flows and generation within
+    /// ±[`MAX_RESULT_MW`]; else an input error naming the bus, branch or generator.
+    pub fn check(&self, net: &Network) -> Result<(), InputError> {
+        for (r, &v) in self.va_deg.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(bad_result(
+                    net,
+                    format!("bus {}", self.bus_i[r]),
+                    net.bus.lines[r],
+                    format!("the angle is {v}"),
+                ));
+            }
+        }
+        for (r, &v) in self.pf_mw.iter().enumerate() {
+            if !(v.abs() <= MAX_RESULT_MW) {
+                return Err(bad_result(
+                    net,
+                    format!("branch row {}", r + 1),
+                    net.branch.lines[r],
+                    format!("the flow is {v:e} MW"),
+                ));
+            }
+        }
+        for (r, &v) in self.pg_mw.iter().enumerate() {
+            if !(v.abs() <= MAX_RESULT_MW) {
+                return Err(bad_result(
+                    net,
+                    format!("generator row {}", r + 1),
+                    net.gen.lines[r],
+                    format!("the generation is {v:e} MW"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn union_find_root(p: &mut [usize], mut i: usize) -> usize {
     while p[i] != i {
         p[i] = p[p[i]];
@@ -499,6 +558,14 @@ impl DcPowerFlow {
                 }
             })
             .collect()
+    }
+
+    /// [`solve`](Self::solve), then [`DcResult::check`]: an error instead of a result
+    /// holding NaN, Inf or a physically impossible flow.
+    pub fn solve_checked(&self, net: &Network) -> Result<DcResult, InputError> {
+        let r = self.solve(net);
+        r.check(net)?;
+        Ok(r)
     }
 
     /// The whole DC power flow of `net` (which must be the network this was built for).

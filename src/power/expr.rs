@@ -53,9 +53,13 @@ pub fn number(s: &[u8]) -> Option<(f64, usize)> {
     Some((v, i))
 }
 
+/// Deepest nesting of parentheses, function calls, unary signs and powers an entry may
+/// have: the parser recurses once per level, and a case file needs a handful at most.
+pub const MAX_DEPTH: usize = 64;
+
 /// Evaluate the tokens of one expression.
 pub fn eval(toks: &[Tok]) -> Result<f64, String> {
-    let mut p = Parser { t: toks, i: 0 };
+    let mut p = Parser { t: toks, i: 0, depth: 0 };
     let v = p.expr()?;
     if p.i != toks.len() {
         return Err(format!("unexpected {:?}", toks[p.i]));
@@ -66,13 +70,29 @@ pub fn eval(toks: &[Tok]) -> Result<f64, String> {
 struct Parser<'a> {
     t: &'a [Tok],
     i: usize,
+    /// Current recursion depth (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn peek(&self) -> Option<&Tok> {
         self.t.get(self.i)
     }
+    /// Enter one level of nesting; an error past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("the entry is nested more than {MAX_DEPTH} levels deep"));
+        }
+        Ok(())
+    }
     fn expr(&mut self) -> Result<f64, String> {
+        self.enter()?;
+        let v = self.sum();
+        self.depth -= 1;
+        v
+    }
+    fn sum(&mut self) -> Result<f64, String> {
         let mut v = self.term()?;
         while let Some(Tok::Op(c @ ('+' | '-'))) = self.peek().cloned() {
             self.i += 1;
@@ -91,6 +111,12 @@ impl Parser<'_> {
         Ok(v)
     }
     fn unary(&mut self) -> Result<f64, String> {
+        self.enter()?;
+        let v = self.signed();
+        self.depth -= 1;
+        v
+    }
+    fn signed(&mut self) -> Result<f64, String> {
         match self.peek() {
             Some(Tok::Op('-')) => {
                 self.i += 1;
@@ -168,5 +194,26 @@ mod tests {
         let t = vec![Tok::Op('-'), Tok::Num(2.0), Tok::Op('^'), Tok::Num(2.0)];
         assert_eq!(eval(&t).unwrap(), -4.0);
         assert!(eval(&[Tok::Ident("Vbase".into())]).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = |n: usize| {
+            let mut t = vec![Tok::LParen; n];
+            t.push(Tok::Num(1.0));
+            t.extend(std::iter::repeat_n(Tok::RParen, n));
+            t
+        };
+        assert_eq!(eval(&deep(20)).unwrap(), 1.0);
+        let e = eval(&deep(50_000)).unwrap_err();
+        assert!(e.contains("nested more than 64"), "{e}");
+        let mut minus = vec![Tok::Op('-'); 50_000];
+        minus.push(Tok::Num(1.0));
+        assert!(eval(&minus).unwrap_err().contains("nested"));
+        let mut pow = vec![Tok::Num(2.0)];
+        for _ in 0..50_000 {
+            pow.extend([Tok::Op('^'), Tok::Num(1.0)]);
+        }
+        assert!(eval(&pow).unwrap_err().contains("nested"));
     }
 }

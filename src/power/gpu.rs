@@ -9,8 +9,12 @@
 //! violations are only ever reported from f64 values: rounding can neither hide a
 //! violation (the bound covers it) nor invent one (f64 decides).
 
-use super::contingency::{inverse_ratings, lodf_rows, n1_cpu_subset, OutageResult, Violation, N1};
+use super::contingency::{
+    failed_outage, inverse_ratings, lodf_rows, max_violations, n1_cpu_subset, OutageResult, Violation, ViolationBudget,
+    N1,
+};
 use super::dcpf::DcPowerFlow;
+use super::dcpf::MAX_RESULT_MW;
 use super::network::Network;
 use crate::gpu::{GpuContext, GpuError};
 
@@ -33,10 +37,6 @@ pub struct GemmDims {
     pub k: u32,
     pub pad0: u32,
 }
-
-const N1_SCREEN: &str = include_str!("../../shaders/power/n1_screen.wgsl");
-const N1_FLOWS: &str = include_str!("../../shaders/power/n1_flows.wgsl");
-const PTDF_GEMM: &str = include_str!("../../shaders/power/ptdf_gemm.wgsl");
 
 /// CPU twin of `n1_flows.wgsl`: `flows[k, l] = f_l + LODF[l, k] f_k` (0 at the outage).
 pub fn n1_flows(rows: &[Vec<f64>], flow: &[f64], outs: &[usize]) -> Vec<f64> {
@@ -75,7 +75,7 @@ pub fn ptdf_gemm_gpu(
     n: usize,
     k: usize,
 ) -> Result<Vec<f32>, GpuError> {
-    let pipe = ctx.pipeline("ptdf_gemm", PTDF_GEMM, "ptdf_gemm")?;
+    let pipe = crate::gpu::kernel(ctx, "ptdf_gemm")?;
     let dims = GemmDims { m: m as u32, n: n as u32, k: k as u32, pad0: 0 };
     let ub = ctx.uniform("gemm dims", &dims);
     let ab = ctx.storage("PTDF (A)", a)?;
@@ -119,6 +119,7 @@ pub fn n1_gpu(
     let rows = lodf_rows(pf, &outs);
     let inv_rate = inverse_ratings(net);
     let n_out = outs.len();
+    let budget = ViolationBudget::new(max_violations().saturating_sub(host.violations.len()));
     let mut results: Vec<(OutageResult, Vec<Violation>, Option<Vec<f64>>)> = Vec::with_capacity(n_out);
     if n_out > 0 {
         let flat: Vec<f32> = rows.iter().flat_map(|r| r.iter().map(|&v| v as f32)).collect();
@@ -133,12 +134,12 @@ pub fn n1_gpu(
         let rb = ctx.storage("inverse ratings", &ir32)?;
         let obb = ctx.storage("outage branches", &ob)?;
         let res = ctx.storage_zeroed::<f32>("n1 results", n_out * 4)?;
-        let screen = ctx.pipeline("n1_screen", N1_SCREEN, "n1_screen")?;
+        let screen = crate::gpu::kernel(ctx, "n1_screen")?;
         let bind = ctx.bind(&screen, &[&ub, &lb, &fb, &rb, &obb, &res]);
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         let flows_buf = if full {
             let fl = ctx.storage_zeroed::<f32>("n1 flows", n_out * nl)?;
-            let fp = ctx.pipeline("n1_flows", N1_FLOWS, "n1_flows")?;
+            let fp = crate::gpu::kernel(ctx, "n1_flows")?;
             let fbind = ctx.bind(&fp, &[&ub, &lb, &fb, &obb, &fl]);
             let (fx, fy) = ctx.groups(n_out * nl, 256);
             let mut pass = enc.begin_compute_pass(&Default::default());
@@ -167,21 +168,35 @@ pub fn n1_gpu(
             let mut row =
                 gpu_flows.as_ref().map(|f| f[c * nl..(c + 1) * nl].iter().map(|&v| v as f64).collect::<Vec<f64>>());
             let mut viol = Vec::new();
-            let result = if upper >= threshold_pct {
+            // Re-check in f64 where the bound reaches the threshold, and wherever f32 gave
+            // no finite answer (a NaN bound never passes as "below the threshold").
+            let result = if !(upper < threshold_pct && m32.is_finite()) {
                 // Re-check in f64: exact flows from the f64 LODF column.
                 let post: Vec<f64> =
                     (0..nl).map(|l| if l == k { 0.0 } else { base[l] + rows[c][l] * base[k] }).collect();
-                let (m, w) = super::contingency::n1_screen(&post, &inv_rate, k);
-                for l in 0..nl {
-                    let ld = post[l].abs() * inv_rate[l] * 100.0;
-                    if l != k && inv_rate[l] > 0.0 && ld > threshold_pct {
-                        viol.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: post[l] });
+                if let Some(l) = post.iter().position(|p| !(p.abs() <= MAX_RESULT_MW)) {
+                    let why = format!("the flow on branch row {} would be {:e} MW", l + 1, post[l]);
+                    failed_outage(k, false, 0.0, why, row.as_deref_mut())
+                } else {
+                    let (m, w) = super::contingency::n1_screen(&post, &inv_rate, k);
+                    for l in 0..nl {
+                        let ld = post[l].abs() * inv_rate[l] * 100.0;
+                        if l != k && inv_rate[l] > 0.0 && ld > threshold_pct && budget.take() {
+                            viol.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: post[l] });
+                        }
+                    }
+                    if let Some(rw) = row.as_mut() {
+                        rw.copy_from_slice(&post);
+                    }
+                    OutageResult {
+                        branch: k,
+                        islanding: false,
+                        max_loading_pct: m,
+                        worst_branch: w,
+                        lost_load_mw: 0.0,
+                        failed: None,
                     }
                 }
-                if let Some(rw) = row.as_mut() {
-                    rw.copy_from_slice(&post);
-                }
-                OutageResult { branch: k, islanding: false, max_loading_pct: m, worst_branch: w, lost_load_mw: 0.0 }
             } else {
                 let w = (worst != u32::MAX).then_some(worst as usize);
                 OutageResult {
@@ -190,6 +205,7 @@ pub fn n1_gpu(
                     max_loading_pct: if w.is_some() { m32 } else { 0.0 },
                     worst_branch: w,
                     lost_load_mw: 0.0,
+                    failed: None,
                 }
             };
             results.push((result, viol, row));
@@ -213,5 +229,5 @@ pub fn n1_gpu(
         violations.extend(v);
         outages.push(o);
     }
-    Ok(N1 { outages, violations, flows_mw: flows })
+    Ok(N1 { outages, violations, flows_mw: flows, violations_dropped: host.violations_dropped + budget.dropped() })
 }

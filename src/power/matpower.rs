@@ -241,6 +241,13 @@ impl<'a> Scan<'a> {
                         end_el!();
                     }
                     depth += 1;
+                    if depth > super::expr::MAX_DEPTH {
+                        return Err(self.err(
+                            item,
+                            format!("parentheses nested more than {} levels deep", super::expr::MAX_DEPTH),
+                            "write the entry as a number or shallow arithmetic",
+                        ));
+                    }
                     el.push(Tok::LParen);
                     self.i += 1;
                 }

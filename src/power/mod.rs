@@ -6,6 +6,7 @@ pub mod dcpf;
 pub mod expr;
 pub mod facility_net;
 pub mod gpu;
+pub mod limits;
 pub mod matpower;
 pub mod network;
 pub mod output;
@@ -20,14 +21,20 @@ pub use network::Network;
 use crate::error::InputError;
 
 /// Read a network: a MATPOWER `.m` case, or a facility file's `[network]` with its
-/// racks and cooling units attached as loads.
+/// racks and cooling units attached as loads. Validated here ([`validate::validate`]),
+/// so every power command refuses the same bad input the same way (exit 2).
 pub fn read_network(path: &str) -> Result<(Network, Option<facility_net::AttachedLoads>), InputError> {
     if path.ends_with(".m") {
-        return Ok((matpower::read_matpower(path)?, None));
+        let n = matpower::read_matpower(path)?;
+        validate::validate(&n)?;
+        return Ok((n, None));
     }
     let f = crate::facility::load(path)?;
     match facility_net::facility_network(&f) {
-        Some((n, l)) => Ok((n, Some(l))),
+        Some((n, l)) => {
+            validate::validate(&n)?;
+            Ok((n, Some(l)))
+        }
         None => Err(InputError::new(
             path,
             "[network]",

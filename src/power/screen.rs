@@ -7,15 +7,21 @@
 //! `violations/{outage, branch, loading_pct, flow_mw}`; with `--full`, `flows_mw`
 //! (n_outage × n_branch, MW, branch columns in file row order).
 
-use super::contingency::{n1_cpu, N1};
+use super::contingency::{n1_bytes, n1_cpu, N1};
 use super::dcpf::DcPowerFlow;
 use super::network::Network;
 use crate::backend::Backend;
+use crate::error::{Error, InputError};
 use crate::gpu::GpuError;
 use serde_json::json;
 use std::fmt::Write;
 
 /// Screen on `backend`; returns the results and the backend used ("cpu" or the adapter).
+///
+/// Before any work the memory is estimated ([`n1_bytes`], [`super::limits`]): `--full`
+/// beyond the available memory is refused; the GPU's dense LODF beyond it is refused
+/// under `gpu` and screened on the CPU (which never forms it) under `auto`. After the
+/// work, [`N1::check`]: a failed or non-finite outage is an error, never a row of zeros.
 pub fn screen(
     pf: &DcPowerFlow,
     net: &Network,
@@ -23,9 +29,43 @@ pub fn screen(
     threshold: f64,
     full: bool,
     backend: Backend,
-) -> Result<(N1, String), GpuError> {
-    let ctx = crate::backend::gpu_for(backend)?;
-    crate::backend::run_on(
+) -> Result<(N1, String), Error> {
+    let nl = pf.b.len();
+    let n_out = pf.in_service.iter().filter(|&&s| s).count();
+    let what = |dense: bool| {
+        format!(
+            "{}{n_out} outages × {nl} branches",
+            match (dense, full) {
+                (true, true) => "the GPU's dense LODF and the --full flows of ",
+                (true, false) => "the GPU's dense LODF of ",
+                _ => "the --full post-contingency flows of ",
+            }
+        )
+    };
+    super::limits::check(
+        &net.source,
+        "--full",
+        &what(false),
+        n1_bytes(n_out, nl, full, false),
+        "drop --full (the screening itself needs little memory), or screen a smaller network",
+    )?;
+    let mut backend = backend;
+    let dense = n1_bytes(n_out, nl, full, true);
+    if backend != Backend::Cpu && !super::limits::fits(dense) {
+        if backend == Backend::Gpu {
+            super::limits::check(
+                &net.source,
+                "--backend gpu",
+                &what(true),
+                dense,
+                "use --backend cpu, which never forms the LODF whole",
+            )?;
+        }
+        eprintln!("warning: {} would need {:.1} GiB; screening on the CPU", what(true), super::limits::gib(dense));
+        backend = Backend::Cpu;
+    }
+    let ctx = crate::backend::gpu_for(backend).map_err(gpu_error)?;
+    let (n1, used) = crate::backend::run_on(
         backend,
         ctx.as_ref(),
         "N-1 screening",
@@ -33,6 +73,20 @@ pub fn screen(
         || Ok((n1_cpu(pf, net, base, threshold, full), "cpu".into())),
         |_| true,
     )
+    .map_err(gpu_error)?;
+    n1.check(net, threshold)?;
+    Ok((n1, used))
+}
+
+/// A GPU failure: a buffer beyond the adapter's limits is a request this machine cannot
+/// serve (exit 2, with the way out); anything else failed inside (exit 1).
+pub fn gpu_error(e: GpuError) -> Error {
+    match e {
+        GpuError::TooLarge { .. } => {
+            Error::Input(InputError::new("command line", "--backend gpu", e.to_string(), "use --backend cpu or auto"))
+        }
+        other => Error::Internal(other.to_string()),
+    }
 }
 
 fn branch_name(net: &Network, r: usize) -> String {

@@ -4,17 +4,29 @@
 //! on the GPU as `PTDF × injections` (`ptdf_gemm`).
 //!
 //! A profile file (TOML) holds `dt_s`, `steps` and the tables `[workload]`, `[battery]`
-//! and `[controller]` of [`super::workload`]; every key has a documented default.
+//! and `[controller]` of [`super::workload`]; every key has a documented default. It is
+//! validated where it is parsed ([`parse_profile`], [`Profile::check`]): errors name the
+//! file, the key's line:column and the fix.
+//!
+//! The battery ([`battery_for`]) applies to any network: a profile's `[battery]` sits at
+//! its `bus = N` (a bus number, or a facility bus id), else at the facility's first
+//! `[[network.battery]]` bus, else at the first reference (slack) bus.
+//!
+//! Memory is estimated before any per-step allocation ([`timeseries_bytes`],
+//! [`super::limits`]); a series that does not fit is refused naming its size.
 
 use super::contingency::inverse_ratings;
-use super::dcpf::DcPowerFlow;
+use super::dcpf::{bad_result, DcPowerFlow};
 use super::network::{bus, gen, Network};
-use super::workload::{max_ramp, simulate_battery, workload_mw, Battery, Controller, Workload};
+use super::workload::{max_ramp, simulate_battery, workload_mw, Battery, BusRef, Controller, Issue, Workload};
 use crate::backend::Backend;
-use crate::error::{line_col, InputError};
+use crate::error::{line_col, Error, InputError};
 use crate::gpu::{GpuContext, GpuError};
+use crate::outcome::{first_non_finite, nan_max, nan_min};
 use rayon::prelude::*;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
 
 /// A time-series study.
 #[derive(Clone, Debug, Deserialize)]
@@ -24,10 +36,24 @@ pub struct Profile {
     pub dt_s: f64,
     pub steps: usize,
     pub workload: Workload,
-    /// Overrides the facility's first `[[network.battery]]`; absent and none in the
-    /// facility: no battery.
+    /// A battery for any network: at its `bus`, else at the facility's first
+    /// `[[network.battery]]` bus, else at the reference bus (see [`battery_for`]).
+    /// Absent: the facility's first `[[network.battery]]`, or none.
     pub battery: Option<Battery>,
     pub controller: Controller,
+    /// Where the values came from, for messages.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where a profile's values came from: its file and the line:column of each key
+/// (`dt_s`, `battery.soc_min`), and the keys a command-line flag replaced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Origin {
+    pub file: String,
+    pub pos: BTreeMap<String, (usize, usize)>,
+    /// Key → the flag that set it (`steps` → `--steps`).
+    pub flags: BTreeMap<String, String>,
 }
 
 impl Default for Profile {
@@ -38,25 +64,115 @@ impl Default for Profile {
             workload: Workload::default(),
             battery: None,
             controller: Controller::default(),
+            origin: Origin::default(),
         }
     }
 }
 
+/// Largest step, s.
+pub const MAX_DT_S: f64 = 1e6;
+
+impl Profile {
+    /// Record that `flag` on the command line set `key`.
+    pub fn set_by_flag(&mut self, key: &str, flag: &str) {
+        self.origin.flags.insert(key.to_string(), flag.to_string());
+    }
+
+    /// An input error about `key` (`steps`, `battery.soc_min`): the profile file and the
+    /// key's line:column, or the command-line flag that set it.
+    pub fn error(&self, key: &str, message: impl Into<String>, fix: impl Into<String>) -> InputError {
+        if let Some(flag) = self.origin.flags.get(key) {
+            return InputError::new("command line", flag.as_str(), message, fix);
+        }
+        let file = if self.origin.file.is_empty() { "profile (defaults)" } else { self.origin.file.as_str() };
+        let item = match key.split_once('.') {
+            Some((table, k)) => format!("[{table}] {k}"),
+            None => key.to_string(),
+        };
+        // The key itself, else its table, where the file has them.
+        let table = key.split_once('.').map(|(t, _)| t);
+        let pos = self.origin.pos.get(key).or_else(|| table.and_then(|t| self.origin.pos.get(t))).copied();
+        InputError::new(file, item, message, fix).at(pos)
+    }
+
+    /// The first out-of-range value as an input error (see [`super::workload`]).
+    pub fn check(&self) -> Result<(), InputError> {
+        if !(self.dt_s.is_finite() && self.dt_s > 0.0 && self.dt_s <= MAX_DT_S) {
+            return Err(self.error(
+                "dt_s",
+                format!("dt_s = {} is not a time step", self.dt_s),
+                format!("give dt_s in seconds, > 0 and at most {MAX_DT_S:e}"),
+            ));
+        }
+        if self.steps == 0 {
+            return Err(self.error("steps", "steps = 0", "give steps ≥ 1"));
+        }
+        let at = |table: &str, i: Issue| self.error(&format!("{table}.{}", i.key), i.message, i.fix);
+        if let Some(i) = self.workload.issue() {
+            return Err(at("workload", i));
+        }
+        if let Some(i) = self.battery.as_ref().and_then(|b| b.issue()) {
+            return Err(at("battery", i));
+        }
+        if let Some(i) = self.controller.issue() {
+            return Err(at("controller", i));
+        }
+        Ok(())
+    }
+}
+
+/// Line:column of the keys of a profile (a second, lenient read of the same text).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Spans {
+    dt_s: Option<Spanned<toml::Value>>,
+    steps: Option<Spanned<toml::Value>>,
+    workload: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    battery: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    controller: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+}
+
+fn positions(src: &str) -> BTreeMap<String, (usize, usize)> {
+    let mut pos = BTreeMap::new();
+    let Ok(sp) = toml::from_str::<Spans>(src) else { return pos };
+    let lc = |start: usize| line_col(src, start);
+    for (k, v) in [("dt_s", &sp.dt_s), ("steps", &sp.steps)] {
+        if let Some(v) = v {
+            pos.insert(k.to_string(), lc(v.span().start));
+        }
+    }
+    for (t, tab) in [("workload", &sp.workload), ("battery", &sp.battery), ("controller", &sp.controller)] {
+        if let Some(tab) = tab {
+            pos.insert(t.to_string(), lc(tab.span().start));
+            for (k, v) in tab.get_ref() {
+                pos.insert(format!("{t}.{k}"), lc(v.span().start));
+            }
+        }
+    }
+    pos
+}
+
+/// Read and validate a profile: every number finite and in range ([`Profile::check`]),
+/// errors naming the file, the key's line:column and the fix.
 pub fn load_profile(path: &str) -> Result<Profile, InputError> {
     let src = std::fs::read_to_string(path)
         .map_err(|e| InputError::new(path, "profile", format!("cannot read it: {e}"), "check the path"))?;
-    let p: Profile = toml::from_str(&src).map_err(|e| {
-        InputError::new(path, "profile", e.message().to_string(), "see the README's time-series section for the keys")
-            .at(e.span().map(|s| line_col(&src, s.start)))
-    })?;
-    if !(p.dt_s.is_finite() && p.dt_s > 0.0) || p.steps == 0 {
-        return Err(InputError::new(
+    parse_profile(path, &src)
+}
+
+/// [`load_profile`] of text; `path` names it in messages.
+pub fn parse_profile(path: &str, src: &str) -> Result<Profile, InputError> {
+    let mut p: Profile = toml::from_str(src).map_err(|e| {
+        InputError::new(
             path,
             "profile",
-            format!("dt_s = {}, steps = {}", p.dt_s, p.steps),
-            "give dt_s > 0 and steps ≥ 1",
-        ));
-    }
+            e.message().trim().to_string(),
+            "see the README's time-series section for the keys and their types",
+        )
+        .at(e.span().map(|s| line_col(src, s.start)))
+    })?;
+    p.origin = Origin { file: path.to_string(), pos: positions(src), flags: BTreeMap::new() };
+    p.check()?;
     Ok(p)
 }
 
@@ -93,19 +209,105 @@ pub fn it_by_bus(net: &Network, racks_mw_by_bus: Option<&[f64]>) -> Vec<f64> {
     }
 }
 
+/// Bytes a time series of `steps` over `nl` branches needs, with `k` buses whose
+/// injection varies, on the GPU or the CPU (see [`super::limits`]).
+pub fn timeseries_bytes(steps: usize, nl: usize, k: usize, gpu: bool) -> u128 {
+    let (s, nl, k) = (steps as u128, nl as u128, k as u128);
+    let mut b = s * nl * 8 + s * 96;
+    if gpu {
+        b += 4 * k * (s + nl) + 8 * k * nl;
+    }
+    b
+}
+
 /// Run a time series. `it_full` is the IT load at full power per bus row (MW);
-/// `battery` is (bus row, battery).
+/// `battery` is (bus row, battery), from [`battery_for`].
+///
+/// Bad input (the profile's values, the network, a battery at a missing or isolated bus,
+/// a series too large for memory) is an [`Error::Input`] before any large allocation;
+/// the results hold no NaN or Inf (apart from `peak_loading_pct` of unrated branches).
 pub fn run(
     net: &Network,
     it_full: &[f64],
     battery: Option<(usize, Battery)>,
     p: &Profile,
     backend: Backend,
-) -> Result<TimeSeries, String> {
-    let pf = DcPowerFlow::new(net).map_err(|e| e.to_string())?;
+) -> Result<TimeSeries, Error> {
+    p.check()?;
+    let pf = DcPowerFlow::new(net)?;
+    let base = pf.solve_checked(net)?.pf_mw;
+    if it_full.len() != net.bus.rows() {
+        return Err(Error::Internal(format!(
+            "IT load given for {} buses, the network has {}",
+            it_full.len(),
+            net.bus.rows()
+        )));
+    }
+    if let Some((r, v)) = it_full.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+        return Err(InputError::new(
+            &net.source,
+            format!("bus row {}", r + 1),
+            format!("IT load {v} MW is not a finite power ≥ 0"),
+            "give finite, non-negative loads",
+        )
+        .into());
+    }
+    if let Some((r, b)) = &battery {
+        if let Some(i) = b.issue() {
+            return Err(p.error(&format!("battery.{}", i.key), i.message, i.fix).into());
+        }
+        if pf.bus_idx.get(*r).copied().flatten().is_none() {
+            return Err(p
+                .error(
+                    "battery.bus",
+                    format!("the battery's bus (row {}) is missing or isolated (BUS_TYPE 4)", r + 1),
+                    "connect the battery to an in-service bus",
+                )
+                .into());
+        }
+    }
+    // IT load at isolated buses is not in the network.
+    let it_full: Vec<f64> =
+        it_full.iter().enumerate().map(|(r, &v)| if pf.bus_idx[r].is_some() { v } else { 0.0 }).collect();
     let nl = net.branch.rows();
     let full_mw: f64 = it_full.iter().sum();
     let job_full = if p.workload.gpus > 0 { p.workload.gpus as f64 * p.workload.w_per_gpu / 1e6 } else { full_mw };
+    if job_full > 0.0 && full_mw <= 0.0 {
+        return Err(p
+            .error(
+                "workload.gpus",
+                format!("the job draws {job_full} MW but the network has no IT load for it to follow"),
+                "give the network loads (PD > 0, or racks with feed_bus on [network] buses)",
+            )
+            .into());
+    }
+    let bat_bus = battery.as_ref().map(|(b, _)| *b);
+    let varying: Vec<usize> =
+        (0..net.bus.rows()).filter(|&r| (it_full[r] != 0.0 || Some(r) == bat_bus) && pf.bus_idx[r].is_some()).collect();
+    // Memory, before any per-step allocation.
+    let mut backend = backend;
+    let fix = "use fewer steps (a longer dt_s covers the same time) or a smaller network";
+    let what = |gpu: bool| format!("{} steps × {nl} branches{}", p.steps, if gpu { " (flows on the GPU)" } else { "" });
+    let cpu_bytes = timeseries_bytes(p.steps, nl, varying.len(), false);
+    let gpu_bytes = timeseries_bytes(p.steps, nl, varying.len(), true);
+    match backend {
+        Backend::Cpu => super::limits::check(&net.source, "steps", &what(false), cpu_bytes, fix),
+        Backend::Gpu => super::limits::check(&net.source, "steps", &what(true), gpu_bytes, fix),
+        Backend::Auto => {
+            if !super::limits::fits(gpu_bytes) {
+                backend = Backend::Cpu;
+            }
+            super::limits::check(&net.source, "steps", &what(false), cpu_bytes, fix)
+        }
+    }
+    .map_err(|e| {
+        let item = p.origin.flags.get("steps").map(|_| "--steps").unwrap_or("steps");
+        let mut e2 = p.error("steps", e.message, e.fix);
+        if item == "steps" && p.origin.file.is_empty() {
+            e2.file = net.source.clone();
+        }
+        e2
+    })?;
     let (it, extra) = workload_mw(&p.workload, job_full, p.dt_s, p.steps);
     // Level relative to the network's nominal IT load.
     let level: Vec<f64> = it.iter().map(|&x| if full_mw > 0.0 { x / full_mw } else { 0.0 }).collect();
@@ -118,15 +320,10 @@ pub fn run(
         .map(|r| net.bus.get(r, bus::PD) + net.bus.get(r, bus::GS))
         .sum();
     let net_load: Vec<f64> = level.iter().map(|&l| base_load - full_mw + full_mw * l - fixed_gen).collect();
-    let (bat_bus, bat) = match &battery {
-        Some((b, bat)) => (Some(*b), bat.clone()),
-        None => (None, Battery::default()),
-    };
+    let bat = battery.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
     let run = simulate_battery(&net_load, p.dt_s, &bat, &p.controller);
     let unsmoothed = max_ramp(&net_load, p.dt_s);
     // Injection changes per bus row and step, MW: −ΔIT + battery.
-    let varying: Vec<usize> =
-        (0..net.bus.rows()).filter(|&r| (it_full[r] != 0.0 || Some(r) == bat_bus) && pf.bus_idx[r].is_some()).collect();
     let dp = |t: usize, r: usize| -> f64 {
         let mut v = -it_full[r] * (level[t] - 1.0);
         if Some(r) == bat_bus {
@@ -134,9 +331,8 @@ pub fn run(
         }
         v
     };
-    let base = pf.solve(net).pf_mw;
     let inv_rate = inverse_ratings(net);
-    let gpu = crate::backend::gpu_for(backend).map_err(|e| e.to_string())?;
+    let gpu = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     let (flows, used) = crate::backend::run_on(
         backend,
         gpu.as_ref(),
@@ -145,14 +341,24 @@ pub fn run(
         || Ok((flows_cpu(&pf, net, &varying, &dp, p.steps), "cpu".into())),
         |_| true,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(super::screen::gpu_error)?;
+    if let Some(i) = flows.iter().position(|v| !v.is_finite()) {
+        let (t, l) = (i / nl.max(1), i % nl.max(1));
+        return Err(bad_result(
+            net,
+            format!("branch row {}", l + 1),
+            net.branch.lines[l],
+            format!("the flow at step {t} is {}", flows[i]),
+        )
+        .into());
+    }
     let mut peak = vec![f64::NAN; nl];
     for (l, pk) in peak.iter_mut().enumerate() {
         if inv_rate[l] > 0.0 {
-            *pk = (0..p.steps).map(|t| flows[t * nl + l].abs() as f64).fold(0.0, f64::max) * inv_rate[l] * 100.0;
+            *pk = nan_max((0..p.steps).map(|t| flows[t * nl + l].abs() as f64)) * inv_rate[l] * 100.0;
         }
     }
-    Ok(TimeSeries {
+    let ts = TimeSeries {
         time_s: (0..p.steps).map(|t| t as f64 * p.dt_s).collect(),
         keep_busy_mwh: extra.iter().sum::<f64>() * p.dt_s / 3600.0,
         it_mw: it,
@@ -168,7 +374,45 @@ pub fn run(
         flows_mw: flows,
         peak_loading_pct: peak,
         backend: used,
-    })
+    };
+    ts.check()?;
+    Ok(ts)
+}
+
+impl TimeSeries {
+    /// No NaN or Inf in any series or total (`peak_loading_pct` is NaN only for branches
+    /// without a rating, as documented).
+    pub fn check(&self) -> Result<(), Error> {
+        let series: [(&str, &[f64]); 7] = [
+            ("time_s", &self.time_s),
+            ("it_mw", &self.it_mw),
+            ("keep_busy_mw", &self.keep_busy_mw),
+            ("net_load_mw", &self.net_load_mw),
+            ("grid_mw", &self.grid_mw),
+            ("battery_mw", &self.battery_mw),
+            ("soc", &self.soc),
+        ];
+        for (name, v) in series {
+            if let Some((i, x)) = first_non_finite(v) {
+                return Err(Error::Internal(format!("the time series {name} is {x} at step {i}")));
+            }
+        }
+        for (name, x) in [
+            ("max_ramp_grid_mw_per_s", self.max_ramp_grid_mw_per_s),
+            ("max_ramp_unsmoothed_mw_per_s", self.max_ramp_unsmoothed_mw_per_s),
+            ("battery_cycled_mwh", self.battery_cycled_mwh),
+            ("battery_losses_mwh", self.battery_losses_mwh),
+            ("keep_busy_mwh", self.keep_busy_mwh),
+        ] {
+            if !x.is_finite() {
+                return Err(Error::Internal(format!("the time series total {name} is {x}")));
+            }
+        }
+        if self.peak_loading_pct.iter().any(|v| v.is_infinite()) {
+            return Err(Error::Internal("a peak loading is infinite".into()));
+        }
+        Ok(())
+    }
 }
 
 /// CPU: all steps as right-hand sides on the kept factorization, in blocks.
@@ -262,8 +506,97 @@ pub fn flows_gpu(
     Ok(out)
 }
 
-/// The battery to use: the profile's `[battery]` at the facility's first battery bus,
-/// else the facility's first `[[network.battery]]`, else none.
+/// The battery to use: the profile's `[battery]` at its `bus`, else at the facility's
+/// first battery bus, else at the first reference (slack) bus — on any network, a .m case
+/// included; without a profile `[battery]`, the facility's first `[[network.battery]]`;
+/// else none. A bus that does not exist or is isolated is an input error naming the
+/// profile's `bus` key; so is a facility battery whose state of charge lies outside the
+/// operating window.
+pub fn battery_for(
+    p: &Profile,
+    net: &Network,
+    loads: Option<&super::facility_net::AttachedLoads>,
+) -> Result<Option<(usize, Battery)>, InputError> {
+    let fac = loads.and_then(|l| l.battery);
+    match (&p.battery, fac) {
+        (Some(b), fac) => {
+            let row = match &b.bus {
+                Some(r) => bus_row_of(p, net, r)?,
+                None => match fac {
+                    Some((row, ..)) => row,
+                    None => {
+                        let idx = super::validate::validate(net)?;
+                        match super::validate::reference_rows(net, &idx).first() {
+                            Some(&r) => r,
+                            // No reference: the power flow names the problem.
+                            None => {
+                                return Err(DcPowerFlow::new(net).err().unwrap_or_else(|| {
+                                    InputError::new(
+                                        &net.source,
+                                        "reference bus",
+                                        "the network has none",
+                                        "give it a type-3 bus with an on-line generator",
+                                    )
+                                }))
+                            }
+                        }
+                    }
+                },
+            };
+            Ok(Some((row, b.clone())))
+        }
+        (None, Some((row, power, energy, soc, eff))) => {
+            let d = Battery::default();
+            let b = Battery {
+                power_mw: power,
+                energy_mwh: energy,
+                soc_initial: soc.unwrap_or(d.soc_initial),
+                round_trip_efficiency: eff.unwrap_or(d.round_trip_efficiency),
+                ..d
+            };
+            if let Some(i) = b.issue() {
+                return Err(InputError::new(
+                    &net.source,
+                    "[[network.battery]]",
+                    format!(
+                        "{} (with the default window soc_min … soc_max = {} … {})",
+                        i.message, d.soc_min, d.soc_max
+                    ),
+                    "give the facility battery's soc and efficiency within the window, or a [battery] in the profile",
+                ));
+            }
+            Ok(Some((row, b)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The bus row a profile's `bus = …` names.
+fn bus_row_of(p: &Profile, net: &Network, r: &BusRef) -> Result<usize, InputError> {
+    let row = match r {
+        BusRef::Number(n) => (0..net.bus.rows()).find(|&i| net.bus.get(i, bus::BUS_I) == *n as f64),
+        BusRef::Name(s) => net.bus_names.iter().position(|b| b == s),
+    };
+    let Some(row) = row else {
+        return Err(p.error(
+            "battery.bus",
+            format!("bus {r} is not a bus of {}", net.source),
+            "name an existing bus: its number (BUS_I; 1, 2, … in file order for a facility) or its id",
+        ));
+    };
+    if net.bus.get(row, bus::BUS_TYPE) == bus::NONE {
+        return Err(p.error(
+            "battery.bus",
+            format!("bus {r} is isolated (BUS_TYPE 4)"),
+            "connect the battery to an in-service bus",
+        ));
+    }
+    Ok(row)
+}
+
+/// The facility's battery, or the profile's `[battery]` at the facility's first battery
+/// bus (facility networks only; [`battery_for`] places a profile's battery on any
+/// network and checks it).
 pub fn choose_battery(p: &Profile, loads: Option<&super::facility_net::AttachedLoads>) -> Option<(usize, Battery)> {
     let fac = loads.and_then(|l| l.battery);
     match (&p.battery, fac) {
@@ -298,7 +631,7 @@ pub fn text_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
         ts.backend,
         secs * 1e3
     );
-    let (lo, hi) = ts.it_mw.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) = (nan_min(ts.it_mw.iter().copied()), nan_max(ts.it_mw.iter().copied()));
     let _ = writeln!(o, "job IT power {lo:.2}–{hi:.2} MW; keep-busy energy {:.3} MWh", ts.keep_busy_mwh);
     let _ = writeln!(
         o,
@@ -323,6 +656,7 @@ pub fn json_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
         "name": net.name, "input": net.source, "output": output, "backend": ts.backend, "steps": ts.time_s.len(), "seconds": secs,
         "max_ramp_unsmoothed_mw_per_s": ts.max_ramp_unsmoothed_mw_per_s, "max_ramp_grid_mw_per_s": ts.max_ramp_grid_mw_per_s,
         "battery_cycled_mwh": ts.battery_cycled_mwh, "battery_losses_mwh": ts.battery_losses_mwh, "keep_busy_mwh": ts.keep_busy_mwh,
-        "peak_loading_pct_max": ts.peak_loading_pct.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max),
+        // NaN marks branches without a rating; the others are finite (checked).
+        "peak_loading_pct_max": nan_max(ts.peak_loading_pct.iter().copied().filter(|v| !v.is_nan())).max(0.0),
     })
 }

@@ -45,11 +45,38 @@ impl BusIndex {
     }
 }
 
-/// External bus number → bus row, after checking numbers are finite positive integers
-/// and unique.
+/// Largest bus number accepted (MATPOWER numbers buses with 32-bit integers).
+pub const MAX_BUS_NUMBER: f64 = i32::MAX as f64;
+/// Largest |power| of one bus load, shunt or generator, MW (10 TW: beyond any grid).
+pub const MAX_MW: f64 = 1e7;
+/// baseMVA range.
+pub const BASE_MVA_RANGE: (f64, f64) = (1e-3, 1e6);
+/// Largest |VA| of a bus, degrees (ten turns; beyond it angle differences lose digits).
+pub const MAX_VA_DEG: f64 = 3600.0;
+/// Largest |SHIFT| of a phase shifter, degrees.
+pub const MAX_SHIFT_DEG: f64 = 360.0;
+/// |BR_X| of an in-service branch, per unit.
+pub const X_RANGE: (f64, f64) = (1e-8, 1e6);
+/// TAP (when not 0, which means 1).
+pub const TAP_RANGE: (f64, f64) = (1e-3, 1e3);
+
+/// External bus number → bus row, after checking numbers are positive integers up to
+/// [`MAX_BUS_NUMBER`] and unique.
 pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
     let b = &net.bus;
-    let max = (0..b.rows()).map(|r| b.get(r, bus::BUS_I)).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    for r in 0..b.rows() {
+        let n = b.get(r, bus::BUS_I);
+        if !(n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= MAX_BUS_NUMBER) {
+            return Err(at(
+                net,
+                format!("bus row {}", r + 1),
+                b.lines[r],
+                format!("bus number {n} (BUS_I, column 1) is not a whole number from 1 to {MAX_BUS_NUMBER}"),
+                "number buses 1, 2, 3, …",
+            ));
+        }
+    }
+    let max = crate::outcome::nan_max((0..b.rows()).map(|r| b.get(r, bus::BUS_I))).max(0.0);
     let mut idx = if max <= (8 * b.rows() + 1024) as f64 && b.rows() < u32::MAX as usize {
         BusIndex::Dense(vec![u32::MAX; max as usize + 1])
     } else {
@@ -57,22 +84,17 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
     };
     for r in 0..b.rows() {
         let n = b.get(r, bus::BUS_I);
-        let line = b.lines[r];
-        if !(n.is_finite() && n >= 1.0 && n.fract() == 0.0) {
-            return Err(at(
-                net,
-                format!("bus row {}", r + 1),
-                line,
-                format!("bus number {n} is not a positive integer"),
-                "number buses 1, 2, 3, …",
-            ));
-        }
         if let Some(first) = idx.insert(n as i64, r) {
+            let where_ = if b.lines[first] > 0 {
+                format!("row {}, line {}", first + 1, b.lines[first])
+            } else {
+                format!("row {}", first + 1)
+            };
             return Err(at(
                 net,
                 format!("bus {n}"),
-                line,
-                format!("duplicate bus number (first at row {}, line {})", first + 1, b.lines[first]),
+                b.lines[r],
+                format!("duplicate bus number (first at {where_})"),
                 "give every bus a unique number",
             ));
         }
@@ -80,16 +102,69 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
     Ok(idx)
 }
 
-/// Check everything the DC power flow reads.
+/// How a row is named in messages: its name where the source has names (facility
+/// files), else `<kind> row N` (1-based, file order).
+fn row_item(names: &[String], kind: &str, r: usize) -> String {
+    match names.get(r) {
+        Some(n) if !n.is_empty() => format!("{kind} \"{n}\""),
+        _ => format!("{kind} row {}", r + 1),
+    }
+}
+
+/// A number that must be finite and within `lo..=hi`.
+#[allow(clippy::too_many_arguments)]
+fn bounded(
+    net: &Network,
+    item: &dyn Fn() -> String,
+    line: usize,
+    name: &str,
+    col: usize,
+    v: f64,
+    lo: f64,
+    hi: f64,
+    fix: &str,
+) -> Result<(), InputError> {
+    if !v.is_finite() {
+        return Err(at(
+            net,
+            item(),
+            line,
+            format!("{name} = {v} (column {}) is not finite", col + 1),
+            "give a finite number",
+        ));
+    }
+    if v < lo || v > hi {
+        return Err(at(net, item(), line, format!("{name} = {v} (column {}) is outside {lo} … {hi}", col + 1), fix));
+    }
+    Ok(())
+}
+
+/// Check everything the DC power flow reads: finite and physically bounded numbers,
+/// known buses, non-zero reactances, no self-loops. Every error names the source, the
+/// row's line (for .m files), the row and the column.
 pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
-    if !(net.base_mva.is_finite() && net.base_mva > 0.0) {
+    let (lo, hi) = BASE_MVA_RANGE;
+    if !(net.base_mva.is_finite() && net.base_mva >= lo && net.base_mva <= hi) {
         return Err(at(
             net,
             "baseMVA".into(),
             0,
-            format!("baseMVA = {} must be finite and > 0", net.base_mva),
+            format!("baseMVA = {} must be finite and within {lo} … {hi}", net.base_mva),
             "set mpc.baseMVA, e.g. 100",
         ));
+    }
+    for (m, name, min) in
+        [(&net.bus, "bus", bus::MIN_COLS), (&net.gen, "gen", gen::MIN_COLS), (&net.branch, "branch", br::MIN_COLS)]
+    {
+        if m.rows() > 0 && (m.cols < min || m.data.len() != m.rows() * m.cols) {
+            return Err(at(
+                net,
+                format!("mpc.{name}"),
+                m.lines.first().copied().unwrap_or(0),
+                format!("rows have {} columns; MATPOWER needs at least {min}", m.cols),
+                "give every row the standard MATPOWER columns",
+            ));
+        }
     }
     if net.bus.rows() == 0 {
         return Err(at(
@@ -102,49 +177,58 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
     }
     let idx = bus_index(net)?;
     let b = &net.bus;
+    let mw_fix = "give a power in MW within ±1e7";
     for r in 0..b.rows() {
-        let item = || format!("bus {}", b.get(r, bus::BUS_I));
+        let item = || match net.bus_names.get(r) {
+            Some(n) if !n.is_empty() => format!("bus \"{n}\""),
+            _ => format!("bus {}", b.get(r, bus::BUS_I)),
+        };
         let t = b.get(r, bus::BUS_TYPE);
         if ![1.0, 2.0, 3.0, 4.0].contains(&t) {
             return Err(at(
                 net,
                 item(),
                 b.lines[r],
-                format!("BUS_TYPE = {t}"),
+                format!("BUS_TYPE = {t} (column 2)"),
                 "use 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)",
             ));
         }
-        for (c, name) in [(bus::PD, "PD"), (bus::GS, "GS"), (bus::VA, "VA")] {
-            let v = b.get(r, c);
-            if !v.is_finite() {
-                return Err(at(net, item(), b.lines[r], format!("{name} = {v} is not finite"), "give a finite number"));
-            }
-        }
+        let line = b.lines[r];
+        bounded(net, &item, line, "PD", bus::PD, b.get(r, bus::PD), -MAX_MW, MAX_MW, mw_fix)?;
+        bounded(net, &item, line, "GS", bus::GS, b.get(r, bus::GS), -MAX_MW, MAX_MW, mw_fix)?;
+        let va_fix = "give the voltage angle in degrees, within ±3600";
+        bounded(net, &item, line, "VA", bus::VA, b.get(r, bus::VA), -MAX_VA_DEG, MAX_VA_DEG, va_fix)?;
     }
     let g = &net.gen;
     for r in 0..g.rows() {
-        let item = || format!("generator row {}", r + 1);
+        let item = || row_item(&net.gen_names, "generator", r);
+        let line = g.lines[r];
         let n = g.get(r, gen::GEN_BUS);
         let Some(bi) = idx.get(n) else {
             return Err(at(
                 net,
                 item(),
-                g.lines[r],
-                format!("is at bus {n}, which does not exist"),
+                line,
+                format!("is at bus {n}, which does not exist (GEN_BUS, column 1)"),
                 "name an existing bus number in GEN_BUS",
             ));
         };
-        for (c, name) in [(gen::PG, "PG"), (gen::GEN_STATUS, "GEN_STATUS")] {
-            let v = g.get(r, c);
-            if !v.is_finite() {
-                return Err(at(net, item(), g.lines[r], format!("{name} = {v} is not finite"), "give a finite number"));
-            }
+        bounded(net, &item, line, "PG", gen::PG, g.get(r, gen::PG), -MAX_MW, MAX_MW, mw_fix)?;
+        let st = g.get(r, gen::GEN_STATUS);
+        if !st.is_finite() {
+            return Err(at(
+                net,
+                item(),
+                line,
+                format!("GEN_STATUS = {st} (column 8) is not finite"),
+                "use 1 (on line) or 0 (off)",
+            ));
         }
         if net.gen_status(r) && b.get(bi, bus::BUS_TYPE) == bus::NONE {
             return Err(at(
                 net,
                 item(),
-                g.lines[r],
+                line,
                 format!("is in service at bus {n}, which is isolated (BUS_TYPE 4)"),
                 "set GEN_STATUS to 0, or connect the bus (BUS_TYPE 1, 2 or 3)",
             ));
@@ -152,48 +236,123 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
     }
     let l = &net.branch;
     for r in 0..l.rows() {
-        let item = || format!("branch row {}", r + 1);
-        for c in [br::F_BUS, br::T_BUS] {
+        let item = || row_item(&net.branch_names, "branch", r);
+        let line = l.lines[r];
+        let mut ends = [0usize; 2];
+        for (e, (c, name)) in [(br::F_BUS, "F_BUS"), (br::T_BUS, "T_BUS")].into_iter().enumerate() {
             let n = l.get(r, c);
-            if idx.get(n).is_none() {
-                return Err(at(
-                    net,
-                    item(),
-                    l.lines[r],
-                    format!("connects to bus {n}, which does not exist"),
-                    "name existing bus numbers in F_BUS and T_BUS",
-                ));
+            match idx.get(n) {
+                Some(bi) => ends[e] = bi,
+                None => {
+                    return Err(at(
+                        net,
+                        item(),
+                        line,
+                        format!("connects to bus {n}, which does not exist ({name}, column {})", c + 1),
+                        "name existing bus numbers in F_BUS and T_BUS",
+                    ))
+                }
             }
         }
-        for (c, name) in [(br::BR_X, "BR_X"), (br::TAP, "TAP"), (br::SHIFT, "SHIFT"), (br::BR_STATUS, "BR_STATUS")] {
-            let v = l.get(r, c);
-            if !v.is_finite() {
-                return Err(at(net, item(), l.lines[r], format!("{name} = {v} is not finite"), "give a finite number"));
-            }
+        let st = l.get(r, br::BR_STATUS);
+        if !st.is_finite() {
+            return Err(at(
+                net,
+                item(),
+                line,
+                format!("BR_STATUS = {st} (column 11) is not finite"),
+                "use 1 (in service) or 0 (out)",
+            ));
+        }
+        let x = l.get(r, br::BR_X);
+        if !x.is_finite() {
+            return Err(at(
+                net,
+                item(),
+                line,
+                format!("BR_X = {x} (column 4) is not finite"),
+                "give the series reactance in per unit",
+            ));
+        }
+        let tap = l.get(r, br::TAP);
+        if !(tap.is_finite() && (tap == 0.0 || (tap >= TAP_RANGE.0 && tap <= TAP_RANGE.1))) {
+            return Err(at(
+                net,
+                item(),
+                line,
+                format!("TAP = {tap} (column 9) is not 0 (none) or a ratio within {} … {}", TAP_RANGE.0, TAP_RANGE.1),
+                "give the off-nominal turns ratio (0 or 1 for a line)",
+            ));
+        }
+        bounded(
+            net,
+            &item,
+            line,
+            "SHIFT",
+            br::SHIFT,
+            l.get(r, br::SHIFT),
+            -MAX_SHIFT_DEG,
+            MAX_SHIFT_DEG,
+            "give the phase shift in degrees, within ±360",
+        )?;
+        let rate = l.get(r, br::RATE_A);
+        if rate.is_nan() || rate < 0.0 {
+            return Err(at(
+                net,
+                item(),
+                line,
+                format!("RATE_A = {rate} (column 6) is not a rating"),
+                "give the long-term rating in MVA (0 for none)",
+            ));
         }
         if net.branch_status(r) {
-            let tap = l.get(r, br::TAP);
-            let tau = if tap != 0.0 { tap } else { 1.0 };
-            let x = l.get(r, br::BR_X);
+            let (f, t) = (l.get(r, br::F_BUS), l.get(r, br::T_BUS));
             if x == 0.0 {
                 return Err(at(
                     net,
                     item(),
-                    l.lines[r],
-                    format!("from bus {} to bus {} has zero reactance: the DC model needs 1/x", l.get(r, br::F_BUS), l.get(r, br::T_BUS)),
+                    line,
+                    format!("from bus {f} to bus {t} has zero reactance: the DC model needs 1/x"),
                     "give its series reactance BR_X (a closed breaker: a small value such as 1e-4), or take it out of service",
                 ));
             }
-            if !(1.0 / (x * tau)).is_finite() {
+            if !(x.abs() >= X_RANGE.0 && x.abs() <= X_RANGE.1) {
                 return Err(at(
                     net,
                     item(),
-                    l.lines[r],
-                    format!("susceptance 1/(x·tap) is not finite (x = {x}, tap = {tap})"),
-                    "check BR_X and TAP",
+                    line,
+                    format!("BR_X = {x} (column 4) is outside ±({} … {}) per unit", X_RANGE.0, X_RANGE.1),
+                    "give the series reactance in per unit on baseMVA",
+                ));
+            }
+            if ends[0] == ends[1] {
+                return Err(at(
+                    net,
+                    item(),
+                    line,
+                    format!("connects bus {f} to itself"),
+                    "give it two different end buses, or take it out of service (BR_STATUS 0)",
                 ));
             }
         }
     }
     Ok(idx)
+}
+
+/// Bus rows of the reference buses, as the DC power flow picks them (MATPOWER's
+/// `bustypes`): type-3 buses with an on-line generator, else the first type-2 bus with
+/// one. `idx` from [`validate`].
+pub fn reference_rows(net: &Network, idx: &BusIndex) -> Vec<usize> {
+    let b = &net.bus;
+    let mut has_gen = vec![false; b.rows()];
+    for r in 0..net.gen.rows() {
+        if let (true, Some(bi)) = (net.gen_status(r), idx.get(net.gen.get(r, gen::GEN_BUS))) {
+            has_gen[bi] = true;
+        }
+    }
+    let refs: Vec<usize> = (0..b.rows()).filter(|&r| b.get(r, bus::BUS_TYPE) == bus::REF && has_gen[r]).collect();
+    if !refs.is_empty() {
+        return refs;
+    }
+    (0..b.rows()).find(|&r| b.get(r, bus::BUS_TYPE) == bus::PV && has_gen[r]).into_iter().collect()
 }

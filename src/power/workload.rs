@@ -17,8 +17,62 @@
 //! draw follows the load but moves at most `max_ramp_mw_per_s`; the battery supplies or
 //! absorbs the difference within its limits, and a gentle recovery term steers the state
 //! of charge back to its target.
+//!
+//! Every value is checked where a profile is parsed ([`Workload::issue`],
+//! [`Battery::issue`], [`Controller::issue`]: finite numbers, fractions in [0, 1],
+//! 0 ≤ soc_min < soc_max ≤ 1, soc_initial between them, efficiency in (0, 1], ramps ≥ 0);
+//! the simulation itself never panics on what slips past (no `f64::clamp` on bounds
+//! that could cross).
 
 use serde::Deserialize;
+
+/// A value of a profile that is out of range: its key (`soc_min`), what is wrong and
+/// how to fix it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub key: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+fn issue(key: &'static str, message: String, fix: impl Into<String>) -> Option<Issue> {
+    Some(Issue { key, message, fix: fix.into() })
+}
+
+/// `v` finite and within `lo..=hi`.
+fn within(key: &'static str, v: f64, lo: f64, hi: f64) -> Option<Issue> {
+    if v.is_finite() && v >= lo && v <= hi {
+        None
+    } else if !v.is_finite() {
+        issue(
+            key,
+            format!("{key} = {v} is not a finite number"),
+            format!("give {key} a finite value from {lo} to {hi}"),
+        )
+    } else {
+        issue(key, format!("{key} = {v} is outside {lo} … {hi}"), format!("give {key} a value from {lo} to {hi}"))
+    }
+}
+
+/// `v` finite and > 0, at most `hi`.
+fn positive(key: &'static str, v: f64, hi: f64) -> Option<Issue> {
+    if v.is_finite() && v > 0.0 && v <= hi {
+        None
+    } else {
+        issue(
+            key,
+            format!("{key} = {v} must be finite, > 0 and at most {hi:e}"),
+            format!("give {key} a positive value"),
+        )
+    }
+}
+
+/// `v` and `lo..=hi` with `f64::clamp`'s meaning, but never a panic (bounds that cross
+/// or are NaN give a value between them instead).
+#[inline]
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    v.max(lo).min(hi)
+}
 
 /// The training job (see the module comment).
 #[derive(Clone, Debug, Deserialize)]
@@ -83,6 +137,27 @@ pub struct Battery {
     pub soc_min: f64,
     pub soc_max: f64,
     pub soc_initial: f64,
+    /// Where the battery connects (a profile's `[battery]`): a bus number (MATPOWER
+    /// `BUS_I`, or 1, 2, … in file order for a facility's buses) or a facility bus id.
+    /// Default: the facility's first `[[network.battery]]` bus, else the reference bus.
+    pub bus: Option<BusRef>,
+}
+
+/// A bus named in a profile.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum BusRef {
+    Number(i64),
+    Name(String),
+}
+
+impl std::fmt::Display for BusRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BusRef::Number(n) => write!(f, "{n}"),
+            BusRef::Name(s) => write!(f, "\"{s}\""),
+        }
+    }
 }
 
 impl Default for Battery {
@@ -94,6 +169,7 @@ impl Default for Battery {
             soc_min: 0.1,
             soc_max: 0.9,
             soc_initial: 0.5,
+            bus: None,
         }
     }
 }
@@ -112,6 +188,96 @@ pub struct Controller {
 impl Default for Controller {
     fn default() -> Self {
         Controller { max_ramp_mw_per_s: 0.5, soc_target: 0.5, recovery_s: 900.0 }
+    }
+}
+
+/// Largest GPU count of a job.
+pub const MAX_GPUS: usize = 100_000_000;
+
+impl Workload {
+    /// The first out-of-range value, if any.
+    pub fn issue(&self) -> Option<Issue> {
+        if self.gpus > MAX_GPUS {
+            return issue("gpus", format!("gpus = {} is more than {MAX_GPUS}", self.gpus), "give the GPUs of one job");
+        }
+        positive("w_per_gpu", self.w_per_gpu, 1e5)
+            .or_else(|| within("idle_frac", self.idle_frac, 0.0, 1.0))
+            .or_else(|| within("compute_frac", self.compute_frac, 0.0, 1.0))
+            .or_else(|| positive("sync_period_s", self.sync_period_s, 1e9))
+            .or_else(|| within("sync_s", self.sync_s, 0.0, self.sync_period_s))
+            .or_else(|| within("sync_frac", self.sync_frac, 0.0, 1.0))
+            .or_else(|| within("checkpoint_every_s", self.checkpoint_every_s, 0.0, 1e12))
+            .or_else(|| {
+                let hi = if self.checkpoint_every_s > 0.0 { self.checkpoint_every_s } else { 1e12 };
+                within("checkpoint_s", self.checkpoint_s, 0.0, hi)
+            })
+            .or_else(|| within("checkpoint_frac", self.checkpoint_frac, 0.0, 1.0))
+            .or_else(|| within("start_s", self.start_s, -1e12, 1e12))
+            .or_else(|| within("ramp_up_s", self.ramp_up_s, 0.0, 1e12))
+            .or_else(|| {
+                if self.stop_s == f64::INFINITY {
+                    None
+                } else {
+                    within("stop_s", self.stop_s, self.start_s, 1e12).map(|mut i| {
+                        i.fix = "give stop_s at or after start_s (inf: the job runs to the end)".into();
+                        i
+                    })
+                }
+            })
+            .or_else(|| within("ramp_down_s", self.ramp_down_s, 0.0, 1e12))
+            .or_else(|| {
+                let i = within("jitter_frac", self.jitter_frac, 0.0, 0.999)?;
+                issue("jitter_frac", i.message, "give jitter_frac from 0 to below 1 (0.01: ±1 %)")
+            })
+            .or_else(|| within("keep_busy_frac", self.keep_busy_frac, 0.0, 1.0))
+    }
+}
+
+/// Largest battery power or energy, MW / MWh.
+pub const MAX_BATTERY: f64 = 1e6;
+
+impl Battery {
+    /// The first out-of-range value, if any.
+    pub fn issue(&self) -> Option<Issue> {
+        within("power_mw", self.power_mw, 0.0, MAX_BATTERY)
+            .or_else(|| within("energy_mwh", self.energy_mwh, 0.0, MAX_BATTERY))
+            .or_else(|| {
+                let e = self.round_trip_efficiency;
+                (!(e.is_finite() && e > 0.0 && e <= 1.0)).then(|| Issue {
+                    key: "round_trip_efficiency",
+                    message: format!("round_trip_efficiency = {e} is not in (0, 1]"),
+                    fix: "give the round-trip efficiency as a fraction, e.g. 0.9".into(),
+                })
+            })
+            .or_else(|| within("soc_min", self.soc_min, 0.0, 1.0))
+            .or_else(|| within("soc_max", self.soc_max, 0.0, 1.0))
+            .or_else(|| {
+                (self.soc_min >= self.soc_max).then(|| Issue {
+                    key: "soc_min",
+                    message: format!("soc_min = {} is not below soc_max = {}", self.soc_min, self.soc_max),
+                    fix: "give 0 ≤ soc_min < soc_max ≤ 1".into(),
+                })
+            })
+            .or_else(|| {
+                let s = self.soc_initial;
+                (!(s.is_finite() && s >= self.soc_min && s <= self.soc_max)).then(|| Issue {
+                    key: "soc_initial",
+                    message: format!(
+                        "soc_initial = {s} is outside soc_min … soc_max = {} … {}",
+                        self.soc_min, self.soc_max
+                    ),
+                    fix: "give soc_initial between soc_min and soc_max".into(),
+                })
+            })
+    }
+}
+
+impl Controller {
+    /// The first out-of-range value, if any.
+    pub fn issue(&self) -> Option<Issue> {
+        within("max_ramp_mw_per_s", self.max_ramp_mw_per_s, 0.0, 1e9)
+            .or_else(|| within("soc_target", self.soc_target, 0.0, 1.0))
+            .or_else(|| positive("recovery_s", self.recovery_s, 1e12))
     }
 }
 
@@ -191,7 +357,7 @@ pub struct BatteryRun {
 pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller) -> BatteryRun {
     let h = dt_s / 3600.0;
     let eta = b.round_trip_efficiency.clamp(1e-6, 1.0).sqrt();
-    let mut soc = b.soc_initial.clamp(b.soc_min, b.soc_max);
+    let mut soc = clamp(b.soc_initial, b.soc_min, b.soc_max);
     let mut out = BatteryRun::default();
     let mut prev = load_mw.first().copied().unwrap_or(0.0);
     let has = b.power_mw > 0.0 && b.energy_mwh > 0.0;
@@ -201,11 +367,11 @@ pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller)
             let recover = (c.soc_target - soc) * b.energy_mwh * 3600.0 / c.recovery_s.max(dt_s);
             let want = load + recover;
             let r = c.max_ramp_mw_per_s * dt_s;
-            let grid = want.clamp(prev - r, prev + r);
+            let grid = clamp(want, prev - r, prev + r);
             // Energy limits: discharge until soc_min, charge until soc_max.
             let dis_max = ((soc - b.soc_min).max(0.0) * b.energy_mwh * eta / h).min(b.power_mw);
             let chg_max = ((b.soc_max - soc).max(0.0) * b.energy_mwh / (eta * h)).min(b.power_mw);
-            bat = (load - grid).clamp(-chg_max, dis_max);
+            bat = clamp(load - grid, -chg_max, dis_max);
             if bat >= 0.0 {
                 soc -= bat * h / (eta * b.energy_mwh);
                 out.losses_mwh += bat * h * (1.0 / eta - 1.0);
@@ -213,7 +379,7 @@ pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller)
                 soc += -bat * h * eta / b.energy_mwh;
                 out.losses_mwh += -bat * h * (1.0 - eta);
             }
-            soc = soc.clamp(b.soc_min, b.soc_max);
+            soc = clamp(soc, b.soc_min, b.soc_max);
             out.cycled_mwh += bat.abs() * h;
         }
         let grid = load - bat;
@@ -225,9 +391,10 @@ pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller)
     out
 }
 
-/// Largest |ΔP/Δt| of a series, MW/s.
+/// Largest |ΔP/Δt| of a series, MW/s (NaN if the series holds a NaN; 0 for fewer than
+/// two steps).
 pub fn max_ramp(p: &[f64], dt_s: f64) -> f64 {
-    p.windows(2).map(|w| (w[1] - w[0]).abs() / dt_s).fold(0.0, f64::max)
+    crate::outcome::nan_max(p.windows(2).map(|w| (w[1] - w[0]).abs() / dt_s)).max(0.0)
 }
 
 #[cfg(test)]
@@ -245,6 +412,7 @@ mod tests {
             soc_min: 0.1,
             soc_max: 0.9,
             soc_initial: 0.5,
+            bus: None,
         };
         let c = Controller { max_ramp_mw_per_s: 0.05, ..Default::default() };
         let r = simulate_battery(&load, 1.0, &b, &c);
@@ -271,5 +439,36 @@ mod tests {
         assert!(b.iter().sum::<f64>() > a.iter().sum::<f64>());
         let extra_sum: f64 = extra.iter().sum();
         assert!((b.iter().sum::<f64>() - a.iter().sum::<f64>() - extra_sum).abs() < 1e-9);
+    }
+
+    #[test]
+    fn out_of_range_values_are_issues_and_never_panic() {
+        assert_eq!(Workload::default().issue(), None);
+        assert_eq!(Battery::default().issue(), None);
+        assert_eq!(Controller::default().issue(), None);
+        let crossed = Battery { power_mw: 1.0, energy_mwh: 1.0, soc_min: 0.9, soc_max: 0.1, ..Default::default() };
+        assert_eq!(crossed.issue().unwrap().key, "soc_min");
+        assert_eq!(Battery { soc_initial: 1.5, ..Default::default() }.issue().unwrap().key, "soc_initial");
+        assert_eq!(
+            Battery { round_trip_efficiency: 1.5, ..Default::default() }.issue().unwrap().key,
+            "round_trip_efficiency"
+        );
+        assert_eq!(Battery { soc_min: f64::NAN, ..Default::default() }.issue().unwrap().key, "soc_min");
+        assert_eq!(
+            Controller { max_ramp_mw_per_s: -1.0, ..Default::default() }.issue().unwrap().key,
+            "max_ramp_mw_per_s"
+        );
+        assert_eq!(
+            Workload { jitter_frac: f64::NEG_INFINITY, ..Default::default() }.issue().unwrap().key,
+            "jitter_frac"
+        );
+        assert_eq!(Workload { sync_period_s: 0.0, ..Default::default() }.issue().unwrap().key, "sync_period_s");
+        // What slips past validation (a library caller) still does not panic.
+        let load = vec![1.0, 2.0, f64::NAN, 3.0];
+        let c = Controller { max_ramp_mw_per_s: -1.0, ..Default::default() };
+        let r = simulate_battery(&load, 1.0, &crossed, &c);
+        assert_eq!(r.grid_mw.len(), 4);
+        let w = Workload { jitter_frac: f64::NEG_INFINITY, sync_period_s: 0.0, ..Default::default() };
+        let _ = workload_mw(&w, 1.0, 1.0, 10);
     }
 }

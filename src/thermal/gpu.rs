@@ -18,13 +18,13 @@ use super::cpu::Multigrid;
 use super::operator::assemble;
 use super::stencil::{dot, Layout, Stencil};
 use super::{SolveError, SolveOptions, SolveReport, SteadySolution, ThermalProblem};
-use crate::gpu::{GpuContext, GpuError};
+pub use crate::gpu::record::CHECK_EVERY;
+use crate::gpu::record::{iterate, record, Step};
+use crate::gpu::{kernel, GpuContext, GpuError};
 use std::time::Instant;
 
 /// Relative residual an f32 solve is trusted to reach on its own.
 pub const F32_FLOOR: f64 = 1e-6;
-/// Iterations between convergence readbacks.
-pub const CHECK_EVERY: usize = 4;
 
 /// Keep in sync with `struct LevelParams` in shaders/thermal/*.wgsl.
 #[repr(C)]
@@ -95,31 +95,6 @@ pub fn cg_scalars(s: &mut [f64; 6], mode: u32) {
     }
 }
 
-pub(crate) const SRC: [(&str, &str); 12] = [
-    ("apply", include_str!("../../shaders/thermal/apply.wgsl")),
-    ("residual", include_str!("../../shaders/thermal/residual.wgsl")),
-    ("smooth_mc", include_str!("../../shaders/thermal/smooth_mc.wgsl")),
-    ("restrict_fw", include_str!("../../shaders/thermal/restrict_fw.wgsl")),
-    ("prolong_add", include_str!("../../shaders/thermal/prolong_add.wgsl")),
-    ("dot", include_str!("../../shaders/thermal/dot.wgsl")),
-    ("reduce_sum", include_str!("../../shaders/thermal/reduce_sum.wgsl")),
-    ("cg_scalars", include_str!("../../shaders/thermal/cg_scalars.wgsl")),
-    ("cg_update", include_str!("../../shaders/thermal/cg_update.wgsl")),
-    ("xpby", include_str!("../../shaders/thermal/xpby.wgsl")),
-    ("coarse_solve", include_str!("../../shaders/thermal/coarse_solve.wgsl")),
-    ("euler_step", include_str!("../../shaders/thermal/euler_step.wgsl")),
-];
-
-/// A compute pipeline for a thermal kernel.
-pub fn kernel(ctx: &GpuContext, name: &str) -> Result<std::sync::Arc<wgpu::ComputePipeline>, GpuError> {
-    let src = SRC
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| GpuError::Validation(format!("no kernel {name}")))?;
-    ctx.pipeline(name, src, name)
-}
-
 fn f32s(v: &[f64]) -> Vec<f32> {
     v.iter().map(|&x| x as f32).collect()
 }
@@ -167,29 +142,6 @@ pub fn transfer_params(ctx: &GpuContext, it: &super::cpu::transfer::Interp) -> T
         coarsen: it.coarsen.iter().enumerate().map(|(d, &b)| u32::from(b) << d).sum(),
         groups_x: gx,
         ..Default::default()
-    }
-}
-
-/// One recorded step of a command sequence.
-#[derive(Clone)]
-pub(crate) enum Step {
-    Run { pipe: std::sync::Arc<wgpu::ComputePipeline>, bind: wgpu::BindGroup, groups: (u32, u32) },
-    Clear(wgpu::Buffer),
-    Copy(wgpu::Buffer, wgpu::Buffer),
-}
-
-pub(crate) fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
-    for s in steps {
-        match s {
-            Step::Clear(b) => enc.clear_buffer(b, 0, None),
-            Step::Copy(from, to) => enc.copy_buffer_to_buffer(from, 0, to, 0, from.size()),
-            Step::Run { pipe, bind, groups } => {
-                let mut pass = enc.begin_compute_pass(&Default::default());
-                pass.set_pipeline(pipe);
-                pass.set_bind_group(0, bind, &[]);
-                pass.dispatch_workgroups(groups.0, groups.1, 1);
-            }
-        }
     }
 }
 
@@ -523,52 +475,6 @@ pub fn solve_steady_gpu(
             solver_bytes: gmg.bytes as usize,
         },
     })
-}
-
-/// Run the recorded `iteration` in batches of [`CHECK_EVERY`], reading the squared
-/// residual norm from `scalars[slot]` (of `n_scalars`) after each batch, until the
-/// relative residual reaches `tol`, stops falling (f32 round-off: two batches without a
-/// 30 % gain), or `max_iter`. Returns the iterations and the last relative residual.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn iterate(
-    ctx: &GpuContext,
-    iteration: &[Step],
-    scalars: &wgpu::Buffer,
-    n_scalars: usize,
-    slot: usize,
-    bnorm: f64,
-    tol: f64,
-    max_iter: usize,
-) -> Result<(usize, f64), GpuError> {
-    let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
-    let mut rel = 1.0;
-    while it < max_iter {
-        let batch = CHECK_EVERY.min(max_iter - it);
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
-        for _ in 0..batch {
-            record(iteration, &mut enc);
-        }
-        ctx.queue.submit([enc.finish()]);
-        it += batch;
-        let s = ctx.read::<f32>(scalars, n_scalars)?;
-        rel = (s[slot].max(0.0) as f64).sqrt() / bnorm;
-        if !rel.is_finite() {
-            return Err(GpuError::Validation(format!("the f32 solve diverged (residual {rel}) after {it} iterations")));
-        }
-        if rel <= tol {
-            break;
-        }
-        if rel > 0.7 * best {
-            stalls += 1;
-            if stalls >= 2 {
-                break;
-            }
-        } else {
-            stalls = 0;
-        }
-        best = best.min(rel);
-    }
-    Ok((it, rel))
 }
 
 /// The outcome of [`refine_f32`].

@@ -225,7 +225,8 @@ fn euler_gpu(
     x: &[f64],
     steps: usize,
 ) -> Result<Vec<f64>, GpuError> {
-    use super::gpu::{kernel, level_params, VecParams};
+    use super::gpu::{level_params, VecParams};
+    use crate::gpu::kernel;
     let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let coef = ctx.storage("operator", &f(&a.coef))?;
     let delta = ctx.storage("offsets", &a.delta.iter().map(|&d| d as i32).collect::<Vec<i32>>())?;

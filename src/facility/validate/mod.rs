@@ -1,0 +1,274 @@
+//! Reading a facility file: TOML → spec (syntax, unknown keys) → validated model.
+//! Every error names the file, the line and column of the item, the item and the fix.
+//!
+//! The checks are split along the file's parts: [`floor`] (extent, grid, memory,
+//! materials), [`items`] (racks, cooling, supply regions, obstacles, their overlaps),
+//! [`network`] (`[network]` and feed buses) and [`scenario`] (`[sweep]`, `[airflow]`,
+//! `[transient]` and its `[[event]]`s).
+
+mod floor;
+mod items;
+mod network;
+mod scenario;
+
+pub use floor::available_memory_bytes;
+pub use scenario::{scenario_steps, ScenarioSize, MAX_SCENARIO_STEPS, MAX_SWEEP_CASES};
+
+use super::spec::*;
+use super::*;
+use crate::error::{line_col, InputError};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use toml::Spanned;
+
+/// Bytes of memory a solve needs per cell (fields, operator, CG vectors, multigrid
+/// hierarchy and output); measured by `benches/` and kept as an upper bound.
+pub const BYTES_PER_CELL: usize = 200;
+
+/// Largest magnitude any number of a facility file may have: no length (m), power (kW),
+/// temperature (°C), conductivity or coefficient of a hall comes near it, and numbers
+/// beyond it overflow what is computed from them (heat per cell, energy sums).
+pub const MAX_MAGNITUDE: f64 = 1e12;
+
+/// Deepest nesting of arrays and inline tables read (the TOML parser recurses).
+const MAX_NESTING: usize = 64;
+
+/// Read and validate a facility file.
+pub fn load(path: &str) -> Result<Facility, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        InputError::new(path, "facility file", format!("cannot read it: {e}"), "check the path and its permissions")
+    })?;
+    let src = String::from_utf8(bytes)
+        .map_err(|_| InputError::new(path, "facility file", "is not UTF-8 text", "save the file as UTF-8 TOML"))?;
+    load_str(path, &src)
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    src: &'a str,
+}
+
+impl Ctx<'_> {
+    fn pos<T>(&self, s: &Spanned<T>) -> Pos {
+        Some(line_col(self.src, s.span().start))
+    }
+    fn err(&self, pos: Pos, item: impl Into<String>, msg: impl Into<String>, fix: impl Into<String>) -> InputError {
+        InputError::new(self.file, item, msg, fix).at(pos)
+    }
+    /// A finite number (TOML allows `nan` and `inf`) of physical size (|v| ≤ 1e12).
+    fn finite(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
+        if !v.is_finite() {
+            Err(self.err(
+                pos,
+                item,
+                format!("{key} = {v} is not a finite number"),
+                format!("give {key} a finite value"),
+            ))
+        } else if v.abs() > MAX_MAGNITUDE {
+            Err(self.err(
+                pos,
+                item,
+                format!("{key} = {v:e} is beyond any physical value (|{key}| ≤ {MAX_MAGNITUDE:e})"),
+                format!("give {key} in the units of the README"),
+            ))
+        } else {
+            Ok(v)
+        }
+    }
+    fn positive(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
+        self.finite(pos, item, key, v)?;
+        if v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(pos, item, format!("{key} = {v} must be > 0"), format!("set {key} to a positive value")))
+        }
+    }
+    fn non_negative(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
+        self.finite(pos, item, key, v)?;
+        if v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(pos, item, format!("{key} = {v} must be ≥ 0"), format!("set {key} to zero or more")))
+        }
+    }
+}
+
+/// Where arrays or inline tables nest deeper than [`MAX_NESTING`], outside strings and
+/// comments: the byte offset of the bracket that goes too deep.
+fn too_deep(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                // Multi-line strings ("""…""", '''…''') and one-line ones.
+                let triple = b.get(i..i + 3) == Some(&[q, q, q][..]);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if triple && b.get(i..i + 3) == Some(&[q, q, q][..]) {
+                        i += 2;
+                        break;
+                    }
+                    if !triple && (b[i] == q || b[i] == b'\n') {
+                        break;
+                    }
+                    if q == b'"' && b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Parse and validate facility text; `file` names it in messages.
+pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
+    let cx = Ctx { file, src };
+    if let Some(at) = too_deep(src) {
+        return Err(cx.err(
+            Some(line_col(src, at)),
+            "TOML",
+            format!("arrays or inline tables nest deeper than {MAX_NESTING} levels"),
+            "write the value without deep nesting (no facility key takes nested arrays)",
+        ));
+    }
+    let spec: FacilitySpec = toml::from_str(src).map_err(|e| {
+        let pos = e.span().map(|s| line_col(src, s.start));
+        let msg = e.message().trim().to_string();
+        let fix = if msg.contains("unknown field") {
+            "remove or correct the key (keys are listed in the README's facility-file section)"
+        } else if msg.contains("missing field") {
+            "add the missing key"
+        } else {
+            "correct the TOML at that position"
+        };
+        InputError::new(file, "TOML", msg, fix).at(pos)
+    })?;
+    let name = spec.name.trim().to_string();
+    if name.is_empty() {
+        return Err(cx.err(Some((1, 1)), "name", "the facility has an empty name", "set name = \"…\""));
+    }
+    let floor = floor::floor(&cx, &spec.floor)?;
+    let materials = floor::materials(&cx, spec.materials.as_ref())?;
+    let mut racks = Vec::new();
+    for r in &spec.rack {
+        racks.push(items::rack(&cx, cx.pos(r), r.get_ref().clone(), &floor)?);
+    }
+    for row in &spec.rack_row {
+        racks.extend(items::rack_row(&cx, row, &floor)?);
+    }
+    unique_ids(&cx, racks.iter().map(|r| (r.id.as_str(), r.pos)), "rack")?;
+    let mut cooling = Vec::new();
+    for c in &spec.cooling {
+        cooling.push(items::cooling_unit(&cx, c, &floor, &racks)?);
+    }
+    unique_ids(&cx, cooling.iter().map(|c| (c.id.as_str(), c.pos)), "cooling unit")?;
+    let mut supply = Vec::new();
+    for s in &spec.supply {
+        supply.push(items::supply_region(&cx, s, &floor)?);
+    }
+    unique_ids(&cx, supply.iter().map(|c| (c.id.as_str(), c.pos)), "supply region")?;
+    let mut obstacles = Vec::new();
+    for o in &spec.obstacle {
+        obstacles.push(items::obstacle(&cx, o, &floor)?);
+    }
+    unique_ids(&cx, obstacles.iter().map(|c| (c.id.as_str(), c.pos)), "obstacle")?;
+    items::overlaps(&cx, &racks, &cooling, &supply, &obstacles)?;
+    let network = match spec.network {
+        Some(n) => {
+            let pos = cx.pos(&n);
+            let n = n.into_inner();
+            network::validate_network(&cx, pos, &n)?;
+            Some(n)
+        }
+        None => None,
+    };
+    network::feed_buses(&cx, network.as_ref(), &racks, &cooling)?;
+    heat_path(&cx, &floor, &cooling, &supply)?;
+    let sweep = scenario::sweep(&cx, spec.sweep)?;
+    let airflow = scenario::airflow(&cx, spec.airflow)?;
+    let transient_pos = spec.transient.as_ref().map(|t| cx.pos(t)).unwrap_or(None);
+    let transient = scenario::transient(&cx, spec.transient)?;
+    let mut events = scenario::events(&cx, &spec.event, &racks, &cooling, transient.is_some())?;
+    events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    let facility = Facility {
+        airflow,
+        transient,
+        events,
+        name,
+        description: spec.description,
+        path: file.to_string(),
+        input_sha256: format!("{:x}", Sha256::digest(src.as_bytes())),
+        floor,
+        materials,
+        racks,
+        cooling,
+        supply,
+        obstacles,
+        network,
+        sweep,
+        transient_pos,
+    };
+    if let Some(t) = &facility.transient {
+        scenario_steps(&facility, t.dt_s, "dt_s")?;
+    }
+    Ok(facility)
+}
+
+/// Some way for heat to leave the room: an air-side cooling unit, a supply region or a
+/// wall held at a temperature. Without one the steady problem has no solution.
+fn heat_path(cx: &Ctx, f: &Floor, cooling: &[CoolingUnit], supply: &[SupplyRegion]) -> Result<(), InputError> {
+    let walls = if f.layers > 1 { 6 } else { 4 };
+    let fixed = f.walls.as_array()[..walls].iter().any(|w| matches!(w, crate::grid::Wall::Fixed(_)));
+    if fixed || !supply.is_empty() || cooling.iter().any(|u| u.is_air_side()) {
+        return Ok(());
+    }
+    Err(cx.err(
+        Some((1, 1)),
+        "facility",
+        "no heat path out of the room: no air-side cooling unit, no supply region and every wall adiabatic",
+        "add a [[cooling]] unit or a [[supply]] region, or give a wall in [floor.walls] a temperature",
+    ))
+}
+
+/// A number with at most six significant digits, trailing zeros dropped.
+fn num(v: f64) -> String {
+    let s = format!("{:.*}", (5 - v.abs().log10().floor().max(-6.0) as i32).clamp(0, 12) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn unique_ids<'a>(cx: &Ctx, ids: impl Iterator<Item = (&'a str, Pos)>, what: &str) -> Result<(), InputError> {
+    let mut seen: HashMap<&str, Pos> = HashMap::new();
+    for (id, pos) in ids {
+        if let Some(first) = seen.insert(id, pos) {
+            let at = first.map(|(l, c)| format!(" (first at line {l}, column {c})")).unwrap_or_default();
+            return Err(cx.err(
+                pos,
+                format!("{what} \"{id}\""),
+                format!("duplicate id{at}"),
+                "give every item a unique id",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! `[network]`: buses, branches, generators, batteries and loads, every island with a
+//! reference; and the feed buses racks and cooling units name.
+
+use super::Ctx;
+use crate::error::InputError;
+use crate::facility::network::NetworkSpec;
+use crate::facility::{CoolingUnit, Pos, Rack};
+use std::collections::{HashMap, HashSet};
+
+pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputError> {
+    cx.positive(pos, "[network]", "base_mva", n.base_mva)?;
+    if n.bus.is_empty() {
+        return Err(cx.err(pos, "[network]", "has no buses", "add [[network.bus]] entries or remove [network]"));
+    }
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, b) in n.bus.iter().enumerate() {
+        let p = cx.pos(b);
+        let b = b.get_ref();
+        let item = format!("bus \"{}\"", b.id);
+        cx.positive(p, &item, "kv", b.kv)?;
+        if index.insert(b.id.as_str(), i).is_some() {
+            return Err(cx.err(p, item, "duplicate bus id", "give every bus a unique id"));
+        }
+    }
+    let bus = |p: Pos, item: &str, id: &str| -> Result<usize, InputError> {
+        index.get(id).copied().ok_or_else(|| {
+            cx.err(p, item, format!("bus \"{id}\" does not exist"), "name a bus defined in [[network.bus]]")
+        })
+    };
+    let mut parent: Vec<usize> = (0..n.bus.len()).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    let mut ids = HashSet::new();
+    for br in &n.branch {
+        let p = cx.pos(br);
+        let b = br.get_ref();
+        let item = format!("branch \"{}\"", b.id);
+        if !ids.insert(b.id.as_str()) {
+            return Err(cx.err(p, item, "duplicate branch id", "give every branch a unique id"));
+        }
+        let f = bus(p, &item, &b.from)?;
+        let t = bus(p, &item, &b.to)?;
+        if f == t {
+            return Err(cx.err(p, item, "connects a bus to itself", "set from and to to different buses"));
+        }
+        let x = match (b.x_pu, b.x_ohm) {
+            (Some(x), None) => cx.finite(p, &item, "x_pu", x)?,
+            (None, Some(x)) => {
+                let kv = b.kv.unwrap_or(n.bus[f].get_ref().kv);
+                cx.positive(p, &item, "kv", kv)?;
+                cx.finite(p, &item, "x_ohm", x)? * n.base_mva / (kv * kv)
+            }
+            _ => {
+                return Err(cx.err(
+                    p,
+                    item,
+                    "give exactly one of x_pu and x_ohm",
+                    "write the series reactance once, in per unit or in ohms",
+                ))
+            }
+        };
+        if x == 0.0 {
+            return Err(cx.err(
+                p,
+                item,
+                "reactance is zero: a DC power flow needs 1/x",
+                "give the branch its series reactance (a closed breaker: a small value such as x_pu = 1e-4)",
+            ));
+        }
+        if let Some(r) = b.rating_mw {
+            cx.positive(p, &item, "rating_mw", r)?;
+        }
+        if let Some(t) = b.tap {
+            cx.positive(p, &item, "tap", t)?;
+        }
+        if let Some(s) = b.shift_deg {
+            cx.finite(p, &item, "shift_deg", s)?;
+        }
+        if b.in_service {
+            let (a, c) = (root(&mut parent, f), root(&mut parent, t));
+            parent[a] = c;
+        }
+    }
+    for g in &n.generator {
+        let p = cx.pos(g);
+        let g = g.get_ref();
+        let item = format!("generator \"{}\"", g.id);
+        bus(p, &item, &g.bus)?;
+        cx.finite(p, &item, "p_mw", g.p_mw)?;
+        if let Some(m) = g.p_max_mw {
+            cx.non_negative(p, &item, "p_max_mw", m)?;
+        }
+    }
+    for b in &n.battery {
+        let p = cx.pos(b);
+        let b = b.get_ref();
+        let item = format!("battery \"{}\"", b.id);
+        bus(p, &item, &b.bus)?;
+        cx.non_negative(p, &item, "power_mw", b.power_mw)?;
+        cx.non_negative(p, &item, "energy_mwh", b.energy_mwh)?;
+        for (k, v) in [("soc", b.soc), ("efficiency", b.efficiency)] {
+            if let Some(v) = v {
+                cx.finite(p, &item, k, v)?;
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(cx.err(
+                        p,
+                        item,
+                        format!("{k} = {v} is outside 0–1"),
+                        format!("give {k} as a fraction"),
+                    ));
+                }
+            }
+        }
+    }
+    for l in &n.load {
+        let p = cx.pos(l);
+        let l = l.get_ref();
+        let item = format!("load \"{}\"", l.id);
+        bus(p, &item, &l.bus)?;
+        cx.finite(p, &item, "p_mw", l.p_mw)?;
+    }
+    // Every island (buses joined by in-service branches) needs an angle reference.
+    let mut has_ref = vec![false; n.bus.len()];
+    for (i, b) in n.bus.iter().enumerate() {
+        if b.get_ref().is_reference() {
+            let r = root(&mut parent, i);
+            has_ref[r] = true;
+        }
+    }
+    let mut islands: HashMap<usize, Vec<&str>> = HashMap::new();
+    for (i, b) in n.bus.iter().enumerate() {
+        let r = root(&mut parent, i);
+        if !has_ref[r] {
+            islands.entry(r).or_default().push(b.get_ref().id.as_str());
+        }
+    }
+    if let Some(buses) = islands.values().min_by_key(|v| v.first().copied()) {
+        return Err(cx.err(
+            pos,
+            "[network]",
+            format!("the island of buses {} has no reference bus", buses.iter().map(|b| format!("\"{b}\"")).collect::<Vec<_>>().join(", ")),
+            "connect it to the rest with a branch, or mark one of its buses reference = true (utility buses are references)",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn feed_buses(
+    cx: &Ctx,
+    n: Option<&NetworkSpec>,
+    racks: &[Rack],
+    cooling: &[CoolingUnit],
+) -> Result<(), InputError> {
+    let items = racks
+        .iter()
+        .map(|r| (format!("rack \"{}\"", r.id), &r.feed_bus, r.pos))
+        .chain(cooling.iter().map(|c| (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos)));
+    for (item, bus, pos) in items {
+        let Some(bus) = bus else { continue };
+        match n {
+            None => {
+                return Err(cx.err(
+                    pos,
+                    item,
+                    format!("feed_bus = \"{bus}\" but the file has no [network]"),
+                    "add a [network] with that bus, or remove feed_bus",
+                ))
+            }
+            Some(n) if !n.bus.iter().any(|b| b.get_ref().id == *bus) => {
+                return Err(cx.err(
+                    pos,
+                    item,
+                    format!("feed_bus \"{bus}\" is not a bus of [network]"),
+                    "name a bus defined in [[network.bus]]",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

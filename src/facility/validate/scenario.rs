@@ -1,0 +1,228 @@
+//! `[sweep]`, `[airflow]`, `[transient]` and `[[event]]`: the values, and the size of
+//! what they ask for (sweep cases, time steps, snapshot memory), bounded before any work.
+
+use super::floor::available_memory_bytes;
+use super::{Ctx, BYTES_PER_CELL};
+use crate::error::InputError;
+use crate::facility::spec::{AirflowSpec, EventKind, EventSpec, SweepSpec, TransientSpec};
+use crate::facility::{AirflowSettings, CoolingUnit, Facility, Rack};
+use toml::Spanned;
+
+/// Most cases a `[sweep]` may expand into.
+pub const MAX_SWEEP_CASES: usize = 100_000;
+/// Most time steps a scenario may take.
+pub const MAX_SCENARIO_STEPS: usize = 10_000_000;
+
+pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Option<SweepSpec>, InputError> {
+    let Some(sw) = sweep else { return Ok(None) };
+    let pos = cx.pos(&sw);
+    let sw = sw.into_inner();
+    for (key, vals, positive) in [
+        ("supply_c", &sw.supply_c, false),
+        ("air_k_w_mk", &sw.air_k_w_mk, true),
+        ("it_power_scale", &sw.it_power_scale, false),
+    ] {
+        for &v in vals {
+            cx.finite(pos, "[sweep]", key, v)?;
+            if positive {
+                cx.positive(pos, "[sweep]", key, v)?;
+            } else if key == "it_power_scale" {
+                cx.non_negative(pos, "[sweep]", key, v)?;
+            }
+        }
+    }
+    let lens = [sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()];
+    let cases: u128 = lens.iter().map(|&n| n.max(1) as u128).product();
+    if cases > MAX_SWEEP_CASES as u128 {
+        return Err(cx.err(
+            pos,
+            "[sweep]",
+            format!(
+                "expands into {} × {} × {} = {cases} cases, more than {MAX_SWEEP_CASES}",
+                lens[0].max(1),
+                lens[1].max(1),
+                lens[2].max(1)
+            ),
+            "sweep fewer values (or split the sweep over several files)",
+        ));
+    }
+    Ok(Some(sw))
+}
+
+pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result<Option<AirflowSettings>, InputError> {
+    match airflow {
+        Some(a) if a.get_ref().enabled != Some(false) => {
+            let pos = cx.pos(&a);
+            let a = a.into_inner();
+            Ok(Some(AirflowSettings {
+                turbulent_k_w_mk: cx.positive(
+                    pos,
+                    "[airflow]",
+                    "turbulent_k_w_mk",
+                    a.turbulent_k_w_mk.unwrap_or(100.0),
+                )?,
+                rack_delta_t_k: cx.positive(pos, "[airflow]", "rack_delta_t_k", a.rack_delta_t_k.unwrap_or(12.0))?,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub(super) fn transient(cx: &Ctx, t: Option<Spanned<TransientSpec>>) -> Result<Option<TransientSpec>, InputError> {
+    let Some(t) = t else { return Ok(None) };
+    let pos = cx.pos(&t);
+    let t = t.into_inner();
+    cx.positive(pos, "[transient]", "dt_s", t.dt_s)?;
+    cx.positive(pos, "[transient]", "duration_s", t.duration_s)?;
+    if let Some(v) = t.snapshot_every_s {
+        cx.positive(pos, "[transient]", "snapshot_every_s", v)?;
+    }
+    if let Some(s) = &t.scheme {
+        if !["backward-euler", "crank-nicolson", "forward-euler"].contains(&s.as_str()) {
+            return Err(cx.err(
+                pos,
+                "[transient]",
+                format!("scheme = \"{s}\""),
+                "use \"backward-euler\", \"crank-nicolson\" or \"forward-euler\"",
+            ));
+        }
+    }
+    for &v in t.thresholds_c.iter().flatten() {
+        cx.finite(pos, "[transient]", "thresholds_c", v)?;
+    }
+    Ok(Some(t))
+}
+
+pub(super) fn events(
+    cx: &Ctx,
+    spec: &[Spanned<EventSpec>],
+    racks: &[Rack],
+    cooling: &[CoolingUnit],
+    has_transient: bool,
+) -> Result<Vec<EventSpec>, InputError> {
+    let mut events = Vec::new();
+    for e in spec {
+        let pos = cx.pos(e);
+        let e = e.get_ref().clone();
+        let it = "[[event]]";
+        cx.non_negative(pos, it, "at_s", e.at_s)?;
+        // Values a kind does not use are still numbers the file states.
+        if let Some(f) = e.factor {
+            cx.non_negative(pos, it, "factor", f)?;
+        }
+        if let Some(t) = e.supply_c {
+            cx.finite(pos, it, "supply_c", t)?;
+        }
+        for u in &e.units {
+            if !cooling.iter().any(|c| &c.id == u) {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    format!("cooling unit \"{u}\" does not exist"),
+                    "name units defined in [[cooling]]",
+                ));
+            }
+        }
+        for r in &e.racks {
+            if !racks.iter().any(|x| &x.id == r) {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    format!("rack \"{r}\" does not exist"),
+                    "name racks by their ids (rows: <row>-01, …)",
+                ));
+            }
+        }
+        match e.kind {
+            EventKind::CoolingFailure if e.units.is_empty() => {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    "a cooling failure names no unit",
+                    "list the failing units: units = [\"CRAH-1\"]",
+                ))
+            }
+            EventKind::ItLoad => {
+                let f = e.factor.ok_or_else(|| {
+                    cx.err(
+                        pos,
+                        it,
+                        "an it_load event needs factor",
+                        "add factor = 1.2 (multiplies the racks' IT power)",
+                    )
+                })?;
+                cx.non_negative(pos, it, "factor", f)?;
+            }
+            EventKind::SupplyTemperature => {
+                let t = e.supply_c.ok_or_else(|| {
+                    cx.err(pos, it, "a supply_temperature event needs supply_c", "add supply_c = 24.0")
+                })?;
+                cx.finite(pos, it, "supply_c", t)?;
+            }
+            _ => {}
+        }
+        if events.is_empty() && !has_transient {
+            return Err(cx.err(
+                pos,
+                it,
+                "events need a [transient] section",
+                "add [transient] with dt_s and duration_s",
+            ));
+        }
+        events.push(e);
+    }
+    Ok(events)
+}
+
+/// What a scenario will march and keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScenarioSize {
+    pub steps: usize,
+    /// Stored snapshots of the field, the steady start included.
+    pub snapshots: usize,
+}
+
+/// The steps and snapshots of the facility's scenario at step `dt` (s), refused when the
+/// step count exceeds [`MAX_SCENARIO_STEPS`] or what is kept (snapshots of the field,
+/// the racks' intake history, the grid's solver memory) exceeds the available memory.
+/// `dt_from` names where the step came from (`dt_s` or `--dt`).
+pub fn scenario_steps(f: &Facility, dt: f64, dt_from: &str) -> Result<ScenarioSize, InputError> {
+    let err = |msg: String, fix: &str| InputError::new(&f.path, "[transient]", msg, fix).at(f.transient_pos);
+    let Some(t) = &f.transient else {
+        return Err(err("is missing".into(), "add [transient] with dt_s and duration_s"));
+    };
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(err(format!("{dt_from} = {dt} is not a time step"), "give a step in seconds > 0"));
+    }
+    let n = (t.duration_s / dt).round().max(1.0);
+    if !(n <= MAX_SCENARIO_STEPS as f64) {
+        return Err(err(
+            format!(
+                "duration_s = {} s at {dt_from} = {dt} s is {n:.3e} steps, more than {MAX_SCENARIO_STEPS}",
+                t.duration_s
+            ),
+            "use a larger time step or a shorter duration_s",
+        ));
+    }
+    let steps = n as usize;
+    let every = t.snapshot_every_s.unwrap_or(t.duration_s / 10.0);
+    // At most one snapshot per step, plus the steady start.
+    let snapshots = ((t.duration_s / every).floor().min(steps as f64) as usize) + 1;
+    let cells = f.cells() as u128;
+    let need = snapshots as u128 * cells * 4
+        + (steps as u128 + 1) * (f.racks.len() as u128 + 1) * 8
+        + cells * BYTES_PER_CELL as u128;
+    let avail = available_memory_bytes() as u128;
+    if need > avail {
+        let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
+        return Err(err(
+            format!(
+                "{steps} steps with {snapshots} snapshots of {cells} cells need about {:.1} GiB, more than the {:.1} GiB available",
+                gib(need),
+                gib(avail)
+            ),
+            "use a larger snapshot_every_s, a larger time step or a shorter duration_s",
+        ));
+    }
+    Ok(ScenarioSize { steps, snapshots })
+}
