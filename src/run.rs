@@ -198,7 +198,7 @@ pub fn solve_input(
     let expected_error_k = fields.as_ref().and_then(|ff| {
         ff.t_expected
             .as_ref()
-            .map(|te| (te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max), ff.atol_f64_k))
+            .map(|te| (crate::outcome::nan_max(te.iter().zip(&sol.t).map(|(a, b)| (a - b).abs())), ff.atol_f64_k))
     });
     let t_amb = fields.as_ref().map(|ff| ff.t_amb);
     let coupling = match &fac {

@@ -203,3 +203,108 @@ fn n1_with_two_islands() {
         }
     }
 }
+
+// ---- failed re-solves, memory bounds -------------------------------------------------
+
+/// Two halves joined by bridges (1–2, 2–4), each half with its own reference. In the
+/// right half, 4–5 and the negative reactance 5–3 make B singular once either bridge is
+/// out (bus 2 then hangs on bus 4 alone, or leaves): those re-solves have no answer.
+const SINGULAR_AFTER_CUT: &str = "function mpc = cut
+mpc.baseMVA = 100;
+mpc.bus = [
+\t1\t3\t0\t0\t0\t0\t1\t1\t0\t138\t1\t1.1\t0.9;
+\t2\t1\t10\t0\t0\t0\t1\t1\t0\t138\t1\t1.1\t0.9;
+\t3\t3\t0\t0\t0\t0\t1\t1\t0\t138\t1\t1.1\t0.9;
+\t4\t1\t20\t0\t0\t0\t1\t1\t0\t138\t1\t1.1\t0.9;
+\t5\t1\t5\t0\t0\t0\t1\t1\t0\t138\t1\t1.1\t0.9;
+];
+mpc.gen = [
+\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;
+\t3\t0\t0\t0\t0\t1\t100\t1\t200\t0;
+];
+mpc.branch = [
+\t1\t2\t0\t0.1\t0\t100\t0\t0\t0\t0\t1\t-360\t360;
+\t2\t4\t0\t0.2\t0\t100\t0\t0\t0\t0\t1\t-360\t360;
+\t3\t4\t0\t0.5\t0\t100\t0\t0\t0\t0\t1\t-360\t360;
+\t4\t5\t0\t0.25\t0\t100\t0\t0\t0\t0\t1\t-360\t360;
+\t5\t3\t0\t-0.75\t0\t100\t0\t0\t0\t0\t1\t-360\t360;
+];
+";
+
+fn write_case(tag: &str, text: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("tg-n1-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let m = dir.join("net.m");
+    std::fs::write(&m, text).unwrap();
+    (dir, m.display().to_string())
+}
+
+fn cli(args: &[&str]) -> (i32, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid")).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.code().unwrap_or(-1), err)
+}
+
+#[test]
+fn a_failed_resolve_is_flagged_never_zeros() {
+    let (dir, m) = write_case("singular", SINGULAR_AFTER_CUT);
+    let net = read_matpower(&m).unwrap();
+    let pf = DcPowerFlow::new(&net).unwrap();
+    let base = pf.solve_checked(&net).unwrap().pf_mw;
+    assert!(bridges(&pf)[0] && bridges(&pf)[1], "1–2 and 2–4 are bridges");
+    let n1 = n1_cpu(&pf, &net, &base, 100.0, true);
+    let nl = net.branch.rows();
+    for (row, o) in n1.outages.iter().enumerate() {
+        if o.branch < 2 {
+            assert!(o.islanding);
+            // Once 0 % loading and no violations; now NaN and the reason.
+            assert!(o.failed.is_some(), "{o:?}");
+            assert!(o.max_loading_pct.is_nan() && o.worst_branch.is_none(), "{o:?}");
+            assert!(n1.flows_mw.as_ref().unwrap()[row * nl..(row + 1) * nl].iter().all(|v| v.is_nan()));
+        } else {
+            // The other outages still have answers.
+            assert!(o.failed.is_none() && o.max_loading_pct.is_finite(), "{o:?}");
+        }
+    }
+    let e = n1.check(&net, 100.0).unwrap_err();
+    assert!(e.to_string().contains("outage of branch row 1") && e.line == Some(15), "{e}");
+    // Through the CLI: exit 2 naming the outage, no output.
+    let out = dir.join("n1.h5");
+    let (code, err) = cli(&["contingency", &m, "--backend", "cpu", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("net.m:15:") && err.contains("outage of branch row 1") && err.contains("fix:"), "{err}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A ring of `n` buses (bus 1 the reference), for memory-bound checks.
+fn ring(n: usize) -> String {
+    let mut s = String::from("function mpc = ring\nmpc.baseMVA = 100;\nmpc.bus = [\n");
+    for i in 1..=n {
+        s += &format!("{i} {} 1 0 0 0 1 1 0 138 1 1.1 0.9;\n", if i == 1 { 3 } else { 1 });
+    }
+    s += "];\nmpc.gen = [1 0 0 0 0 1 100 1 1e6 0];\nmpc.branch = [\n";
+    for i in 1..=n {
+        s += &format!("{i} {} 0 0.01 0 100 0 0 0 0 1 -360 360;\n", i % n + 1);
+    }
+    s + "];\n"
+}
+
+#[test]
+fn full_and_dense_matrices_beyond_memory_are_refused() {
+    // 300 000 outages × 300 000 branches: 1.3 TiB of --full flows, 1 TiB of dense LODF.
+    let (dir, m) = write_case("ring", &ring(300_000));
+    let out = dir.join("n1.h5");
+    let o = out.to_str().unwrap();
+    let (code, err) = cli(&["contingency", &m, "--full", "--backend", "cpu", "-o", o]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--full") && err.contains("GiB") && err.contains("300000 outages") && err.contains("fix:"), "{err}");
+    assert!(!out.exists());
+    let (code, err) = cli(&["contingency", &m, "--backend", "gpu", "-o", o]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--backend gpu") && err.contains("dense LODF") && err.contains("--backend cpu"), "{err}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -81,3 +81,171 @@ fn gpu_flows_match_cpu() {
         assert!(d <= 1e-5 * scale * (net.bus.rows() as f64).sqrt(), "{file}: {d}");
     }
 }
+
+// ---- bad input through the CLI, and a profile's battery on any network -------------
+
+use std::process::Command;
+use thermogrid::power::timeseries::{battery_for, parse_profile};
+
+fn case_path(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(name).display().to_string()
+}
+
+/// Run `timeseries CASE` with `profile` (None: no --profile) and extra flags in a fresh
+/// directory; returns (exit code, stdout, stderr, directory).
+fn cli(tag: &str, case: &str, profile: Option<&str>, extra: &[&str]) -> (i32, String, String, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("tg-ts-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("ts.h5");
+    let mut args = vec!["timeseries".to_string(), case.to_string(), "-o".into(), out.display().to_string()];
+    args.extend(["--backend".into(), "cpu".into()]);
+    if let Some(p) = profile {
+        let pp = dir.join("p.toml");
+        std::fs::write(&pp, p).unwrap();
+        args.extend(["--profile".into(), pp.display().to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = Command::new(env!("CARGO_BIN_EXE_thermogrid")).args(&args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("panicked"), "{tag}: {err}");
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).to_string(), err, dir)
+}
+
+/// Exit 2, the message naming every needle and a fix, and no output file.
+fn expect_bad(tag: &str, case: &str, profile: Option<&str>, extra: &[&str], needles: &[&str]) {
+    let (code, _, err, dir) = cli(tag, case, profile, extra);
+    assert_eq!(code, 2, "{tag}: {err}");
+    assert!(err.contains("fix:"), "{tag}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{tag}: lacks {n:?}: {err}");
+    }
+    assert!(!dir.join("ts.h5").exists(), "{tag}: output written");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn profile_values_are_checked_where_parsed() {
+    let c9 = case_path("case9.m");
+    let cases: &[(&str, &str, &[&str])] = &[
+        // f64::clamp once panicked on each of these.
+        ("socx", "steps = 10\n[battery]\npower_mw = 50.0\nsoc_min = 0.9\nsoc_max = 0.1\n", &["p.toml:4:11", "[battery] soc_min", "not below soc_max"]),
+        ("socnan", "steps = 10\n[battery]\nsoc_min = nan\n", &["p.toml:3:11", "[battery] soc_min", "not a finite number"]),
+        ("ramp", "steps = 10\n[controller]\nmax_ramp_mw_per_s = -1.0\n", &["p.toml:3:21", "[controller] max_ramp_mw_per_s", "outside"]),
+        ("jitter", "steps = 10\n[workload]\njitter_frac = -inf\n", &["p.toml:3:15", "[workload] jitter_frac", "not a finite number"]),
+        // Once accepted.
+        ("soc15", "steps = 10\n[battery]\nsoc_initial = 1.5\n", &["p.toml:3:15", "[battery] soc_initial", "outside soc_min"]),
+        ("eta", "steps = 10\n[battery]\nround_trip_efficiency = 1.5\n", &["p.toml:3:25", "[battery] round_trip_efficiency", "(0, 1]"]),
+        ("steps0", "steps = 0\n", &["p.toml:1:9", "steps = 0"]),
+        ("dtneg", "dt_s = -1.0\n", &["p.toml:1:8", "dt_s = -1"]),
+        ("dtnan", "dt_s = nan\nsteps = 5\n", &["p.toml:1:8", "dt_s = NaN"]),
+        ("sync", "steps = 10\n[workload]\nsync_s = 30.0\n", &["p.toml:3:10", "[workload] sync_s", "outside 0 … 20"]),
+        ("frac", "steps = 10\n[workload]\ncompute_frac = 7.0\n", &["p.toml:3:16", "compute_frac"]),
+        ("stop", "steps = 10\n[workload]\nstart_s = 50.0\nstop_s = 10.0\n", &["p.toml:4:10", "stop_s", "at or after start_s"]),
+        ("float_steps", "steps = 1e12\n", &["p.toml:1:9", "profile"]),
+        ("unknown", "steps = 10\n[battery]\npower = 1.0\n", &["p.toml:3:1", "unknown field"]),
+        // A default left in place that the given values contradict: the table is named.
+        ("socwin", "steps = 10\n[battery]\nsoc_min = 0.6\nsoc_max = 0.8\n", &["p.toml:2:1", "[battery] soc_initial"]),
+        ("bus", "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = 99\n", &["p.toml:5:7", "[battery] bus", "bus 99 is not a bus"]),
+        ("busname", "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = \"PDU-Z\"\n", &["p.toml:5:7", "bus \"PDU-Z\""]),
+    ];
+    for (tag, text, needles) in cases {
+        expect_bad(tag, &c9, Some(text), &[], needles);
+    }
+    // The library refuses the same values without the CLI.
+    let e = parse_profile("p.toml", "[battery]\nsoc_min = 0.9\nsoc_max = 0.1\n").unwrap_err();
+    assert_eq!((e.file.as_str(), e.line, e.col), ("p.toml", Some(2), Some(11)), "{e}");
+    let bad = Profile { dt_s: f64::NAN, ..Default::default() };
+    let (net, _) = thermogrid::power::read_network(&c9).unwrap();
+    let it = it_by_bus(&net, None);
+    let e = run(&net, &it, None, &bad, Backend::Cpu).unwrap_err();
+    assert_eq!(e.exit_code(), 2, "{e}");
+}
+
+#[test]
+fn command_line_numbers_are_checked() {
+    let c9 = case_path("case9.m");
+    // --steps 0 once became 1; a bad --dt was dropped without a word.
+    expect_bad("cli-steps0", &c9, None, &["--steps", "0"], &["--steps", "at least 1"]);
+    for d in ["nan", "-1", "0", "inf"] {
+        expect_bad(&format!("cli-dt{d}"), &c9, None, &[&format!("--dt={d}")], &["--dt", "time step"]);
+    }
+    // Once allocated until abort: refused before any work, naming the size.
+    let big = case_path("case2383wp.m");
+    expect_bad("cli-steps1e9", &big, None, &["--steps", "1000000000"], &["--steps", "GiB", "fewer steps"]);
+    expect_bad("cli-stepsmax", &c9, None, &["--steps", "18446744073709551615"], &["--steps", "GiB"]);
+    expect_bad("prof-steps1e12", &c9, Some("steps = 1000000000000\n"), &[], &["p.toml:1:9", "steps", "GiB"]);
+    // The flag's value replaces the profile's, and errors name the flag.
+    let (code, out, err, dir) = cli("cli-ok", &c9, Some("steps = 0\n"), &["--steps", "20", "--json"]);
+    assert_eq!(code, 2, "a bad profile value is bad even when a flag would replace it: {err}");
+    std::fs::remove_dir_all(&dir).ok();
+    let (code, out2, err2, dir) = cli("cli-ok2", &c9, Some("steps = 5\n"), &["--steps", "20", "--json"]);
+    assert_eq!(code, 0, "{err2}");
+    let j: serde_json::Value = serde_json::from_str(&out2).unwrap();
+    assert_eq!(j["steps"], 20, "{out}{out2}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_job_without_load_to_follow_is_bad_input() {
+    let text = std::fs::read_to_string(case_path("case9.m")).unwrap();
+    // No PD anywhere: a job of 1000 GPUs has nowhere to go.
+    let dir = std::env::temp_dir().join(format!("tg-ts-case-noload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let m = dir.join("noload.m");
+    let text = text.replace("\t90\t30\t", "\t0\t30\t").replace("\t100\t35\t", "\t0\t35\t").replace("\t125\t50\t", "\t0\t50\t");
+    std::fs::write(&m, text).unwrap();
+    let (net, _) = thermogrid::power::read_network(m.to_str().unwrap()).unwrap();
+    assert!((0..net.bus.rows()).all(|r| net.bus.get(r, bus::PD) == 0.0), "the case still has load");
+    expect_bad("noload", m.to_str().unwrap(), Some("steps = 10\n[workload]\ngpus = 1000\n"), &[], &["[workload] gpus", "no IT load"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_profile_battery_applies_to_a_matpower_case() {
+    let c9 = case_path("case9.m");
+    let (net, loads) = thermogrid::power::read_network(&c9).unwrap();
+    assert!(loads.is_none());
+    let it = it_by_bus(&net, None);
+    let text = "steps = 400\n[battery]\npower_mw = 400.0\nenergy_mwh = 100.0\n[controller]\nmax_ramp_mw_per_s = 0.5\n";
+    let p = parse_profile("p.toml", text).unwrap();
+    // Once silently dropped: no facility battery to attach it to.
+    let (row, b) = battery_for(&p, &net, None).unwrap().expect("the profile's battery");
+    assert_eq!(net.bus.get(row, bus::BUS_I), 1.0, "at the reference bus");
+    assert_eq!(b.power_mw, 400.0);
+    let none = run(&net, &it, None, &p, Backend::Cpu).unwrap();
+    let with = run(&net, &it, Some((row, b)), &p, Backend::Cpu).unwrap();
+    assert!(with.battery_cycled_mwh > 0.0);
+    assert!(with.max_ramp_grid_mw_per_s < 0.5 * none.max_ramp_grid_mw_per_s);
+    // At the reference bus the slack absorbs the battery: flows are the same.
+    let d = none.flows_mw.iter().zip(&with.flows_mw).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(d < 1e-3, "{d}");
+    // At bus 5 (`bus = 5`), its injections move the flows.
+    let p5 = parse_profile("p.toml", &text.replace("energy_mwh = 100.0\n", "energy_mwh = 100.0\nbus = 5\n")).unwrap();
+    let (row5, b5) = battery_for(&p5, &net, None).unwrap().unwrap();
+    assert_eq!(net.bus.get(row5, bus::BUS_I), 5.0);
+    let at5 = run(&net, &it, Some((row5, b5)), &p5, Backend::Cpu).unwrap();
+    let d5 = none.flows_mw.iter().zip(&at5.flows_mw).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(d5 > 1.0, "{d5}");
+    // Through the CLI, and --no-battery still disables it.
+    let cycled = |extra: &[&str]| {
+        let (code, out, err, dir) = cli("mbat", &c9, Some(text), &[&["--json"], extra].concat());
+        assert_eq!(code, 0, "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["battery_cycled_mwh"].as_f64().unwrap()
+    };
+    assert!(cycled(&[]) > 0.0);
+    assert_eq!(cycled(&["--no-battery"]), 0.0);
+}
+
+#[test]
+fn a_facility_without_battery_takes_the_profile_battery_by_bus_id() {
+    let file = mesh("hall_small.toml");
+    let (net, loads) = thermogrid::power::read_network(&file).unwrap();
+    let loads = loads.unwrap();
+    assert!(loads.battery.is_none(), "hall_small has no [[network.battery]]");
+    let name = net.bus_names.last().unwrap().clone();
+    let p = parse_profile("p.toml", &format!("steps = 50\n[battery]\npower_mw = 1.0\nenergy_mwh = 1.0\nbus = \"{name}\"\n")).unwrap();
+    let (row, _) = battery_for(&p, &net, Some(&loads)).unwrap().unwrap();
+    assert_eq!(net.bus_names[row], name);
+}

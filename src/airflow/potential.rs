@@ -182,11 +182,11 @@ pub fn mass_residual(fp: &FlowProblem, f: &Fluxes) -> f64 {
         .into_par_iter()
         .map(|r| {
             let (j, k) = (r % g.ny, r / g.ny);
-            (0..g.nx)
+            let row = (0..g.nx)
                 .filter(|&i| fp.open[g.idx(i, j, k)])
-                .map(|i| (f.net_out(&g, i, j, k) - fp.source_m3s[g.idx(i, j, k)]).abs())
-                .fold(0.0, f64::max)
+                .map(|i| (f.net_out(&g, i, j, k) - fp.source_m3s[g.idx(i, j, k)]).abs());
+            crate::outcome::nan_max(row.chain([0.0]))
         })
-        .reduce(|| 0.0, f64::max);
+        .reduce(|| 0.0, |a, b| crate::outcome::nan_max([a, b]));
     worst / total.max(1e-300)
 }

@@ -71,7 +71,7 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 format!("bus row {}", r + 1),
                 b.lines[r],
-                format!("bus number {n} (BUS_I, column 1) is not a whole number from 1 to {MAX_BUS_NUMBER}"),
+                format!("bus number {} (BUS_I, column 1) is not a whole number from 1 to {MAX_BUS_NUMBER}", num(n)),
                 "number buses 1, 2, 3, …",
             ));
         }
@@ -102,6 +102,16 @@ pub fn bus_index(net: &Network) -> Result<BusIndex, InputError> {
     Ok(idx)
 }
 
+/// A number for a message: plain for ordinary magnitudes, `1e308` for huge or tiny ones
+/// (Rust's `{}` would print all 309 digits).
+pub fn num(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-4) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// How a row is named in messages: its name where the source has names (facility
 /// files), else `<kind> row N` (1-based, file order).
 fn row_item(names: &[String], kind: &str, r: usize) -> String {
@@ -129,12 +139,12 @@ fn bounded(
             net,
             item(),
             line,
-            format!("{name} = {v} (column {}) is not finite", col + 1),
+            format!("{name} = {} (column {}) is not finite", num(v), col + 1),
             "give a finite number",
         ));
     }
     if v < lo || v > hi {
-        return Err(at(net, item(), line, format!("{name} = {v} (column {}) is outside {lo} … {hi}", col + 1), fix));
+        return Err(at(net, item(), line, format!("{name} = {} (column {}) is outside {} … {}", num(v), col + 1, num(lo), num(hi)), fix));
     }
     Ok(())
 }
@@ -149,7 +159,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
             net,
             "baseMVA".into(),
             0,
-            format!("baseMVA = {} must be finite and within {lo} … {hi}", net.base_mva),
+            format!("baseMVA = {} must be finite and within {lo} … {}", num(net.base_mva), num(hi)),
             "set mpc.baseMVA, e.g. 100",
         ));
     }
@@ -189,7 +199,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 b.lines[r],
-                format!("BUS_TYPE = {t} (column 2)"),
+                format!("BUS_TYPE = {} (column 2)", num(t)),
                 "use 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)",
             ));
         }
@@ -209,7 +219,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 line,
-                format!("is at bus {n}, which does not exist (GEN_BUS, column 1)"),
+                format!("is at bus {}, which does not exist (GEN_BUS, column 1)", num(n)),
                 "name an existing bus number in GEN_BUS",
             ));
         };
@@ -248,7 +258,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                         net,
                         item(),
                         line,
-                        format!("connects to bus {n}, which does not exist ({name}, column {})", c + 1),
+                        format!("connects to bus {}, which does not exist ({name}, column {})", num(n), c + 1),
                         "name existing bus numbers in F_BUS and T_BUS",
                     ))
                 }
@@ -270,7 +280,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 line,
-                format!("BR_X = {x} (column 4) is not finite"),
+                format!("BR_X = {} (column 4) is not finite", num(x)),
                 "give the series reactance in per unit",
             ));
         }
@@ -280,7 +290,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 line,
-                format!("TAP = {tap} (column 9) is not 0 (none) or a ratio within {} … {}", TAP_RANGE.0, TAP_RANGE.1),
+                format!("TAP = {} (column 9) is not 0 (none) or a ratio within {} … {}", num(tap), TAP_RANGE.0, TAP_RANGE.1),
                 "give the off-nominal turns ratio (0 or 1 for a line)",
             ));
         }
@@ -301,7 +311,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 line,
-                format!("RATE_A = {rate} (column 6) is not a rating"),
+                format!("RATE_A = {} (column 6) is not a rating", num(rate)),
                 "give the long-term rating in MVA (0 for none)",
             ));
         }
@@ -321,7 +331,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                     net,
                     item(),
                     line,
-                    format!("BR_X = {x} (column 4) is outside ±({} … {}) per unit", X_RANGE.0, X_RANGE.1),
+                    format!("BR_X = {} (column 4) is outside ±({} … {}) per unit", num(x), num(X_RANGE.0), num(X_RANGE.1)),
                     "give the series reactance in per unit on baseMVA",
                 ));
             }

@@ -19,11 +19,13 @@
 //! of charge back to its target.
 //!
 //! Every value is checked where a profile is parsed ([`Workload::issue`],
-//! [`Battery::issue`], [`Controller::issue`]: finite numbers, fractions in [0, 1],
+//! [`Battery::issue`], [`Controller::issue`]: finite numbers (`stop_s`,
+//! `checkpoint_every_s` and `recovery_s` may also be `inf`: never), fractions in [0, 1],
 //! 0 ≤ soc_min < soc_max ≤ 1, soc_initial between them, efficiency in (0, 1], ramps ≥ 0);
 //! the simulation itself never panics on what slips past (no `f64::clamp` on bounds
 //! that could cross).
 
+use super::validate::num;
 use serde::Deserialize;
 
 /// A value of a profile that is out of range: its key (`soc_min`), what is wrong and
@@ -41,16 +43,13 @@ fn issue(key: &'static str, message: String, fix: impl Into<String>) -> Option<I
 
 /// `v` finite and within `lo..=hi`.
 fn within(key: &'static str, v: f64, lo: f64, hi: f64) -> Option<Issue> {
+    let (sv, slo, shi) = (num(v), num(lo), num(hi));
     if v.is_finite() && v >= lo && v <= hi {
         None
     } else if !v.is_finite() {
-        issue(
-            key,
-            format!("{key} = {v} is not a finite number"),
-            format!("give {key} a finite value from {lo} to {hi}"),
-        )
+        issue(key, format!("{key} = {sv} is not a finite number"), format!("give {key} a finite value from {slo} to {shi}"))
     } else {
-        issue(key, format!("{key} = {v} is outside {lo} … {hi}"), format!("give {key} a value from {lo} to {hi}"))
+        issue(key, format!("{key} = {sv} is outside {slo} … {shi}"), format!("give {key} a value from {slo} to {shi}"))
     }
 }
 
@@ -61,7 +60,7 @@ fn positive(key: &'static str, v: f64, hi: f64) -> Option<Issue> {
     } else {
         issue(
             key,
-            format!("{key} = {v} must be finite, > 0 and at most {hi:e}"),
+            format!("{key} = {} must be finite, > 0 and at most {}", num(v), num(hi)),
             format!("give {key} a positive value"),
         )
     }
@@ -206,7 +205,12 @@ impl Workload {
             .or_else(|| positive("sync_period_s", self.sync_period_s, 1e9))
             .or_else(|| within("sync_s", self.sync_s, 0.0, self.sync_period_s))
             .or_else(|| within("sync_frac", self.sync_frac, 0.0, 1.0))
-            .or_else(|| within("checkpoint_every_s", self.checkpoint_every_s, 0.0, 1e12))
+            .or_else(|| {
+                // inf: never.
+                (self.checkpoint_every_s != f64::INFINITY)
+                    .then(|| within("checkpoint_every_s", self.checkpoint_every_s, 0.0, 1e12))
+                    .flatten()
+            })
             .or_else(|| {
                 let hi = if self.checkpoint_every_s > 0.0 { self.checkpoint_every_s } else { 1e12 };
                 within("checkpoint_s", self.checkpoint_s, 0.0, hi)
@@ -245,7 +249,7 @@ impl Battery {
                 let e = self.round_trip_efficiency;
                 (!(e.is_finite() && e > 0.0 && e <= 1.0)).then(|| Issue {
                     key: "round_trip_efficiency",
-                    message: format!("round_trip_efficiency = {e} is not in (0, 1]"),
+                    message: format!("round_trip_efficiency = {} is not in (0, 1]", num(e)),
                     fix: "give the round-trip efficiency as a fraction, e.g. 0.9".into(),
                 })
             })
@@ -263,8 +267,10 @@ impl Battery {
                 (!(s.is_finite() && s >= self.soc_min && s <= self.soc_max)).then(|| Issue {
                     key: "soc_initial",
                     message: format!(
-                        "soc_initial = {s} is outside soc_min … soc_max = {} … {}",
-                        self.soc_min, self.soc_max
+                        "soc_initial = {} is outside soc_min … soc_max = {} … {}",
+                        num(s),
+                        self.soc_min,
+                        self.soc_max
                     ),
                     fix: "give soc_initial between soc_min and soc_max".into(),
                 })
@@ -277,7 +283,8 @@ impl Controller {
     pub fn issue(&self) -> Option<Issue> {
         within("max_ramp_mw_per_s", self.max_ramp_mw_per_s, 0.0, 1e9)
             .or_else(|| within("soc_target", self.soc_target, 0.0, 1.0))
-            .or_else(|| positive("recovery_s", self.recovery_s, 1e12))
+            // inf: no recovery toward soc_target.
+            .or_else(|| (self.recovery_s != f64::INFINITY).then(|| positive("recovery_s", self.recovery_s, 1e12)).flatten())
     }
 }
 

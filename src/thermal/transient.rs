@@ -60,7 +60,7 @@ pub fn forward_euler_limit(a: &Stencil, rho_cp: &[f64]) -> f64 {
             let row: f64 = a.coef[c * noff..(c + 1) * noff].iter().map(|v| v.abs()).sum();
             2.0 * rho_cp[c] / row
         })
-        .fold(f64::INFINITY, f64::min)
+        .fold(f64::INFINITY, |m, v| if m.is_nan() || v.is_nan() { f64::NAN } else { m.min(v) })
 }
 
 /// CPU twin of `euler_step.wgsl`: `x += w r`.
@@ -145,7 +145,7 @@ pub fn run_transient_with(
     match scheme {
         Scheme::ForwardEuler => {
             let limit = forward_euler_limit(&a, rho_cp);
-            if dt > limit {
+            if !(dt <= limit) {
                 return Err(TransientError::Unstable { dt, limit });
             }
             let w = lay.to_padded(&rho_cp.iter().map(|rc| dt / rc).collect::<Vec<_>>());

@@ -198,8 +198,9 @@ pub fn scenario_steps(f: &Facility, dt: f64, dt_from: &str) -> Result<ScenarioSi
     if !(n <= MAX_SCENARIO_STEPS as f64) {
         return Err(err(
             format!(
-                "duration_s = {} s at {dt_from} = {dt} s is {n:.3e} steps, more than {MAX_SCENARIO_STEPS}",
-                t.duration_s
+                "duration_s = {} s at {dt_from} = {} s is {n:.3e} steps, more than {MAX_SCENARIO_STEPS}",
+                show(t.duration_s),
+                show(dt)
             ),
             "use a larger time step or a shorter duration_s",
         ));
@@ -225,4 +226,13 @@ pub fn scenario_steps(f: &Facility, dt: f64, dt_from: &str) -> Result<ScenarioSi
         ));
     }
     Ok(ScenarioSize { steps, snapshots })
+}
+
+/// A number as written by a person: plain when moderate, else in e-notation.
+fn show(v: f64) -> String {
+    if v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }
