@@ -69,8 +69,9 @@ impl Default for Profile {
     }
 }
 
-/// Largest step, s.
-pub const MAX_DT_S: f64 = 1e6;
+/// Step range, s: a microsecond to about eleven days (ramps are ΔP / dt: a step far
+/// below it would overflow them).
+pub const DT_RANGE_S: (f64, f64) = (1e-6, 1e6);
 
 impl Profile {
     /// Record that `flag` on the command line set `key`.
@@ -97,11 +98,12 @@ impl Profile {
 
     /// The first out-of-range value as an input error (see [`super::workload`]).
     pub fn check(&self) -> Result<(), InputError> {
-        if !(self.dt_s.is_finite() && self.dt_s > 0.0 && self.dt_s <= MAX_DT_S) {
+        let (lo, hi) = DT_RANGE_S;
+        if !(self.dt_s.is_finite() && self.dt_s >= lo && self.dt_s <= hi) {
             return Err(self.error(
                 "dt_s",
-                format!("dt_s = {} is not a time step", self.dt_s),
-                format!("give dt_s in seconds, > 0 and at most {MAX_DT_S:e}"),
+                format!("dt_s = {} is not a time step from {lo:e} to {hi:e} s", super::validate::num(self.dt_s)),
+                format!("give dt_s in seconds, from {lo:e} to {hi:e}"),
             ));
         }
         if self.steps == 0 {
