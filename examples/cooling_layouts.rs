@@ -95,7 +95,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let max_intake = s.racks.iter().map(|r| r.intake_c).fold(f64::NEG_INFINITY, f64::max);
         let rci = thermogrid::report::rci(&s).0.unwrap_or(f64::NAN);
-        let (cool, pue) = s.coupling.as_ref().map(|c| (c.cooling_mw * 1e3, c.pue)).unwrap_or((f64::NAN, f64::NAN));
+        let (cool, pue) = s
+            .coupling
+            .as_ref()
+            .map(|c| (c.cooling_mw * 1e3, c.pue.unwrap_or(f64::NAN)))
+            .unwrap_or((f64::NAN, f64::NAN));
         let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
         let h5 = outdir.join(format!("{slug}.h5"));
         thermogrid::io::results::write_results(&h5, &s)?;

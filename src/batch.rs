@@ -257,7 +257,7 @@ fn run_case(c: &Case, backend: Backend, opts: &SolveOptions) -> CaseResult {
             r.max_intake_c =
                 (!study.racks.is_empty()).then(|| crate::outcome::nan_max(study.racks.iter().map(|x| x.intake_c)));
             r.rci_hi_pct = crate::report::rci(&study).0;
-            r.pue = study.coupling.as_ref().map(|c| c.pue);
+            r.pue = study.coupling.as_ref().and_then(|c| c.pue);
             r.iterations = Some(study.report.iterations);
             r.wall_s = Some(study.wall_s);
         }

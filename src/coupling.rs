@@ -26,8 +26,8 @@ pub struct Coupling {
     pub other_mw: f64,
     /// Σ generation (utility infeed, turbines, batteries), MW.
     pub facility_input_mw: f64,
-    /// facility input / IT.
-    pub pue: f64,
+    /// facility input / IT; `None` without IT load (PUE is undefined there).
+    pub pue: Option<f64>,
     /// |input − (IT + cooling + other)| / input.
     pub energy_balance_rel_error: f64,
     /// (branch, loading %) above 100 % of rating.
@@ -88,7 +88,7 @@ pub fn couple(f: &Facility, cooling: &[CoolingResult]) -> Result<Option<Coupling
         cooling_mw: loads.cooling_mw,
         other_mw: loads.other_mw,
         facility_input_mw: input,
-        pue: if loads.it_mw > 0.0 { input / loads.it_mw } else { f64::NAN },
+        pue: (loads.it_mw > 0.0).then(|| input / loads.it_mw),
         energy_balance_rel_error: (input - demand).abs() / input.abs().max(f64::MIN_POSITIVE),
         // NaN marks branches without a rating (flows are checked finite above).
         max_loading_pct: crate::outcome::nan_max(r.loading_pct.iter().copied().filter(|v| !v.is_nan())).max(0.0),

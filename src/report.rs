@@ -47,7 +47,7 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "airflow_mass_residual": s.airflow_mass_residual,
         "expected_max_abs_error_k": s.expected_error_k.map(|e| e.0),
         "coupling": s.coupling,
-        "pue": s.coupling.as_ref().map(|c| c.pue),
+        "pue": s.coupling.as_ref().and_then(|c| c.pue),
         "rci_hi_pct": rci(s).0,
         "rci_lo_pct": rci(s).1,
         "racks": s.racks.iter().map(|r| json!({
@@ -187,8 +187,8 @@ pub fn text_summary(s: &Study, output: Option<&str>) -> String {
     if let Some(c) = &s.coupling {
         let _ = writeln!(
             o,
-            "facility: IT {:.2} MW + cooling {:.2} MW + other {:.2} MW = input {:.2} MW · PUE {:.3} · balance error {:.1e}",
-            c.it_mw, c.cooling_mw, c.other_mw, c.facility_input_mw, c.pue, c.energy_balance_rel_error
+            "facility: IT {:.2} MW + cooling {:.2} MW + other {:.2} MW = input {:.2} MW · PUE {} · balance error {:.1e}",
+            c.it_mw, c.cooling_mw, c.other_mw, c.facility_input_mw, c.pue.map(|p| format!("{p:.3}")).unwrap_or("n/a (no IT load)".into()), c.energy_balance_rel_error
         );
         let _ =
             writeln!(o, "network: highest branch loading {:.1} %, {} overloaded", c.max_loading_pct, c.overloads.len());

@@ -167,9 +167,6 @@ pub fn solve_input(
             tol: sol.report.tol,
         });
     }
-    if let Some((i, v)) = crate::outcome::first_non_finite(&sol.t) {
-        return Err(Error::Internal(format!("the solve gave T = {v} at cell {i}; nothing was written")));
-    }
     let mut energy = energy_balance(problem, &sol.t);
     let air = air.map(|(a, _)| a);
     if let Some(a) = &air {
@@ -231,6 +228,7 @@ pub fn solve_input(
         velocity_m_s,
         warnings: vec![],
     };
+    study.check_finite()?;
     study.warnings = crate::guard::warnings(fac.as_deref(), &study);
     Ok(study)
 }
@@ -311,7 +309,7 @@ pub fn transient_file(
         crate::thermal::transient::Scheme::CrankNicolson => "transient crank-nicolson",
         crate::thermal::transient::Scheme::ForwardEuler => "transient forward-euler",
     };
-    Ok(Study {
+    let study = Study {
         name,
         input_path: path.to_string(),
         input_sha256: sha,
@@ -343,5 +341,7 @@ pub fn transient_file(
         airflow_mass_residual: None,
         velocity_m_s: None,
         warnings,
-    })
+    };
+    study.check_finite()?;
+    Ok(study)
 }

@@ -231,6 +231,7 @@ pub fn run_scenario(
     };
     let mut end = end;
     // The design's inputs, and the answer at the end of the scenario.
+    end.check_finite()?;
     end.warnings = crate::guard::warnings(Some(f), &end);
     Ok(ScenarioResult {
         time_s,

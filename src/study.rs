@@ -38,3 +38,69 @@ pub struct Study {
     /// Physically implausible inputs or answers ([`crate::guard`]).
     pub warnings: Vec<String>,
 }
+
+impl Study {
+    /// The first quantity of the result that is NaN or ±Inf, named; `None` when every
+    /// number a writer or summary reads is finite. A study with one is never reported
+    /// as a success.
+    pub fn first_non_finite(&self) -> Option<String> {
+        use crate::outcome::first_non_finite;
+        if let Some((i, v)) = first_non_finite(&self.t) {
+            return Some(format!("T = {v} at cell {i}"));
+        }
+        let e = &self.energy;
+        let mut scalars = vec![
+            ("relative residual", self.report.relative_residual),
+            ("heat injected (W)", e.injected_w),
+            ("heat removed by cooling (W)", e.removed_by_cooling_w),
+            ("heat removed by walls (W)", e.removed_by_walls_w),
+            ("energy balance error", e.rel_error),
+            ("liquid heat (W)", self.liquid_heat_w),
+        ];
+        if let Some(m) = self.airflow_mass_residual {
+            scalars.push(("airflow mass residual", m));
+        }
+        if let Some(c) = &self.coupling {
+            scalars.extend([
+                ("IT power (MW)", c.it_mw),
+                ("cooling power (MW)", c.cooling_mw),
+                ("facility input (MW)", c.facility_input_mw),
+                ("highest branch loading (%)", c.max_loading_pct),
+            ]);
+        }
+        if let Some((what, v)) = scalars.iter().find(|(_, v)| !v.is_finite()) {
+            return Some(format!("{what} = {v}"));
+        }
+        for r in &self.racks {
+            for (what, v) in [("mean", r.mean_c), ("max", r.max_c), ("intake", r.intake_c)] {
+                if !v.is_finite() {
+                    return Some(format!("rack \"{}\" {what} temperature = {v}", r.id));
+                }
+            }
+        }
+        for c in &self.cooling {
+            for (what, v) in [("heat removed (kW)", c.removed_kw), ("load (%)", c.load_pct)] {
+                if !v.is_finite() {
+                    return Some(format!("cooling unit \"{}\" {what} = {v}", c.id));
+                }
+            }
+        }
+        if let Some(vel) = &self.velocity_m_s {
+            if let Some((i, v)) = vel.iter().find_map(|c| first_non_finite(c)) {
+                return Some(format!("air velocity = {v} at cell {i}"));
+            }
+        }
+        None
+    }
+
+    /// `Err` naming the first non-finite quantity (see [`Study::first_non_finite`]).
+    pub fn check_finite(&self) -> Result<(), crate::error::Error> {
+        match self.first_non_finite() {
+            Some(m) => Err(crate::error::Error::Internal(format!(
+                "the result of {} is not finite ({m}); nothing was written",
+                self.input_path
+            ))),
+            None => Ok(()),
+        }
+    }
+}

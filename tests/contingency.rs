@@ -300,7 +300,10 @@ fn full_and_dense_matrices_beyond_memory_are_refused() {
     let o = out.to_str().unwrap();
     let (code, err) = cli(&["contingency", &m, "--full", "--backend", "cpu", "-o", o]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--full") && err.contains("GiB") && err.contains("300000 outages") && err.contains("fix:"), "{err}");
+    assert!(
+        err.contains("--full") && err.contains("GiB") && err.contains("300000 outages") && err.contains("fix:"),
+        "{err}"
+    );
     assert!(!out.exists());
     let (code, err) = cli(&["contingency", &m, "--backend", "gpu", "-o", o]);
     assert_eq!(code, 2, "{err}");

@@ -40,7 +40,8 @@ fn every_mesh_solves_with_closed_energy_balance() {
         // Coupling: IT + cooling + other = facility input, and a PUE above 1.
         let c = s.coupling.as_ref().expect("every mesh has a network");
         assert!(c.energy_balance_rel_error <= 1e-9, "{m}: coupling balance {}", c.energy_balance_rel_error);
-        assert!(c.pue > 1.0 && c.pue < 2.0, "{m}: PUE {}", c.pue);
+        let pue = c.pue.unwrap();
+        assert!(pue > 1.0 && pue < 2.0, "{m}: PUE {pue}");
         assert!((c.it_mw * 1e3 - s.racks.iter().map(|r| r.power_kw).sum::<f64>()).abs() < 1e-6);
         // Heat goes from racks to the cooling: every rack is warmer than the coldest supply.
         let coldest = s.problem.t_s.iter().copied().filter(|t| t.is_finite()).fold(f64::INFINITY, f64::min);

@@ -143,7 +143,10 @@ fn expect_bad_everywhere(tag: &str, text: &str, needles: &[&str]) {
 
 #[test]
 fn every_power_command_refuses_a_generator_at_a_missing_bus() {
-    let text = CASE.replace("\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;", "\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;\n\t8\t5\t0\t0\t0\t1\t100\t1\t50\t0;");
+    let text = CASE.replace(
+        "\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;",
+        "\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;\n\t8\t5\t0\t0\t0\t1\t100\t1\t50\t0;",
+    );
     expect_bad_everywhere("genmissing", &text, &["net.m:10:", "generator row 2", "bus 8, which does not exist"]);
 }
 
@@ -154,12 +157,24 @@ fn absurd_values_name_row_and_column() {
     expect_bad_everywhere("shift", &shift, &["net.m:13:", "branch row 2", "SHIFT = 1e308 (column 10)", "outside"]);
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("pd", CASE.replace("\t2\t1\t50", "\t2\t1\t1e300"), vec!["net.m:5:", "bus 2", "PD = 1e300 (column 3)"]),
-        ("va", CASE.replace("\t1\t1\t0\t138\t1\t1.1\t0.9;\n\t3", "\t1\t1\t1e9\t138\t1\t1.1\t0.9;\n\t3"), vec!["net.m:5:", "VA = 1e9 (column 9)"]),
-        ("tap", CASE.replace("\t2\t3\t0\t0.2\t0\t100\t0\t0\t0", "\t2\t3\t0\t0.2\t0\t100\t0\t0\t-1"), vec!["net.m:13:", "TAP = -1 (column 9)"]),
+        (
+            "va",
+            CASE.replace("\t1\t1\t0\t138\t1\t1.1\t0.9;\n\t3", "\t1\t1\t1e9\t138\t1\t1.1\t0.9;\n\t3"),
+            vec!["net.m:5:", "VA = 1e9 (column 9)"],
+        ),
+        (
+            "tap",
+            CASE.replace("\t2\t3\t0\t0.2\t0\t100\t0\t0\t0", "\t2\t3\t0\t0.2\t0\t100\t0\t0\t-1"),
+            vec!["net.m:13:", "TAP = -1 (column 9)"],
+        ),
         ("x", CASE.replace("0\t0.2\t0", "0\t1e-300\t0"), vec!["net.m:13:", "BR_X = 1e-300 (column 4)"]),
         ("xinf", CASE.replace("0\t0.2\t0", "0\tInf\t0"), vec!["net.m:13:", "BR_X = inf (column 4) is not finite"]),
         ("rate", CASE.replace("0\t0.2\t0\t100", "0\t0.2\t0\tNaN"), vec!["net.m:13:", "RATE_A = NaN (column 6)"]),
-        ("pg", CASE.replace("\t1\t0\t0\t0\t0\t1\t100", "\t1\t-Inf\t0\t0\t0\t1\t100"), vec!["net.m:9:", "PG = -inf (column 2)"]),
+        (
+            "pg",
+            CASE.replace("\t1\t0\t0\t0\t0\t1\t100", "\t1\t-Inf\t0\t0\t0\t1\t100"),
+            vec!["net.m:9:", "PG = -inf (column 2)"],
+        ),
         ("base0", CASE.replace("mpc.baseMVA = 100;", "mpc.baseMVA = 0;"), vec!["baseMVA = 0"]),
         ("busnum", CASE.replace("\t3\t1\t30", "\t1e300\t1\t30"), vec!["net.m:6:", "bus row 3", "bus number 1e300"]),
         ("selfloop", CASE.replace("\t2\t3\t0\t0.2", "\t3\t3\t0\t0.2"), vec!["net.m:13:", "connects bus 3 to itself"]),
@@ -193,7 +208,8 @@ fn deep_parentheses_are_an_error_naming_the_line() {
 
 #[test]
 fn degenerate_networks() {
-    let all4 = CASE.replace("\t1\t3\t0", "\t1\t4\t0").replace("\t2\t1\t50", "\t2\t4\t50").replace("\t3\t1\t30", "\t3\t4\t30");
+    let all4 =
+        CASE.replace("\t1\t3\t0", "\t1\t4\t0").replace("\t2\t1\t50", "\t2\t4\t50").replace("\t3\t1\t30", "\t3\t4\t30");
     let all4 = all4.replace("\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;", "\t1\t0\t0\t0\t0\t1\t100\t0\t200\t0;");
     expect_bad("all4", &all4, &["every bus is isolated"]);
     let noref = CASE.replace("\t1\t0\t0\t0\t0\t1\t100\t1\t200\t0;", "\t1\t0\t0\t0\t0\t1\t100\t0\t200\t0;");

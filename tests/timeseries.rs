@@ -129,25 +129,61 @@ fn profile_values_are_checked_where_parsed() {
     let c9 = case_path("case9.m");
     let cases: &[(&str, &str, &[&str])] = &[
         // f64::clamp once panicked on each of these.
-        ("socx", "steps = 10\n[battery]\npower_mw = 50.0\nsoc_min = 0.9\nsoc_max = 0.1\n", &["p.toml:4:11", "[battery] soc_min", "not below soc_max"]),
-        ("socnan", "steps = 10\n[battery]\nsoc_min = nan\n", &["p.toml:3:11", "[battery] soc_min", "not a finite number"]),
-        ("ramp", "steps = 10\n[controller]\nmax_ramp_mw_per_s = -1.0\n", &["p.toml:3:21", "[controller] max_ramp_mw_per_s", "outside"]),
-        ("jitter", "steps = 10\n[workload]\njitter_frac = -inf\n", &["p.toml:3:15", "[workload] jitter_frac", "not a finite number"]),
+        (
+            "socx",
+            "steps = 10\n[battery]\npower_mw = 50.0\nsoc_min = 0.9\nsoc_max = 0.1\n",
+            &["p.toml:4:11", "[battery] soc_min", "not below soc_max"],
+        ),
+        (
+            "socnan",
+            "steps = 10\n[battery]\nsoc_min = nan\n",
+            &["p.toml:3:11", "[battery] soc_min", "not a finite number"],
+        ),
+        (
+            "ramp",
+            "steps = 10\n[controller]\nmax_ramp_mw_per_s = -1.0\n",
+            &["p.toml:3:21", "[controller] max_ramp_mw_per_s", "outside"],
+        ),
+        (
+            "jitter",
+            "steps = 10\n[workload]\njitter_frac = -inf\n",
+            &["p.toml:3:15", "[workload] jitter_frac", "not a finite number"],
+        ),
         // Once accepted.
-        ("soc15", "steps = 10\n[battery]\nsoc_initial = 1.5\n", &["p.toml:3:15", "[battery] soc_initial", "outside soc_min"]),
-        ("eta", "steps = 10\n[battery]\nround_trip_efficiency = 1.5\n", &["p.toml:3:25", "[battery] round_trip_efficiency", "(0, 1]"]),
+        (
+            "soc15",
+            "steps = 10\n[battery]\nsoc_initial = 1.5\n",
+            &["p.toml:3:15", "[battery] soc_initial", "outside soc_min"],
+        ),
+        (
+            "eta",
+            "steps = 10\n[battery]\nround_trip_efficiency = 1.5\n",
+            &["p.toml:3:25", "[battery] round_trip_efficiency", "(0, 1]"],
+        ),
         ("steps0", "steps = 0\n", &["p.toml:1:9", "steps = 0"]),
         ("dtneg", "dt_s = -1.0\n", &["p.toml:1:8", "dt_s = -1"]),
         ("dtnan", "dt_s = nan\nsteps = 5\n", &["p.toml:1:8", "dt_s = NaN"]),
         ("sync", "steps = 10\n[workload]\nsync_s = 30.0\n", &["p.toml:3:10", "[workload] sync_s", "outside 0 … 20"]),
         ("frac", "steps = 10\n[workload]\ncompute_frac = 7.0\n", &["p.toml:3:16", "compute_frac"]),
-        ("stop", "steps = 10\n[workload]\nstart_s = 50.0\nstop_s = 10.0\n", &["p.toml:4:10", "stop_s", "at or after start_s"]),
+        (
+            "stop",
+            "steps = 10\n[workload]\nstart_s = 50.0\nstop_s = 10.0\n",
+            &["p.toml:4:10", "stop_s", "at or after start_s"],
+        ),
         ("float_steps", "steps = 1e12\n", &["p.toml:1:9", "profile"]),
         ("unknown", "steps = 10\n[battery]\npower = 1.0\n", &["p.toml:3:1", "unknown field"]),
         // A default left in place that the given values contradict: the table is named.
         ("socwin", "steps = 10\n[battery]\nsoc_min = 0.6\nsoc_max = 0.8\n", &["p.toml:2:1", "[battery] soc_initial"]),
-        ("bus", "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = 99\n", &["p.toml:5:7", "[battery] bus", "bus 99 is not a bus"]),
-        ("busname", "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = \"PDU-Z\"\n", &["p.toml:5:7", "bus \"PDU-Z\""]),
+        (
+            "bus",
+            "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = 99\n",
+            &["p.toml:5:7", "[battery] bus", "bus 99 is not a bus"],
+        ),
+        (
+            "busname",
+            "steps = 10\n[battery]\npower_mw = 5.0\nenergy_mwh = 5.0\nbus = \"PDU-Z\"\n",
+            &["p.toml:5:7", "bus \"PDU-Z\""],
+        ),
     ];
     for (tag, text, needles) in cases {
         expect_bad(tag, &c9, Some(text), &[], needles);
@@ -193,11 +229,18 @@ fn a_job_without_load_to_follow_is_bad_input() {
     let dir = std::env::temp_dir().join(format!("tg-ts-case-noload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let m = dir.join("noload.m");
-    let text = text.replace("\t90\t30\t", "\t0\t30\t").replace("\t100\t35\t", "\t0\t35\t").replace("\t125\t50\t", "\t0\t50\t");
+    let text =
+        text.replace("\t90\t30\t", "\t0\t30\t").replace("\t100\t35\t", "\t0\t35\t").replace("\t125\t50\t", "\t0\t50\t");
     std::fs::write(&m, text).unwrap();
     let (net, _) = thermogrid::power::read_network(m.to_str().unwrap()).unwrap();
     assert!((0..net.bus.rows()).all(|r| net.bus.get(r, bus::PD) == 0.0), "the case still has load");
-    expect_bad("noload", m.to_str().unwrap(), Some("steps = 10\n[workload]\ngpus = 1000\n"), &[], &["[workload] gpus", "no IT load"]);
+    expect_bad(
+        "noload",
+        m.to_str().unwrap(),
+        Some("steps = 10\n[workload]\ngpus = 1000\n"),
+        &[],
+        &["[workload] gpus", "no IT load"],
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -245,7 +288,11 @@ fn a_facility_without_battery_takes_the_profile_battery_by_bus_id() {
     let loads = loads.unwrap();
     assert!(loads.battery.is_none(), "hall_small has no [[network.battery]]");
     let name = net.bus_names.last().unwrap().clone();
-    let p = parse_profile("p.toml", &format!("steps = 50\n[battery]\npower_mw = 1.0\nenergy_mwh = 1.0\nbus = \"{name}\"\n")).unwrap();
+    let p = parse_profile(
+        "p.toml",
+        &format!("steps = 50\n[battery]\npower_mw = 1.0\nenergy_mwh = 1.0\nbus = \"{name}\"\n"),
+    )
+    .unwrap();
     let (row, _) = battery_for(&p, &net, Some(&loads)).unwrap().unwrap();
     assert_eq!(net.bus_names[row], name);
 }

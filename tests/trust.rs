@@ -207,3 +207,18 @@ fn outputs_are_atomic_and_stale_temporaries_are_removed() {
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn no_nan_in_a_successful_answer() {
+    // No IT load: PUE is undefined and said so, not NaN.
+    let d = tmpdir("nan");
+    let idle = d.join("idle.toml");
+    std::fs::write(&idle, hall_small().replace("power_kw = 40.8", "power_kw = 0.0")).unwrap();
+    let (code, stdout, err) = run(&["solve", idle.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!stdout.contains("NaN") && !stdout.contains("inf"), "{stdout}");
+    let (code, stdout, _) = run(&["solve", idle.to_str().unwrap(), "--backend", "cpu", "--json"]);
+    assert_eq!(code, 0);
+    assert!(json(&stdout)["pue"].is_null(), "{stdout}");
+    std::fs::remove_dir_all(&d).ok();
+}

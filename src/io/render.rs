@@ -259,6 +259,15 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
         if sn.len() != frames * cells || ts.len() != frames {
             return Err(format!("/thermal/snapshots in {} holds fewer values than its shape", h5.display()));
         }
+        if let Some(i) = sn.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "/thermal/snapshots/T in {} has {} at frame {}, cell {}: not a temperature",
+                h5.display(),
+                sn[i],
+                i / cells,
+                i % cells
+            ));
+        }
         for (k, t) in ts.iter().enumerate() {
             let fr: Vec<f64> = sn[k * cells + off..k * cells + off + plane].iter().map(|&v| v as f64).collect();
             finite(h5, &format!("/thermal/snapshots/T frame {k}"), &fr)?;

@@ -158,7 +158,9 @@ fn write_h5(
             attr_f64(&g, "cooling_mw", c.cooling_mw)?;
             attr_f64(&g, "other_mw", c.other_mw)?;
             attr_f64(&g, "facility_input_mw", c.facility_input_mw)?;
-            attr_f64(&g, "pue", c.pue)?;
+            if let Some(pue) = c.pue {
+                attr_f64(&g, "pue", pue)?;
+            }
             attr_f64(&g, "energy_balance_rel_error", c.energy_balance_rel_error)?;
             attr_f64(&g, "max_loading_pct", c.max_loading_pct)?;
             attr_str(&g, "units", "*_mw: MW; pue: 1; max_loading_pct: %")?;

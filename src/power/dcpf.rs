@@ -209,6 +209,17 @@ impl DcResult {
                 ));
             }
         }
+        for (r, &v) in self.loading_pct.iter().enumerate() {
+            // NaN: no rating (documented); anything else finite.
+            if v.is_infinite() {
+                return Err(bad_result(
+                    net,
+                    format!("branch row {}", r + 1),
+                    net.branch.lines[r],
+                    format!("the loading is {v} %"),
+                ));
+            }
+        }
         for (r, &v) in self.pg_mw.iter().enumerate() {
             if !(v.abs() <= MAX_RESULT_MW) {
                 return Err(bad_result(

@@ -75,6 +75,13 @@ pub fn ptdf_gemm_gpu(
     n: usize,
     k: usize,
 ) -> Result<Vec<f32>, GpuError> {
+    if [m, n, k].iter().any(|&d| d > u32::MAX as usize) {
+        return Err(GpuError::TooLarge {
+            what: "GEMM dimensions".into(),
+            bytes: (m as u64).saturating_mul(n as u64).saturating_mul(4),
+            limit: u32::MAX as u64,
+        });
+    }
     let pipe = crate::gpu::kernel(ctx, "ptdf_gemm")?;
     let dims = GemmDims { m: m as u32, n: n as u32, k: k as u32, pad0: 0 };
     let ub = ctx.uniform("gemm dims", &dims);
@@ -112,6 +119,13 @@ pub fn n1_gpu(
     full: bool,
 ) -> Result<N1, GpuError> {
     let nl = pf.b.len();
+    if nl.saturating_mul(nl) > u32::MAX as usize {
+        return Err(GpuError::TooLarge {
+            what: "the N-1 outage × branch index space".into(),
+            bytes: (nl as u64).saturating_mul(nl as u64).saturating_mul(4),
+            limit: u32::MAX as u64,
+        });
+    }
     let tree = super::contingency::bridge_tree(pf);
     let outs: Vec<usize> = (0..nl).filter(|&k| pf.in_service[k] && !tree.is_bridge[k]).collect();
     // Islanding outages stay on the host (f64).

@@ -57,6 +57,8 @@ pub const MAX_VA_DEG: f64 = 3600.0;
 pub const MAX_SHIFT_DEG: f64 = 360.0;
 /// |BR_X| of an in-service branch, per unit.
 pub const X_RANGE: (f64, f64) = (1e-8, 1e6);
+/// RATE_A when given (0 or Inf: no rating), MVA.
+pub const RATE_RANGE: (f64, f64) = (1e-6, 1e12);
 /// TAP (when not 0, which means 1).
 pub const TAP_RANGE: (f64, f64) = (1e-3, 1e3);
 
@@ -144,7 +146,13 @@ fn bounded(
         ));
     }
     if v < lo || v > hi {
-        return Err(at(net, item(), line, format!("{name} = {} (column {}) is outside {} … {}", num(v), col + 1, num(lo), num(hi)), fix));
+        return Err(at(
+            net,
+            item(),
+            line,
+            format!("{name} = {} (column {}) is outside {} … {}", num(v), col + 1, num(lo), num(hi)),
+            fix,
+        ));
     }
     Ok(())
 }
@@ -290,7 +298,12 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                 net,
                 item(),
                 line,
-                format!("TAP = {} (column 9) is not 0 (none) or a ratio within {} … {}", num(tap), TAP_RANGE.0, TAP_RANGE.1),
+                format!(
+                    "TAP = {} (column 9) is not 0 (none) or a ratio within {} … {}",
+                    num(tap),
+                    TAP_RANGE.0,
+                    TAP_RANGE.1
+                ),
                 "give the off-nominal turns ratio (0 or 1 for a line)",
             ));
         }
@@ -306,12 +319,18 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
             "give the phase shift in degrees, within ±360",
         )?;
         let rate = l.get(r, br::RATE_A);
-        if rate.is_nan() || rate < 0.0 {
+        let (rlo, rhi) = RATE_RANGE;
+        if !(rate == 0.0 || rate == f64::INFINITY || (rate >= rlo && rate <= rhi)) {
             return Err(at(
                 net,
                 item(),
                 line,
-                format!("RATE_A = {} (column 6) is not a rating", num(rate)),
+                format!(
+                    "RATE_A = {} (column 6) is not a rating (0 or Inf: none; else {} … {} MVA)",
+                    num(rate),
+                    num(rlo),
+                    num(rhi)
+                ),
                 "give the long-term rating in MVA (0 for none)",
             ));
         }
@@ -331,7 +350,12 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
                     net,
                     item(),
                     line,
-                    format!("BR_X = {} (column 4) is outside ±({} … {}) per unit", num(x), num(X_RANGE.0), num(X_RANGE.1)),
+                    format!(
+                        "BR_X = {} (column 4) is outside ±({} … {}) per unit",
+                        num(x),
+                        num(X_RANGE.0),
+                        num(X_RANGE.1)
+                    ),
                     "give the series reactance in per unit on baseMVA",
                 ));
             }

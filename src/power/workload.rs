@@ -47,7 +47,11 @@ fn within(key: &'static str, v: f64, lo: f64, hi: f64) -> Option<Issue> {
     if v.is_finite() && v >= lo && v <= hi {
         None
     } else if !v.is_finite() {
-        issue(key, format!("{key} = {sv} is not a finite number"), format!("give {key} a finite value from {slo} to {shi}"))
+        issue(
+            key,
+            format!("{key} = {sv} is not a finite number"),
+            format!("give {key} a finite value from {slo} to {shi}"),
+        )
     } else {
         issue(key, format!("{key} = {sv} is outside {slo} … {shi}"), format!("give {key} a value from {slo} to {shi}"))
     }
@@ -284,7 +288,9 @@ impl Controller {
         within("max_ramp_mw_per_s", self.max_ramp_mw_per_s, 0.0, 1e9)
             .or_else(|| within("soc_target", self.soc_target, 0.0, 1.0))
             // inf: no recovery toward soc_target.
-            .or_else(|| (self.recovery_s != f64::INFINITY).then(|| positive("recovery_s", self.recovery_s, 1e12)).flatten())
+            .or_else(|| {
+                (self.recovery_s != f64::INFINITY).then(|| positive("recovery_s", self.recovery_s, 1e12)).flatten()
+            })
     }
 }
 

@@ -76,4 +76,3 @@ fn h_door_cells(f: &Facility, r: &Raster, linked: &[bool]) -> Vec<bool> {
     }
     m
 }
-

@@ -95,17 +95,33 @@ pub(super) fn floor(cx: &Ctx, f: &Spanned<FloorSpec>) -> Result<Floor, InputErro
     })
 }
 
-/// Memory the solver may use: `MemAvailable` from /proc/meminfo, or 16 GiB if unknown.
+/// Memory the solver may use, bytes: `MemAvailable` from /proc/meminfo (16 GiB if
+/// unknown), less where the process is held to less: its address-space limit
+/// (`ulimit -v`, less what it already maps) and its cgroup's `memory.max` (less what the
+/// cgroup uses).
 pub fn available_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(16 << 30)
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let field_kb = |text: &str, key: &str| -> Option<u64> {
+        text.lines().find(|l| l.starts_with(key)).and_then(|l| l[key.len()..].split_whitespace().next()?.parse().ok())
+    };
+    let mut avail = read("/proc/meminfo")
+        .and_then(|s| field_kb(&s, "MemAvailable:"))
+        .map(|kb| kb.saturating_mul(1024))
+        .unwrap_or(16 << 30);
+    if let Some(limit) = read("/proc/self/limits").and_then(|s| field_kb(&s, "Max address space")) {
+        let mapped = read("/proc/self/status").and_then(|s| field_kb(&s, "VmSize:")).unwrap_or(0).saturating_mul(1024);
+        avail = avail.min(limit.saturating_sub(mapped));
+    }
+    let cgroup = read("/proc/self/cgroup")
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("0::").map(|p| p.trim().to_string())));
+    if let Some(cg) = cgroup {
+        let dir = format!("/sys/fs/cgroup{cg}");
+        let num = |f: &str| read(&format!("{dir}/{f}")).and_then(|s| s.trim().parse::<u64>().ok());
+        if let (Some(max), Some(cur)) = (num("memory.max"), num("memory.current")) {
+            avail = avail.min(max.saturating_sub(cur));
+        }
+    }
+    avail
 }
 
 pub(super) fn materials(cx: &Ctx, m: Option<&Spanned<MaterialsSpec>>) -> Result<Materials, InputError> {
@@ -115,10 +131,10 @@ pub(super) fn materials(cx: &Ctx, m: Option<&Spanned<MaterialsSpec>>) -> Result<
     let pos = cx.pos(m);
     let s = m.get_ref();
     let it = "[materials]";
-    let air = cx.positive(pos, it, "air_k_w_mk", s.air_k_w_mk.unwrap_or(AIR_K_W_MK))?;
+    let air = cx.conductivity(pos, it, "air_k_w_mk", s.air_k_w_mk.unwrap_or(AIR_K_W_MK))?;
     Ok(Materials {
         air_k_w_mk: air,
-        rack_k_w_mk: cx.positive(pos, it, "rack_k_w_mk", s.rack_k_w_mk.unwrap_or(air))?,
+        rack_k_w_mk: cx.conductivity(pos, it, "rack_k_w_mk", s.rack_k_w_mk.unwrap_or(air))?,
         air_rho_cp_j_m3k: cx.positive(pos, it, "air_rho_cp_j_m3k", s.air_rho_cp_j_m3k.unwrap_or(AIR_RHO_CP_J_M3K))?,
     })
 }

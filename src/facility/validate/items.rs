@@ -321,6 +321,7 @@ pub(super) fn obstacle(cx: &Ctx, c: &Spanned<ObstacleSpec>, f: &Floor) -> Result
             "give the material's conductivity in W/(m·K), e.g. 1.4 for concrete",
         ));
     }
+    cx.conductivity(pos, it, "k_w_mk", k)?;
     Ok(Obstacle {
         id: s.id.clone(),
         kind: s.kind,

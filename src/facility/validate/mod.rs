@@ -30,6 +30,9 @@ pub const BYTES_PER_CELL: usize = 200;
 /// beyond it overflow what is computed from them (heat per cell, energy sums).
 pub const MAX_MAGNITUDE: f64 = 1e12;
 
+/// Conductivities accepted, W/(m·K).
+pub const K_RANGE_W_MK: (f64, f64) = (1e-3, 1e7);
+
 /// Deepest nesting of arrays and inline tables read (the TOML parser recurses).
 const MAX_NESTING: usize = 64;
 
@@ -81,6 +84,22 @@ impl Ctx<'_> {
             Ok(v)
         } else {
             Err(self.err(pos, item, format!("{key} = {v} must be > 0"), format!("set {key} to a positive value")))
+        }
+    }
+    /// A conductivity, W/(m·K), within [`K_RANGE_W_MK`]: from aerogel-like insulation to
+    /// far beyond metals (outside it the operator's contrast exceeds what f64 resolves).
+    fn conductivity(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
+        self.positive(pos, item, key, v)?;
+        let (lo, hi) = K_RANGE_W_MK;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(
+                pos,
+                item,
+                format!("{key} = {v:e} W/(m·K) is outside {lo:e}–{hi:e}"),
+                format!("give {key} a conductivity in W/(m·K) within {lo:e}–{hi:e}"),
+            ))
         }
     }
     fn non_negative(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {

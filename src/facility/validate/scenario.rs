@@ -25,7 +25,7 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
         for &v in vals {
             cx.finite(pos, "[sweep]", key, v)?;
             if positive {
-                cx.positive(pos, "[sweep]", key, v)?;
+                cx.conductivity(pos, "[sweep]", key, v)?;
             } else if key == "it_power_scale" {
                 cx.non_negative(pos, "[sweep]", key, v)?;
             }
@@ -55,7 +55,7 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
             let pos = cx.pos(&a);
             let a = a.into_inner();
             Ok(Some(AirflowSettings {
-                turbulent_k_w_mk: cx.positive(
+                turbulent_k_w_mk: cx.conductivity(
                     pos,
                     "[airflow]",
                     "turbulent_k_w_mk",
