@@ -284,23 +284,43 @@ pub fn transient_file(
     let gpu_ctx = gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     // Each implicit step's increment solve stops at `tol`, or at 1e-7 at the tightest on
     // a GPU (f32 with refinement; the increment's rounding stays relative to the change).
-    let (engine, step_tol) = match &gpu_ctx {
-        Some(ctx) => (Engine::Gpu(ctx), tol.max(1e-7)),
-        None => (Engine::Cpu, tol),
-    };
-    let map = |e: TransientError| match e {
-        TransientError::Unstable { .. } | TransientError::BadRhoCp { .. } | TransientError::Problem(_) => {
-            Error::Input(InputError::new(path, "transient", e.to_string(), "choose a stable step or fix the fields"))
+    let map = |step_tol: f64| {
+        move |e: TransientError| match e {
+            TransientError::Unstable { .. } | TransientError::BadRhoCp { .. } | TransientError::Problem(_) => {
+                Error::Input(InputError::new(
+                    path,
+                    "transient",
+                    e.to_string(),
+                    "choose a stable step or fix the fields",
+                ))
+            }
+            TransientError::NotConverged { step, rel } => {
+                Error::NotConverged { iterations: step, relative_residual: rel, tol: step_tol }
+            }
+            other => Error::Internal(other.to_string()),
         }
-        TransientError::NotConverged { step, rel } => {
-            Error::NotConverged { iterations: step, relative_residual: rel, tol: step_tol }
-        }
-        other => Error::Internal(other.to_string()),
     };
     let t1 = Instant::now();
-    let marched =
+    let march = |engine: Engine, step_tol: f64| {
         run_transient_with(&problem, &rho, &init, scheme, dt, steps, step_tol, max_iter, engine, &mut |_, _| {})
-            .map_err(map)?;
+            .map(|m| (m, step_tol))
+            .map_err(map(step_tol))
+    };
+    let used_gpu = std::cell::Cell::new(false);
+    let (marched, step_tol) = run_on(
+        backend,
+        gpu_ctx.as_ref(),
+        "transient",
+        |c| {
+            used_gpu.set(true);
+            march(Engine::Gpu(c), tol.max(1e-7))
+        },
+        || {
+            used_gpu.set(false);
+            march(Engine::Cpu, tol)
+        },
+        |e| matches!(e, Error::Internal(_) | Error::NotConverged { .. }),
+    )?;
     let t = marched.t;
     let solve_s = t1.elapsed().as_secs_f64();
     let energy = energy_balance(&problem, &t);
@@ -317,7 +337,7 @@ pub fn transient_file(
         material,
         t,
         report: SolveReport {
-            backend: if gpu_ctx.is_some() { "gpu" } else { "cpu" },
+            backend: if used_gpu.get() { "gpu" } else { "cpu" },
             method,
             iterations: steps,
             // Every step converged; the largest residual any step ended at.

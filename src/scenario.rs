@@ -55,13 +55,36 @@ fn apply_event(f: &mut Facility, e: &crate::facility::spec::EventSpec) {
     }
 }
 
-/// Run the scenario of a facility with a `[transient]` section.
+/// Run the scenario of a facility with a `[transient]` section, on the backend's
+/// hardware with the policy of [`crate::backend`]: under `auto`, a scenario whose GPU
+/// march fails or does not converge runs again on the CPU.
 pub fn run_scenario(
     f: &Facility,
     backend: Backend,
     opts: &SolveOptions,
     dt_override: Option<f64>,
 ) -> Result<ScenarioResult, Error> {
+    let ctx = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
+    crate::backend::run_on(
+        backend,
+        ctx.as_ref(),
+        "scenario",
+        |c| scenario_on(f, backend, opts, dt_override, Some(c)),
+        || scenario_on(f, backend, opts, dt_override, None),
+        |e| matches!(e, Error::Internal(_) | Error::NotConverged { .. }),
+    )
+}
+
+fn scenario_on(
+    f: &Facility,
+    backend: Backend,
+    opts: &SolveOptions,
+    dt_override: Option<f64>,
+    ctx: Option<&crate::gpu::GpuContext>,
+) -> Result<ScenarioResult, Error> {
+    // Without a context (the CPU, or the CPU after a GPU failure) the steady start runs
+    // on the CPU too.
+    let backend = if ctx.is_some() { backend } else { Backend::Cpu };
     let t0 = Instant::now();
     let spec = f.transient.clone().ok_or_else(|| {
         InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
@@ -103,7 +126,6 @@ pub fn run_scenario(
     let mut intake_c = intake(&t);
     let mut snapshot_time_s = vec![0.0];
     let mut snapshots: Vec<f32> = t.iter().map(|&v| v as f32).collect();
-    let ctx = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     let mut pending = f.events.iter().peekable();
     let mut step = 0usize;
     let mut next_snap = snap_every;

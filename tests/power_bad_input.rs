@@ -171,6 +171,11 @@ fn absurd_values_name_row_and_column() {
         ("xinf", CASE.replace("0\t0.2\t0", "0\tInf\t0"), vec!["net.m:13:", "BR_X = inf (column 4) is not finite"]),
         ("rate", CASE.replace("0\t0.2\t0\t100", "0\t0.2\t0\tNaN"), vec!["net.m:13:", "RATE_A = NaN (column 6)"]),
         (
+            "ratetiny",
+            CASE.replace("0\t0.2\t0\t100", "0\t0.2\t0\t1e-308"),
+            vec!["net.m:13:", "RATE_A = 1e-308 (column 6)"],
+        ),
+        (
             "pg",
             CASE.replace("\t1\t0\t0\t0\t0\t1\t100", "\t1\t-Inf\t0\t0\t0\t1\t100"),
             vec!["net.m:9:", "PG = -inf (column 2)"],

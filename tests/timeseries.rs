@@ -206,6 +206,8 @@ fn command_line_numbers_are_checked() {
     for d in ["nan", "-1", "0", "inf"] {
         expect_bad(&format!("cli-dt{d}"), &c9, None, &[&format!("--dt={d}")], &["--dt", "time step"]);
     }
+    // A flag that passes on its own but not as a profile value is named as the flag.
+    expect_bad("cli-dttiny", &c9, None, &["--dt=1e-300"], &["command line", "--dt", "dt_s = 1e-300"]);
     // Once allocated until abort: refused before any work, naming the size.
     let big = case_path("case2383wp.m");
     expect_bad("cli-steps1e9", &big, None, &["--steps", "1000000000"], &["--steps", "GiB", "fewer steps"]);

@@ -30,8 +30,8 @@ pub const BYTES_PER_CELL: usize = 200;
 /// beyond it overflow what is computed from them (heat per cell, energy sums).
 pub const MAX_MAGNITUDE: f64 = 1e12;
 
-/// Conductivities accepted, W/(m·K).
-pub const K_RANGE_W_MK: (f64, f64) = (1e-3, 1e7);
+/// Conductivities accepted, W/(m·K) (materials, obstacles, the airflow model, sweeps).
+pub const K_RANGE_W_MK: (f64, f64) = (1e-2, 1e4);
 
 /// Deepest nesting of arrays and inline tables read (the TOML parser recurses).
 const MAX_NESTING: usize = 64;
@@ -86,8 +86,9 @@ impl Ctx<'_> {
             Err(self.err(pos, item, format!("{key} = {v} must be > 0"), format!("set {key} to a positive value")))
         }
     }
-    /// A conductivity, W/(m·K), within [`K_RANGE_W_MK`]: from aerogel-like insulation to
-    /// far beyond metals (outside it the operator's contrast exceeds what f64 resolves).
+    /// A conductivity, W/(m·K), within [`K_RANGE_W_MK`]: from insulation to the effective
+    /// conductivity of stirred hall air and beyond copper. Wider, the contrast between
+    /// cells (up to 10⁶ here) leaves the f64 solve short of its default tolerance.
     fn conductivity(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
         self.positive(pos, item, key, v)?;
         let (lo, hi) = K_RANGE_W_MK;
