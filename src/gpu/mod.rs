@@ -104,7 +104,7 @@ fn instance() -> wgpu::Instance {
 }
 
 /// The wgpu backends to look on: `WGPU_BACKEND` (wgpu's own variable, e.g. `vulkan`,
-/// `metal`, `dx12`, `gl`) when set, else the primary ones (Vulkan, Metal, DX12); each is
+/// `metal`, `dx12`) when set, else the primary ones (Vulkan, Metal, DX12); each is
 /// compiled in where it exists (Cargo.toml: Metal on macOS, DX12 on Windows).
 pub fn backends() -> wgpu::Backends {
     wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
