@@ -307,3 +307,14 @@ fn render_checks_shapes_dtypes_and_values_before_drawing() {
     });
     d.expect_bad(&render, &["dx", "NaN"]);
 }
+
+#[test]
+fn conductivities_beyond_what_the_solver_resolves_are_bad_input_not_exit_1() {
+    // air 1e-3 next to an obstacle at 1e7 W/(m·K) left the solve short of its tolerance
+    // (exit 1); both are outside the accepted 1e-2–1e4 W/(m·K).
+    let d = Dir::new("k");
+    let text = ROOM.replace("[[rack]]", "[materials]\nair_k_w_mk = 1e-3\n[[rack]]");
+    solve_and_validate(&d, &text, false, &["[materials]", "air_k_w_mk = 1e-3 W/(m·K) is outside 1e-2–1e4"]);
+    let text = format!("{ROOM}[[obstacle]]\nid = \"O\"\nkind = \"wall\"\nx_m = 3.0\ny_m = 2.0\nwidth_m = 0.4\ndepth_m = 0.4\nk_w_mk = 1e7\n");
+    solve_and_validate(&d, &text, false, &["obstacle \"O\"", "k_w_mk = 1e7"]);
+}

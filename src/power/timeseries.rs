@@ -303,12 +303,13 @@ pub fn run(
         }
     }
     .map_err(|e| {
-        let item = p.origin.flags.get("steps").map(|_| "--steps").unwrap_or("steps");
-        let mut e2 = p.error("steps", e.message, e.fix);
-        if item == "steps" && p.origin.file.is_empty() {
-            e2.file = net.source.clone();
+        // Named where `steps` came from: the flag, the profile's key, or (the default)
+        // the network that is too large for it.
+        let mut named = p.error("steps", e.message, e.fix);
+        if !p.origin.flags.contains_key("steps") && p.origin.file.is_empty() {
+            named.file = net.source.clone();
         }
-        e2
+        named
     })?;
     let (it, extra) = workload_mw(&p.workload, job_full, p.dt_s, p.steps);
     // Level relative to the network's nominal IT load.
