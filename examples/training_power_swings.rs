@@ -6,7 +6,7 @@
 //!
 //! cargo run --release --example training_power_swings [-- STEPS]
 
-use thermogrid::power::timeseries::{choose_battery, it_by_bus, run, Profile};
+use thermogrid::power::timeseries::{battery_for, it_by_bus, run, Profile};
 use thermogrid::run::Backend;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<26} {:>18} {:>16} {:>14} {:>14} {:>16}",
         "run", "max ramp MW/s", "campus MW/s", "peak load %", "cycled MWh", "keep-busy MWh"
     );
-    let battery = choose_battery(&p, Some(&loads));
+    let battery = battery_for(&p, &net, Some(&loads)).unwrap();
     let mut busy = p.clone();
     busy.workload.keep_busy = true;
     for (name, prof, bat) in [

@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod grid;
 pub mod guard;
 pub mod io;
+pub mod memory;
 pub mod metrics;
 pub mod outcome;
 pub mod power;

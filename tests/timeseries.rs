@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use thermogrid::power::network::bus;
-use thermogrid::power::timeseries::{choose_battery, it_by_bus, run, Profile};
+use thermogrid::power::timeseries::{battery_for, it_by_bus, run, Profile};
 use thermogrid::power::DcPowerFlow;
 use thermogrid::run::Backend;
 
@@ -17,7 +17,7 @@ fn cpu_flows_equal_independent_solves() {
     let loads = loads.unwrap();
     let p = Profile { steps: 300, ..Default::default() };
     let it = it_by_bus(&net, Some(&loads.it_mw_by_bus));
-    let bat = choose_battery(&p, Some(&loads));
+    let bat = battery_for(&p, &net, Some(&loads)).unwrap();
     assert!(bat.is_some(), "the hall has a battery");
     let ts = run(&net, &it, bat.clone(), &p, Backend::Cpu).unwrap();
     let nl = net.branch.rows();
@@ -47,7 +47,7 @@ fn smoothing_lowers_the_utility_ramp() {
     let loads = loads.unwrap();
     let p = Profile { steps: 900, ..Default::default() };
     let it = it_by_bus(&net, Some(&loads.it_mw_by_bus));
-    let with = run(&net, &it, choose_battery(&p, Some(&loads)), &p, Backend::Cpu).unwrap();
+    let with = run(&net, &it, battery_for(&p, &net, Some(&loads)).unwrap(), &p, Backend::Cpu).unwrap();
     let without = run(&net, &it, None, &p, Backend::Cpu).unwrap();
     eprintln!(
         "max ramp {:.2} MW/s without battery, {:.2} MW/s with",
@@ -71,7 +71,7 @@ fn gpu_flows_match_cpu() {
         let loads = loads.unwrap();
         let p = Profile { steps, ..Default::default() };
         let it = it_by_bus(&net, Some(&loads.it_mw_by_bus));
-        let bat = choose_battery(&p, Some(&loads));
+        let bat = battery_for(&p, &net, Some(&loads)).unwrap();
         let c = run(&net, &it, bat.clone(), &p, Backend::Cpu).unwrap();
         let g = run(&net, &it, bat, &p, Backend::Gpu).unwrap();
         assert!(g.backend.starts_with("gpu"));
@@ -85,7 +85,7 @@ fn gpu_flows_match_cpu() {
 // ---- bad input through the CLI, and a profile's battery on any network -------------
 
 use std::process::Command;
-use thermogrid::power::timeseries::{battery_for, parse_profile};
+use thermogrid::power::timeseries::parse_profile;
 
 fn case_path(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(name).display().to_string()

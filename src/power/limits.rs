@@ -1,8 +1,7 @@
 //! Memory bounds of the power commands, checked before every large allocation.
 //!
-//! The bound is the memory the machine has available now (`MemAvailable` in
-//! /proc/meminfo; 16 GiB where that cannot be read), capped at three quarters of the
-//! process's address-space limit when one is set, as for facility grids: a request
+//! The bound is [`crate::memory::available_bytes`], as for facility grids (the memory
+//! available now, less where an address-space limit or a cgroup holds the process): a request
 //! whose estimate exceeds it is refused as bad input naming the size and the fix, before
 //! any work, instead of allocating until the process aborts. The estimates:
 //!
@@ -17,31 +16,9 @@
 
 use crate::error::InputError;
 
-/// Memory the power commands may use, bytes: the machine's available memory, and no
-/// more than three quarters of the process's address-space limit where one is set
-/// (`ulimit -v`: the rest is the program, its libraries and thread stacks).
+/// Memory the power commands may use, bytes ([`crate::memory::available_bytes`]).
 pub fn available_memory_bytes() -> u64 {
-    let avail = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemAvailable:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
-        })
-        .map(|kb| kb.saturating_mul(1024))
-        .unwrap_or(16 << 30);
-    match address_space_limit() {
-        Some(lim) => avail.min(lim / 4 * 3),
-        None => avail,
-    }
-}
-
-/// The soft address-space limit of this process (`Max address space` in
-/// /proc/self/limits), if there is one.
-fn address_space_limit() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = s.lines().find(|l| l.starts_with("Max address space"))?;
-    line["Max address space".len()..].split_whitespace().next()?.parse::<u64>().ok()
+    crate::memory::available_bytes()
 }
 
 /// Bytes as GiB.

@@ -597,30 +597,6 @@ fn bus_row_of(p: &Profile, net: &Network, r: &BusRef) -> Result<usize, InputErro
     Ok(row)
 }
 
-/// The facility's battery, or the profile's `[battery]` at the facility's first battery
-/// bus (facility networks only; [`battery_for`] places a profile's battery on any
-/// network and checks it).
-pub fn choose_battery(p: &Profile, loads: Option<&super::facility_net::AttachedLoads>) -> Option<(usize, Battery)> {
-    let fac = loads.and_then(|l| l.battery);
-    match (&p.battery, fac) {
-        (Some(b), Some((bus, ..))) => Some((bus, b.clone())),
-        (None, Some((bus, power, energy, soc, eff))) => {
-            let d = Battery::default();
-            Some((
-                bus,
-                Battery {
-                    power_mw: power,
-                    energy_mwh: energy,
-                    soc_initial: soc.unwrap_or(d.soc_initial),
-                    round_trip_efficiency: eff.unwrap_or(d.round_trip_efficiency),
-                    ..d
-                },
-            ))
-        }
-        _ => None,
-    }
-}
-
 pub fn text_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&str>) -> String {
     use std::fmt::Write;
     let mut o = String::new();
