@@ -158,6 +158,13 @@ fn main() -> ExitCode {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
+    // HDF5 locks every file it opens, and its descriptors survive fork + exec: a file
+    // another process has open (a notebook, a parallel test's child) would refuse to
+    // open here. Outputs are written to a private temporary and renamed, so no two
+    // writers ever share a file; reading needs no lock.
+    if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+        std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,12 +197,17 @@ mod flags {
     fn bad(flag: &str, msg: String, fix: &str) -> InputError {
         InputError::new("command line", flag, msg, fix)
     }
-    /// A relative tolerance: finite, in (0, 1).
+    /// A relative tolerance: finite, in [1e-14, 1) (f64 residuals bottom out near 1e-15,
+    /// so a smaller one could never be met).
     pub fn tol(flag: &str, v: f64) -> Result<f64, InputError> {
-        if v.is_finite() && v > 0.0 && v < 1.0 {
+        if v.is_finite() && (1e-14..1.0).contains(&v) {
             Ok(v)
         } else {
-            Err(bad(flag, format!("{v} is not a tolerance"), "give a relative residual between 0 and 1, e.g. 1e-10"))
+            Err(bad(
+                flag,
+                format!("{v:e} is not a tolerance this solver can meet"),
+                "give a relative residual from 1e-14 up to (not including) 1, e.g. 1e-10",
+            ))
         }
     }
     /// A time step, s: finite, > 0.
@@ -244,6 +256,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Validate { file } => {
             match read_input(&file)? {
                 Input::Facility(f) => {
+                    // Everything a solve checks before it solves: the cells each item
+                    // covers, and the electrical network as the power side reads it.
+                    thermogrid::raster::rasterize(&f)?;
+                    if f.network.is_some() {
+                        thermogrid::power::read_network(&file)?;
+                    }
                     println!(
                         "{file}: ok — \"{}\", {} racks ({:.2} MW IT), {} cooling units, {} supply regions, {} obstacles, grid {} × {} × {} = {} cells{}",
                         f.name,

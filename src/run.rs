@@ -160,12 +160,17 @@ pub fn solve_input(
             crate::thermal::SolveError::Setup(s) => Error::Internal(s),
         })?
     };
-    if !sol.report.converged {
-        return Err(Error::NotConverged {
-            iterations: sol.report.iterations,
-            relative_residual: sol.report.relative_residual,
-            tol: sol.report.tol,
-        });
+    let r = &sol.report;
+    match crate::outcome::Outcome::of(r.iterations, r.relative_residual, r.tol) {
+        crate::outcome::Outcome::Converged { .. } if r.converged => {}
+        crate::outcome::Outcome::Failed(m) => return Err(Error::Internal(format!("the solve broke down: {m}"))),
+        _ => {
+            return Err(Error::NotConverged {
+                iterations: r.iterations,
+                relative_residual: r.relative_residual,
+                tol: r.tol,
+            })
+        }
     }
     let mut energy = energy_balance(problem, &sol.t);
     let air = air.map(|(a, _)| a);

@@ -130,6 +130,7 @@ fn command_line_numbers_are_checked_not_replaced() {
         (vec!["--transient", "--dt", "inf"], "--dt"),
         (vec!["--tol", "inf"], "--tol"),
         (vec!["--tol", "0"], "--tol"),
+        (vec!["--tol", "1e-300"], "--tol"),
         (vec!["--max-iter", "0"], "--max-iter"),
     ] {
         let mut a = vec!["solve", mms.as_str(), "--backend", "cpu"];

@@ -351,7 +351,42 @@ fn to_matrix(file: &str, name: &str, rows: Vec<(Vec<f64>, usize)>, min_cols: usi
 }
 
 /// Parse .m text; `file` names it in messages.
+/// `src` with MATLAB block comments blanked (a line that is only `%{` opens one, a line
+/// that is only `%}` closes it; they nest), keeping every line so positions stay true.
+fn without_block_comments(file: &str, src: &str) -> Result<String, InputError> {
+    let mut out = String::with_capacity(src.len());
+    let (mut depth, mut opened) = (0usize, 0usize);
+    for (n, line) in src.split_inclusive('\n').enumerate() {
+        let t = line.trim();
+        if t == "%{" {
+            if depth == 0 {
+                opened = n + 1;
+            }
+            depth += 1;
+        } else if t == "%}" && depth > 0 {
+            depth -= 1;
+            if depth == 0 {
+                out.push('\n');
+                continue;
+            }
+        }
+        if depth > 0 {
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    if depth > 0 {
+        return Err(InputError::new(file, "block comment", "%{ is never closed by a %} line", "close the block comment")
+            .at(Some((opened, 1))));
+    }
+    Ok(out)
+}
+
 pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
+    let src = without_block_comments(file, src.strip_prefix('\u{feff}').unwrap_or(src))?;
     let mut sc = Scan { file, s: src.as_bytes(), i: 0, line: 1, line_start: 0 };
     let mut name = std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let (mut base, mut busm, mut genm, mut brm) = (None, None, None, None);
@@ -488,6 +523,21 @@ pub fn write_matpower(net: &Network, path: &std::path::Path) -> std::io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_comments_and_a_bom_are_read_as_matlab_does() {
+        let plain = parse_matpower("t.m", CASE).unwrap();
+        let commented = CASE.replace(
+            "mpc.branch = [\n",
+            "mpc.branch = [\n%{\n 1 3 0 0.1 0 0 0 0 0 0 1 -360 360;\n  %{\n 2 1 0 0.1 0 0 0 0 0 0 1 -360 360;\n  %}\n%}\n",
+        );
+        let c = parse_matpower("t.m", &format!("\u{feff}{commented}")).unwrap();
+        assert_eq!(c.branch.rows(), plain.branch.rows());
+        assert_eq!(c.branch.row(0), plain.branch.row(0));
+        let open = CASE.replace("mpc.branch = [\n", "mpc.branch = [\n%{\n");
+        let e = parse_matpower("t.m", &open).unwrap_err();
+        assert!(e.to_string().contains("never closed"), "{e}");
+    }
 
     const CASE: &str = "function mpc = tiny\n% comment\nmpc.version = '2';\nmpc.baseMVA = 50/3;\nmpc.bus = [\n\t1 3 0 0 0 0 1 1 0 135/sqrt(3) 1 1.1 0.9;\n\t2\t1  1e1 0 0 0 1 1 -2 -135 1 1.1 0.9 % row without its ;\n\t3, 1, -5, 0, 0, 0, 1, 1, 0, 1, 1, Inf, 0.9\n];\nmpc.gen = [1 10 0 0 0 1 100 1 Inf -Inf];\nmpc.branch = [\n 1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n 2 3 0 -.2 0 0 0 0 1.05 -3 1 -360 360;\n];\nmpc.gencost = [2 0 0 3 0.1 1 0];\nmpc.bus_name = {\n 'a%b';\n 'c';\n};\n";
 

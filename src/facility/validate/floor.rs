@@ -108,6 +108,13 @@ pub(super) fn materials(cx: &Ctx, m: Option<&Spanned<MaterialsSpec>>) -> Result<
     Ok(Materials {
         air_k_w_mk: air,
         rack_k_w_mk: cx.conductivity(pos, it, "rack_k_w_mk", s.rack_k_w_mk.unwrap_or(air))?,
-        air_rho_cp_j_m3k: cx.positive(pos, it, "air_rho_cp_j_m3k", s.air_rho_cp_j_m3k.unwrap_or(AIR_RHO_CP_J_M3K))?,
+        air_rho_cp_j_m3k: cx.within(
+            pos,
+            it,
+            "air_rho_cp_j_m3k",
+            s.air_rho_cp_j_m3k.unwrap_or(AIR_RHO_CP_J_M3K),
+            super::RHO_CP_RANGE_J_M3K,
+            "J/(m³·K)",
+        )?,
     })
 }

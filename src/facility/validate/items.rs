@@ -166,7 +166,7 @@ pub(super) fn cooling_unit(
             cx.finite(pos, it, "supply_c", v)?;
         }
         if let Some(v) = s.delta_t_k {
-            cx.positive(pos, it, "delta_t_k", v)?;
+            cx.within(pos, it, "delta_t_k", v, super::DELTA_T_RANGE_K, "K")?;
         }
         (f64::NAN, f64::NAN)
     } else {
@@ -186,7 +186,7 @@ pub(super) fn cooling_unit(
                 "give the unit's design air temperature rise in K, e.g. delta_t_k = 12.0",
             ));
         };
-        (cx.finite(pos, it, "supply_c", sc)?, cx.positive(pos, it, "delta_t_k", dt)?)
+        (cx.finite(pos, it, "supply_c", sc)?, cx.within(pos, it, "delta_t_k", dt, super::DELTA_T_RANGE_K, "K")?)
     };
     let rect = if s.kind == CoolingKind::RearDoor {
         if s.x_m.is_some() || s.y_m.is_some() || s.width_m.is_some() || s.depth_m.is_some() {

@@ -103,6 +103,20 @@ impl Ctx<'_> {
             ))
         }
     }
+    /// A number within the physical range `lo`–`hi` (in `unit`).
+    fn within(&self, pos: Pos, item: &str, key: &str, v: f64, (lo, hi): (f64, f64), unit: &str) -> Result<f64, InputError> {
+        self.finite(pos, item, key, v)?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(
+                pos,
+                item,
+                format!("{key} = {v:e} {unit} is outside the physical range {lo}–{hi} {unit}"),
+                format!("give {key} in {unit} within {lo}–{hi}"),
+            ))
+        }
+    }
     fn non_negative(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
         self.finite(pos, item, key, v)?;
         if v >= 0.0 {
@@ -112,6 +126,11 @@ impl Ctx<'_> {
         }
     }
 }
+
+/// Volumetric heat capacity of air, J/(m³·K): thin air at altitude to liquids.
+pub const RHO_CP_RANGE_J_M3K: (f64, f64) = (100.0, 1e7);
+/// Design air temperature rise across a rack or a cooling unit, K.
+pub const DELTA_T_RANGE_K: (f64, f64) = (0.5, 60.0);
 
 /// Where arrays or inline tables nest deeper than [`MAX_NESTING`], outside strings and
 /// comments: the byte offset of the bracket that goes too deep.

@@ -61,7 +61,14 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
                     "turbulent_k_w_mk",
                     a.turbulent_k_w_mk.unwrap_or(100.0),
                 )?,
-                rack_delta_t_k: cx.positive(pos, "[airflow]", "rack_delta_t_k", a.rack_delta_t_k.unwrap_or(12.0))?,
+                rack_delta_t_k: cx.within(
+                    pos,
+                    "[airflow]",
+                    "rack_delta_t_k",
+                    a.rack_delta_t_k.unwrap_or(12.0),
+                    super::DELTA_T_RANGE_K,
+                    "K",
+                )?,
             }))
         }
         _ => Ok(None),
