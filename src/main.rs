@@ -176,12 +176,24 @@ fn main() -> ExitCode {
 }
 
 /// Before any work: the output path must be writable.
-fn precheck(out: Option<&std::path::Path>) -> Result<(), InputError> {
-    match out {
-        Some(o) => check_writable(o)
-            .map_err(|m| InputError::new(&o.display().to_string(), "output", m, "choose a writable output path")),
-        None => Ok(()),
+/// Before any work: the output path must be writable, and must not be one of the inputs
+/// (writing it would destroy the input).
+fn precheck(out: Option<&std::path::Path>, inputs: &[&str]) -> Result<(), InputError> {
+    let Some(o) = out else { return Ok(()) };
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    if let Some(i) = inputs.iter().find(|i| same(o, std::path::Path::new(i))) {
+        return Err(InputError::new(
+            &o.display().to_string(),
+            "output",
+            format!("is the input {i}: writing it would destroy the input"),
+            "choose another output path",
+        ));
     }
+    check_writable(o)
+        .map_err(|m| InputError::new(&o.display().to_string(), "output", m, "choose a writable output path"))
 }
 
 /// A results file that could not be written.
@@ -325,7 +337,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Cmd::Render { file, output } => {
-            precheck(Some(&output))?;
+            precheck(Some(&output), &[&file.display().to_string()])?;
             let written = thermogrid::io::render::render_results(&file, &output).map_err(|m| {
                 InputError::new(
                     &file.display().to_string(),
@@ -362,7 +374,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
-            precheck(output.as_deref())?;
+            precheck(output.as_deref(), &[&file])?;
             if !(threshold.is_finite() && threshold > 0.0) {
                 return Err(InputError::new(
                     "command line",
@@ -414,7 +426,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             // checked against the network), --dt finite and > 0.
             let steps = steps.map(|s| flags::count("--steps", s, usize::MAX)).transpose()?;
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
-            precheck(output.as_deref())?;
+            precheck(output.as_deref(), &[&file, profile.as_deref().unwrap_or("")])?;
             let mut p = match &profile {
                 Some(path) => ts::load_profile(path)?,
                 None => ts::Profile::default(),
@@ -451,7 +463,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Powerflow { file, output, json, repeat } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
-            precheck(output.as_deref())?;
+            precheck(output.as_deref(), &[&file])?;
             let (net, _loads) = thermogrid::power::read_network(&file)?;
             let mut solve_s = f64::INFINITY;
             let mut solved = None;
@@ -490,7 +502,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let max_iter = flags::count("--max-iter", max_iter, 1_000_000)?;
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
             let steps = flags::count("--steps", steps, thermogrid::thermal::transient::MAX_STEPS)?;
-            precheck(output.as_deref())?;
+            precheck(output.as_deref(), &[&file])?;
             let backend = match backend {
                 BackendArg::Cpu => Backend::Cpu,
                 BackendArg::Gpu => Backend::Gpu,

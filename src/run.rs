@@ -175,8 +175,8 @@ pub fn solve_input(
     let mut energy = energy_balance(problem, &sol.t);
     let air = air.map(|(a, _)| a);
     if let Some(a) = &air {
-        energy.rel_error = a.energy_rel_error;
-        energy.removed_by_cooling_w = a.removed_w.iter().sum();
+        // The airflow model's own balance (its conductivities, its links and units).
+        energy = a.energy.clone();
     }
     let (racks, mut cooling, liquid_heat_w, cdu_capacity_w) = match (&fac, &raster) {
         (Some(f), Some(r)) => (
@@ -291,14 +291,15 @@ pub fn transient_file(
     // a GPU (f32 with refinement; the increment's rounding stays relative to the change).
     let map = |step_tol: f64| {
         move |e: TransientError| match e {
-            TransientError::Unstable { .. } | TransientError::BadRhoCp { .. } | TransientError::Problem(_) => {
-                Error::Input(InputError::new(
-                    path,
-                    "transient",
-                    e.to_string(),
-                    "choose a stable step or fix the fields",
-                ))
-            }
+            TransientError::Unstable { .. }
+            | TransientError::BadRhoCp { .. }
+            | TransientError::BadStep { .. }
+            | TransientError::Problem(_) => Error::Input(InputError::new(
+                path,
+                "transient",
+                e.to_string(),
+                "choose a stable step or fix the fields",
+            )),
             TransientError::NotConverged { step, rel } => {
                 Error::NotConverged { iterations: step, relative_residual: rel, tol: step_tol }
             }

@@ -172,7 +172,8 @@ fn scenario_on(
         let marched =
             run_transient_with(&problem, &rho, &t, scheme, dt, n, step_tol, opts.max_iter, engine, &mut on_step)
                 .map_err(|e| match e {
-                    crate::thermal::transient::TransientError::Unstable { .. } => Error::Input(InputError::new(
+                    crate::thermal::transient::TransientError::Unstable { .. }
+                    | crate::thermal::transient::TransientError::BadStep { .. } => Error::Input(InputError::new(
                         &f.path,
                         "[transient]",
                         e.to_string(),

@@ -223,3 +223,94 @@ fn no_nan_in_a_successful_answer() {
     assert!(json(&stdout)["pue"].is_null(), "{stdout}");
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// Found by an independent mutation campaign (other seeds and mutations than
+/// tests/fuzz.rs); each was answered with exit 0 or destroyed data before.
+#[test]
+fn independent_campaign_findings() {
+    let d = tmpdir("campaign");
+    // A number attribute with a NULL dataspace, or a boolean, is not a number (it was
+    // read as 0 °C and 1 °C).
+    for f in ["twall_empty.h5", "twall_bool.h5"] {
+        let (code, _, err) = run(&["solve", &repo(&format!("tests/data/bad/{f}")), "--backend", "cpu"]);
+        assert_eq!(code, 2, "{f}: {err}");
+        assert!(err.contains("T_wall_xlo") && err.contains("fix:"), "{f}: {err}");
+    }
+    // -o naming the input: refused before anything is written; the input survives.
+    let m = d.join("c9.m");
+    std::fs::copy(repo("tests/data/cases/case9.m"), &m).unwrap();
+    let before = std::fs::read(&m).unwrap();
+    let (code, _, err) = run(&["powerflow", m.to_str().unwrap(), "-o", m.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("destroy the input"), "{err}");
+    assert_eq!(std::fs::read(&m).unwrap(), before);
+    let t = d.join("t.toml");
+    std::fs::write(&t, hall_small()).unwrap();
+    let (code, _, _) = run(&["solve", t.to_str().unwrap(), "-o", t.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 2);
+    assert_eq!(std::fs::read_to_string(&t).unwrap(), hall_small());
+    // A time step so small that rho_cp / dt overflows is bad input, not a NaN residual.
+    let (code, _, err) = run(&[
+        "solve",
+        &repo("tests/data/thermal/transient2d_mode_64x48.h5"),
+        "--transient",
+        "--dt",
+        "5e-324",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dt"), "{err}");
+    // A tiny swept value gives a short case name (it was printed with 300 digits, past
+    // the file-name limit).
+    let sw = d.join("in");
+    std::fs::create_dir_all(&sw).unwrap();
+    std::fs::write(sw.join("s.toml"), format!("{}\n[sweep]\nsupply_c = [1e-300, 20.0]\n", hall_small())).unwrap();
+    let out = d.join("out");
+    let (code, stdout, err) = run(&["batch", sw.to_str().unwrap(), "-o", out.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(out.join("s__supply_c=1e-300.h5").exists(), "{stdout}");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn airflow_energy_balance_counts_walls_with_the_airflow_conductivity() {
+    // A small room with a fixed-temperature wall: the summary's heat removed must equal
+    // the heat injected (the walls were counted with the diffusion model's 2000 W/(m·K)).
+    let room = r#"name = "wall room"
+[floor]
+width_m = 4.0
+depth_m = 3.0
+cell_m = 0.1
+height_m = 3.0
+[floor.walls]
+east = 25.0
+[[rack]]
+id = "R1"
+x_m = 1.5
+y_m = 1.0
+facing = "north"
+power_kw = 20.0
+[[cooling]]
+id = "C1"
+kind = "crah"
+x_m = 0.2
+y_m = 2.0
+width_m = 0.8
+depth_m = 0.6
+capacity_kw = 40.0
+supply_c = 20.0
+delta_t_k = 12.0
+[airflow]
+"#;
+    let d = tmpdir("wall");
+    let f = d.join("room.toml");
+    std::fs::write(&f, room).unwrap();
+    let (code, stdout, err) = run(&["solve", f.to_str().unwrap(), "--backend", "cpu", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j = json(&stdout);
+    let (inj, rem) = (j["heat_injected_w"].as_f64().unwrap(), j["heat_removed_w"].as_f64().unwrap());
+    assert!((inj - rem).abs() <= 1e-6 * inj, "injected {inj} W, removed {rem} W");
+    assert!(j["energy_balance_rel_error"].as_f64().unwrap() < 1e-9);
+    std::fs::remove_dir_all(&d).ok();
+}

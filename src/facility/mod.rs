@@ -199,6 +199,17 @@ pub struct SweepCase {
     pub it_power_scale: Option<f64>,
 }
 
+/// A swept value as it appears in a case name: as written (`18`, `0.5`) when that is
+/// short, else in exponent form (`1e-300`), so names stay within file-name limits.
+fn short(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
 impl Facility {
     /// Every combination of the declared sweep (one case, unchanged, without a sweep).
     pub fn sweep_cases(&self) -> Vec<SweepCase> {
@@ -210,13 +221,13 @@ impl Facility {
                 for c in opt(&s.it_power_scale) {
                     let mut suffix = String::new();
                     if let Some(a) = a {
-                        suffix += &format!("__supply_c={a}");
+                        suffix += &format!("__supply_c={}", short(a));
                     }
                     if let Some(b) = b {
-                        suffix += &format!("__air_k={b}");
+                        suffix += &format!("__air_k={}", short(b));
                     }
                     if let Some(c) = c {
-                        suffix += &format!("__it_scale={c}");
+                        suffix += &format!("__it_scale={}", short(c));
                     }
                     out.push(SweepCase { suffix, supply_c: a, air_k_w_mk: b, it_power_scale: c });
                 }

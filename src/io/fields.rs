@@ -162,9 +162,19 @@ pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
             answers.push((name.to_string(), v));
         }
     }
+    // A number attribute: one value (not an empty or NULL dataspace) of a float or
+    // integer type (not a boolean or an enum, which would read as 0 or 1).
     let num = |name: &str| -> Option<f64> {
+        use hdf5::types::TypeDescriptor as T;
         let a = f.attr(name).ok()?;
-        a.read_scalar::<f64>().ok().or_else(|| a.read_scalar::<i64>().ok().map(|v| v as f64))
+        if a.size() != 1 || a.space().map_or(true, |s| s.is_null()) {
+            return None;
+        }
+        match a.dtype().ok()?.to_descriptor().ok()? {
+            T::Float(_) => a.read_scalar::<f64>().ok(),
+            T::Integer(_) | T::Unsigned(_) => a.read_scalar::<i64>().ok().map(|v| v as f64),
+            _ => None,
+        }
     };
     let numbers: Vec<(String, f64)> = ["dt_implicit_s", "nsteps_implicit", "dt_explicit_s", "nsteps_explicit"]
         .iter()

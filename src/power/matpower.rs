@@ -379,8 +379,13 @@ fn without_block_comments(file: &str, src: &str) -> Result<String, InputError> {
         }
     }
     if depth > 0 {
-        return Err(InputError::new(file, "block comment", "%{ is never closed by a %} line", "close the block comment")
-            .at(Some((opened, 1))));
+        return Err(InputError::new(
+            file,
+            "block comment",
+            "%{ is never closed by a %} line",
+            "close the block comment",
+        )
+        .at(Some((opened, 1))));
     }
     Ok(out)
 }

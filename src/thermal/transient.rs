@@ -40,6 +40,8 @@ pub enum TransientError {
     Unstable { dt: f64, limit: f64 },
     #[error("rho_cp must be finite and > 0 in every cell (cell {cell}: {value})")]
     BadRhoCp { cell: usize, value: f64 },
+    #[error("dt = {dt:e} s makes rho_cp / dt overflow (cell {cell}); give a time step that is a finite, representable number of seconds")]
+    BadStep { dt: f64, cell: usize },
     #[error("{0}")]
     Problem(#[from] super::ProblemError),
     #[error("the step {step} solve did not converge (relative residual {rel:.2e})")]
@@ -136,6 +138,9 @@ pub fn run_transient_with(
     p.validate_fields()?;
     if let Some((cell, &value)) = rho_cp.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
         return Err(TransientError::BadRhoCp { cell, value });
+    }
+    if let Some(cell) = rho_cp.iter().position(|v| !(v / dt).is_finite() || !(dt.is_finite() && dt > 0.0)) {
+        return Err(TransientError::BadStep { dt, cell });
     }
     let (a, b) = assemble(p);
     let lay: Layout = a.layout;

@@ -5,9 +5,12 @@ use super::sources::{mean, Sources};
 use super::Door;
 use crate::facility::{CoolingKind, Facility};
 use crate::raster::Raster;
+use crate::thermal::energy::EnergyBalance;
 use crate::thermal::ThermalProblem;
 
-/// Heat removed by each cooling unit (W, facility order) and |in − out| / in.
+/// Heat removed by each cooling unit (W, facility order) and the whole energy balance
+/// of the airflow answer (what went in: rack air heat; what left: units, tiles, doors
+/// and fixed-temperature walls, the walls through the airflow model's own conductivity).
 pub(super) fn heat_removed(
     f: &Facility,
     r: &Raster,
@@ -15,7 +18,7 @@ pub(super) fn heat_removed(
     p: &ThermalProblem,
     t: &[f64],
     doors: &[Door],
-) -> (Vec<f64>, f64) {
+) -> (Vec<f64>, EnergyBalance) {
     let g = r.problem.grid;
     let rho_cp = f.materials.air_rho_cp_j_m3k;
     let v_cell = g.cell_volume_m3();
@@ -90,5 +93,12 @@ pub(super) fn heat_removed(
     let heat_in = racks_in + e.injected_w;
     // (e.removed_by_cooling_w is what h removes: the unlinked doors, already in `removed`.)
     let heat_out: f64 = removed.iter().sum::<f64>() + (e.removed_by_cooling_w - h_removed) + e.removed_by_walls_w;
-    (removed, (heat_in - heat_out).abs() / heat_in.abs().max(f64::MIN_POSITIVE))
+    let by_units = heat_out - e.removed_by_walls_w;
+    let balance = EnergyBalance {
+        injected_w: heat_in,
+        removed_by_cooling_w: by_units,
+        removed_by_walls_w: e.removed_by_walls_w,
+        rel_error: (heat_in - heat_out).abs() / heat_in.abs().max(heat_out.abs()).max(f64::MIN_POSITIVE),
+    };
+    (removed, balance)
 }

@@ -51,6 +51,8 @@ pub struct AirflowSolution {
     pub mass_residual: f64,
     /// |heat in − heat out| / heat in.
     pub energy_rel_error: f64,
+    /// The whole balance: rack air heat in; units, tiles, doors and walls out.
+    pub energy: crate::thermal::energy::EnergyBalance,
     /// Heat removed by each cooling unit (facility order), W.
     pub removed_w: Vec<f64>,
     pub outer_iterations: usize,
@@ -127,12 +129,13 @@ pub fn solve_on(
             None => Error::NotConverged { iterations: iters, relative_residual: rel, tol },
         });
     }
-    let (removed, energy_rel_error) = heat::heat_removed(f, r, &sr, &p, &lk.t, &lk.doors);
+    let (removed, energy) = heat::heat_removed(f, r, &sr, &p, &lk.t, &lk.doors);
     Ok(AirflowSolution {
         t: lk.t,
         fluxes,
         mass_residual: mres,
-        energy_rel_error,
+        energy_rel_error: energy.rel_error,
+        energy,
         removed_w: removed,
         outer_iterations: lk.passes,
         backend: if gpu.is_some() { "gpu" } else { "cpu" },

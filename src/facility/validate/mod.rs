@@ -104,7 +104,15 @@ impl Ctx<'_> {
         }
     }
     /// A number within the physical range `lo`–`hi` (in `unit`).
-    fn within(&self, pos: Pos, item: &str, key: &str, v: f64, (lo, hi): (f64, f64), unit: &str) -> Result<f64, InputError> {
+    fn within(
+        &self,
+        pos: Pos,
+        item: &str,
+        key: &str,
+        v: f64,
+        (lo, hi): (f64, f64),
+        unit: &str,
+    ) -> Result<f64, InputError> {
         self.finite(pos, item, key, v)?;
         if (lo..=hi).contains(&v) {
             Ok(v)
