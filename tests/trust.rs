@@ -314,3 +314,24 @@ delta_t_k = 12.0
     assert!(j["energy_balance_rel_error"].as_f64().unwrap() < 1e-9);
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn validate_checks_what_solve_checks_with_the_facility_names() {
+    let d = tmpdir("validate");
+    for (from, to, needles) in [
+        ("base_mva = 100.0", "base_mva = 0.000999", vec!["[network]", "base_mva"]),
+        ("x_pu = 0.05", "x_pu = 1e-9", vec!["branch", "series reactance"]),
+        ("x_pu = 0.05", "x_pu = 0.05\ntap = 1e4", vec!["branch", "tap"]),
+    ] {
+        let f = d.join("f.toml");
+        std::fs::write(&f, hall_small().replacen(from, to, 1)).unwrap();
+        for cmd in ["validate", "solve"] {
+            let (code, _, err) =
+                run(&[cmd, f.to_str().unwrap(), "--backend", "cpu"][..if cmd == "validate" { 2 } else { 4 }]);
+            assert_eq!(code, 2, "{cmd} {to}: {err}");
+            // The facility's own key, and the line of the item, not a MATPOWER column.
+            assert!(needles.iter().all(|n| err.contains(n)) && err.contains("f.toml:"), "{cmd} {to}: {err}");
+        }
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -134,3 +134,22 @@ pub struct LoadSpec {
     pub bus: String,
     pub p_mw: f64,
 }
+
+// Ranges of a network's numbers (MATPOWER cases and facility `[network]`s alike).
+
+/// Largest bus number accepted (MATPOWER numbers buses with 32-bit integers).
+pub const MAX_BUS_NUMBER: f64 = i32::MAX as f64;
+/// Largest |power| of one bus load, shunt or generator, MW (10 TW: beyond any grid).
+pub const MAX_MW: f64 = 1e7;
+/// baseMVA range.
+pub const BASE_MVA_RANGE: (f64, f64) = (1e-3, 1e6);
+/// Largest |VA| of a bus, degrees (ten turns; beyond it angle differences lose digits).
+pub const MAX_VA_DEG: f64 = 3600.0;
+/// Largest |SHIFT| of a phase shifter, degrees.
+pub const MAX_SHIFT_DEG: f64 = 360.0;
+/// |BR_X| of an in-service branch, per unit.
+pub const X_RANGE: (f64, f64) = (1e-8, 1e6);
+/// RATE_A when given (0 or Inf: no rating), MVA.
+pub const RATE_RANGE: (f64, f64) = (1e-6, 1e12);
+/// TAP (when not 0, which means 1).
+pub const TAP_RANGE: (f64, f64) = (1e-3, 1e3);

@@ -45,22 +45,11 @@ impl BusIndex {
     }
 }
 
-/// Largest bus number accepted (MATPOWER numbers buses with 32-bit integers).
-pub const MAX_BUS_NUMBER: f64 = i32::MAX as f64;
-/// Largest |power| of one bus load, shunt or generator, MW (10 TW: beyond any grid).
-pub const MAX_MW: f64 = 1e7;
-/// baseMVA range.
-pub const BASE_MVA_RANGE: (f64, f64) = (1e-3, 1e6);
-/// Largest |VA| of a bus, degrees (ten turns; beyond it angle differences lose digits).
-pub const MAX_VA_DEG: f64 = 3600.0;
-/// Largest |SHIFT| of a phase shifter, degrees.
-pub const MAX_SHIFT_DEG: f64 = 360.0;
-/// |BR_X| of an in-service branch, per unit.
-pub const X_RANGE: (f64, f64) = (1e-8, 1e6);
-/// RATE_A when given (0 or Inf: no rating), MVA.
-pub const RATE_RANGE: (f64, f64) = (1e-6, 1e12);
-/// TAP (when not 0, which means 1).
-pub const TAP_RANGE: (f64, f64) = (1e-3, 1e3);
+// The ranges a network's numbers must lie in, shared with the facility file's
+// `[network]` (where they are checked with the facility's own names and positions).
+pub use crate::facility::network::{
+    BASE_MVA_RANGE, MAX_BUS_NUMBER, MAX_MW, MAX_SHIFT_DEG, MAX_VA_DEG, RATE_RANGE, TAP_RANGE, X_RANGE,
+};
 
 /// External bus number → bus row, after checking numbers are positive integers up to
 /// [`MAX_BUS_NUMBER`] and unique.

@@ -3,12 +3,12 @@
 
 use super::Ctx;
 use crate::error::InputError;
-use crate::facility::network::NetworkSpec;
+use crate::facility::network::{NetworkSpec, BASE_MVA_RANGE, MAX_MW, MAX_SHIFT_DEG, RATE_RANGE, TAP_RANGE, X_RANGE};
 use crate::facility::{CoolingUnit, Pos, Rack};
 use std::collections::{HashMap, HashSet};
 
 pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputError> {
-    cx.positive(pos, "[network]", "base_mva", n.base_mva)?;
+    cx.within(pos, "[network]", "base_mva", n.base_mva, BASE_MVA_RANGE, "MVA")?;
     if n.bus.is_empty() {
         return Err(cx.err(pos, "[network]", "has no buses", "add [[network.bus]] entries or remove [network]"));
     }
@@ -72,14 +72,22 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
                 "give the branch its series reactance (a closed breaker: a small value such as x_pu = 1e-4)",
             ));
         }
+        if b.in_service && !(X_RANGE.0..=X_RANGE.1).contains(&x.abs()) {
+            return Err(cx.err(
+                p,
+                item,
+                format!("series reactance {x:e} per unit is outside ±({:e} … {:e})", X_RANGE.0, X_RANGE.1),
+                "give x_pu (or x_ohm at kv) of a real branch; a closed breaker is about x_pu = 1e-4",
+            ));
+        }
         if let Some(r) = b.rating_mw {
-            cx.positive(p, &item, "rating_mw", r)?;
+            cx.within(p, &item, "rating_mw", r, RATE_RANGE, "MW")?;
         }
         if let Some(t) = b.tap {
-            cx.positive(p, &item, "tap", t)?;
+            cx.within(p, &item, "tap", t, TAP_RANGE, "")?;
         }
         if let Some(s) = b.shift_deg {
-            cx.finite(p, &item, "shift_deg", s)?;
+            cx.within(p, &item, "shift_deg", s, (-MAX_SHIFT_DEG, MAX_SHIFT_DEG), "°")?;
         }
         if b.in_service {
             let (a, c) = (root(&mut parent, f), root(&mut parent, t));
@@ -91,7 +99,7 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         let g = g.get_ref();
         let item = format!("generator \"{}\"", g.id);
         bus(p, &item, &g.bus)?;
-        cx.finite(p, &item, "p_mw", g.p_mw)?;
+        cx.within(p, &item, "p_mw", g.p_mw, (-MAX_MW, MAX_MW), "MW")?;
         if let Some(m) = g.p_max_mw {
             cx.non_negative(p, &item, "p_max_mw", m)?;
         }
@@ -101,7 +109,7 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         let b = b.get_ref();
         let item = format!("battery \"{}\"", b.id);
         bus(p, &item, &b.bus)?;
-        cx.non_negative(p, &item, "power_mw", b.power_mw)?;
+        cx.within(p, &item, "power_mw", b.power_mw, (0.0, MAX_MW), "MW")?;
         cx.non_negative(p, &item, "energy_mwh", b.energy_mwh)?;
         for (k, v) in [("soc", b.soc), ("efficiency", b.efficiency)] {
             if let Some(v) = v {
@@ -122,7 +130,7 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         let l = l.get_ref();
         let item = format!("load \"{}\"", l.id);
         bus(p, &item, &l.bus)?;
-        cx.finite(p, &item, "p_mw", l.p_mw)?;
+        cx.within(p, &item, "p_mw", l.p_mw, (-MAX_MW, MAX_MW), "MW")?;
     }
     // Every island (buses joined by in-service branches) needs an angle reference.
     let mut has_ref = vec![false; n.bus.len()];
