@@ -311,3 +311,36 @@ fn full_and_dense_matrices_beyond_memory_are_refused() {
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Every outage and branch is named (facility ids; for .m cases the end buses), and the
+/// summary ranks outages by severity: lost load first, then loading — so losing the
+/// service entrance (all load lost, 0 % loading) heads the list instead of trailing it.
+#[test]
+fn outages_are_named_and_ranked_by_severity() {
+    let bin = env!("CARGO_BIN_EXE_thermogrid");
+    let hall = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("meshes/hall_small.toml");
+    let o = std::process::Command::new(bin)
+        .args(["contingency", hall.to_str().unwrap(), "--top", "50", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let worst = j["worst"].as_array().unwrap();
+    assert_eq!(worst[0]["outage_name"], "service", "{worst:?}");
+    let key = |w: &serde_json::Value| (w["lost_load_mw"].as_f64().unwrap(), w["max_loading_pct"].as_f64().unwrap());
+    for pair in worst.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        assert!(a.0 > b.0 || (a.0 == b.0 && a.1 >= b.1), "not by severity: {a:?} before {b:?}");
+    }
+    // A .m case: branches named by their end buses, parallel ones numbered.
+    let net = case("case57");
+    let labels = net.branch_labels();
+    for r in 0..net.branch.rows() {
+        assert_eq!(labels[r], net.branch_name(r));
+        let (f, t) = (net.branch.get(r, 0), net.branch.get(r, 1));
+        assert!(labels[r].starts_with(&format!("{f}–{t}")), "{}", labels[r]);
+    }
+    assert!(labels.iter().any(|l| l.ends_with("#2")), "case57 has parallel branches");
+    let unique: std::collections::HashSet<&String> = labels.iter().collect();
+    assert_eq!(unique.len(), labels.len(), "names must tell branches apart");
+}

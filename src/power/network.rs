@@ -123,4 +123,65 @@ impl Network {
     pub fn gen_status(&self, r: usize) -> bool {
         self.gen.get(r, gen::GEN_STATUS) > 0.0
     }
+    /// Name of bus row `i`: its facility id, else its MATPOWER bus number.
+    pub fn bus_name(&self, i: usize) -> String {
+        match self.bus_names.get(i) {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("bus {}", self.bus.get(i, bus::BUS_I)),
+        }
+    }
+    /// Name of branch row `r`: its facility id, else its end buses `f–t` (MATPOWER bus
+    /// numbers), with `#k` for the k-th parallel branch between the same pair.
+    pub fn branch_name(&self, r: usize) -> String {
+        if let Some(n) = self.branch_names.get(r).filter(|n| !n.is_empty()) {
+            return n.clone();
+        }
+        let (f, t) = (self.branch.get(r, branch::F_BUS), self.branch.get(r, branch::T_BUS));
+        let same = |k: usize| {
+            let (a, b) = (self.branch.get(k, branch::F_BUS), self.branch.get(k, branch::T_BUS));
+            (a == f && b == t) || (a == t && b == f)
+        };
+        let before = (0..r).filter(|&k| same(k)).count();
+        let parallel = before > 0 || (r + 1..self.branch.rows()).any(same);
+        if parallel {
+            format!("{f}–{t} #{}", before + 1)
+        } else {
+            format!("{f}–{t}")
+        }
+    }
+    /// [`Network::branch_name`] of every branch row, in one pass.
+    pub fn branch_labels(&self) -> Vec<String> {
+        use std::collections::HashMap;
+        let key = |r: usize| {
+            let (f, t) = (self.branch.get(r, branch::F_BUS), self.branch.get(r, branch::T_BUS));
+            (f.min(t).to_bits(), f.max(t).to_bits())
+        };
+        let mut total: HashMap<(u64, u64), usize> = HashMap::new();
+        (0..self.branch.rows()).for_each(|r| *total.entry(key(r)).or_default() += 1);
+        let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+        (0..self.branch.rows())
+            .map(|r| {
+                let k = seen.entry(key(r)).or_default();
+                *k += 1;
+                match self.branch_names.get(r).filter(|n| !n.is_empty()) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let (f, t) = (self.branch.get(r, branch::F_BUS), self.branch.get(r, branch::T_BUS));
+                        if total[&key(r)] > 1 {
+                            format!("{f}–{t} #{k}")
+                        } else {
+                            format!("{f}–{t}")
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+    /// Name of generator row `g`: its facility id, else `gen <row> at bus <number>`.
+    pub fn gen_name(&self, g: usize) -> String {
+        match self.gen_names.get(g) {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("gen {} at bus {}", g + 1, self.gen.get(g, gen::GEN_BUS)),
+        }
+    }
 }

@@ -24,10 +24,6 @@ pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
     Totals { load_mw: load, generation_mw: r.pg_mw.iter().sum(), slack_mw: slack }
 }
 
-fn name(names: &[String], i: usize, fallback: String) -> String {
-    names.get(i).cloned().unwrap_or(fallback)
-}
-
 /// Branch rows by loading, most loaded first (rated, in-service branches only).
 pub fn most_loaded(r: &DcResult) -> Vec<usize> {
     let mut v: Vec<usize> =
@@ -62,7 +58,7 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
     } else {
         let _ = writeln!(o, "most loaded branches          from → to         flow MW   loading %");
         for &i in ranked.iter().take(5) {
-            let n = name(&net.branch_names, i, format!("row {}", i + 1));
+            let n = net.branch_name(i);
             let _ = writeln!(
                 o,
                 "  {:<26} {:>6} → {:<6} {:>10.2} {:>10.1}",
@@ -72,7 +68,7 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         let over: Vec<usize> = ranked.iter().copied().filter(|&i| r.loading_pct[i] > 100.0).collect();
         let _ = writeln!(o, "overloads (> 100 % of RATE_A): {}", over.len());
         for &i in over.iter().take(10) {
-            let n = name(&net.branch_names, i, format!("row {}", i + 1));
+            let n = net.branch_name(i);
             let _ = writeln!(o, "  {n}: {:.1} % ({:.2} MW)", r.loading_pct[i], r.pf_mw[i]);
         }
     }
@@ -102,7 +98,7 @@ pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         "losses_mw": 0.0,
         "solve_s": setup_s,
         "most_loaded": ranked.iter().take(10).map(|&i| json!({
-            "row": i, "name": name(&net.branch_names, i, String::new()), "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
+            "row": i, "name": net.branch_name(i), "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
             "pf_mw": r.pf_mw[i], "loading_pct": r.loading_pct[i],
         })).collect::<Vec<_>>(),
         "overloads": ranked.iter().filter(|&&i| r.loading_pct[i] > 100.0).count(),

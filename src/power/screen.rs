@@ -90,15 +90,16 @@ pub fn gpu_error(e: GpuError) -> Error {
 }
 
 fn branch_name(net: &Network, r: usize) -> String {
-    net.branch_names
-        .get(r)
-        .cloned()
-        .unwrap_or_else(|| format!("row {r} ({}–{})", net.branch.get(r, 0), net.branch.get(r, 1)))
+    net.branch_name(r)
 }
 
+/// Outages by severity: the most load lost first, then the highest loading.
 fn ranked(n1: &N1) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n1.outages.len()).collect();
-    v.sort_by(|&a, &b| n1.outages[b].max_loading_pct.total_cmp(&n1.outages[a].max_loading_pct));
+    let o = &n1.outages;
+    v.sort_by(|&a, &b| {
+        o[b].lost_load_mw.total_cmp(&o[a].lost_load_mw).then(o[b].max_loading_pct.total_cmp(&o[a].max_loading_pct))
+    });
     v
 }
 
@@ -110,7 +111,7 @@ pub fn text_summary(net: &Network, n1: &N1, top: usize, secs: f64, backend: Stri
     let _ =
         writeln!(o, "{} outages screened ({} islanding) on {} in {:.1} ms", n1.outages.len(), isl, backend, secs * 1e3);
     let _ = writeln!(o, "{} violations in {} outages", n1.violations.len(), with_viol.len());
-    let _ = writeln!(o, "worst outages                       max loading %   worst branch");
+    let _ = writeln!(o, "worst outages (lost load first)    max loading %   worst branch");
     for &i in ranked(n1).iter().take(top) {
         let x = &n1.outages[i];
         let w = x.worst_branch.map(|w| branch_name(net, w)).unwrap_or_else(|| "—".into());
@@ -142,7 +143,7 @@ pub fn json_summary(
         "seconds": secs,
         "worst": ranked(n1).iter().take(top).map(|&i| {
             let x = &n1.outages[i];
-            json!({"outage": x.branch, "max_loading_pct": x.max_loading_pct, "worst_branch": x.worst_branch, "islanding": x.islanding, "lost_load_mw": x.lost_load_mw})
+            json!({"outage": x.branch, "outage_name": net.branch_name(x.branch), "max_loading_pct": x.max_loading_pct, "worst_branch": x.worst_branch, "worst_branch_name": x.worst_branch.map(|w| net.branch_name(w)), "islanding": x.islanding, "lost_load_mw": x.lost_load_mw})
         }).collect::<Vec<_>>(),
     })
 }
