@@ -57,3 +57,15 @@ fn cooling_failure_heats_its_racks_and_reports_crossing_times() {
     assert_eq!(pngs.len(), 6, "the final state and one per snapshot");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The steady start follows the one rule: an iteration limit it cannot meet is "not
+/// converged" (exit 1 in the CLI), never a march from an unconverged field.
+#[test]
+fn unconverged_steady_start_is_not_converged() {
+    let f = hall("[transient]\ndt_s = 5.0\nduration_s = 20.0\n");
+    let e = run_scenario(&f, Backend::Cpu, &SolveOptions { tol: 1e-12, max_iter: 1, ..Default::default() }, None)
+        .err()
+        .expect("one iteration cannot reach 1e-12");
+    assert!(matches!(e, thermogrid::error::Error::NotConverged { .. }), "{e}");
+    assert_eq!(e.exit_code(), 1);
+}
