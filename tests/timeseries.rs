@@ -298,3 +298,276 @@ fn a_facility_without_battery_takes_the_profile_battery_by_bus_id() {
     let (row, _) = battery_for(&p, &net, Some(&loads)).unwrap().unwrap();
     assert_eq!(net.bus_names[row], name);
 }
+
+// ---- ramp control: the limit held, or where it broke and the battery that holds it ---
+
+use thermogrid::power::timeseries::TimeSeries;
+use thermogrid::power::workload::Battery;
+
+/// The battery's books over a run: grid + battery = load at every step, power and state
+/// of charge within bounds, stored energy conserved to 1e-9 MWh (efficiency split
+/// evenly between charge and discharge), losses as accounted.
+fn check_books(ts: &TimeSeries, b: &Battery, dt: f64) {
+    let eta = b.round_trip_efficiency.sqrt();
+    let h = dt / 3600.0;
+    let (mut e, mut loss) = (b.soc_initial * b.energy_mwh, 0.0);
+    for (i, &p) in ts.battery_mw.iter().enumerate() {
+        assert!((ts.grid_mw[i] + p - ts.net_load_mw[i]).abs() < 1e-9, "balance at {i}");
+        assert!(p.abs() <= b.power_mw * (1.0 + 1e-12), "power bound at {i}: {p}");
+        assert!(ts.soc[i] >= b.soc_min - 1e-12 && ts.soc[i] <= b.soc_max + 1e-12, "soc bound at {i}");
+        if p >= 0.0 {
+            e -= p * h / eta;
+            loss += p * h * (1.0 / eta - 1.0);
+        } else {
+            e -= p * h * eta;
+            loss -= p * h * (1.0 - eta);
+        }
+        assert!((e - ts.soc[i] * b.energy_mwh).abs() < 1e-9, "stored energy at {i}: {e} vs soc");
+    }
+    assert!((loss - ts.battery_losses_mwh).abs() < 1e-9, "losses {loss} vs {}", ts.battery_losses_mwh);
+}
+
+/// Every grid step within the limit (to rounding), and the report agreeing.
+fn assert_held(ts: &TimeSeries, dt: f64, what: &str) {
+    let r = ts.ramp_limit_mw_per_s * dt;
+    let worst = ts.grid_mw.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f64::max);
+    assert!(worst <= r * (1.0 + 1e-9) + 1e-12, "{what}: a grid step of {worst} MW > {r}");
+    assert!(ts.ramp.held() && ts.ramp.violations == 0 && ts.ramp.first_violation.is_none(), "{what}: {:?}", ts.ramp);
+    assert!(ts.battery_needed.is_none(), "{what}");
+    assert!(ts.ramp.worst_mw_per_s <= ts.ramp_limit_mw_per_s * (1.0 + 1e-9) + 1e-12, "{what}");
+}
+
+fn gb200() -> (thermogrid::power::Network, Vec<f64>, thermogrid::power::facility_net::AttachedLoads) {
+    let (net, loads) = thermogrid::power::read_network(&mesh("hall_gb200_nvl72.toml")).unwrap();
+    let loads = loads.unwrap();
+    let it = it_by_bus(&net, Some(&loads.it_mw_by_bus));
+    (net, it, loads)
+}
+
+/// A profile's `[battery]` at hall_gb200_nvl72's battery bus, like its BESS-1 but sized.
+fn gb200_profile(extra: &str, power_mw: f64, energy_mwh: f64) -> Profile {
+    let text = format!(
+        "{extra}\n[battery]\nbus = \"BESS\"\npower_mw = {power_mw}\nenergy_mwh = {energy_mwh}\nsoc_initial = 0.9\nround_trip_efficiency = 0.9\n"
+    );
+    parse_profile("p.toml", &text).unwrap()
+}
+
+#[test]
+fn gb200_default_profile_holds_the_limit_or_names_the_battery_that_does() {
+    let (net, it, loads) = gb200();
+    let p = Profile::default();
+    let bat = battery_for(&p, &net, Some(&loads)).unwrap();
+    let (_, fac) = bat.clone().unwrap();
+    assert_eq!((fac.power_mw, fac.energy_mwh, fac.soc_initial), (3.85, 7.7, 0.9), "the hall's BESS-1");
+    let ts = run(&net, &it, bat, &p, Backend::Cpu).unwrap();
+    check_books(&ts, &fac, p.dt_s);
+    eprintln!(
+        "gb200 default: {:?}, needed {:?}; unsmoothed {:.3} MW/s",
+        ts.ramp, ts.battery_needed, ts.max_ramp_unsmoothed_mw_per_s
+    );
+    // The counts agree with the series.
+    let r = p.controller.max_ramp_mw_per_s * p.dt_s;
+    let over: Vec<usize> = (1..ts.grid_mw.len())
+        .filter(|&i| (ts.grid_mw[i] - ts.grid_mw[i - 1]).abs() > r * (1.0 + 1e-9) + 1e-12)
+        .collect();
+    assert_eq!(ts.ramp.violations, over.len());
+    assert_eq!(ts.ramp.first_violation, over.first().copied());
+    assert!((ts.ramp.worst_mw_per_s - ts.max_ramp_grid_mw_per_s).abs() < 1e-12);
+    if ts.ramp.held() {
+        assert_held(&ts, p.dt_s, "gb200 default");
+        return;
+    }
+    // 3.85 MW is less than the checkpoint restart needs: the report says so and names a
+    // battery, which then holds the limit — exactly as reported, and with margins.
+    let need = ts.battery_needed.clone().expect("a battery that holds it");
+    assert!(need.power_mw > fac.power_mw, "{need:?}");
+    assert!(need.power_mw >= need.ideal_power_mw && need.energy_mwh >= need.ideal_energy_mwh, "{need:?}");
+    for m in [1.0, 1.02, 1.05, 1.1, 1.5] {
+        let p2 = gb200_profile("", need.power_mw * m, need.energy_mwh * m);
+        let bat2 = battery_for(&p2, &net, Some(&loads)).unwrap();
+        assert_eq!(bat2.as_ref().unwrap().0, battery_for(&p, &net, Some(&loads)).unwrap().unwrap().0, "same bus");
+        let b2 = bat2.as_ref().unwrap().1.clone();
+        let ts2 = run(&net, &it, bat2, &p2, Backend::Cpu).unwrap();
+        assert_held(&ts2, p.dt_s, &format!("the reported battery × {m}"));
+        check_books(&ts2, &b2, p.dt_s);
+    }
+    // Through the CLI: text, --json and the HDF5 attributes say the same.
+    let file = mesh("hall_gb200_nvl72.toml");
+    let (code, out, err, dir) = cli("gb200", &file, None, &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["ramp_limit_held"], false);
+    assert_eq!(j["ramp_violations"], ts.ramp.violations);
+    assert_eq!(j["worst_ramp_mw_per_s"].as_f64().unwrap(), ts.ramp.worst_mw_per_s);
+    assert_eq!(j["first_violation_s"].as_f64().unwrap(), ts.ramp.first_violation.unwrap() as f64 * p.dt_s);
+    assert_eq!(j["battery_needed_power_mw"].as_f64().unwrap(), need.power_mw);
+    assert_eq!(j["battery_needed_energy_mwh"].as_f64().unwrap(), need.energy_mwh);
+    let f = hdf5::File::open(dir.join("ts.h5")).unwrap();
+    let g = f.group("power/timeseries").unwrap();
+    let a = |k: &str| g.attr(k).unwrap().read_scalar::<f64>().unwrap();
+    let u = |k: &str| g.attr(k).unwrap().read_scalar::<u64>().unwrap();
+    assert_eq!(u("ramp_limit_held"), 0);
+    assert_eq!(u("ramp_violations"), ts.ramp.violations as u64);
+    assert_eq!(a("worst_ramp_mw_per_s"), ts.ramp.worst_mw_per_s);
+    assert_eq!(a("max_ramp_limit_mw_per_s"), 0.5);
+    assert_eq!(a("battery_needed_power_mw"), need.power_mw);
+    assert_eq!(a("battery_needed_energy_mwh"), need.energy_mwh);
+    drop(f);
+    std::fs::remove_dir_all(&dir).ok();
+    let (code, text, err, dir) = cli("gb200t", &file, None, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("BROKEN") && text.contains(&format!("{} MW / {} MWh", need.power_mw, need.energy_mwh)),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    // And the reported battery, as a profile file, holds it through the CLI too.
+    let prof = format!(
+        "[battery]\nbus = \"BESS\"\npower_mw = {}\nenergy_mwh = {}\nsoc_initial = 0.9\n",
+        need.power_mw, need.energy_mwh
+    );
+    let (code, out, err, dir) = cli("gb200ok", &file, Some(&prof), &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["ramp_limit_held"], true, "{out}");
+    assert_eq!(j["ramp_violations"], 0);
+    assert!(j["battery_needed_power_mw"].is_null());
+    let f = hdf5::File::open(dir.join("ts.h5")).unwrap();
+    let g = f.group("power/timeseries").unwrap();
+    assert_eq!(g.attr("ramp_limit_held").unwrap().read_scalar::<u64>().unwrap(), 1);
+    assert!(g.attr("battery_needed_power_mw").is_err(), "no sizing where the limit held");
+    drop(f);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_undersized_battery_breaks_the_limit_and_says_by_how_much() {
+    let (net, it, loads) = gb200();
+    let p = gb200_profile("", 1.0, 0.5);
+    let bat = battery_for(&p, &net, Some(&loads)).unwrap();
+    let b = bat.as_ref().unwrap().1.clone();
+    let ts = run(&net, &it, bat, &p, Backend::Cpu).unwrap();
+    check_books(&ts, &b, p.dt_s);
+    assert!(!ts.ramp.held() && ts.ramp.violations > 0);
+    assert!(ts.ramp.worst_mw_per_s > 0.5);
+    let t0 = ts.first_violation_s().unwrap();
+    // Nothing breaks before the job starts (60 s) or while the load is flat.
+    assert!(t0 >= p.workload.start_s, "{t0}");
+    let need = ts.battery_needed.clone().unwrap();
+    assert!(need.power_mw > 1.0);
+    // The sizing depends on the profile, not on the battery that was too small.
+    let big = gb200_profile("", 3.85, 7.7);
+    let bat = battery_for(&big, &net, Some(&loads)).unwrap();
+    let ts2 = run(&net, &it, bat, &big, Backend::Cpu).unwrap();
+    assert_eq!(ts2.battery_needed, Some(need));
+    // Without any battery: every step the load moves faster than the limit is a
+    // violation, and a battery (the default's window and efficiency) is named.
+    let none = run(&net, &it, None, &p, Backend::Cpu).unwrap();
+    let r = 0.5 * p.dt_s;
+    let over = none.net_load_mw.windows(2).filter(|w| (w[1] - w[0]).abs() > r * (1.0 + 1e-9) + 1e-12).count();
+    assert_eq!(none.ramp.violations, over);
+    assert_eq!(none.ramp.worst_mw_per_s, none.max_ramp_unsmoothed_mw_per_s);
+    let need0 = none.battery_needed.clone().unwrap();
+    let p0 = parse_profile(
+        "p.toml",
+        &format!("[battery]\nbus = \"BESS\"\npower_mw = {}\nenergy_mwh = {}\n", need0.power_mw, need0.energy_mwh),
+    )
+    .unwrap();
+    let ts0 = run(&net, &it, battery_for(&p0, &net, Some(&loads)).unwrap(), &p0, Backend::Cpu).unwrap();
+    assert_held(&ts0, p.dt_s, "the battery named without one");
+}
+
+#[test]
+fn an_oversized_battery_holds_the_limit_without_pinning() {
+    let (net, it, loads) = gb200();
+    let p = gb200_profile("steps = 7200", 20.0, 20.0);
+    let bat = battery_for(&p, &net, Some(&loads)).unwrap();
+    let b = bat.as_ref().unwrap().1.clone();
+    let ts = run(&net, &it, bat, &p, Backend::Cpu).unwrap();
+    assert_held(&ts, p.dt_s, "20 MW / 20 MWh");
+    check_books(&ts, &b, p.dt_s);
+    // Recovery from a full battery (0.9) toward 0.5 never drives it to a limit: power
+    // stays well inside ±20 MW, the state of charge inside the window, and it heads
+    // for the target.
+    let pmax = ts.battery_mw.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(pmax < 0.75 * b.power_mw, "{pmax}");
+    let (lo, hi) = ts.soc.iter().fold((1.0f64, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    assert!(lo > b.soc_min + 0.05 && hi <= b.soc_initial, "soc {lo} … {hi}");
+    let last = *ts.soc.last().unwrap();
+    assert!((last - 0.5).abs() < 0.1, "soc ends at {last}");
+}
+
+#[test]
+fn checkpoint_pauses_job_start_and_stop_hold_with_a_sized_battery() {
+    let (net, it, loads) = gb200();
+    // Frequent checkpoints and a job that stops: every kind of swing in one hour.
+    let swings = "[workload]\ncheckpoint_every_s = 300.0\ncheckpoint_s = 60.0\nstart_s = 120.0\nstop_s = 2400.0\n";
+    let p = gb200_profile(swings, 0.5, 0.5);
+    let ts = run(&net, &it, battery_for(&p, &net, Some(&loads)).unwrap(), &p, Backend::Cpu).unwrap();
+    assert!(!ts.ramp.held());
+    let need = ts.battery_needed.clone().unwrap();
+    eprintln!("checkpoints, start, stop: {:?}, needed {need:?}", ts.ramp);
+    let p2 = gb200_profile(swings, need.power_mw, need.energy_mwh);
+    let bat = battery_for(&p2, &net, Some(&loads)).unwrap();
+    let b = bat.as_ref().unwrap().1.clone();
+    let ts2 = run(&net, &it, bat, &p2, Backend::Cpu).unwrap();
+    assert_held(&ts2, p.dt_s, "checkpoints, start, stop");
+    check_books(&ts2, &b, p.dt_s);
+    // The pauses and the restarts are ramps on the grid, not steps: over each pause
+    // the grid falls at most limit × duration.
+    for k in 1..8 {
+        let t0 = (120 + 300 * k) as usize;
+        if t0 + 60 >= 2400 {
+            break;
+        }
+        let drop = ts2.grid_mw[t0 - 1] - ts2.grid_mw[t0 + 1];
+        assert!(drop <= 2.0 * 0.5 * (1.0 + 1e-9) + 1e-12, "pause at {t0}: {drop}");
+        // (t0 − 5: the compute phase before the pause; t0 − 1 is a synchronization dip.)
+        assert!(ts2.net_load_mw[t0 - 5] - ts2.net_load_mw[t0 + 1] > 3.0, "a pause at {t0}");
+        let restart = ts2.grid_mw[t0 + 61] - ts2.grid_mw[t0 + 59];
+        assert!(ts2.net_load_mw[t0 + 61] - ts2.net_load_mw[t0 + 59] > 3.0, "a restart at {}", t0 + 60);
+        assert!(restart <= 2.0 * 0.5 * (1.0 + 1e-9) + 1e-12, "restart at {}: {restart}", t0 + 60);
+    }
+    // After the stop the grid settles on the idle load; the battery rests.
+    let n = ts2.grid_mw.len();
+    assert!((ts2.grid_mw[n - 1] - ts2.net_load_mw[n - 1]).abs() < 0.2 * need.power_mw, "{}", ts2.battery_mw[n - 1]);
+}
+
+#[test]
+fn keep_busy_needs_less_battery_energy() {
+    let (net, it, loads) = gb200();
+    let p = gb200_profile("", 0.5, 0.5);
+    let busy = gb200_profile("[workload]\nkeep_busy = true\n", 0.5, 0.5);
+    let a = run(&net, &it, battery_for(&p, &net, Some(&loads)).unwrap(), &p, Backend::Cpu).unwrap();
+    let k = run(&net, &it, battery_for(&busy, &net, Some(&loads)).unwrap(), &busy, Backend::Cpu).unwrap();
+    assert!(k.keep_busy_mwh > 0.0);
+    let (na, nk) = (a.battery_needed.clone().unwrap(), k.battery_needed.clone().unwrap());
+    eprintln!("needed without keep-busy {na:?}, with {nk:?}");
+    assert!(nk.ideal_energy_mwh < na.ideal_energy_mwh, "{nk:?} vs {na:?}");
+    let p2 = gb200_profile("[workload]\nkeep_busy = true\n", nk.power_mw, nk.energy_mwh);
+    let bat = battery_for(&p2, &net, Some(&loads)).unwrap();
+    let b = bat.as_ref().unwrap().1.clone();
+    let ts = run(&net, &it, bat, &p2, Backend::Cpu).unwrap();
+    assert_held(&ts, p.dt_s, "keep-busy");
+    check_books(&ts, &b, p.dt_s);
+}
+
+#[test]
+fn a_matpower_case_with_a_profile_battery_is_sized_and_held() {
+    let c9 = case_path("case9.m");
+    let (net, _) = thermogrid::power::read_network(&c9).unwrap();
+    let it = it_by_bus(&net, None);
+    let text = |p: f64, e: f64| format!("steps = 1200\n[battery]\nbus = 5\npower_mw = {p}\nenergy_mwh = {e}\n");
+    let p = parse_profile("p.toml", &text(20.0, 5.0)).unwrap();
+    let ts = run(&net, &it, battery_for(&p, &net, None).unwrap(), &p, Backend::Cpu).unwrap();
+    assert!(!ts.ramp.held() && ts.ramp.worst_mw_per_s > 0.5);
+    let need = ts.battery_needed.clone().unwrap();
+    eprintln!("case9: {:?}, needed {need:?}", ts.ramp);
+    assert!(need.power_mw > 20.0);
+    let p2 = parse_profile("p.toml", &text(need.power_mw, need.energy_mwh)).unwrap();
+    let bat = battery_for(&p2, &net, None).unwrap();
+    let b = bat.as_ref().unwrap().1.clone();
+    let ts2 = run(&net, &it, bat, &p2, Backend::Cpu).unwrap();
+    assert_held(&ts2, p.dt_s, "case9 sized");
+    check_books(&ts2, &b, p.dt_s);
+}

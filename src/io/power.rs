@@ -1,7 +1,7 @@
 //! Power results as HDF5 (`/power/…`, file row order, units on every dataset): the
 //! power side returns data, this module writes it.
 
-use super::h5util::{attr_f64, attr_str, attr_u64, dataset, write_atomic};
+use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
 use crate::power::contingency::N1;
 use crate::power::timeseries::TimeSeries;
 use crate::power::{DcResult, Network};
@@ -20,10 +20,18 @@ pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), St
         let b = p.create_group("bus")?;
         let nb = [r.bus_i.len()];
         dataset(&b, "bus_i", &nb, &r.bus_i, "1", "external bus number, file row order")?;
+        let bus_names: Vec<String> = (0..nb[0]).map(|i| net.bus_name(i)).collect();
+        string_dataset(&b, "name", &bus_names, "facility bus id, else the bus number")?;
         dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
         let l = p.create_group("branch")?;
         let nl = [r.f_bus.len()];
         let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
+        string_dataset(
+            &l,
+            "name",
+            &net.branch_labels(),
+            "facility branch id, else from–to bus numbers (#k: k-th parallel)",
+        )?;
         dataset(&l, "f_bus", &nl, &r.f_bus, "1", "from bus number")?;
         dataset(&l, "t_bus", &nl, &r.t_bus, "1", "to bus number")?;
         dataset(&l, "in_service", &nl, &flag(&r.branch_in_service), "1", "1 in service, 0 out")?;
@@ -32,6 +40,8 @@ pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), St
         dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "|pf| / RATE_A; NaN where no rating")?;
         let g = p.create_group("gen")?;
         let ng = [r.gen_bus.len()];
+        let gen_names: Vec<String> = (0..ng[0]).map(|i| net.gen_name(i)).collect();
+        string_dataset(&g, "name", &gen_names, "facility generator id, else its row and bus")?;
         dataset(&g, "gen_bus", &ng, &r.gen_bus, "1", "bus number")?;
         dataset(&g, "in_service", &ng, &flag(&r.gen_in_service), "1", "1 on line, 0 off")?;
         dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
@@ -53,6 +63,18 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
             |g: fn(&crate::power::contingency::OutageResult) -> f64| n1.outages.iter().map(g).collect::<Vec<f64>>();
         let outage: Vec<u64> = n1.outages.iter().map(|x| x.branch as u64).collect();
         dataset(&c, "outage", &n, &outage, "1", "branch row taken out, 0-based, file order")?;
+        let labels = net.branch_labels();
+        let label = |r: usize| labels.get(r).cloned().unwrap_or_default();
+        let outage_names: Vec<String> = n1.outages.iter().map(|x| label(x.branch)).collect();
+        string_dataset(&c, "outage_name", &outage_names, "name of the branch taken out")?;
+        let worst_names: Vec<String> =
+            n1.outages.iter().map(|x| x.worst_branch.map(|w| label(w)).unwrap_or_default()).collect();
+        string_dataset(
+            &c,
+            "worst_branch_name",
+            &worst_names,
+            "name of the most loaded branch (empty if none is rated)",
+        )?;
         let isl: Vec<u8> = n1.outages.iter().map(|x| u8::from(x.islanding)).collect();
         dataset(&c, "islanding", &n, &isl, "1", "1 when the outage splits an island")?;
         dataset(
@@ -84,6 +106,10 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
             "1",
             "overloaded branch row",
         )?;
+        let vo: Vec<String> = n1.violations.iter().map(|x| label(x.outage)).collect();
+        string_dataset(&v, "outage_name", &vo, "name of the branch taken out")?;
+        let vb: Vec<String> = n1.violations.iter().map(|x| label(x.branch)).collect();
+        string_dataset(&v, "branch_name", &vb, "name of the overloaded branch")?;
         dataset(
             &v,
             "loading_pct",
@@ -150,6 +176,18 @@ pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -
         attr_f64(&g, "battery_cycled_mwh", ts.battery_cycled_mwh)?;
         attr_f64(&g, "battery_losses_mwh", ts.battery_losses_mwh)?;
         attr_f64(&g, "keep_busy_mwh", ts.keep_busy_mwh)?;
+        attr_f64(&g, "max_ramp_limit_mw_per_s", ts.ramp_limit_mw_per_s)?;
+        attr_u64(&g, "ramp_limit_held", u64::from(ts.ramp.held()))?;
+        attr_u64(&g, "ramp_violations", ts.ramp.violations as u64)?;
+        attr_f64(&g, "worst_ramp_mw_per_s", ts.ramp.worst_mw_per_s)?;
+        // Only where the limit broke: when, and the battery that holds it.
+        if let Some(t) = ts.first_violation_s() {
+            attr_f64(&g, "first_violation_s", t)?;
+        }
+        if let Some(s) = &ts.battery_needed {
+            attr_f64(&g, "battery_needed_power_mw", s.power_mw)?;
+            attr_f64(&g, "battery_needed_energy_mwh", s.energy_mwh)?;
+        }
         attr_str(&g, "units", "ramps MW/s; energies MWh")?;
         Ok(())
     })

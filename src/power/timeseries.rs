@@ -18,7 +18,10 @@
 use super::contingency::inverse_ratings;
 use super::dcpf::{bad_result, DcPowerFlow};
 use super::network::{bus, gen, Network};
-use super::workload::{max_ramp, simulate_battery, workload_mw, Battery, BusRef, Controller, Issue, Workload};
+use super::workload::{
+    max_ramp, simulate_battery, size_battery, workload_mw, Battery, BusRef, Controller, Issue, RampCheck, Sizing,
+    Workload,
+};
 use crate::backend::Backend;
 use crate::error::{line_col, Error, InputError};
 use crate::gpu::{GpuContext, GpuError};
@@ -200,6 +203,14 @@ pub struct TimeSeries {
     pub battery_cycled_mwh: f64,
     pub battery_losses_mwh: f64,
     pub keep_busy_mwh: f64,
+    /// The controller's `max_ramp_mw_per_s`.
+    pub ramp_limit_mw_per_s: f64,
+    /// The grid draw against it: steps over the limit, the first, the worst ramp.
+    pub ramp: RampCheck,
+    /// Where the limit broke: the battery (power, energy) that holds it for this
+    /// profile, with the same efficiency, state-of-charge window and initial state of
+    /// charge (the default battery's where there is none), simulated and holding it.
+    pub battery_needed: Option<Sizing>,
     pub backend: String,
 }
 
@@ -325,6 +336,7 @@ pub fn run(
     let net_load: Vec<f64> = level.iter().map(|&l| base_load - full_mw + full_mw * l - fixed_gen).collect();
     let bat = battery.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
     let run = simulate_battery(&net_load, p.dt_s, &bat, &p.controller);
+    let battery_needed = if run.ramp.held() { None } else { size_battery(&net_load, p.dt_s, &bat, &p.controller) };
     let unsmoothed = max_ramp(&net_load, p.dt_s);
     // Injection changes per bus row and step, MW: −ΔIT + battery.
     let dp = |t: usize, r: usize| -> f64 {
@@ -371,6 +383,9 @@ pub fn run(
         net_load_mw: net_load,
         battery_cycled_mwh: run.cycled_mwh,
         battery_losses_mwh: run.losses_mwh,
+        ramp_limit_mw_per_s: p.controller.max_ramp_mw_per_s,
+        ramp: run.ramp,
+        battery_needed,
         grid_mw: run.grid_mw,
         battery_mw: run.battery_mw,
         soc: run.soc,
@@ -406,6 +421,9 @@ impl TimeSeries {
             ("battery_cycled_mwh", self.battery_cycled_mwh),
             ("battery_losses_mwh", self.battery_losses_mwh),
             ("keep_busy_mwh", self.keep_busy_mwh),
+            ("worst_ramp_mw_per_s", self.ramp.worst_mw_per_s),
+            ("battery_needed_power_mw", self.battery_needed.as_ref().map_or(0.0, |s| s.power_mw)),
+            ("battery_needed_energy_mwh", self.battery_needed.as_ref().map_or(0.0, |s| s.energy_mwh)),
         ] {
             if !x.is_finite() {
                 return Err(Error::Internal(format!("the time series total {name} is {x}")));
@@ -617,6 +635,7 @@ pub fn text_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
         "utility ramp: {:.3} MW/s without battery → {:.3} MW/s with it; battery cycled {:.3} MWh, losses {:.3} MWh",
         ts.max_ramp_unsmoothed_mw_per_s, ts.max_ramp_grid_mw_per_s, ts.battery_cycled_mwh, ts.battery_losses_mwh
     );
+    let _ = writeln!(o, "{}", ramp_line(ts));
     let mut idx: Vec<usize> = (0..ts.peak_loading_pct.len()).filter(|&l| ts.peak_loading_pct[l].is_finite()).collect();
     idx.sort_by(|&a, &b| ts.peak_loading_pct[b].total_cmp(&ts.peak_loading_pct[a]));
     let _ = writeln!(o, "peak branch loadings over the series:");
@@ -630,11 +649,47 @@ pub fn text_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
     o
 }
 
+impl TimeSeries {
+    /// Time of the first step that broke the ramp limit, s.
+    pub fn first_violation_s(&self) -> Option<f64> {
+        self.ramp.first_violation.and_then(|i| self.time_s.get(i).copied())
+    }
+}
+
+/// The ramp limit held, or where it broke and the battery that would hold it.
+fn ramp_line(ts: &TimeSeries) -> String {
+    let lim = ts.ramp_limit_mw_per_s;
+    if ts.ramp.held() {
+        return format!("ramp limit {lim} MW/s held at every step");
+    }
+    let mut o = format!(
+        "ramp limit {lim} MW/s BROKEN at {} of {} steps (first at t = {} s, worst {:.3} MW/s)",
+        ts.ramp.violations,
+        ts.time_s.len().saturating_sub(1),
+        ts.first_violation_s().unwrap_or(f64::NAN),
+        ts.ramp.worst_mw_per_s
+    );
+    match &ts.battery_needed {
+        Some(s) => o.push_str(&format!(
+            "\n  a battery of {} MW / {} MWh holds it for this profile (simulated; ideal lower bound {:.3} MW / {:.3} MWh)",
+            s.power_mw, s.energy_mwh, s.ideal_power_mw, s.ideal_energy_mwh
+        )),
+        None => o.push_str("\n  no battery up to 1e6 MW / 1e6 MWh holds it for this profile"),
+    }
+    o
+}
+
 pub fn json_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "name": net.name, "input": net.source, "output": output, "backend": ts.backend, "steps": ts.time_s.len(), "seconds": secs,
         "max_ramp_unsmoothed_mw_per_s": ts.max_ramp_unsmoothed_mw_per_s, "max_ramp_grid_mw_per_s": ts.max_ramp_grid_mw_per_s,
         "battery_cycled_mwh": ts.battery_cycled_mwh, "battery_losses_mwh": ts.battery_losses_mwh, "keep_busy_mwh": ts.keep_busy_mwh,
+        "max_ramp_limit_mw_per_s": ts.ramp_limit_mw_per_s, "ramp_limit_held": ts.ramp.held(),
+        "ramp_violations": ts.ramp.violations, "worst_ramp_mw_per_s": ts.ramp.worst_mw_per_s,
+        "first_violation_s": ts.first_violation_s(),
+        // Null where the limit held (no battery needed) or no battery holds it.
+        "battery_needed_power_mw": ts.battery_needed.as_ref().map(|s| s.power_mw),
+        "battery_needed_energy_mwh": ts.battery_needed.as_ref().map(|s| s.energy_mwh),
         // NaN marks branches without a rating; the others are finite (checked).
         "peak_loading_pct_max": nan_max(ts.peak_loading_pct.iter().copied().filter(|v| !v.is_nan())).max(0.0),
     })

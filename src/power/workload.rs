@@ -13,10 +13,13 @@
 //! - multiplicative jitter `1 + jitter_frac · u`, `u` uniform in [−1, 1], seeded.
 //!
 //! The battery (power and energy limits, round-trip efficiency split evenly between
-//! charge and discharge, state-of-charge bounds) is driven by a ramp limiter: the grid
-//! draw follows the load but moves at most `max_ramp_mw_per_s`; the battery supplies or
-//! absorbs the difference within its limits, and a gentle recovery term steers the state
-//! of charge back to its target.
+//! charge and discharge, state-of-charge bounds) is driven by a ramp limiter
+//! ([`simulate_battery`]): the grid draw moves at most `max_ramp_mw_per_s · dt` per step
+//! whenever the battery's power and energy allow it; within that window it heads for
+//! the load smoothed over `smoothing_s`, plus a state-of-charge recovery toward
+//! `soc_target` capped to the power the largest swing seen leaves free. Where the
+//! battery cannot hold the limit the run says so ([`RampCheck`]), and [`size_battery`]
+//! names the battery power and energy that would have held it.
 //!
 //! Every value is checked where a profile is parsed ([`Workload::issue`],
 //! [`Battery::issue`], [`Controller::issue`]: finite numbers (`stop_s`,
@@ -186,11 +189,15 @@ pub struct Controller {
     pub soc_target: f64,
     /// State-of-charge recovery time constant, s.
     pub recovery_s: f64,
+    /// The grid's reference is the load smoothed over this time constant, s: the
+    /// battery covers faster swings (0: the grid follows the load as fast as the ramp
+    /// limit allows).
+    pub smoothing_s: f64,
 }
 
 impl Default for Controller {
     fn default() -> Self {
-        Controller { max_ramp_mw_per_s: 0.5, soc_target: 0.5, recovery_s: 900.0 }
+        Controller { max_ramp_mw_per_s: 0.5, soc_target: 0.5, recovery_s: 900.0, smoothing_s: 10.0 }
     }
 }
 
@@ -291,6 +298,7 @@ impl Controller {
             .or_else(|| {
                 (self.recovery_s != f64::INFINITY).then(|| positive("recovery_s", self.recovery_s, 1e12)).flatten()
             })
+            .or_else(|| within("smoothing_s", self.smoothing_s, 0.0, 1e12))
     }
 }
 
@@ -364,26 +372,98 @@ pub struct BatteryRun {
     pub cycled_mwh: f64,
     /// Energy lost in the battery (charge and discharge losses), MWh.
     pub losses_mwh: f64,
+    /// Whether the grid draw kept to `max_ramp_mw_per_s` at every step.
+    pub ramp: RampCheck,
+}
+
+/// The grid draw against the ramp limit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RampCheck {
+    /// Steps whose grid change exceeded `max_ramp_mw_per_s · dt`.
+    pub violations: usize,
+    /// First such step (its index; its time is `index · dt`).
+    pub first_violation: Option<usize>,
+    /// Largest |Δgrid| / dt, MW/s.
+    pub worst_mw_per_s: f64,
+}
+
+impl RampCheck {
+    pub fn held(&self) -> bool {
+        self.violations == 0
+    }
+}
+
+/// The grid draw of `grid` against `max_ramp_mw_per_s`: a step breaks the limit when it
+/// moves more than `max_ramp · dt` (to 1e-9 relative, 1e-12 MW absolute, the rounding of
+/// the controller's own arithmetic).
+pub fn ramp_check(grid: &[f64], dt_s: f64, max_ramp_mw_per_s: f64) -> RampCheck {
+    let r = (max_ramp_mw_per_s * dt_s).max(0.0);
+    let mut c = RampCheck { worst_mw_per_s: max_ramp(grid, dt_s), ..Default::default() };
+    for (i, w) in grid.windows(2).enumerate() {
+        // NaN counts as broken.
+        if !((w[1] - w[0]).abs() <= r * (1.0 + 1e-9) + 1e-12) {
+            c.violations += 1;
+            c.first_violation.get_or_insert(i + 1);
+        }
+    }
+    c
 }
 
 /// Run the ramp limiter and battery over a load profile (MW per step of `dt_s`).
+///
+/// Per step, in this order of priority:
+/// 1. the grid draw stays within `max_ramp · dt` of the previous step's whenever the
+///    battery's power and remaining energy allow it (the battery takes `load − grid`);
+///    when they do not, the battery works at its limit and the grid moves as little
+///    beyond the ramp limit as it can (a violation, counted in [`BatteryRun::ramp`]);
+/// 2. within the ramp window left, the grid heads for a reference: the load smoothed
+///    over `smoothing_s` (an exponential mean, so the battery covers the fast swings and
+///    the grid follows the slow ones), plus
+/// 3. state-of-charge recovery toward `soc_target` over `recovery_s`, at a power capped
+///    to half of what the battery has beyond the largest swing `|load − reference|` seen
+///    so far (at least 5 % of its power): recovery never takes the power a swing needs,
+///    and never drives the battery to a limit by itself, since it fades as the state of
+///    charge nears its target, which lies inside the window.
 pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller) -> BatteryRun {
     let h = dt_s / 3600.0;
     let eta = b.round_trip_efficiency.clamp(1e-6, 1.0).sqrt();
     let mut soc = clamp(b.soc_initial, b.soc_min, b.soc_max);
+    let target = clamp(c.soc_target, b.soc_min, b.soc_max);
     let mut out = BatteryRun::default();
     let mut prev = load_mw.first().copied().unwrap_or(0.0);
+    let mut smooth = prev;
+    let mut swing = 0.0f64;
     let has = b.power_mw > 0.0 && b.energy_mwh > 0.0;
+    let r = (c.max_ramp_mw_per_s * dt_s).max(0.0);
+    let a = dt_s / (c.smoothing_s.max(0.0) + dt_s);
     for &load in load_mw {
         let mut bat = 0.0;
+        if a.is_finite() {
+            smooth += (load - smooth) * a;
+        }
         if has {
-            let recover = (c.soc_target - soc) * b.energy_mwh * 3600.0 / c.recovery_s.max(dt_s);
-            let want = load + recover;
-            let r = c.max_ramp_mw_per_s * dt_s;
-            let grid = clamp(want, prev - r, prev + r);
-            // Energy limits: discharge until soc_min, charge until soc_max.
+            swing = swing.max((load - smooth).abs());
+            // What the battery can give or take this step: power, and the energy left
+            // between its state of charge and the window's bounds.
             let dis_max = ((soc - b.soc_min).max(0.0) * b.energy_mwh * eta / h).min(b.power_mw);
             let chg_max = ((b.soc_max - soc).max(0.0) * b.energy_mwh / (eta * h)).min(b.power_mw);
+            let cap = 0.5 * (b.power_mw - swing).max(0.05 * b.power_mw);
+            let recover = if c.recovery_s.is_finite() {
+                clamp((target - soc) * b.energy_mwh * 3600.0 / c.recovery_s.max(dt_s), -cap, cap)
+            } else {
+                0.0
+            };
+            let want = smooth + recover;
+            // Grid bounds: the ramp window, and what the battery can cover.
+            let (lo_b, hi_b) = (load - dis_max, load + chg_max);
+            let (lo, hi) = ((prev - r).max(lo_b), (prev + r).min(hi_b));
+            let grid = if lo <= hi {
+                clamp(want, lo, hi)
+            } else if hi_b < prev - r {
+                hi_b
+            } else {
+                lo_b
+            };
             bat = clamp(load - grid, -chg_max, dis_max);
             if bat >= 0.0 {
                 soc -= bat * h / (eta * b.energy_mwh);
@@ -401,7 +481,94 @@ pub fn simulate_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller)
         out.soc.push(soc);
         prev = grid;
     }
+    out.ramp = ramp_check(&out.grid_mw, dt_s, c.max_ramp_mw_per_s);
     out
+}
+
+/// A battery that holds the ramp limit over a load profile (see [`size_battery`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sizing {
+    pub power_mw: f64,
+    pub energy_mwh: f64,
+    /// The lower bound it was searched from: the ideal ramp-limited grid draw with an
+    /// unlimited battery (power = max |load − grid|, energy = the range of the stored
+    /// energy, efficiency included, over the usable state-of-charge window).
+    pub ideal_power_mw: f64,
+    pub ideal_energy_mwh: f64,
+}
+
+/// `x` rounded up to three significant digits.
+fn ceil3(x: f64) -> f64 {
+    if !(x > 0.0) {
+        return 0.0;
+    }
+    let k = x.log10().floor() as i32 - 2;
+    // n · 10^k as the nearest double to that decimal (6.1, not 6.1000000000000005).
+    let at = |n: f64| if k < 0 { n / 10f64.powi(-k) } else { n * 10f64.powi(k) };
+    let n = (if k < 0 { x * 10f64.powi(-k) } else { x / 10f64.powi(k) }).ceil();
+    let v = at(n);
+    if v < x {
+        at(n + 1.0)
+    } else {
+        v
+    }
+}
+
+/// The battery power (MW) and energy (MWh) that hold the ramp limit over `load_mw` with
+/// this controller: `b`'s efficiency, state-of-charge window and initial state of
+/// charge, other power and energy. It starts from the ideal (an unlimited battery under
+/// the same controller without recovery: power = max |load − grid|, energy = the range
+/// of the stored energy over `soc_max − soc_min`), then simulates [`simulate_battery`]
+/// and grows whichever of power and energy the battery ran out of, 5 % at a time, until
+/// a run holds the limit. The answer is rounded up to three significant digits and that
+/// battery has been simulated and holds it. None: the load is not finite, or no battery
+/// up to [`MAX_BATTERY`] holds it.
+pub fn size_battery(load_mw: &[f64], dt_s: f64, b: &Battery, c: &Controller) -> Option<Sizing> {
+    if load_mw.iter().any(|v| !v.is_finite()) || !(dt_s > 0.0) || b.issue().is_some() || c.issue().is_some() {
+        return None;
+    }
+    let eta = b.round_trip_efficiency.sqrt();
+    let h = dt_s / 3600.0;
+    // The ideal: the battery never at a limit, no recovery.
+    let huge = 1e12;
+    let ideal_b =
+        Battery { power_mw: huge, energy_mwh: huge, soc_initial: 0.5, soc_min: 0.0, soc_max: 1.0, ..b.clone() };
+    let ideal_c = Controller { recovery_s: f64::INFINITY, ..c.clone() };
+    let ideal = simulate_battery(load_mw, dt_s, &ideal_b, &ideal_c);
+    let ideal_p = nan_max_abs(&ideal.battery_mw);
+    let (mut e, mut lo, mut hi) = (0.0f64, 0.0f64, 0.0f64);
+    for &p in &ideal.battery_mw {
+        e -= if p >= 0.0 { p * h / eta } else { p * h * eta };
+        lo = lo.min(e);
+        hi = hi.max(e);
+    }
+    let ideal_e = (hi - lo) / (b.soc_max - b.soc_min);
+    let floor = 1e-6 * nan_max_abs(load_mw).max(1e-6);
+    let (mut p, mut en) = (ideal_p.max(floor), ideal_e.max(floor * h));
+    for _ in 0..2000 {
+        let (pr, er) = (ceil3(p), ceil3(en));
+        if pr > MAX_BATTERY || er > MAX_BATTERY {
+            return None;
+        }
+        let cand = Battery { power_mw: pr, energy_mwh: er, ..b.clone() };
+        let run = simulate_battery(load_mw, dt_s, &cand, c);
+        if run.ramp.held() {
+            return Some(Sizing { power_mw: pr, energy_mwh: er, ideal_power_mw: ideal_p, ideal_energy_mwh: ideal_e });
+        }
+        // What ran out at the first violation: power, else energy.
+        let i = run.ramp.first_violation.unwrap_or(0);
+        let at_power = run.battery_mw.get(i).is_some_and(|x| x.abs() >= pr * (1.0 - 1e-9));
+        if at_power {
+            p = pr * 1.05;
+        } else {
+            en = er * 1.05;
+        }
+    }
+    None
+}
+
+fn nan_max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
 /// Largest |ΔP/Δt| of a series, MW/s (NaN if the series holds a NaN; 0 for fewer than
@@ -443,6 +610,39 @@ mod tests {
     }
 
     #[test]
+    fn ramp_check_counts_steps_over_the_limit() {
+        let c = ramp_check(&[0.0, 0.5, 1.5, 1.5, 0.0], 1.0, 0.5);
+        assert_eq!((c.violations, c.first_violation, c.worst_mw_per_s), (2, Some(2), 1.5));
+        assert!(ramp_check(&[0.0, 0.25, 0.75, 0.5], 0.5, 1.0).held());
+        assert_eq!(ceil3(6.0987), 6.1);
+        assert_eq!(ceil3(0.12880), 0.129);
+        assert_eq!(ceil3(223.07), 224.0);
+        assert_eq!(ceil3(1234.5), 1240.0);
+        assert!(ceil3(0.1) >= 0.1 && ceil3(0.1) < 0.1001);
+    }
+
+    #[test]
+    fn recovery_never_takes_the_power_a_step_needs() {
+        // A full battery recovering toward 0.5 while the load sits flat, then a step
+        // down that needs most of its power: the limit holds.
+        let mut load = vec![10.0; 600];
+        load.extend(vec![6.5; 600]);
+        let b = Battery { power_mw: 4.0, energy_mwh: 2.0, soc_initial: 0.9, ..Default::default() };
+        let c = Controller::default();
+        let r = simulate_battery(&load, 1.0, &b, &c);
+        assert!(r.ramp.held(), "{:?}", r.ramp);
+        // Before the step, recovery used at most half the power.
+        assert!(r.battery_mw[..600].iter().all(|p| p.abs() <= 0.5 * b.power_mw + 1e-12));
+        assert!(r.soc[599] < 0.9 && r.soc[599] > 0.5);
+        // Too small a battery breaks it; the sizing names one that holds it.
+        assert!(!simulate_battery(&load, 1.0, &Battery { power_mw: 1.0, ..b.clone() }, &c).ramp.held());
+        let s = size_battery(&load, 1.0, &Battery { power_mw: 1.0, ..b.clone() }, &c).unwrap();
+        assert!(s.power_mw >= s.ideal_power_mw && s.power_mw <= 4.0, "{s:?}");
+        let held = simulate_battery(&load, 1.0, &Battery { power_mw: s.power_mw, energy_mwh: s.energy_mwh, ..b }, &c);
+        assert!(held.ramp.held());
+    }
+
+    #[test]
     fn keep_busy_fills_the_dips() {
         let base = Workload { jitter_frac: 0.0, ..Default::default() };
         let busy = Workload { keep_busy: true, ..base.clone() };
@@ -476,11 +676,13 @@ mod tests {
             "jitter_frac"
         );
         assert_eq!(Workload { sync_period_s: 0.0, ..Default::default() }.issue().unwrap().key, "sync_period_s");
+        assert_eq!(Controller { smoothing_s: -1.0, ..Default::default() }.issue().unwrap().key, "smoothing_s");
         // What slips past validation (a library caller) still does not panic.
         let load = vec![1.0, 2.0, f64::NAN, 3.0];
         let c = Controller { max_ramp_mw_per_s: -1.0, ..Default::default() };
         let r = simulate_battery(&load, 1.0, &crossed, &c);
         assert_eq!(r.grid_mw.len(), 4);
+        assert_eq!(size_battery(&load, 1.0, &crossed, &c), None);
         let w = Workload { jitter_frac: f64::NEG_INFINITY, sync_period_s: 0.0, ..Default::default() };
         let _ = workload_mw(&w, 1.0, 1.0, 10);
     }
