@@ -571,3 +571,22 @@ fn a_matpower_case_with_a_profile_battery_is_sized_and_held() {
     assert_held(&ts2, p.dt_s, "case9 sized");
     check_books(&ts2, &b, p.dt_s);
 }
+
+/// Branches are named in the time series too: the peak loadings in `--json` and the
+/// `branch_name` dataset beside `flows_mw` (end buses for a .m case).
+#[test]
+fn time_series_branches_are_named() {
+    let (code, stdout, err, dir) =
+        cli("names", &case_path("case9.m"), Some("steps = 20\n[workload]\ngpus = 1000\n"), &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let peaks = j["peak_loadings"].as_array().unwrap();
+    assert!(!peaks.is_empty(), "{j}");
+    for p in peaks {
+        assert!(p["name"].as_str().unwrap().contains('–'), "{p}");
+    }
+    let f = hdf5::File::open(dir.join("ts.h5")).unwrap();
+    let names = f.dataset("power/timeseries/branch_name").unwrap();
+    assert_eq!(names.shape(), vec![9]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -163,6 +163,12 @@ pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -
             "MW",
             "branch flows at the from end, rows steps, columns branch rows (f32)",
         )?;
+        string_dataset(
+            &g,
+            "branch_name",
+            &net.branch_labels(),
+            "name of each branch (the columns of flows_mw, the entries of peak_loading_pct)",
+        )?;
         dataset(
             &g,
             "peak_loading_pct",

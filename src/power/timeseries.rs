@@ -640,7 +640,7 @@ pub fn text_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
     idx.sort_by(|&a, &b| ts.peak_loading_pct[b].total_cmp(&ts.peak_loading_pct[a]));
     let _ = writeln!(o, "peak branch loadings over the series:");
     for &l in idx.iter().take(5) {
-        let name = net.branch_names.get(l).cloned().unwrap_or_else(|| format!("row {l}"));
+        let name = net.branch_name(l);
         let _ = writeln!(o, "  {name:<28} {:>8.1} %", ts.peak_loading_pct[l]);
     }
     if let Some(out) = output {
@@ -680,6 +680,14 @@ fn ramp_line(ts: &TimeSeries) -> String {
 }
 
 pub fn json_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&str>) -> serde_json::Value {
+    // The ten highest peak loadings, named.
+    let mut idx: Vec<usize> = (0..ts.peak_loading_pct.len()).filter(|&l| ts.peak_loading_pct[l].is_finite()).collect();
+    idx.sort_by(|&a, &b| ts.peak_loading_pct[b].total_cmp(&ts.peak_loading_pct[a]));
+    let peaks: Vec<serde_json::Value> = idx
+        .iter()
+        .take(10)
+        .map(|&l| serde_json::json!({"row": l, "name": net.branch_name(l), "peak_loading_pct": ts.peak_loading_pct[l]}))
+        .collect();
     serde_json::json!({
         "name": net.name, "input": net.source, "output": output, "backend": ts.backend, "steps": ts.time_s.len(), "seconds": secs,
         "max_ramp_unsmoothed_mw_per_s": ts.max_ramp_unsmoothed_mw_per_s, "max_ramp_grid_mw_per_s": ts.max_ramp_grid_mw_per_s,
@@ -692,5 +700,6 @@ pub fn json_summary(net: &Network, ts: &TimeSeries, secs: f64, output: Option<&s
         "battery_needed_energy_mwh": ts.battery_needed.as_ref().map(|s| s.energy_mwh),
         // NaN marks branches without a rating; the others are finite (checked).
         "peak_loading_pct_max": nan_max(ts.peak_loading_pct.iter().copied().filter(|v| !v.is_nan())).max(0.0),
+        "peak_loadings": peaks,
     })
 }
