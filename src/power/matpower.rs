@@ -520,11 +520,6 @@ pub fn to_matpower_string(net: &Network) -> String {
     o
 }
 
-/// Write the network as a .m case file.
-pub fn write_matpower(net: &Network, path: &std::path::Path) -> std::io::Result<()> {
-    std::fs::write(path, to_matpower_string(net))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
