@@ -70,6 +70,10 @@ enum Cmd {
     Validate { file: String },
     /// List the GPU adapters wgpu sees, with the limits that matter.
     Adapters,
+    /// Internal: read an HDF5 file's metadata (run in a child process by the commands
+    /// that read HDF5 input, so a file that crashes libhdf5 is bad input, not a crash).
+    #[command(name = "__h5-walk", hide = true)]
+    H5Walk { file: String },
     /// Solve many facility files (and their [sweep]s) into a directory, resumably.
     Batch {
         /// A directory of .toml files, or a pattern such as meshes/hall_*.toml.
@@ -263,9 +267,36 @@ fn backend_of(b: BackendArg) -> Backend {
     }
 }
 
+/// A user's HDF5 input, read once in a child process: if libhdf5 crashes on it
+/// (corrupted metadata), that is bad input (exit 2), not a crash of this process.
+fn preflight_h5(file: &str) -> Result<(), InputError> {
+    if !thermogrid::io::fields::is_hdf5(file) {
+        return Ok(());
+    }
+    let Ok(exe) = std::env::current_exe() else { return Ok(()) };
+    let status = std::process::Command::new(exe)
+        .args(["__h5-walk", file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.code().is_none() => Err(InputError::new(
+            file,
+            "HDF5 file",
+            "is corrupt: the HDF5 library crashed reading its metadata",
+            "re-create the file (it was damaged after it was written)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.cmd {
+        Cmd::H5Walk { file } => {
+            thermogrid::io::h5util::walk_metadata(std::path::Path::new(&file)).map_err(Error::Internal)
+        }
         Cmd::Validate { file } => {
+            preflight_h5(&file)?;
             match read_input(&file)? {
                 Input::Facility(f) => {
                     // Everything a solve checks before it solves: the cells each item
@@ -338,6 +369,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Render { file, output } => {
             precheck(Some(&output), &[&file.display().to_string()])?;
+            preflight_h5(&file.display().to_string())?;
             let written = thermogrid::io::render::render_results(&file, &output).map_err(|m| {
                 InputError::new(
                     &file.display().to_string(),
@@ -503,6 +535,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
             let steps = flags::count("--steps", steps, thermogrid::thermal::transient::MAX_STEPS)?;
             precheck(output.as_deref(), &[&file])?;
+            preflight_h5(&file)?;
             let backend = match backend {
                 BackendArg::Cpu => Backend::Cpu,
                 BackendArg::Gpu => Backend::Gpu,

@@ -335,3 +335,19 @@ fn validate_checks_what_solve_checks_with_the_facility_names() {
     }
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// A results file whose metadata libhdf5 1.10 crashes on (a damaged global heap behind a
+/// string attribute: three flipped bits): bad input, never a segfault.
+#[test]
+fn a_file_that_crashes_libhdf5_is_bad_input() {
+    let d = tmpdir("corrupt");
+    let bad = repo("tests/data/bad/corrupt_heap.h5");
+    let png = d.join("map.png");
+    let (code, _, err) = run(&["render", &bad, "-o", png.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("corrupt") && err.contains("fix:"), "{err}");
+    assert!(std::fs::read_dir(&d).unwrap().next().is_none(), "a failed render left files");
+    let (code, _, err) = run(&["solve", &bad, "--backend", "cpu"]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&d).ok();
+}

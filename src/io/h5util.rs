@@ -182,3 +182,37 @@ pub fn check_writable(out: &Path) -> Result<(), String> {
         Err(e) => Err(format!("cannot write in {}: {e}", dir.display())),
     }
 }
+
+/// Read every group, attribute and string dataset of `path`, and the shape and type of
+/// every other dataset (not its numbers). libhdf5 1.10 can crash the process on some
+/// corrupted metadata (a damaged global heap behind a string); the CLI runs this in a
+/// child process first, so such a file is reported as bad input instead.
+pub fn walk_metadata(path: &Path) -> Result<(), String> {
+    fn walk(g: &Group) -> H5Result<()> {
+        for name in g.attr_names()? {
+            let a = g.attr(&name)?;
+            let _ = a.dtype()?.to_descriptor();
+            let _ = read_attr_str(g, &name);
+        }
+        for name in g.member_names()? {
+            if let Ok(sub) = g.group(&name) {
+                walk(&sub)?;
+            } else if let Ok(ds) = g.dataset(&name) {
+                let _ = ds.shape();
+                for an in ds.attr_names()? {
+                    let _ = read_attr_str(&ds, &an);
+                }
+                if let Ok(hdf5::types::TypeDescriptor::VarLenUnicode | hdf5::types::TypeDescriptor::VarLenAscii) =
+                    ds.dtype().and_then(|t| t.to_descriptor())
+                {
+                    if ds.size() <= 1 << 20 {
+                        let _ = ds.read_raw::<VarLenUnicode>();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    let f = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    walk(&f).map_err(|e| e.to_string())
+}
