@@ -172,12 +172,12 @@ pub fn solve_input(
             })
         }
     }
-    let mut energy = energy_balance(problem, &sol.t);
     let air = air.map(|(a, _)| a);
-    if let Some(a) = &air {
-        // The airflow model's own balance (its conductivities, its links and units).
-        energy = a.energy.clone();
-    }
+    // The airflow model keeps its own balance (its conductivities, links and units).
+    let energy = match &air {
+        Some(a) => a.energy.clone(),
+        None => energy_balance(problem, &sol.t),
+    };
     let (racks, mut cooling, liquid_heat_w, cdu_capacity_w) = match (&fac, &raster) {
         (Some(f), Some(r)) => (
             rack_results(f, r, &sol.t),

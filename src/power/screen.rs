@@ -89,10 +89,6 @@ pub fn gpu_error(e: GpuError) -> Error {
     }
 }
 
-fn branch_name(net: &Network, r: usize) -> String {
-    net.branch_name(r)
-}
-
 /// Outages by severity: the most load lost first, then the highest loading.
 fn ranked(n1: &N1) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n1.outages.len()).collect();
@@ -114,9 +110,9 @@ pub fn text_summary(net: &Network, n1: &N1, top: usize, secs: f64, backend: Stri
     let _ = writeln!(o, "worst outages (lost load first)    max loading %   worst branch");
     for &i in ranked(n1).iter().take(top) {
         let x = &n1.outages[i];
-        let w = x.worst_branch.map(|w| branch_name(net, w)).unwrap_or_else(|| "—".into());
+        let w = x.worst_branch.map(|w| net.branch_name(w)).unwrap_or_else(|| "—".into());
         let tag = if x.islanding { format!(" (islanding, {:.1} MW lost)", x.lost_load_mw) } else { String::new() };
-        let _ = writeln!(o, "  {:<32} {:>12.1}   {}{}", branch_name(net, x.branch), x.max_loading_pct, w, tag);
+        let _ = writeln!(o, "  {:<32} {:>12.1}   {}{}", net.branch_name(x.branch), x.max_loading_pct, w, tag);
     }
     if let Some(out) = output {
         let _ = writeln!(o, "results: {out}");

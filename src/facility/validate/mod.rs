@@ -91,17 +91,7 @@ impl Ctx<'_> {
     /// cells (up to 10⁶ here) leaves the f64 solve short of its default tolerance.
     fn conductivity(&self, pos: Pos, item: &str, key: &str, v: f64) -> Result<f64, InputError> {
         self.positive(pos, item, key, v)?;
-        let (lo, hi) = K_RANGE_W_MK;
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(self.err(
-                pos,
-                item,
-                format!("{key} = {v:e} W/(m·K) is outside {lo:e}–{hi:e}"),
-                format!("give {key} a conductivity in W/(m·K) within {lo:e}–{hi:e}"),
-            ))
-        }
+        self.within(pos, item, key, v, K_RANGE_W_MK, "W/(m·K)")
     }
     /// A number within the physical range `lo`–`hi` (in `unit`).
     fn within(
@@ -120,8 +110,8 @@ impl Ctx<'_> {
             Err(self.err(
                 pos,
                 item,
-                format!("{key} = {v:e} {unit} is outside the physical range {lo}–{hi} {unit}"),
-                format!("give {key} in {unit} within {lo}–{hi}"),
+                format!("{key} = {v:e} {unit} is outside {lo:e}–{hi:e}"),
+                format!("give {key} in {unit} within {lo:e}–{hi:e}"),
             ))
         }
     }
