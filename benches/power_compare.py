@@ -1,16 +1,32 @@
 #!/usr/bin/env python3
-"""Side-by-side DC power flow timings on the same machine, in one run:
+"""DC power flow: thermogrid vs scipy, side by side on the same machine in one run.
 
-* thermogrid library: build + factorize + solve, parse excluded (the `solve_s` of
-  `thermogrid powerflow --json`, best of N runs);
-* scipy: the same model (MATPOWER makeBdc/dcpf) with scipy.sparse: build B, splu, solve,
-  parse excluded (best of N);
-* whole runs: the thermogrid CLI process (read .m, solve, print) vs pandapower's
-  from_mpc + rundcpp in an already-running Python (import time not counted).
+Measured per case (MATPOWER .m file):
+
+* thermogrid library time: `solve_s` of `thermogrid powerflow CASE --json --repeat N`, the
+  fastest of N build + factorize + solve runs in one process, parse excluded. Also the
+  factorization kind it chose (`factor`: cholesky / ldlt / lu; "?" for a binary that does not
+  report it yet).
+* thermogrid whole CLI run: wall time of the whole process `thermogrid powerflow CASE --json`
+  (start, read and parse the .m, solve, print), fastest of N runs.
+* scipy, same model (MATPOWER makeBdc/dcpf, see tests/data/cases/README.md): build B, splu,
+  solve, parse excluded, fastest of N; and splu(B_rr) alone ("factorize only"), fastest of N.
+  The target for the CLI is: whole CLI run < scipy's factorization alone.
+* correctness: thermogrid's angles and flows from `-o out.h5` (/power/bus/va_deg,
+  /power/branch/pf_mw, file row order) against scipy's: max |ΔVa| in degrees, max |ΔPf| in MW.
+* optional (`--pandapower`): pandapower `rundcpp` on an already converted net (from_mpc, not
+  timed), fastest of 3. Time only: pandapower's converter changes some cases (see the README of
+  tests/data/cases), so its numbers are not compared.
+
+N is 20 below 20 k buses, 10 below 50 k and 5 above (override with --repeat N).
+Prints one JSON line per case while running, then one table; writes the table as JSON to
+--json-out (default target/bench-power-dc.json).
+
+    power_compare.py THERMOGRID_BINARY [--pandapower] [--repeat N] [--json-out PATH] CASE.m ...
 
 Run through benches/compare_power.sh.
 """
-import json, subprocess, sys, time, warnings
+import errno, json, os, platform, subprocess, sys, tempfile, time, warnings
 import numpy as np, scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
@@ -44,8 +60,9 @@ def build_b(bus, branch):
     return keep, idx, nb, f, t, br, b, C, Bf, (C.T @ Bf).tocsc()
 
 
-def dcpf_scipy(base, bus, gen, branch):
-    """MATPOWER's DC power flow (see tests/data/cases/README.md), scipy.sparse + splu."""
+def dc_system(base, bus, gen, branch):
+    """Everything of MATPOWER's dcpf up to the linear solve: (A = B[nr,nr], rhs, va with the
+    reference angles set, nr, Bf, Pfinj, in-service branch mask, kept-bus mask)."""
     keep, idx, nb, _, _, br, b, Cft, Bf, Bbus = build_b(bus, branch)
     pfinj = -b * np.deg2rad(br[:, 9])
     pbusinj = Cft.T @ pfinj
@@ -62,6 +79,13 @@ def dcpf_scipy(base, bus, gen, branch):
     va = np.deg2rad(kb[:, 8]).copy()
     A = Bbus[nr][:, nr].tocsc()
     rhs = pbus[nr] - Bbus[nr][:, ref] @ va[ref]
+    return A, rhs, va, nr, Bf, pfinj, keep
+
+
+def dcpf_scipy(base, bus, gen, branch):
+    """MATPOWER's DC power flow (see tests/data/cases/README.md), scipy.sparse + splu.
+    Returns Va (radians, kept buses) and Pf (MW, in-service branches)."""
+    A, rhs, va, nr, Bf, pfinj, _ = dc_system(base, bus, gen, branch)
     va[nr] = splu(A).solve(rhs)
     pf = base * (Bf @ va + pfinj)
     return va, pf
@@ -76,38 +100,170 @@ def best(fn, n=N):
     return min(ts), out
 
 
+def run_binary(cmd, tries=40, wait=15.0):
+    """subprocess.run(cmd), retried while the binary is being rebuilt (missing, 'text file
+    busy'). Returns the CompletedProcess (check it yourself) and the wall time of that run."""
+    for k in range(tries):
+        try:
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            dt = time.perf_counter() - t0
+        except OSError as e:
+            if e.errno in (errno.ETXTBSY, errno.ENOENT, errno.EACCES, errno.ENOEXEC) and k + 1 < tries:
+                print(f"  ({os.path.basename(cmd[0])}: {e.strerror}; retrying in {wait:.0f} s)", file=sys.stderr, flush=True)
+                time.sleep(wait)
+                continue
+            raise
+        if p.returncode != 0 and "text file busy" in (p.stderr + p.stdout).lower() and k + 1 < tries:
+            time.sleep(wait)
+            continue
+        return p, dt
+    raise RuntimeError("unreachable")
+
+
+def last_json(text):
+    """The JSON object printed by the CLI (anything after its closing brace is ignored)."""
+    return json.loads(text[: text.rfind("}") + 1])
+
+
+def reps_for(nb, override):
+    if override:
+        return override
+    return 20 if nb < 20000 else 10 if nb < 50000 else 5
+
+
+def thermogrid_dc(binary, path, n):
+    """(summary JSON of the --repeat run, fastest whole CLI run in s, va_deg, pf_mw) or raises
+    RuntimeError with the CLI's error message."""
+    p, _ = run_binary([binary, "powerflow", path, "--json", "--repeat", str(n)])
+    if p.returncode != 0:
+        raise RuntimeError((p.stderr or p.stdout).strip().splitlines()[0] if (p.stderr or p.stdout).strip() else f"exit {p.returncode}")
+    summary = last_json(p.stdout)
+    cli = []
+    for _ in range(n):
+        p, dt = run_binary([binary, "powerflow", path, "--json"])
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr.strip())
+        cli.append(dt)
+    import h5py
+    with tempfile.TemporaryDirectory() as d:
+        h5 = os.path.join(d, "out.h5")
+        p, _ = run_binary([binary, "powerflow", path, "--json", "-o", h5])
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr.strip())
+        with h5py.File(h5, "r") as f:
+            va = f["power/bus/va_deg"][()]
+            pf = f["power/branch/pf_mw"][()]
+            on = f["power/branch/in_service"][()].astype(bool)
+    return summary, min(cli), va, pf, on
+
+
+def pandapower_dc(path):
+    import pandapower as pp
+    from pandapower.converter.matpower import from_mpc
+    net = from_mpc(path, f_hz=60)
+    t, _ = best(lambda: pp.rundcpp(net), n=3)
+    return t
+
+
+def machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def fmt(x, spec, none="n/a"):
+    return none if x is None else format(x, spec)
+
+
 def main():
-    binary, cases = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    binary = args.pop(0)
+    with_pp, override, json_out = False, 0, "target/bench-power-dc.json"
+    cases = []
+    while args:
+        a = args.pop(0)
+        if a == "--pandapower":
+            with_pp = True
+        elif a == "--repeat":
+            override = int(args.pop(0))
+        elif a == "--json-out":
+            json_out = args.pop(0)
+        else:
+            cases.append(a)
     rows = []
     for path in cases:
+        name = os.path.basename(path).removesuffix(".m")
         base, bus, gen, branch = load(path)
-        t_scipy, (va, pf) = best(lambda: dcpf_scipy(base, bus, gen, branch))
-        # Library: best of N build + factorize + solve in one warm process, like scipy's.
-        out = subprocess.run([binary, "powerflow", path, "--json", "--repeat", str(N)], check=True, capture_output=True, text=True)
-        tg_lib = [json.loads(out.stdout)["solve_s"]]
-        # CLI: whole process runs (read, solve, print), best of N.
-        tg_cli = []
-        for _ in range(N):
-            t0 = time.perf_counter()
-            subprocess.run([binary, "powerflow", path, "--json"], check=True, capture_output=True, text=True)
-            tg_cli.append(time.perf_counter() - t0)
-        import pandapower as pp
-        from pandapower.converter.matpower import from_mpc
-
-        def pandapower_run():
-            net = from_mpc(path)
-            pp.rundcpp(net)
-            return net
-        t_pp, _ = best(pandapower_run, n=3)
-        r = {"case": path.split("/")[-1], "tg_lib_ms": 1e3 * min(tg_lib), "scipy_ms": 1e3 * t_scipy, "tg_cli_ms": 1e3 * min(tg_cli), "pandapower_ms": 1e3 * t_pp}
-        r["lib_speedup"] = r["scipy_ms"] / r["tg_lib_ms"]
-        r["cli_speedup"] = r["pandapower_ms"] / r["tg_cli_ms"]
+        nb, nbr = bus.shape[0], branch.shape[0]
+        n = reps_for(nb, override)
+        r = {"case": name, "buses": nb, "branches": nbr, "x_neg": int((branch[:, 3] < 0).sum()), "repeat": n}
+        # scipy: whole dcpf (build + splu + solve), then the factorization alone.
+        t_scipy, (va_sp, pf_sp) = best(lambda: dcpf_scipy(base, bus, gen, branch), n)
+        A = dc_system(base, bus, gen, branch)[0]
+        t_splu, _ = best(lambda: splu(A), n)
+        r["scipy_ms"], r["scipy_splu_ms"] = 1e3 * t_scipy, 1e3 * t_splu
+        keep = bus[:, 1] != 4
+        va_sp_full = bus[:, 8].copy()
+        va_sp_full[keep] = np.rad2deg(va_sp)
+        try:
+            summary, t_cli, va_tg, pf_tg, on_tg = thermogrid_dc(binary, path, n)
+            r["factor"] = summary.get("factor", "?")
+            r["tg_solve_ms"] = 1e3 * summary["solve_s"]
+            r["tg_cli_ms"] = 1e3 * t_cli
+            r["speedup"] = r["scipy_ms"] / r["tg_solve_ms"]
+            r["cli_over_splu"] = r["tg_cli_ms"] / r["scipy_splu_ms"]
+            r["max_dva_deg"] = float(np.max(np.abs(va_tg - va_sp_full)))
+            # scipy's flows are over in-service branches (of kept buses), in row order.
+            f_ok = np.isin(branch[:, 0], bus[keep, 0]) & np.isin(branch[:, 1], bus[keep, 0])
+            on = (branch[:, 10] != 0) & f_ok
+            r["max_dpf_mw"] = float(np.max(np.abs(pf_tg[on] - pf_sp)))
+            r["in_service_agrees"] = bool(np.array_equal(on_tg, on))
+        except RuntimeError as e:
+            r["error"] = str(e)[:300]
+        if with_pp:
+            try:
+                r["pandapower_rundcpp_ms"] = 1e3 * pandapower_dc(path)
+            except Exception as e:  # noqa: BLE001 — report, don't stop the bench
+                r["pandapower_error"] = f"{type(e).__name__}: {e}"[:200]
         rows.append(r)
         print(json.dumps(r), flush=True)
+
     print()
-    print(f"{'case':>22} | {'thermogrid build+factor+solve ms':>32} {'scipy ms':>9} {'×':>5} | {'thermogrid CLI ms':>17} {'pandapower ms':>13} {'×':>5}")
+    hdr = (f"{'case':>18} {'buses':>6} {'branch':>6} {'x<0':>5} {'factor':>8} | {'tg solve ms':>11} {'scipy b+splu+s ms':>17} {'×':>5} |"
+           f" {'tg whole CLI ms':>15} {'scipy splu ms':>13} {'CLI/splu':>8} | {'max|ΔVa| °':>10} {'max|ΔPf| MW':>11}")
+    if with_pp:
+        hdr += f" | {'pp rundcpp ms':>13}"
+    print(hdr)
+    print("-" * len(hdr))
     for r in rows:
-        print(f"{r['case']:>22} | {r['tg_lib_ms']:>32.2f} {r['scipy_ms']:>9.2f} {r['lib_speedup']:>5.1f} | {r['tg_cli_ms']:>17.1f} {r['pandapower_ms']:>13.1f} {r['cli_speedup']:>5.1f}")
+        line = (f"{r['case']:>18} {r['buses']:>6} {r['branches']:>6} {r['x_neg']:>5} {r.get('factor', 'n/a'):>8} |"
+                f" {fmt(r.get('tg_solve_ms'), '11.2f'):>11} {r['scipy_ms']:>17.2f} {fmt(r.get('speedup'), '5.1f'):>5} |"
+                f" {fmt(r.get('tg_cli_ms'), '15.1f'):>15} {r['scipy_splu_ms']:>13.2f} {fmt(r.get('cli_over_splu'), '8.2f'):>8} |"
+                f" {fmt(r.get('max_dva_deg'), '10.1e'):>10} {fmt(r.get('max_dpf_mw'), '11.1e'):>11}")
+        if with_pp:
+            line += f" | {fmt(r.get('pandapower_rundcpp_ms'), '13.1f', 'error'):>13}"
+        if "error" in r:
+            line += f"   thermogrid error: {r['error']}"
+        print(line)
+    print("tg solve = thermogrid build+factorize+solve (parse excluded, best of N in one process); "
+          "× = scipy / tg; CLI/splu < 1 means the whole thermogrid process beats scipy's factorization alone.")
+    out = {
+        "what": "DC power flow, thermogrid vs scipy (makeBdc + splu), see benches/power_compare.py",
+        "machine": machine(),
+        "load_avg_at_end": os.getloadavg(),
+        "binary": os.path.abspath(binary),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "rows": rows,
+    }
+    os.makedirs(os.path.dirname(json_out) or ".", exist_ok=True)
+    with open(json_out, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"wrote {json_out}")
 
 
 if __name__ == "__main__":

@@ -179,13 +179,14 @@ fn cli_powerflow_writes_hdf5_in_file_order() {
 }
 
 /// Strongly negative series reactance (series capacitor) makes B indefinite: the
-/// factorization falls back to LU and Kirchhoff's law still holds at every bus.
+/// factorization is LDLᵀ (no Cholesky attempt) and Kirchhoff's law still holds at every
+/// bus.
 #[test]
-fn indefinite_b_falls_back_to_lu() {
+fn indefinite_b_uses_ldlt() {
     let text = "function mpc = neg\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 138 1 1.1 0.9;\n2 1 40 0 0 0 1 1 0 138 1 1.1 0.9;\n3 1 25 0 0 0 1 1 0 138 1 1.1 0.9;\n];\nmpc.gen = [1 0 0 0 0 1 100 1 200 0];\nmpc.branch = [\n1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n2 3 0 -0.05 0 0 0 0 0 0 1 -360 360;\n1 3 0 0.3 0 0 0 0 0 0 1 -360 360;\n];\n";
     let net = parse_matpower("neg.m", text).unwrap();
     let pf = DcPowerFlow::new(&net).unwrap();
-    assert_eq!(pf.factor_kind(), "lu");
+    assert_eq!(pf.factor_kind(), "ldlt");
     let r = pf.solve(&net);
     // Net flow out of bus 2 and 3 equals minus their load.
     let out = |b: f64| -> f64 {
@@ -204,6 +205,53 @@ fn indefinite_b_falls_back_to_lu() {
     assert!((out(2.0) + 40.0).abs() < 1e-9, "{}", out(2.0));
     assert!((out(3.0) + 25.0).abs() < 1e-9, "{}", out(3.0));
     assert!((r.pg_mw[0] - 65.0).abs() < 1e-9);
+}
+
+/// A reduced B whose diagonal is zero (each bus's positive and negative susceptances
+/// cancel) is nonsingular but has no LDLᵀ without pivoting: LU takes over, and the
+/// flows solve the network exactly (B = [[0, 10], [10, 0]] in pu: θ₃ = P₂/10, θ₂ = P₃/10,
+/// with P₂ = −0.40 pu and P₃ = −0.25 pu).
+#[test]
+fn zero_pivot_falls_back_to_lu() {
+    let text = "function mpc = zp\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 138 1 1.1 0.9;\n2 1 40 0 0 0 1 1 0 138 1 1.1 0.9;\n3 1 25 0 0 0 1 1 0 138 1 1.1 0.9;\n];\nmpc.gen = [1 0 0 0 0 1 100 1 200 0];\nmpc.branch = [\n1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n2 3 0 -0.1 0 0 0 0 0 0 1 -360 360;\n1 3 0 0.1 0 0 0 0 0 0 1 -360 360;\n];\n";
+    let net = parse_matpower("zp.m", text).unwrap();
+    let pf = DcPowerFlow::new(&net).unwrap();
+    assert_eq!(pf.factor_kind(), "lu");
+    let r = pf.solve(&net);
+    // θ₂ = P₃/10 = −0.025 rad, θ₃ = P₂/10 = −0.04 rad.
+    assert!((r.va_deg[1] - (-0.025f64).to_degrees()).abs() < 1e-9, "{}", r.va_deg[1]);
+    assert!((r.va_deg[2] - (-0.04f64).to_degrees()).abs() < 1e-9, "{}", r.va_deg[2]);
+    assert!((r.pg_mw[0] - 65.0).abs() < 1e-9);
+}
+
+/// Series compensation on a real network: every 7th branch of case1354pegase gets a
+/// negative reactance, which makes B indefinite. LDLᵀ (refined) solves it, and the
+/// result satisfies Kirchhoff's current law at every bus to 1e-8 MW.
+#[test]
+fn ldlt_on_indefinite_real_network() {
+    let mut net = case("case1354pegase.m");
+    for r in (0..net.branch.rows()).step_by(7) {
+        let x = net.branch.get(r, br::BR_X);
+        net.branch.set(r, br::BR_X, -0.4 * x);
+    }
+    let pf = DcPowerFlow::new(&net).unwrap();
+    assert_eq!(pf.factor_kind(), "ldlt");
+    let r = pf.solve(&net);
+    // Injection at each bus (generation − load − Gs) equals the flow out of it.
+    let nb = net.bus.rows();
+    let row_of: std::collections::HashMap<i64, usize> =
+        (0..nb).map(|i| (net.bus.get(i, bus::BUS_I) as i64, i)).collect();
+    let mut out = vec![0.0; nb];
+    for k in 0..net.branch.rows() {
+        out[row_of[&(r.f_bus[k] as i64)]] += r.pf_mw[k];
+        out[row_of[&(r.t_bus[k] as i64)]] += r.pt_mw[k];
+    }
+    let mut inj: Vec<f64> = (0..nb).map(|i| -net.bus.get(i, bus::PD) - net.bus.get(i, bus::GS)).collect();
+    for g in 0..net.gen.rows() {
+        inj[row_of[&(r.gen_bus[g] as i64)]] += r.pg_mw[g];
+    }
+    let worst = inj.iter().zip(&out).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-8, "KCL mismatch {worst} MW");
 }
 
 /// New reactances on the same topology: numeric refactorization on the kept symbolic

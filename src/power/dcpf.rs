@@ -7,7 +7,8 @@
 //! - `Pbus = (Σ PG − PD − GS) / baseMVA − Pbusinj`, `Pbusinj = Cftᵀ (−b · shift)`;
 //! - reference buses: type 3 with an on-line generator, else the first type-2 bus with
 //!   one; `Va(ref)` is the file's VA, not 0;
-//! - `B[nr,nr] θ[nr] = Pbus[nr] − B[nr,ref] θ[ref]`, solved by sparse LU (faer) whose
+//! - `B[nr,nr] θ[nr] = Pbus[nr] − B[nr,ref] θ[ref]`, solved by sparse Cholesky when every
+//!   susceptance is positive and sparse LDLᵀ otherwise (faer; see [`Factor`]), whose
 //!   symbolic factorization is kept for re-solves with new injections;
 //! - the first on-line generator at each reference bus takes up the mismatch.
 //!
@@ -18,6 +19,8 @@ use super::network::{branch as br, bus, gen, Network};
 use super::validate::validate;
 use crate::error::InputError;
 use faer::linalg::solvers::Solve;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, LdltRef, SymbolicCholesky};
 use faer::sparse::linalg::solvers::{Llt, Lu, SymbolicLlt, SymbolicLu};
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
@@ -60,32 +63,146 @@ pub struct DcPowerFlow {
     pub islands: usize,
 }
 
-/// The factorization of the reduced susceptance matrix: sparse Cholesky (AMD ordering)
-/// when it is positive definite (all reactances positive, and most cases with a few
-/// negative ones), sparse LU otherwise.
+/// The factorization of the reduced susceptance matrix. Which one is chosen by a cheap
+/// test: when every in-service branch susceptance is positive, B is a weighted
+/// Laplacian with its reference rows removed and so positive definite: sparse Cholesky
+/// (AMD ordering). With negative susceptances (series compensation, three-winding
+/// transformer stars) B may be indefinite: sparse LDLᵀ on the same symbolic
+/// factorization, which needs no sign and costs the same, checked by its residual and
+/// refined; sparse LU only if LDLᵀ meets a zero pivot.
 pub enum Factor {
     Llt(SymbolicLlt<usize>, Llt<usize, f64>),
+    Ldlt(Box<LdltFactor>),
     Lu(SymbolicLu<usize>, Lu<usize, f64>),
+}
+
+/// Sparse LDLᵀ of a symmetric matrix (lower triangle kept for residuals).
+pub struct LdltFactor {
+    sym: std::sync::Arc<SymbolicCholesky<usize>>,
+    values: Vec<f64>,
+    lower: SparseColMat<usize, f64>,
+}
+
+/// Relative residual ‖b − A x‖∞ / ‖b‖∞ above which an LDLᵀ solve is refined.
+const LDLT_REFINE_ABOVE: f64 = 1e-13;
+
+impl LdltFactor {
+    fn new(
+        m: &SparseColMat<usize, f64>,
+        previous: Option<std::sync::Arc<SymbolicCholesky<usize>>>,
+    ) -> Result<Self, String> {
+        let sym = match previous {
+            Some(s) => s,
+            None => std::sync::Arc::new(
+                factorize_symbolic_cholesky(m.symbolic(), Side::Lower, Default::default(), Default::default())
+                    .map_err(|e| format!("{e:?}"))?,
+            ),
+        };
+        let mut values = vec![0.0; sym.len_val()];
+        let par = faer::get_global_parallelism();
+        let mut mem = MemBuffer::try_new(sym.factorize_numeric_ldlt_scratch::<f64>(par, Default::default()))
+            .map_err(|e| format!("{e:?}"))?;
+        sym.factorize_numeric_ldlt(
+            &mut values,
+            m.as_ref(),
+            Side::Lower,
+            Default::default(),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err("non-finite pivot".into());
+        }
+        Ok(LdltFactor { sym, values, lower: m.clone() })
+    }
+
+    fn solve_raw(&self, rhs: &mut [f64], ncols: usize) {
+        let n = rhs.len() / ncols.max(1);
+        let par = faer::get_global_parallelism();
+        let mut mem = MemBuffer::new(self.sym.solve_in_place_scratch::<f64>(ncols, par));
+        LdltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
+            faer::Conj::No,
+            MatMut::from_column_major_slice_mut(rhs, n, ncols),
+            par,
+            MemStack::new(&mut mem),
+        );
+    }
+
+    /// `A x` for the symmetric matrix stored as its lower triangle.
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        y.iter_mut().for_each(|v| *v = 0.0);
+        let a = self.lower.as_ref();
+        let (rows, vals) = (a.symbolic().row_idx(), a.val());
+        for j in 0..a.ncols() {
+            for k in a.col_range(j) {
+                let (i, v) = (rows[k], vals[k]);
+                y[i] += v * x[j];
+                if i != j {
+                    y[j] += v * x[i];
+                }
+            }
+        }
+    }
+
+    /// Solve with up to two steps of iterative refinement per column: LDLᵀ without
+    /// pivoting on an indefinite matrix may lose digits, and the residual tells.
+    fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
+        let n = rhs.len() / ncols.max(1);
+        let b = rhs.to_vec();
+        self.solve_raw(rhs, ncols);
+        let mut ax = vec![0.0; n];
+        for c in 0..ncols {
+            let (bc, xc) = (&b[c * n..(c + 1) * n], c * n..(c + 1) * n);
+            let bnorm = bc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for _ in 0..2 {
+                self.apply(&rhs[xc.clone()], &mut ax);
+                let mut r: Vec<f64> = bc.iter().zip(&ax).map(|(b, a)| b - a).collect();
+                let rnorm = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                if !(rnorm > LDLT_REFINE_ABOVE * bnorm) {
+                    break;
+                }
+                self.solve_raw(&mut r, 1);
+                rhs[xc.clone()].iter_mut().zip(&r).for_each(|(x, d)| *x += d);
+            }
+        }
+    }
 }
 
 impl Factor {
     /// Factorize `m` (lower triangle), reusing `previous`'s symbolic factorization when
-    /// given (same sparsity pattern).
-    fn new(m: &SparseColMat<usize, f64>, previous: Option<&Factor>, source: &str) -> Result<Self, InputError> {
+    /// given (same sparsity pattern). `definite`: every susceptance is positive.
+    fn new(
+        m: &SparseColMat<usize, f64>,
+        previous: Option<&Factor>,
+        definite: bool,
+        source: &str,
+    ) -> Result<Self, InputError> {
         let err = |what: &str, e: String| {
             InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)")
         };
-        let sym = match previous {
-            Some(Factor::Llt(s, _)) => Some(s.clone()),
-            Some(Factor::Lu(..)) => None,
-            None => SymbolicLlt::try_new(m.symbolic(), Side::Lower).ok(),
-        };
-        if let Some(sym) = sym {
-            if let Ok(llt) = Llt::try_new_with_symbolic(sym.clone(), m.as_ref(), Side::Lower) {
-                return Ok(Factor::Llt(sym, llt));
+        if definite {
+            let sym = match previous {
+                Some(Factor::Llt(s, _)) => Some(s.clone()),
+                _ => SymbolicLlt::try_new(m.symbolic(), Side::Lower).ok(),
+            };
+            if let Some(sym) = sym {
+                if let Ok(llt) = Llt::try_new_with_symbolic(sym.clone(), m.as_ref(), Side::Lower) {
+                    return Ok(Factor::Llt(sym, llt));
+                }
             }
         }
-        // Indefinite (negative reactances): LU of the full symmetric matrix.
+        let previous_sym = match previous {
+            Some(Factor::Ldlt(f)) => Some(f.sym.clone()),
+            _ => None,
+        };
+        if !matches!(previous, Some(Factor::Lu(..))) {
+            if let Ok(f) = LdltFactor::new(m, previous_sym) {
+                return Ok(Factor::Ldlt(Box::new(f)));
+            }
+        }
+        // A zero pivot in LDLᵀ: LU (with pivoting) of the full symmetric matrix.
         let mut full = Vec::with_capacity(2 * m.compute_nnz());
         for (j, col) in (0..m.ncols()).map(|j| (j, m.as_ref().col_range(j))) {
             let rows = &m.symbolic().row_idx()[col.clone()];
@@ -111,17 +228,18 @@ impl Factor {
     /// Solve in place for `ncols` right-hand sides stored column-major.
     fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
         let n = rhs.len() / ncols.max(1);
-        let m = MatMut::from_column_major_slice_mut(rhs, n, ncols);
         match self {
-            Factor::Llt(_, f) => f.solve_in_place(m),
-            Factor::Lu(_, f) => f.solve_in_place(m),
+            Factor::Llt(_, f) => f.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, ncols)),
+            Factor::Ldlt(f) => f.solve_in_place(rhs, ncols),
+            Factor::Lu(_, f) => f.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, ncols)),
         }
     }
 
-    /// "cholesky" or "lu".
+    /// "cholesky", "ldlt" or "lu".
     pub fn kind(&self) -> &'static str {
         match self {
             Factor::Llt(..) => "cholesky",
+            Factor::Ldlt(..) => "ldlt",
             Factor::Lu(..) => "lu",
         }
     }
@@ -384,7 +502,8 @@ impl DcPowerFlow {
             }
         }
         let factor = if nr > 0 {
-            Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, &net.source)?)
+            let definite = b.iter().zip(&in_service).all(|(&b, &on)| !on || b > 0.0);
+            Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, definite, &net.source)?)
         } else {
             None
         };
@@ -466,7 +585,8 @@ impl DcPowerFlow {
         }
         if self.nr > 0 {
             let m = reduced_b(self.nr, &self.entries, &self.b, &net.source)?;
-            self.factor = Some(Factor::new(&m, self.factor.as_ref(), &net.source)?);
+            let definite = self.b.iter().zip(&self.in_service).all(|(&b, &on)| !on || b > 0.0);
+            self.factor = Some(Factor::new(&m, self.factor.as_ref(), definite, &net.source)?);
         }
         Ok(())
     }

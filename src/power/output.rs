@@ -12,6 +12,8 @@ pub struct Totals {
     pub load_mw: f64,
     pub generation_mw: f64,
     pub slack_mw: f64,
+    /// Factorization of the reduced B: "cholesky", "ldlt", "lu" or "none".
+    pub factor: &'static str,
 }
 
 pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
@@ -21,7 +23,7 @@ pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
         .map(|i| net.bus.get(i, bus::PD) + net.bus.get(i, bus::GS))
         .sum();
     let slack = pf.slack_gen.iter().flatten().map(|&g| r.pg_mw[g]).sum();
-    Totals { load_mw: load, generation_mw: r.pg_mw.iter().sum(), slack_mw: slack }
+    Totals { load_mw: load, generation_mw: r.pg_mw.iter().sum(), slack_mw: slack, factor: pf.factor_kind() }
 }
 
 /// Branch rows by loading, most loaded first (rated, in-service branches only).
@@ -38,14 +40,15 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
     let _ = writeln!(o, "thermogrid powerflow · {} ({})", net.name, net.source);
     let _ = writeln!(
         o,
-        "{} buses, {} branches ({} in service), {} generators · {} island(s), reference bus(es) {} · DC power flow in {:.2} ms",
+        "{} buses, {} branches ({} in service), {} generators · {} island(s), reference bus(es) {} · DC power flow in {:.2} ms ({})",
         net.bus.rows(),
         net.branch.rows(),
         nin,
         net.gen.rows(),
         r.islands,
         r.ref_buses.iter().map(|b| format!("{b}")).collect::<Vec<_>>().join(", "),
-        setup_s * 1e3
+        setup_s * 1e3,
+        t.factor
     );
     let _ = writeln!(
         o,
@@ -97,6 +100,7 @@ pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         "slack_mw": t.slack_mw,
         "losses_mw": 0.0,
         "solve_s": setup_s,
+        "factor": t.factor,
         "most_loaded": ranked.iter().take(10).map(|&i| json!({
             "row": i, "name": net.branch_name(i), "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
             "pf_mw": r.pf_mw[i], "loading_pct": r.loading_pct[i],
