@@ -126,6 +126,12 @@ def last_json(text):
     return json.loads(text[: text.rfind("}") + 1])
 
 
+def first_line(p):
+    """The first line of a failed CLI run's message, without clap's "error: " prefix."""
+    t = (p.stderr or p.stdout or "").strip()
+    return (t.splitlines()[0] if t else f"exit {p.returncode}").removeprefix("error: ")[:300]
+
+
 def reps_for(nb, override):
     if override:
         return override
@@ -137,20 +143,20 @@ def thermogrid_dc(binary, path, n):
     RuntimeError with the CLI's error message."""
     p, _ = run_binary([binary, "powerflow", path, "--json", "--repeat", str(n)])
     if p.returncode != 0:
-        raise RuntimeError((p.stderr or p.stdout).strip().splitlines()[0] if (p.stderr or p.stdout).strip() else f"exit {p.returncode}")
+        raise RuntimeError(first_line(p))
     summary = last_json(p.stdout)
     cli = []
     for _ in range(n):
         p, dt = run_binary([binary, "powerflow", path, "--json"])
         if p.returncode != 0:
-            raise RuntimeError(p.stderr.strip())
+            raise RuntimeError(first_line(p))
         cli.append(dt)
     import h5py
     with tempfile.TemporaryDirectory() as d:
         h5 = os.path.join(d, "out.h5")
         p, _ = run_binary([binary, "powerflow", path, "--json", "-o", h5])
         if p.returncode != 0:
-            raise RuntimeError(p.stderr.strip())
+            raise RuntimeError(first_line(p))
         with h5py.File(h5, "r") as f:
             va = f["power/bus/va_deg"][()]
             pf = f["power/branch/pf_mw"][()]

@@ -62,6 +62,15 @@ pub enum Error {
          iterations (asked for {tol:.1e}); results were not written"
     )]
     NotConverged { iterations: usize, relative_residual: f64, tol: f64 },
+    #[error(
+        "the AC power flow did not converge: worst mismatch {mismatch_mva:.3e} MVA ({kind}) at bus {bus} \
+         after {iterations} Newton iterations; results were not written"
+    )]
+    PowerFlowNotConverged { iterations: usize, mismatch_mva: f64, kind: String, bus: String },
+    /// A power flow that has no solution as posed (e.g. reactive limits that cannot all
+    /// be met).
+    #[error("{0}; results were not written")]
+    PowerFlowFailed(String),
     #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]
@@ -73,7 +82,10 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Unsupported(_) => 2,
-            Error::NotConverged { .. } | Error::Internal(_) => 1,
+            Error::NotConverged { .. }
+            | Error::PowerFlowNotConverged { .. }
+            | Error::PowerFlowFailed(_)
+            | Error::Internal(_) => 1,
         }
     }
 }

@@ -352,7 +352,51 @@ impl DcResult {
     }
 }
 
-fn union_find_root(p: &mut [usize], mut i: usize) -> usize {
+/// Every island of in-service branches (`parent`: their union-find forest over internal
+/// buses) needs a reference bus; the error names the buses of the first that has none.
+/// Returns the number of islands.
+pub(crate) fn check_islands(
+    net: &Network,
+    bus_row: &[usize],
+    parent: &mut [usize],
+    ref_idx: &[usize],
+) -> Result<usize, InputError> {
+    let bm = &net.bus;
+    let n = bus_row.len();
+    let mut island_has_ref = vec![false; n];
+    for &i in ref_idx {
+        let r = union_find_root(parent, i);
+        island_has_ref[r] = true;
+    }
+    let mut roots = std::collections::BTreeSet::new();
+    let mut orphan: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for i in 0..n {
+        let r = union_find_root(parent, i);
+        roots.insert(r);
+        if !island_has_ref[r] {
+            orphan.entry(r).or_default().push(bm.get(bus_row[i], bus::BUS_I));
+        }
+    }
+    if let Some(buses) = orphan.values().next() {
+        let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
+        let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
+        let line = bus_row
+            .iter()
+            .position(|&r| bm.get(r, bus::BUS_I) == buses[0])
+            .map(|i| bm.lines[bus_row[i]])
+            .unwrap_or(0);
+        let e = InputError::new(
+            &net.source,
+            format!("island of {} bus(es)", buses.len()),
+            format!("buses {}{more} are connected to no reference bus", shown.join(", ")),
+            "connect the island with an in-service branch, give it a type-3 bus with an on-line generator, or mark its buses isolated (type 4)",
+        );
+        return Err(if line > 0 { e.at(Some((line, 1))) } else { e });
+    }
+    Ok(roots.len())
+}
+
+pub(crate) fn union_find_root(p: &mut [usize], mut i: usize) -> usize {
     while p[i] != i {
         p[i] = p[p[i]];
         i = p[i];
@@ -434,37 +478,7 @@ impl DcPowerFlow {
             let (a, c) = (union_find_root(&mut parent, fi), union_find_root(&mut parent, ti));
             parent[a] = c;
         }
-        // Islands and their references.
-        let mut island_has_ref = vec![false; n];
-        for &i in &ref_idx {
-            let r = union_find_root(&mut parent, i);
-            island_has_ref[r] = true;
-        }
-        let mut roots = std::collections::BTreeSet::new();
-        let mut orphan: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
-        for i in 0..n {
-            let r = union_find_root(&mut parent, i);
-            roots.insert(r);
-            if !island_has_ref[r] {
-                orphan.entry(r).or_default().push(bm.get(bus_row[i], bus::BUS_I));
-            }
-        }
-        if let Some(buses) = orphan.values().next() {
-            let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
-            let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
-            let line = bus_row
-                .iter()
-                .position(|&r| bm.get(r, bus::BUS_I) == buses[0])
-                .map(|i| bm.lines[bus_row[i]])
-                .unwrap_or(0);
-            let e = InputError::new(
-                &net.source,
-                format!("island of {} bus(es)", buses.len()),
-                format!("buses {}{more} are connected to no reference bus", shown.join(", ")),
-                "connect the island with an in-service branch, give it a type-3 bus with an on-line generator, or mark its buses isolated (type 4)",
-            );
-            return Err(if line > 0 { e.at(Some((line, 1))) } else { e });
-        }
+        let islands = check_islands(net, &bus_row, &mut parent, &ref_idx)?;
         let mut red = vec![usize::MAX; n];
         let mut nr = 0;
         let is_ref: Vec<bool> = {
@@ -528,7 +542,7 @@ impl DcPowerFlow {
             ref_pos,
             gen_idx,
             slack_gen,
-            islands: roots.len(),
+            islands,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Power: the electrical network (MATPOWER layout), its readers and writers, and the
-//! DC power flow.
+//! DC and AC power flow.
 
+pub mod acpf;
 pub mod contingency;
 pub mod dcpf;
 pub mod expr;
@@ -8,13 +9,16 @@ pub mod facility_net;
 pub mod gpu;
 pub mod limits;
 pub mod matpower;
+pub mod newton;
 pub mod network;
 pub mod output;
 pub mod screen;
 pub mod timeseries;
 pub mod validate;
 pub mod workload;
+pub mod ybus;
 
+pub use acpf::{AcOptions, AcPowerFlow, AcResult};
 pub use dcpf::{DcPowerFlow, DcResult};
 pub use network::Network;
 
