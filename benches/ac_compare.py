@@ -26,13 +26,16 @@ b. pandapower: `runpp` alone, on a net converted beforehand (not timed), fastest
    transformer BR_B moved to bus shunts (b/2/tau² at the from end, b/2 at the to end). Its bus
    Vm/Va are compared with the reference as a check that it solved the same problem (branch Q
    is not, because of the moved BR_B). A run that does not converge is reported as such.
+   With --lightsim2grid, the same runpp again with lightsim2grid=True (pandapower's C++ Newton
+   backend, package lightsim2grid): a second, stronger pandapower column. The main column always
+   runs with lightsim2grid=False, so installing that package does not change it.
 c. numpy reference: its solve time (Ybus + Newton + pfsoln + flows), one run.
 
 N: 20 below 1 k buses, 10 below 5 k, 5 above (--repeat N overrides).
 Prints one JSON line per case while running, then one table; writes JSON to --json-out
 (default target/bench-power-ac.json).
 
-    ac_compare.py THERMOGRID_BINARY [--repeat N] [--json-out PATH] [--no-pandapower] CASE.m ...
+    ac_compare.py THERMOGRID_BINARY [--repeat N] [--json-out PATH] [--no-pandapower] [--lightsim2grid] CASE.m ...
 
 Run through benches/compare_ac.sh.
 """
@@ -166,21 +169,23 @@ def pandapower_net(case):
     return net, ppc["bus"][:, ref.VM].copy(), ppc["bus"][:, ref.VA].copy()
 
 
-def pandapower_runpp(net, vm0, va0):
+def pandapower_runpp(net, vm0, va0, ls2g=False):
     import pandapower as pp
     pp.runpp(net, algorithm="nr", numba=True, tolerance_mva=1e-8, max_iteration=10, trafo_model="pi",
              calculate_voltage_angles=True, init="auto", init_vm_pu=vm0, init_va_degree=va0,
-             enforce_q_lims=False)
+             enforce_q_lims=False, lightsim2grid=ls2g)
 
 
-def pandapower_ac(case, res_ref, n):
+def pandapower_ac(case, res_ref, n, ls2g=False):
+    """runpp timings (fastest of n after one warm-up run) and checks; ls2g: pandapower with its
+    lightsim2grid (C++ Newton) backend instead of its own numba/scipy one."""
     import pandapower as pp
     net, vm0, va0 = pandapower_net(case)
     times, cores, converged, err = [], [], True, None
     for _ in range(n + 1):          # the first run is a warm-up (numba JIT, lookups), not counted
         t0 = time.perf_counter()
         try:
-            pandapower_runpp(net, vm0, va0)
+            pandapower_runpp(net, vm0, va0, ls2g)
         except pp.LoadflowNotConverged:
             converged = False
         except Exception as e:      # noqa: BLE001 — report, don't stop the bench
@@ -190,7 +195,8 @@ def pandapower_ac(case, res_ref, n):
             break
         cores.append(float(net._ppc.get("et", float("nan"))))   # pandapower's own NR time
     r = {"runpp_s": min(times[1:]) if len(times) > 1 else None, "converged": converged and err is None,
-         "numba": bool(net._options.get("numba", False)) if "_options" in net else None}
+         "numba": bool(net._options.get("numba", False)) if "_options" in net else None,
+         "lightsim2grid": bool(net._options.get("lightsim2grid", False)) if "_options" in net else None}
     if err:
         r["error"] = err
     if r["converged"]:
@@ -211,7 +217,7 @@ def fmt(x, spec, none="n/a"):
 def main():
     args = sys.argv[1:]
     binary = args.pop(0)
-    override, json_out, with_pp, cases = 0, "target/bench-power-ac.json", True, []
+    override, json_out, with_pp, with_ls2g, cases = 0, "target/bench-power-ac.json", True, False, []
     while args:
         a = args.pop(0)
         if a == "--repeat":
@@ -220,6 +226,8 @@ def main():
             json_out = args.pop(0)
         elif a == "--no-pandapower":
             with_pp = False
+        elif a == "--lightsim2grid":
+            with_ls2g = True
         else:
             cases.append(a)
 
@@ -229,7 +237,8 @@ def main():
     if with_pp:
         import numba, pandapower
         print(f"pandapower {pandapower.__version__}, numba {numba.__version__}", flush=True)
-        pandapower_ac(ref.load_case("tests/data/cases/case9.m"), ref.runpf(ref.load_case("tests/data/cases/case9.m")), 1)  # JIT warm-up
+        c9 = ref.load_case("tests/data/cases/case9.m")
+        pandapower_ac(c9, ref.runpf(c9), 1)  # numba JIT warm-up
 
     rows = []
     for path in cases:
@@ -255,12 +264,15 @@ def main():
             r["pandapower"] = pandapower_ac(case, res, n)
             if tg.get("solve_s") and r["pandapower"].get("runpp_s"):
                 r["speedup_runpp_over_tg_solve"] = r["pandapower"]["runpp_s"] / tg["solve_s"]
+        if with_ls2g:
+            r["pandapower_lightsim2grid"] = pandapower_ac(case, res, n, ls2g=True)
         rows.append(r)
         print(json.dumps(r), flush=True)
 
     print()
-    hdr = (f"{'case':>18} {'buses':>6} {'its tg/ref/pp':>13} | {'tg solve s':>10} {'tg CLI s':>9} {'pp runpp s':>10} {'×':>5}"
-           f" {'ref NR s':>8} | {'tg-ref |ΔVm|':>12} {'|ΔVa| °':>8} {'|ΔP| MW':>8} {'|ΔQ| MVAr':>9} | {'pp-ref |ΔVm|':>12}")
+    hdr = (f"{'case':>18} {'buses':>6} {'its tg/ref/pp':>13} | {'tg solve ms':>11} {'tg CLI ms':>9} {'pp runpp ms':>11} {'×':>5}"
+           + (f" {'pp+ls2g ms':>10}" if with_ls2g else "") +
+           f" {'ref NR ms':>9} | {'tg-ref |ΔVm|':>12} {'|ΔVa| °':>8} {'|ΔP| MW':>8} {'|ΔQ| MVAr':>9} | {'pp-ref |ΔVm|':>12}")
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
@@ -268,9 +280,12 @@ def main():
         d = tg.get("vs_ref", {})
         its = f"{fmt(tg.get('iterations'), 'd', '-')}/{r['ref']['iterations']}{'' if r['ref']['success'] else '!'}/" \
               f"{fmt(pp_.get('iterations'), 'd', '-' if pp_.get('converged', True) else 'nc')}"
-        pp_t = fmt(pp_.get("runpp_s"), "10.4f") if pp_.get("converged") else ("no conv." if pp_ else "skipped")
-        line = (f"{r['case']:>18} {r['buses']:>6} {its:>13} | {fmt(tg.get('solve_s'), '10.4f'):>10} {fmt(tg.get('cli_s'), '9.3f'):>9}"
-                f" {pp_t:>10} {fmt(r.get('speedup_runpp_over_tg_solve'), '5.1f'):>5} {r['ref']['solve_s']:>8.3f} |"
+        ms = lambda x: None if x is None else 1e3 * x
+        pp_t = fmt(ms(pp_.get("runpp_s")), "11.2f") if pp_.get("converged") else ("no conv." if pp_ else "skipped")
+        ls = r.get("pandapower_lightsim2grid", {})
+        ls_t = (f" {fmt(ms(ls.get('runpp_s')), '10.2f'):>10}" if ls.get("converged") else f" {'no conv.':>10}") if with_ls2g else ""
+        line = (f"{r['case']:>18} {r['buses']:>6} {its:>13} | {fmt(ms(tg.get('solve_s')), '11.2f'):>11} {fmt(ms(tg.get('cli_s')), '9.1f'):>9}"
+                f" {pp_t:>11} {fmt(r.get('speedup_runpp_over_tg_solve'), '5.1f'):>5}{ls_t} {1e3 * r['ref']['solve_s']:>9.1f} |"
                 f" {fmt(d.get('vm_pu'), '12.1e'):>12} {fmt(d.get('va_deg'), '8.1e'):>8} {fmt(d.get('p_branch_mw'), '8.1e'):>8}"
                 f" {fmt(d.get('q_branch_mvar'), '9.1e'):>9} | {fmt(pp_.get('vm_pu_vs_ref'), '12.1e'):>12}")
         if tg.get("error"):

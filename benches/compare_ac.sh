@@ -3,7 +3,7 @@
 # Newton-Raphson (benches/acpf_ref.py, MATPOWER runpf conventions) as the correctness reference,
 # validated first against tests/data/cases/*.acpf.json. See benches/ac_compare.py for what is
 # timed and how.
-#   benches/compare_ac.sh [--repeat N] [--no-pandapower] [case.m ...]
+#   benches/compare_ac.sh [--repeat N] [--no-pandapower] [--lightsim2grid] [case.m ...]
 # With no case: the 9 cases of tests/data/cases plus case3012wp, case6468rte, case9241pegase,
 # case_ACTIVSg10k, case13659pegase (benches/fetch_cases.sh → target/bench-cases). The table is
 # also written to target/bench-power-ac.json. Set THERMOGRID=path/to/binary to skip the cargo build.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 opts=() cases=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --no-pandapower) opts+=("$1"); shift ;;
+        --no-pandapower|--lightsim2grid) opts+=("$1"); shift ;;
         --repeat) opts+=("$1" "$2"); shift 2 ;;
         *) cases+=("$1"); shift ;;
     esac
@@ -26,7 +26,9 @@ if [ ${#cases[@]} -eq 0 ]; then
         cases+=("$dir/$c.m")
     done
 fi
-for m in pandapower numba matpowercaseframes h5py scipy; do
+mods="pandapower numba matpowercaseframes h5py scipy"
+[[ " ${opts[*]:-} " == *" --lightsim2grid "* ]] && mods="$mods lightsim2grid"
+for m in $mods; do
     python3 -c "import $m" 2>/dev/null || python3 -m pip install -q "$m"
 done
 if [ -z "${THERMOGRID:-}" ]; then
