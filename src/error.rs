@@ -63,7 +63,7 @@ pub enum Error {
     )]
     NotConverged { iterations: usize, relative_residual: f64, tol: f64 },
     #[error(
-        "the AC power flow did not converge: worst mismatch {mismatch_mva:.3e} MVA ({kind}) at bus {bus} \
+        "the AC power flow did not converge: worst mismatch {mismatch_mva:.3e} MVA ({kind}) at {bus} \
          after {iterations} Newton iterations; results were not written"
     )]
     PowerFlowNotConverged { iterations: usize, mismatch_mva: f64, kind: String, bus: String },

@@ -141,7 +141,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// DC power flow of a MATPOWER case (.m) or a facility file's [network] (.toml).
+    /// DC (default) or AC power flow of a MATPOWER case (.m) or a facility file's
+    /// [network] (.toml).
     Powerflow {
         file: String,
         /// Results file (HDF5): /power/bus, /power/branch, /power/gen.
@@ -153,6 +154,19 @@ enum Cmd {
         /// Build, factorize and solve this many times; report the fastest (benchmarking).
         #[arg(long, default_value_t = 1)]
         repeat: usize,
+        /// AC power flow (Newton–Raphson, MATPOWER runpf conventions): voltages,
+        /// reactive power, losses, MVA loading.
+        #[arg(long)]
+        ac: bool,
+        /// With --ac: hold generators within QMIN..QMAX (PV buses become PQ at a limit).
+        #[arg(long)]
+        enforce_q_lims: bool,
+        /// With --ac: largest power mismatch accepted, per unit on baseMVA.
+        #[arg(long, default_value_t = 1e-8)]
+        tol: f64,
+        /// With --ac: Newton iterations per solve.
+        #[arg(long, default_value_t = 10)]
+        max_iter: usize,
     },
 }
 
@@ -493,10 +507,57 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Powerflow { file, output, json, repeat } => {
+        Cmd::Powerflow { file, output, json, repeat, ac, enforce_q_lims, tol, max_iter } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
+            if !ac && enforce_q_lims {
+                return Err(InputError::new(
+                    "command line",
+                    "--enforce-q-lims",
+                    "reactive limits exist only in the AC model",
+                    "add --ac",
+                )
+                .into());
+            }
+            let tol = flags::tol("--tol", tol)?;
+            let max_iter = flags::count("--max-iter", max_iter, 1000)?;
             precheck(output.as_deref(), &[&file])?;
             let (net, _loads) = thermogrid::power::read_network(&file)?;
+            if ac {
+                let opts = thermogrid::power::AcOptions { tol_pu: tol, max_iter, enforce_q_lims };
+                let mut solve_s = f64::INFINITY;
+                let mut solved = None;
+                for _ in 0..repeat {
+                    let t1 = std::time::Instant::now();
+                    let pf = thermogrid::power::AcPowerFlow::new(&net)?;
+                    let r = pf.solve(&net, &opts)?;
+                    solve_s = solve_s.min(t1.elapsed().as_secs_f64());
+                    solved = Some(r);
+                }
+                let r = solved.expect("solved at least once");
+                let totals = thermogrid::power::ac_output::ac_totals(&net, &r);
+                let out_str = output.as_ref().map(|p| p.display().to_string());
+                if let Some(out) = &output {
+                    thermogrid::io::power::write_powerflow_ac(out, &net, &r, enforce_q_lims)
+                        .map_err(|m| write_failed(out, m))?;
+                }
+                if json {
+                    let j = thermogrid::power::ac_output::json_summary(
+                        &net,
+                        &r,
+                        &totals,
+                        out_str.as_deref(),
+                        solve_s,
+                        enforce_q_lims,
+                    );
+                    println!("{}", serde_json::to_string_pretty(&j).expect("json"));
+                } else {
+                    print!(
+                        "{}",
+                        thermogrid::power::ac_output::text_summary(&net, &r, &totals, out_str.as_deref(), solve_s)
+                    );
+                }
+                return Ok(());
+            }
             let mut solve_s = f64::INFINITY;
             let mut solved = None;
             for _ in 0..repeat {

@@ -312,7 +312,21 @@ impl AcPowerFlow {
             let shift = va[refs0[0]] - bm.get(self.bus_row[refs0[0]], bus::VA).to_radians();
             va.iter_mut().for_each(|a| *a -= shift);
         }
-        Ok(self.result(net, &vm, &va, &pg, &qg, &refs, iterations, worst * base, limited, &switched))
+        let r = self.result(net, &vm, &va, &pg, &qg, &refs, iterations, worst * base, limited, &switched);
+        // A converged Newton solve is finite; a flow or output beyond f64 is not a result.
+        for (what, v) in [
+            ("bus voltage", &r.vm_pu),
+            ("bus angle", &r.va_deg),
+            ("branch flow", &r.pf_mw),
+            ("branch flow", &r.qt_mvar),
+            ("generator output", &r.pg_mw),
+            ("generator output", &r.qg_mvar),
+        ] {
+            if let Some((i, x)) = crate::outcome::first_non_finite(v) {
+                return Err(Error::PowerFlowFailed(format!("{}: {what} at row {} is {x}", net.source, i + 1)));
+            }
+        }
+        Ok(r)
     }
 
     /// MATPOWER's `pfsoln` for generators: Q shared at reference and PV buses, the slack

@@ -20,8 +20,10 @@ use super::validate::validate;
 use crate::error::InputError;
 use faer::linalg::solvers::Solve;
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::cholesky::{factorize_symbolic_cholesky, LdltRef, SymbolicCholesky};
-use faer::sparse::linalg::solvers::{Llt, Lu, SymbolicLlt, SymbolicLu};
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, LdltRef, LltRef, SymbolicCholesky, SymmetricOrdering,
+};
+use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
 use faer::Side;
@@ -65,69 +67,118 @@ pub struct DcPowerFlow {
 
 /// The factorization of the reduced susceptance matrix. Which one is chosen by a cheap
 /// test: when every in-service branch susceptance is positive, B is a weighted
-/// Laplacian with its reference rows removed and so positive definite: sparse Cholesky
-/// (AMD ordering). With negative susceptances (series compensation, three-winding
-/// transformer stars) B may be indefinite: sparse LDLᵀ on the same symbolic
-/// factorization, which needs no sign and costs the same, checked by its residual and
-/// refined; sparse LU only if LDLᵀ meets a zero pivot.
+/// Laplacian with its reference rows removed and so positive definite: sparse Cholesky.
+/// With negative susceptances (series compensation, three-winding transformer stars)
+/// B may be indefinite: sparse LDLᵀ on the same symbolic structure, which needs no
+/// sign and costs the same, checked by its residual and refined; sparse LU only if
+/// LDLᵀ meets a zero pivot. Both orders come from [`super::ordering`] (radial buses
+/// first, AMD on the meshed core), which is cheaper than AMD on the whole matrix.
 pub enum Factor {
-    Llt(SymbolicLlt<usize>, Llt<usize, f64>),
-    Ldlt(Box<LdltFactor>),
+    Llt(Box<CholFactor>),
+    Ldlt(Box<CholFactor>),
     Lu(SymbolicLu<usize>, Lu<usize, f64>),
 }
 
-/// Sparse LDLᵀ of a symmetric matrix (lower triangle kept for residuals).
-pub struct LdltFactor {
+/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (lower triangle kept for residuals).
+pub struct CholFactor {
     sym: std::sync::Arc<SymbolicCholesky<usize>>,
     values: Vec<f64>,
     lower: SparseColMat<usize, f64>,
+    ldlt: bool,
 }
 
 /// Relative residual ‖b − A x‖∞ / ‖b‖∞ above which an LDLᵀ solve is refined.
 const LDLT_REFINE_ABOVE: f64 = 1e-13;
 
-impl LdltFactor {
+/// The symbolic Cholesky structure of `m` (lower triangle) in the order of
+/// [`super::ordering::elimination_order`] on its graph.
+fn symbolic_cholesky(m: &SparseColMat<usize, f64>) -> Result<SymbolicCholesky<usize>, String> {
+    let n = m.nrows();
+    let a = m.as_ref();
+    let rows = a.symbolic().row_idx();
+    let mut edges = Vec::with_capacity(rows.len());
+    for j in 0..n {
+        for k in a.col_range(j) {
+            if rows[k] != j {
+                edges.push((rows[k], j));
+            }
+        }
+    }
+    let fwd = super::ordering::elimination_order(n, &edges);
+    let mut inv = vec![0usize; n];
+    for (k, &i) in fwd.iter().enumerate() {
+        inv[i] = k;
+    }
+    let perm = faer::perm::PermRef::new_checked(&fwd, &inv, n);
+    factorize_symbolic_cholesky(m.symbolic(), Side::Lower, SymmetricOrdering::Custom(perm), Default::default())
+        .map_err(|e| format!("{e:?}"))
+}
+
+impl CholFactor {
     fn new(
         m: &SparseColMat<usize, f64>,
         previous: Option<std::sync::Arc<SymbolicCholesky<usize>>>,
+        ldlt: bool,
     ) -> Result<Self, String> {
         let sym = match previous {
             Some(s) => s,
-            None => std::sync::Arc::new(
-                factorize_symbolic_cholesky(m.symbolic(), Side::Lower, Default::default(), Default::default())
-                    .map_err(|e| format!("{e:?}"))?,
-            ),
+            None => std::sync::Arc::new(symbolic_cholesky(m)?),
         };
         let mut values = vec![0.0; sym.len_val()];
         let par = faer::get_global_parallelism();
-        let mut mem = MemBuffer::try_new(sym.factorize_numeric_ldlt_scratch::<f64>(par, Default::default()))
+        if ldlt {
+            let mut mem = MemBuffer::try_new(sym.factorize_numeric_ldlt_scratch::<f64>(par, Default::default()))
+                .map_err(|e| format!("{e:?}"))?;
+            sym.factorize_numeric_ldlt(
+                &mut values,
+                m.as_ref(),
+                Side::Lower,
+                Default::default(),
+                par,
+                MemStack::new(&mut mem),
+                Default::default(),
+            )
             .map_err(|e| format!("{e:?}"))?;
-        sym.factorize_numeric_ldlt(
-            &mut values,
-            m.as_ref(),
-            Side::Lower,
-            Default::default(),
-            par,
-            MemStack::new(&mut mem),
-            Default::default(),
-        )
-        .map_err(|e| format!("{e:?}"))?;
+        } else {
+            let mut mem = MemBuffer::try_new(sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()))
+                .map_err(|e| format!("{e:?}"))?;
+            sym.factorize_numeric_llt(
+                &mut values,
+                m.as_ref(),
+                Side::Lower,
+                Default::default(),
+                par,
+                MemStack::new(&mut mem),
+                Default::default(),
+            )
+            .map_err(|e| format!("{e:?}"))?;
+        }
         if values.iter().any(|v| !v.is_finite()) {
             return Err("non-finite pivot".into());
         }
-        Ok(LdltFactor { sym, values, lower: m.clone() })
+        Ok(CholFactor { sym, values, lower: m.clone(), ldlt })
     }
 
     fn solve_raw(&self, rhs: &mut [f64], ncols: usize) {
         let n = rhs.len() / ncols.max(1);
         let par = faer::get_global_parallelism();
         let mut mem = MemBuffer::new(self.sym.solve_in_place_scratch::<f64>(ncols, par));
-        LdltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
-            faer::Conj::No,
-            MatMut::from_column_major_slice_mut(rhs, n, ncols),
-            par,
-            MemStack::new(&mut mem),
-        );
+        let rhs = MatMut::from_column_major_slice_mut(rhs, n, ncols);
+        if self.ldlt {
+            LdltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
+                faer::Conj::No,
+                rhs,
+                par,
+                MemStack::new(&mut mem),
+            );
+        } else {
+            LltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
+                faer::Conj::No,
+                rhs,
+                par,
+                MemStack::new(&mut mem),
+            );
+        }
     }
 
     /// `A x` for the symmetric matrix stored as its lower triangle.
@@ -146,9 +197,12 @@ impl LdltFactor {
         }
     }
 
-    /// Solve with up to two steps of iterative refinement per column: LDLᵀ without
-    /// pivoting on an indefinite matrix may lose digits, and the residual tells.
+    /// Solve; after LDLᵀ (no pivoting on an indefinite matrix may lose digits, and the
+    /// residual tells) with up to two steps of iterative refinement per column.
     fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
+        if !self.ldlt {
+            return self.solve_raw(rhs, ncols);
+        }
         let n = rhs.len() / ncols.max(1);
         let b = rhs.to_vec();
         self.solve_raw(rhs, ncols);
@@ -182,23 +236,17 @@ impl Factor {
         let err = |what: &str, e: String| {
             InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)")
         };
-        if definite {
-            let sym = match previous {
-                Some(Factor::Llt(s, _)) => Some(s.clone()),
-                _ => SymbolicLlt::try_new(m.symbolic(), Side::Lower).ok(),
-            };
-            if let Some(sym) = sym {
-                if let Ok(llt) = Llt::try_new_with_symbolic(sym.clone(), m.as_ref(), Side::Lower) {
-                    return Ok(Factor::Llt(sym, llt));
-                }
-            }
-        }
         let previous_sym = match previous {
-            Some(Factor::Ldlt(f)) => Some(f.sym.clone()),
+            Some(Factor::Llt(f) | Factor::Ldlt(f)) => Some(f.sym.clone()),
             _ => None,
         };
+        if definite {
+            if let Ok(f) = CholFactor::new(m, previous_sym.clone(), false) {
+                return Ok(Factor::Llt(Box::new(f)));
+            }
+        }
         if !matches!(previous, Some(Factor::Lu(..))) {
-            if let Ok(f) = LdltFactor::new(m, previous_sym) {
+            if let Ok(f) = CholFactor::new(m, previous_sym, true) {
                 return Ok(Factor::Ldlt(Box::new(f)));
             }
         }
@@ -229,8 +277,7 @@ impl Factor {
     fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
         let n = rhs.len() / ncols.max(1);
         match self {
-            Factor::Llt(_, f) => f.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, ncols)),
-            Factor::Ldlt(f) => f.solve_in_place(rhs, ncols),
+            Factor::Llt(f) | Factor::Ldlt(f) => f.solve_in_place(rhs, ncols),
             Factor::Lu(_, f) => f.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, ncols)),
         }
     }

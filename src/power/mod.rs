@@ -1,6 +1,7 @@
 //! Power: the electrical network (MATPOWER layout), its readers and writers, and the
 //! DC and AC power flow.
 
+pub mod ac_output;
 pub mod acpf;
 pub mod contingency;
 pub mod dcpf;
@@ -11,8 +12,10 @@ pub mod limits;
 pub mod matpower;
 pub mod newton;
 pub mod network;
+pub mod ordering;
 pub mod output;
 pub mod screen;
+pub mod sparse_lu;
 pub mod timeseries;
 pub mod validate;
 pub mod workload;

@@ -9,10 +9,14 @@
 //! J = [Re dS/dVa[pvpq,pvpq]  Re dS/dVm[pvpq,pq]; Im dS/dVa[pq,pvpq]  Im dS/dVm[pq,pq]]
 //! ```
 //!
-//! is assembled into a pattern fixed for a set of bus types and factorized by sparse
-//! LU (faer), whose symbolic factorization (ordering, elimination structure) is
-//! computed once and reused by every iteration.
+//! is assembled into a pattern fixed for a set of bus types. Its pattern is the bus
+//! graph's (2×2 blocks at PQ buses), so it is ordered on the bus graph (leaves first,
+//! then AMD; [`super::ordering`]) and factorized by an LU without pivoting on that
+//! symmetric pattern ([`super::sparse_lu`]), whose symbolic part is computed once per
+//! solve. Should a pivot be tiny, that step falls back to faer's pivoting sparse LU.
 
+use super::ordering::elimination_order;
+use super::sparse_lu::SymLu;
 use super::ybus::Ybus;
 use faer::c64;
 use faer::linalg::solvers::Solve;
@@ -102,6 +106,28 @@ impl Pattern {
         Pattern { dim, va_pos, vm_pos, symbolic, slots }
     }
 
+    /// The unknowns in elimination order: buses ordered on the bus graph, each bus's
+    /// angle then its magnitude.
+    fn order(&self, y: &Ybus) -> Vec<usize> {
+        let mut edges = Vec::with_capacity(y.col.len() / 2);
+        for i in 0..y.n {
+            for k in y.row_ptr[i]..y.row_ptr[i + 1] {
+                if y.col[k] > i {
+                    edges.push((i, y.col[k]));
+                }
+            }
+        }
+        let mut order = Vec::with_capacity(self.dim);
+        for i in elimination_order(y.n, &edges) {
+            for p in [self.va_pos[i], self.vm_pos[i]] {
+                if p != NONE {
+                    order.push(p);
+                }
+            }
+        }
+        order
+    }
+
     /// Fill the Jacobian's values at `v` with `i = Ybus v`.
     fn fill(&self, y: &Ybus, v: &[c64], vm: &[f64], cur: &[c64], val: &mut [f64]) {
         let jmul = |z: c64| c64::new(-z.im, z.re);
@@ -182,18 +208,33 @@ pub fn newton(
     if pat.dim == 0 {
         return Ok(done(worst, 0, false));
     }
-    let sym = SymbolicLu::try_new(pat.symbolic.as_ref()).map_err(|e| format!("cannot order the Jacobian: {e:?}"))?;
+    let order = pat.order(y);
+    let mut fast = SymLu::new(pat.dim, pat.symbolic.col_ptr(), pat.symbolic.row_idx(), &order)
+        .ok_or_else(|| "the Jacobian's pattern is not symmetric".to_string())?;
+    let mut pivoting: Option<SymbolicLu<usize>> = None;
     for it in 1..=max_iter {
         pat.fill(y, &v, vm, &cur, &mut val);
         if val.iter().any(|x| !x.is_finite()) {
             return Ok(done((f64::NAN, worst.1, worst.2), it - 1, false));
         }
-        let jac = SparseColMatRef::new(pat.symbolic.as_ref(), &val);
-        let Ok(lu) = Lu::try_new_with_symbolic(sym.clone(), jac) else {
-            return Ok(done((f64::NAN, worst.1, worst.2), it - 1, false));
-        };
         let mut dx: Vec<f64> = f.iter().map(|x| -x).collect();
-        lu.solve_in_place(MatMut::from_column_major_slice_mut(&mut dx, pat.dim, 1));
+        if fast.factor(&val) {
+            fast.solve(&mut dx);
+        } else {
+            // A tiny pivot without pivoting: this step by faer's pivoting LU.
+            if pivoting.is_none() {
+                pivoting = Some(
+                    SymbolicLu::try_new(pat.symbolic.as_ref())
+                        .map_err(|e| format!("cannot order the Jacobian: {e:?}"))?,
+                );
+            }
+            let sym = pivoting.clone().expect("set above");
+            let jac = SparseColMatRef::new(pat.symbolic.as_ref(), &val);
+            let Ok(lu) = Lu::try_new_with_symbolic(sym, jac) else {
+                return Ok(done((f64::NAN, worst.1, worst.2), it - 1, false));
+            };
+            lu.solve_in_place(MatMut::from_column_major_slice_mut(&mut dx, pat.dim, 1));
+        }
         for i in 0..n {
             if pat.va_pos[i] != NONE {
                 va[i] += dx[pat.va_pos[i]];
