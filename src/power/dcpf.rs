@@ -293,17 +293,49 @@ impl Factor {
 }
 
 /// The reduced susceptance matrix (lower triangle) from its entries and the branch
-/// susceptances.
+/// susceptances: counted into columns, rows sorted, duplicates (parallel branches and
+/// the diagonal) summed.
 fn reduced_b(
     nr: usize,
     entries: &[(usize, usize, usize, f64)],
     b: &[f64],
     source: &str,
 ) -> Result<SparseColMat<usize, f64>, InputError> {
-    let trip: Vec<Triplet<usize, usize, f64>> =
-        entries.iter().map(|&(i, j, r, s)| Triplet::new(i, j, s * b[r])).collect();
-    SparseColMat::<usize, f64>::try_new_from_triplets(nr, nr, &trip)
-        .map_err(|e| InputError::new(source, "network", format!("cannot assemble B: {e:?}"), "check the branch data"))
+    let mut count = vec![0usize; nr + 1];
+    for &(_, j, _, _) in entries {
+        count[j + 1] += 1;
+    }
+    for j in 0..nr {
+        count[j + 1] += count[j];
+    }
+    let mut fill = count[..nr].to_vec();
+    let mut slot = vec![(0usize, 0.0f64); entries.len()];
+    for &(i, j, r, s) in entries {
+        slot[fill[j]] = (i, s * b[r]);
+        fill[j] += 1;
+    }
+    let mut col_ptr = Vec::with_capacity(nr + 1);
+    let mut row_idx = Vec::with_capacity(entries.len());
+    let mut val = Vec::with_capacity(entries.len());
+    col_ptr.push(0);
+    for j in 0..nr {
+        let col = &mut slot[count[j]..count[j + 1]];
+        col.sort_unstable_by_key(|e| e.0);
+        for &(i, v) in col.iter() {
+            if row_idx.len() > col_ptr[j] && *row_idx.last().expect("non-empty") == i {
+                *val.last_mut().expect("non-empty") += v;
+            } else {
+                row_idx.push(i);
+                val.push(v);
+            }
+        }
+        col_ptr.push(row_idx.len());
+    }
+    let sym = faer::sparse::SymbolicSparseColMat::new_checked(nr, nr, col_ptr, None, row_idx);
+    if val.iter().any(|v| !v.is_finite()) {
+        return Err(InputError::new(source, "network", "a susceptance is not finite", "check the branch reactances"));
+    }
+    Ok(SparseColMat::new(sym, val))
 }
 
 /// Results in file row order.
