@@ -165,7 +165,8 @@ impl<'a> Scan<'a> {
             () => {
                 end_el!();
                 if !row.is_empty() {
-                    rows.push((std::mem::take(&mut row), row_line));
+                    let cap = row.len();
+                    rows.push((std::mem::replace(&mut row, Vec::with_capacity(cap)), row_line));
                 }
             };
         }
@@ -229,6 +230,18 @@ impl<'a> Scan<'a> {
                     if split && !next_blank {
                         end_el!();
                     }
+                    // A signed number that is a whole element (the common case in
+                    // case files) is read at once, without the expression evaluator.
+                    if el.is_empty() {
+                        if let Some((v, n)) = number(&self.s[self.i + 1..]) {
+                            if whole_element(self.s, self.i + 1 + n) {
+                                row.push(if c == b'-' { -v } else { v });
+                                self.i += 1 + n;
+                                ws = false;
+                                continue;
+                            }
+                        }
+                    }
                     el.push(Tok::Op(c as char));
                     self.i += 1;
                 }
@@ -259,6 +272,16 @@ impl<'a> Scan<'a> {
                 b'0'..=b'9' | b'.' => {
                     if split {
                         end_el!();
+                    }
+                    if el.is_empty() {
+                        if let Some((v, n)) = number(&self.s[self.i..]) {
+                            if whole_element(self.s, self.i + n) {
+                                row.push(v);
+                                self.i += n;
+                                ws = false;
+                                continue;
+                            }
+                        }
                     }
                     let Some((v, n)) = number(&self.s[self.i..]) else {
                         return Err(self.err(item, "cannot read a number here", "write plain numbers such as 1.5e-3"));
@@ -319,6 +342,28 @@ impl<'a> Scan<'a> {
                 }
             }
         }
+    }
+}
+
+/// Whether a number ending at `k` is a whole matrix element: it is followed by a
+/// separator, and what comes after the blanks is not a binary operator (`1 -2` is two
+/// elements, `1 - 2` and `-2^2` one).
+fn whole_element(s: &[u8], k: usize) -> bool {
+    match s.get(k) {
+        None | Some(b',' | b';' | b']' | b'\n' | b'%' | b'#') => true,
+        Some(b' ' | b'\t' | b'\r') => {
+            let mut j = k;
+            while let Some(b' ' | b'\t' | b'\r') = s.get(j) {
+                j += 1;
+            }
+            match s.get(j) {
+                Some(b'*' | b'/' | b'^' | b'\'') => false,
+                Some(b'.') => !matches!(s.get(j + 1), Some(b'*' | b'/' | b'^' | b'\'')),
+                Some(b'+' | b'-') => !matches!(s.get(j + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')),
+                _ => true,
+            }
+        }
+        _ => false,
     }
 }
 
