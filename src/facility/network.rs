@@ -22,7 +22,27 @@ pub struct NetworkSpec {
     pub battery: Vec<Spanned<BatterySpec>>,
     #[serde(default)]
     pub load: Vec<Spanned<LoadSpec>>,
+    /// Power factor of the racks' IT load (lagging), for the AC power flow. Default
+    /// [`IT_POWER_FACTOR`].
+    #[serde(default)]
+    pub it_power_factor: Option<f64>,
+    /// Power factor of the cooling units' electric draw (lagging). Default
+    /// [`COOLING_POWER_FACTOR`].
+    #[serde(default)]
+    pub cooling_power_factor: Option<f64>,
 }
+
+/// Default IT power factor: server and GPU power supplies correct their power factor
+/// actively; 80 PLUS Platinum/Titanium and the EU Lot 9 rules ask ≥ 0.95 from half
+/// load, and they run at 0.98–0.99 near full load.
+pub const IT_POWER_FACTOR: f64 = 0.98;
+/// Default cooling power factor: fans, pumps and compressors on variable-speed drives
+/// (displacement 0.95 and up) mixed with direct-on-line induction motors (0.80–0.88).
+pub const COOLING_POWER_FACTOR: f64 = 0.90;
+/// Default power factor of other loads (lighting, offices).
+pub const LOAD_POWER_FACTOR: f64 = 0.95;
+/// Voltage set-point range of a reference or generator bus, pu.
+pub const V_SETPOINT_RANGE: (f64, f64) = (0.8, 1.2);
 
 fn base_mva() -> f64 {
     100.0
@@ -57,6 +77,10 @@ pub struct BusSpec {
     /// Angle reference (slack) of its island. Utility buses are references by default.
     #[serde(default)]
     pub reference: Option<bool>,
+    /// Voltage set-point, pu, held at a reference bus or a bus with a generator or
+    /// battery in the AC power flow. Default 1.0.
+    #[serde(default)]
+    pub v_pu: Option<f64>,
 }
 
 impl BusSpec {
@@ -80,9 +104,21 @@ pub struct BranchSpec {
     pub x_ohm: Option<f64>,
     #[serde(default)]
     pub kv: Option<f64>,
-    /// Thermal rating, MW.
+    /// Series resistance in per unit on `base_mva` (default 0; the DC model ignores it).
+    #[serde(default)]
+    pub r_pu: Option<f64>,
+    /// Or in ohms, referred to `kv` (default: the `from` bus's kV).
+    #[serde(default)]
+    pub r_ohm: Option<f64>,
+    /// Thermal rating, MW. Or, one of:
     #[serde(default)]
     pub rating_mw: Option<f64>,
+    /// Apparent power rating, kVA or MVA (transformers, UPS, busways). Like MATPOWER's
+    /// RATE_A, the AC model compares MVA with it and the DC model MW.
+    #[serde(default)]
+    pub rating_kva: Option<f64>,
+    #[serde(default)]
+    pub rating_mva: Option<f64>,
     /// Off-nominal tap ratio (transformers), default 1.
     #[serde(default)]
     pub tap: Option<f64>,
@@ -133,6 +169,21 @@ pub struct LoadSpec {
     pub id: String,
     pub bus: String,
     pub p_mw: f64,
+    /// Power factor (lagging). Default [`LOAD_POWER_FACTOR`].
+    #[serde(default)]
+    pub power_factor: Option<f64>,
+}
+
+impl BranchSpec {
+    /// The apparent power rating, MVA, if one is given.
+    pub fn rating_mva(&self) -> Option<f64> {
+        self.rating_mva.or(self.rating_kva.map(|k| k / 1e3))
+    }
+}
+
+/// Reactive power of a lagging load of active power `p` at power factor `pf`.
+pub fn reactive(p: f64, pf: f64) -> f64 {
+    p * (1.0 - pf * pf).max(0.0).sqrt() / pf
 }
 
 // Ranges of a network's numbers (MATPOWER cases and facility `[network]`s alike).

@@ -6,8 +6,15 @@
 //! balance; buses with generators or batteries are type 2, others type 1. Branch
 //! reactance in ohms becomes per unit as `x_pu = x_ohm · baseMVA / kV²`. Batteries are
 //! generators with PG = 0 (idle) and PMIN = −PMAX = −power.
+//!
+//! For the AC model: resistance `r_pu` or `r_ohm` (the same base), loads lagging at
+//! their power factors (racks `it_power_factor`, cooling `cooling_power_factor`,
+//! `[[network.load]]` `power_factor`), generators and batteries holding their bus's
+//! `v_pu` (1.0) with unlimited reactive power, and RATE_A the branch's
+//! `rating_kva`/`rating_mva` or `rating_mw`.
 
 use super::network::{branch as br, bus, gen, Matrix, Network};
+use crate::facility::network::{reactive, COOLING_POWER_FACTOR, IT_POWER_FACTOR, LOAD_POWER_FACTOR};
 use crate::facility::Facility;
 use std::collections::HashMap;
 
@@ -38,6 +45,9 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     let nb = spec.bus.len();
     let id: HashMap<&str, usize> = spec.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
     let mut pd = vec![0.0; nb];
+    let mut qd = vec![0.0; nb];
+    let it_pf = spec.it_power_factor.unwrap_or(IT_POWER_FACTOR);
+    let cooling_pf = spec.cooling_power_factor.unwrap_or(COOLING_POWER_FACTOR);
     let mut loads = AttachedLoads { it_mw_by_bus: vec![0.0; nb], ..Default::default() };
     loads.battery = spec.battery.first().map(|b| {
         let b = b.get_ref();
@@ -47,6 +57,7 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
         match r.feed_bus.as_deref().and_then(|b| id.get(b)) {
             Some(&i) => {
                 pd[i] += r.power_kw / 1e3;
+                qd[i] += reactive(r.power_kw / 1e3, it_pf);
                 loads.it_mw_by_bus[i] += r.power_kw / 1e3;
                 loads.it_mw += r.power_kw / 1e3;
             }
@@ -56,12 +67,14 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     for (u, &kw) in f.cooling.iter().zip(cooling_kw) {
         if let Some(&i) = u.feed_bus.as_deref().and_then(|b| id.get(b)) {
             pd[i] += kw / 1e3;
+            qd[i] += reactive(kw / 1e3, cooling_pf);
             loads.cooling_mw += kw / 1e3;
         }
     }
     for l in &spec.load {
         let l = l.get_ref();
         pd[id[l.bus.as_str()]] += l.p_mw;
+        qd[id[l.bus.as_str()]] += reactive(l.p_mw, l.power_factor.unwrap_or(LOAD_POWER_FACTOR));
         loads.other_mw += l.p_mw;
     }
     // Generators: the file's, batteries, then an infeed at each reference bus without one.
@@ -90,12 +103,25 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
         } else {
             bus::PQ
         };
-        busm.push(&[(i + 1) as f64, t, pd[i], 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, b.kv, 1.0, 1.1, 0.9], 0);
+        busm.push(&[(i + 1) as f64, t, pd[i], qd[i], 0.0, 0.0, 1.0, b.v_pu.unwrap_or(1.0), 0.0, b.kv, 1.0, 1.05, 0.95], 0);
     }
+    // Generators hold their bus's voltage set-point, without reactive limits.
     let mut genm = Matrix::new(gen::MIN_COLS);
     for g in &gens {
+        let vg = spec.bus[g.0].get_ref().v_pu.unwrap_or(1.0);
         genm.push(
-            &[(g.0 + 1) as f64, g.1, 0.0, 0.0, 0.0, 1.0, spec.base_mva, if g.4 { 1.0 } else { 0.0 }, g.2, g.3],
+            &[
+                (g.0 + 1) as f64,
+                g.1,
+                0.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                vg,
+                spec.base_mva,
+                if g.4 { 1.0 } else { 0.0 },
+                g.2,
+                g.3,
+            ],
             0,
         );
     }
@@ -103,21 +129,23 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     for l in &spec.branch {
         let l = l.get_ref();
         let (fi, ti) = (id[l.from.as_str()], id[l.to.as_str()]);
+        let z_base = {
+            let kv = l.kv.unwrap_or(spec.bus[fi].get_ref().kv);
+            kv * kv / spec.base_mva
+        };
         let x = match (l.x_pu, l.x_ohm) {
             (Some(x), _) => x,
-            (None, Some(x)) => {
-                let kv = l.kv.unwrap_or(spec.bus[fi].get_ref().kv);
-                x * spec.base_mva / (kv * kv)
-            }
+            (None, Some(x)) => x / z_base,
             (None, None) => unreachable!("validated: one of x_pu and x_ohm"),
         };
+        let r = l.r_pu.or(l.r_ohm.map(|r| r / z_base)).unwrap_or(0.0);
         let row = [
             (fi + 1) as f64,
             (ti + 1) as f64,
-            0.0,
+            r,
             x,
             0.0,
-            l.rating_mw.unwrap_or(0.0),
+            l.rating_mva().or(l.rating_mw).unwrap_or(0.0),
             0.0,
             0.0,
             l.tap.unwrap_or(0.0),

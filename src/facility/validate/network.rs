@@ -3,9 +3,24 @@
 
 use super::Ctx;
 use crate::error::InputError;
-use crate::facility::network::{NetworkSpec, BASE_MVA_RANGE, MAX_MW, MAX_SHIFT_DEG, RATE_RANGE, TAP_RANGE, X_RANGE};
+use crate::facility::network::{
+    NetworkSpec, BASE_MVA_RANGE, MAX_MW, MAX_SHIFT_DEG, RATE_RANGE, TAP_RANGE, V_SETPOINT_RANGE, X_RANGE,
+};
 use crate::facility::{CoolingUnit, Pos, Rack};
 use std::collections::{HashMap, HashSet};
+
+fn power_factor(cx: &Ctx, p: Pos, item: &str, key: &str, pf: f64) -> Result<(), InputError> {
+    cx.finite(p, item, key, pf)?;
+    if !(pf > 0.0 && pf <= 1.0) {
+        return Err(cx.err(
+            p,
+            item,
+            format!("{key} = {pf} is outside (0, 1]"),
+            format!("give {key} as a fraction, e.g. 0.95 (lagging)"),
+        ));
+    }
+    Ok(())
+}
 
 pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<(), InputError> {
     cx.within(pos, "[network]", "base_mva", n.base_mva, BASE_MVA_RANGE, "MVA")?;
@@ -83,6 +98,37 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         if let Some(r) = b.rating_mw {
             cx.within(p, &item, "rating_mw", r, RATE_RANGE, "MW")?;
         }
+        if b.rating_mw.is_some() && (b.rating_kva.is_some() || b.rating_mva.is_some()) {
+            return Err(cx.err(
+                p,
+                item,
+                "gives both an active (rating_mw) and an apparent power rating",
+                "give one rating: rating_kva or rating_mva (both models read it, as MATPOWER reads RATE_A), or rating_mw",
+            ));
+        }
+        match (b.rating_kva, b.rating_mva) {
+            (Some(_), Some(_)) => {
+                return Err(cx.err(p, item, "gives both rating_kva and rating_mva", "give the apparent power rating once"))
+            }
+            (Some(k), None) => {
+                cx.within(p, &item, "rating_kva", k, (RATE_RANGE.0 * 1e3, RATE_RANGE.1 * 1e3), "kVA").map(|_| ())?
+            }
+            (None, Some(m)) => cx.within(p, &item, "rating_mva", m, RATE_RANGE, "MVA").map(|_| ())?,
+            (None, None) => {}
+        }
+        match (b.r_pu, b.r_ohm) {
+            (Some(_), Some(_)) => {
+                return Err(cx.err(
+                    p,
+                    item,
+                    "gives both r_pu and r_ohm",
+                    "write the series resistance once, in per unit or in ohms",
+                ))
+            }
+            (Some(r), None) => cx.within(p, &item, "r_pu", r, (0.0, X_RANGE.1), "pu").map(|_| ())?,
+            (None, Some(r)) => cx.within(p, &item, "r_ohm", r, (0.0, 1e6), "Ω").map(|_| ())?,
+            (None, None) => {}
+        }
         if let Some(t) = b.tap {
             cx.within(p, &item, "tap", t, TAP_RANGE, "")?;
         }
@@ -131,6 +177,20 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         let item = format!("load \"{}\"", l.id);
         bus(p, &item, &l.bus)?;
         cx.within(p, &item, "p_mw", l.p_mw, (-MAX_MW, MAX_MW), "MW")?;
+        if let Some(pf) = l.power_factor {
+            power_factor(cx, p, &item, "power_factor", pf)?;
+        }
+    }
+    for (k, v) in [("it_power_factor", n.it_power_factor), ("cooling_power_factor", n.cooling_power_factor)] {
+        if let Some(pf) = v {
+            power_factor(cx, pos, "[network]", k, pf)?;
+        }
+    }
+    for b in &n.bus {
+        if let Some(v) = b.get_ref().v_pu {
+            let item = format!("bus \"{}\"", b.get_ref().id);
+            cx.within(cx.pos(b), &item, "v_pu", v, V_SETPOINT_RANGE, "pu")?;
+        }
     }
     // Every island (buses joined by in-service branches) needs an angle reference.
     let mut has_ref = vec![false; n.bus.len()];
