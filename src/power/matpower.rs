@@ -441,6 +441,7 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
     let mut name = std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let (mut base, mut busm, mut genm, mut brm) = (None, None, None, None);
     let mut ignored = Vec::new();
+    let mut locals: std::collections::HashMap<String, f64> = Default::default();
     loop {
         sc.skip_space();
         if sc.peek().is_none() {
@@ -471,7 +472,36 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
             }
             "end" | "endfunction" | "return" => continue,
             "mpc" => {}
+            "if" => {
+                // `if flag … end` on a scalar set earlier in the file (case8387pegase's
+                // `fixed = 0;`): a false condition skips the block, as Octave would; a
+                // true one would run code, which is refused.
+                let st = sc.i;
+                sc.skip_to_eol();
+                let cond = String::from_utf8_lossy(&sc.s[st..sc.i]).to_string();
+                let cond = cond.split(['%', '#']).next().unwrap_or("").trim().trim_end_matches([',', ';']).trim();
+                let value = locals.get(cond).copied().or_else(|| cond.parse::<f64>().ok());
+                match value {
+                    Some(v) if v == 0.0 => skip_block(&mut sc).map_err(|m| unsupported(m))?,
+                    Some(_) => {
+                        return Err(unsupported(format!(
+                            "`if {cond}` is true here, and the block changes the data by code"
+                        )))
+                    }
+                    None => return Err(unsupported(format!("`if {cond}` is not a flag set in the file"))),
+                }
+                continue;
+            }
             other => {
+                sc.skip_blanks();
+                if sc.peek() == Some(b'=') && sc.s.get(sc.i + 1) != Some(&b'=') && tests_flag(&sc.s[sc.i..], other) {
+                    // A flag such as `fixed = 0;` that an `if` further on tests.
+                    sc.i += 1;
+                    if let Value::Scalar(x) = sc.value(other)? {
+                        locals.insert(other.to_string(), x);
+                        continue;
+                    }
+                }
                 sc.skip_to_eol();
                 return Err(unsupported(format!("`{other} …` is not a data assignment")));
             }
@@ -533,6 +563,46 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
     })
 }
 
+/// Whether some later line is `if <name>`: only such a flag may be set by a case file.
+fn tests_flag(rest: &[u8], name: &str) -> bool {
+    let text = String::from_utf8_lossy(rest);
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        l.strip_prefix("if").is_some_and(|c| {
+            c.starts_with([' ', '\t'])
+                && c.split(['%', '#']).next().unwrap_or("").trim().trim_end_matches([',', ';']).trim() == name
+        })
+    })
+}
+
+/// Skip the statements of an `if` block whose condition is false, up to its `end`
+/// (nested blocks counted by their first word); an `else` branch would run, so it is
+/// refused.
+fn skip_block(sc: &mut Scan) -> Result<(), String> {
+    let mut depth = 1;
+    loop {
+        sc.skip_space();
+        let Some(c) = sc.peek() else { return Err("`if` block has no `end`".into()) };
+        if !c.is_ascii_alphabetic() {
+            sc.skip_to_eol();
+            continue;
+        }
+        let w = sc.ident();
+        match w.as_str() {
+            "if" | "for" | "while" | "switch" | "try" | "parfor" => depth += 1,
+            "end" | "endif" | "endfor" | "endwhile" | "endswitch" | "end_try_catch" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(());
+                }
+            }
+            "else" | "elseif" if depth == 1 => return Err("an `if` with an `else` branch would run code".into()),
+            _ => {}
+        }
+        sc.skip_to_eol();
+    }
+}
+
 /// A number as MATPOWER writes it and this reader reads back exactly.
 fn fmt_num(v: f64) -> String {
     if v.is_nan() {
@@ -585,6 +655,28 @@ mod tests {
     }
 
     const CASE: &str = "function mpc = tiny\n% comment\nmpc.version = '2';\nmpc.baseMVA = 50/3;\nmpc.bus = [\n\t1 3 0 0 0 0 1 1 0 135/sqrt(3) 1 1.1 0.9;\n\t2\t1  1e1 0 0 0 1 1 -2 -135 1 1.1 0.9 % row without its ;\n\t3, 1, -5, 0, 0, 0, 1, 1, 0, 1, 1, Inf, 0.9\n];\nmpc.gen = [1 10 0 0 0 1 100 1 Inf -Inf];\nmpc.branch = [\n 1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n 2 3 0 -.2 0 0 0 0 1.05 -3 1 -360 360;\n];\nmpc.gencost = [2 0 0 3 0.1 1 0];\nmpc.bus_name = {\n 'a%b';\n 'c';\n};\n";
+
+    /// case8387pegase's construct: a flag set to 0 and an `if flag … end` that would
+    /// change the data by code. False: skipped, the data read as they are. True, an
+    /// `else`, or a condition that is not a flag: refused with the line.
+    #[test]
+    fn a_false_flag_block_is_skipped_and_a_true_one_refused() {
+        let block = "\nif fixed\n    [GEN_BUS, PG] = idx_gen;\n    k = find(isinf(mpc.gen(:, 4)));\n    if any(k)\n        mpc.gen(k, 9) = 1;\n    end\nend\n";
+        let with = |flag: &str, tail: &str| format!("{}\nfixed = {flag};  %% change to 1 to fix\n{block}{tail}", CASE);
+        let plain = parse_matpower("t.m", CASE).unwrap();
+        let off = parse_matpower("t.m", &with("0", "")).unwrap();
+        assert_eq!(off.gen.data, plain.gen.data);
+        assert_eq!(off.bus.data, plain.bus.data);
+        let on = parse_matpower("t.m", &with("1", "")).unwrap_err().to_string();
+        assert!(on.contains("if fixed") && on.contains("true"), "{on}");
+        let els = with("0", "").replace("        mpc.gen(k, 9) = 1;\n    end\nend", "        mpc.gen(k, 9) = 1;\n    end\nelse\n  mpc.gen(1, 2) = 5;\nend");
+        let e = parse_matpower("t.m", &els).unwrap_err().to_string();
+        assert!(e.contains("else"), "{e}");
+        let e = parse_matpower("t.m", &format!("{CASE}\nif undefined_flag\nend\n")).unwrap_err().to_string();
+        assert!(e.contains("undefined_flag") && e.contains(':'), "{e}");
+        let e = parse_matpower("t.m", &format!("{CASE}\nif 0\n x = 1;\n")).unwrap_err().to_string();
+        assert!(e.contains("no `end`"), "{e}");
+    }
 
     #[test]
     fn reads_expressions_separators_and_ignores_extras() {
