@@ -118,6 +118,11 @@ impl AcPowerFlow {
     /// build Ybus.
     pub fn new(net: &Network) -> Result<Self, InputError> {
         let idx = validate(net)?;
+        Self::build(net, &idx)
+    }
+
+    /// The same for a network already validated ([`validate`] returned `idx`).
+    pub fn build(net: &Network, idx: &super::validate::BusIndex) -> Result<Self, InputError> {
         let (bm, gm, lm) = (&net.bus, &net.gen, &net.branch);
         let mut bus_idx = vec![None; bm.rows()];
         let mut bus_row = Vec::new();

@@ -487,6 +487,12 @@ impl DcPowerFlow {
     /// Validate, index, build and factorize.
     pub fn new(net: &Network) -> Result<Self, InputError> {
         let idx = validate(net)?;
+        Self::build(net, &idx)
+    }
+
+    /// Index, build and factorize a network already validated ([`validate`] returned
+    /// `idx` for it).
+    pub fn build(net: &Network, idx: &super::validate::BusIndex) -> Result<Self, InputError> {
         let bm = &net.bus;
         let nrow = bm.rows();
         let mut bus_idx = vec![None; nrow];
