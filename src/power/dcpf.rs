@@ -71,15 +71,16 @@ pub struct DcPowerFlow {
 /// With negative susceptances (series compensation, three-winding transformer stars)
 /// B may be indefinite: sparse LDLᵀ on the same symbolic structure, which needs no
 /// sign and costs the same, checked by its residual and refined; sparse LU only if
-/// LDLᵀ meets a zero pivot. Both orders come from [`super::ordering`] (radial buses
-/// first, AMD on the meshed core), which is cheaper than AMD on the whole matrix.
+/// LDLᵀ meets a zero pivot. The unknowns are numbered in the order of
+/// [`super::ordering`] (radial and chained buses first, AMD on the meshed core), which
+/// is cheaper than AMD on the whole matrix and needs no permutation afterwards.
 pub enum Factor {
     Llt(Box<CholFactor>),
     Ldlt(Box<CholFactor>),
     Lu(SymbolicLu<usize>, Lu<usize, f64>),
 }
 
-/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (lower triangle kept for residuals).
+/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (one triangle kept for residuals).
 pub struct CholFactor {
     sym: std::sync::Arc<SymbolicCholesky<usize>>,
     values: Vec<f64>,
@@ -90,27 +91,10 @@ pub struct CholFactor {
 /// Relative residual ‖b − A x‖∞ / ‖b‖∞ above which an LDLᵀ solve is refined.
 const LDLT_REFINE_ABOVE: f64 = 1e-13;
 
-/// The symbolic Cholesky structure of `m` (lower triangle) in the order of
-/// [`super::ordering::elimination_order`] on its graph.
+/// The symbolic Cholesky structure of `m` (lower triangle), whose rows and columns
+/// are already in elimination order ([`DcPowerFlow::build`] numbers them so).
 fn symbolic_cholesky(m: &SparseColMat<usize, f64>) -> Result<SymbolicCholesky<usize>, String> {
-    let n = m.nrows();
-    let a = m.as_ref();
-    let rows = a.symbolic().row_idx();
-    let mut edges = Vec::with_capacity(rows.len());
-    for j in 0..n {
-        for k in a.col_range(j) {
-            if rows[k] != j {
-                edges.push((rows[k], j));
-            }
-        }
-    }
-    let fwd = super::ordering::elimination_order(n, &edges);
-    let mut inv = vec![0usize; n];
-    for (k, &i) in fwd.iter().enumerate() {
-        inv[i] = k;
-    }
-    let perm = faer::perm::PermRef::new_checked(&fwd, &inv, n);
-    factorize_symbolic_cholesky(m.symbolic(), Side::Lower, SymmetricOrdering::Custom(perm), Default::default())
+    factorize_symbolic_cholesky(m.symbolic(), Side::Upper, SymmetricOrdering::Identity, Default::default())
         .map_err(|e| format!("{e:?}"))
 }
 
@@ -132,7 +116,7 @@ impl CholFactor {
             sym.factorize_numeric_ldlt(
                 &mut values,
                 m.as_ref(),
-                Side::Lower,
+                Side::Upper,
                 Default::default(),
                 par,
                 MemStack::new(&mut mem),
@@ -145,7 +129,7 @@ impl CholFactor {
             sym.factorize_numeric_llt(
                 &mut values,
                 m.as_ref(),
-                Side::Lower,
+                Side::Upper,
                 Default::default(),
                 par,
                 MemStack::new(&mut mem),
@@ -181,7 +165,7 @@ impl CholFactor {
         }
     }
 
-    /// `A x` for the symmetric matrix stored as its lower triangle.
+    /// `A x` for the symmetric matrix stored as one triangle.
     fn apply(&self, x: &[f64], y: &mut [f64]) {
         y.iter_mut().for_each(|v| *v = 0.0);
         let a = self.lower.as_ref();
@@ -225,7 +209,7 @@ impl CholFactor {
 }
 
 impl Factor {
-    /// Factorize `m` (lower triangle), reusing `previous`'s symbolic factorization when
+    /// Factorize `m` (upper triangle), reusing `previous`'s symbolic factorization when
     /// given (same sparsity pattern). `definite`: every susceptance is positive.
     fn new(
         m: &SparseColMat<usize, f64>,
@@ -292,18 +276,19 @@ impl Factor {
     }
 }
 
-/// The reduced susceptance matrix (lower triangle) from its entries and the branch
-/// susceptances: counted into columns, rows sorted, duplicates (parallel branches and
-/// the diagonal) summed.
+/// The reduced susceptance matrix (upper triangle, as faer's simplicial Cholesky takes
+/// it) from its lower-triangle entries and the branch susceptances: counted into
+/// columns, rows sorted, duplicates (parallel branches and the diagonal) summed.
 fn reduced_b(
     nr: usize,
     entries: &[(usize, usize, usize, f64)],
     b: &[f64],
     source: &str,
 ) -> Result<SparseColMat<usize, f64>, InputError> {
+    // Entry (i, j) with i ≥ j of the lower triangle is stored as (j, i) of the upper.
     let mut count = vec![0usize; nr + 1];
-    for &(_, j, _, _) in entries {
-        count[j + 1] += 1;
+    for &(i, _, _, _) in entries {
+        count[i + 1] += 1;
     }
     for j in 0..nr {
         count[j + 1] += count[j];
@@ -311,8 +296,8 @@ fn reduced_b(
     let mut fill = count[..nr].to_vec();
     let mut slot = vec![(0usize, 0.0f64); entries.len()];
     for &(i, j, r, s) in entries {
-        slot[fill[j]] = (i, s * b[r]);
-        fill[j] += 1;
+        slot[fill[i]] = (j, s * b[r]);
+        fill[i] += 1;
     }
     let mut col_ptr = Vec::with_capacity(nr + 1);
     let mut row_idx = Vec::with_capacity(entries.len());
@@ -575,6 +560,27 @@ impl DcPowerFlow {
             if !is_ref[i] {
                 red[i] = nr;
                 nr += 1;
+            }
+        }
+        // Number the unknowns in elimination order (radial and chained buses first, AMD
+        // on the meshed core), so that B is assembled already ordered and factorized as
+        // it is.
+        {
+            let mut edges = Vec::with_capacity(nl);
+            for r in 0..nl {
+                if in_service[r] && red[f_idx[r]] != usize::MAX && red[t_idx[r]] != usize::MAX {
+                    edges.push((red[f_idx[r]], red[t_idx[r]]));
+                }
+            }
+            let order = super::ordering::elimination_order(nr, &edges);
+            let mut pos = vec![0usize; nr];
+            for (k, &v) in order.iter().enumerate() {
+                pos[v] = k;
+            }
+            for x in red.iter_mut() {
+                if *x != usize::MAX {
+                    *x = pos[*x];
+                }
             }
         }
         let mut ref_pos = vec![usize::MAX; n];
