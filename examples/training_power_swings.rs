@@ -3,6 +3,8 @@
 //! campus sees four times the per-building ramp): compute phases near full power, dips
 //! during weight synchronization, checkpoint pauses. Three runs: no smoothing; the
 //! building's battery with a ramp limiter; battery plus keep-busy work in the dips.
+//! Each says whether the utility's ramp limit held; where it broke, the battery that
+//! would hold it is named, and a fourth run with that battery shows it holding.
 //!
 //! cargo run --release --example training_power_swings [-- STEPS]
 
@@ -20,27 +22,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_building_gpus = 25_600.0;
     println!("job: 100 000 GPUs over 4 buildings of {per_building_gpus} GPUs; {steps} s at 1 s steps; per building:");
     println!(
-        "{:<26} {:>18} {:>16} {:>14} {:>14} {:>16}",
+        "{:<26} {:>14} {:>12} {:>12} {:>11} {:>14}  ramp limit",
         "run", "max ramp MW/s", "campus MW/s", "peak load %", "cycled MWh", "keep-busy MWh"
     );
     let battery = battery_for(&p, &net, Some(&loads)).unwrap();
     let mut busy = p.clone();
     busy.workload.keep_busy = true;
-    for (name, prof, bat) in [
-        ("no smoothing", &p, None),
-        ("battery + ramp limiter", &p, battery.clone()),
-        ("battery + keep-busy", &busy, battery),
-    ] {
-        let r = run(&net, &it, bat, prof, Backend::Auto)?;
+    let mut needed = None;
+    let show = |name: &str, r: &thermogrid::power::timeseries::TimeSeries| {
         let peak = r.peak_loading_pct.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+        let verdict = if r.ramp.held() {
+            format!("held ({} MW/s)", r.ramp_limit_mw_per_s)
+        } else {
+            format!(
+                "broken in {} steps (limit {} MW/s){}",
+                r.ramp.violations,
+                r.ramp_limit_mw_per_s,
+                r.battery_needed
+                    .as_ref()
+                    .map(|s| format!("; holds with {} MW / {} MWh", s.power_mw, s.energy_mwh))
+                    .unwrap_or_default()
+            )
+        };
         println!(
-            "{name:<26} {:>18.2} {:>16.2} {:>14.1} {:>14.3} {:>16.3}",
+            "{name:<26} {:>14.2} {:>12.2} {:>12.1} {:>11.3} {:>14.3}  {verdict}",
             r.max_ramp_grid_mw_per_s,
             4.0 * r.max_ramp_grid_mw_per_s,
             peak,
             r.battery_cycled_mwh,
             r.keep_busy_mwh
         );
+    };
+    for (name, prof, bat) in [
+        ("no smoothing", &p, None),
+        ("battery + ramp limiter", &p, battery.clone()),
+        ("battery + keep-busy", &busy, battery.clone()),
+    ] {
+        let r = run(&net, &it, bat.clone(), prof, Backend::Auto)?;
+        show(name, &r);
+        if bat.is_some() && needed.is_none() {
+            needed = r.battery_needed.clone();
+        }
+    }
+    // The sizing answer, rerun: the named battery holds the limit.
+    if let (Some(s), Some(b)) = (needed, battery) {
+        let mut sized = b.clone();
+        sized.1.power_mw = s.power_mw;
+        sized.1.energy_mwh = s.energy_mwh;
+        let r = run(&net, &it, Some(sized), &p, Backend::Auto)?;
+        show("named battery + limiter", &r);
     }
     Ok(())
 }

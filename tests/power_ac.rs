@@ -32,7 +32,10 @@ fn compare(case: &str, what: &str, j: &serde_json::Value, r: &AcResult) {
     let dpg = max_abs(&col("gen", 2), &r.pg_mw);
     let dqg = max_abs(&col("gen", 3), &r.qg_mvar);
     let refs: Vec<f64> = j["ref_buses"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    eprintln!("{case} {what}: |dVm| {dvm:.1e} |dVa| {dva:.1e} |dflow| {dflow:.1e} |dPg| {dpg:.1e} |dQg| {dqg:.1e} ({} it)", r.iterations);
+    eprintln!(
+        "{case} {what}: |dVm| {dvm:.1e} |dVa| {dva:.1e} |dflow| {dflow:.1e} |dPg| {dpg:.1e} |dQg| {dqg:.1e} ({} it)",
+        r.iterations
+    );
     assert!(dvm <= 1e-6, "{case} {what}: |ΔVm| = {dvm:e} pu");
     assert!(dva <= 1e-5, "{case} {what}: |ΔVa| = {dva:e}°");
     assert!(dflow <= 1e-4, "{case} {what}: |Δflow| = {dflow:e} MW/MVAr");

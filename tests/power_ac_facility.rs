@@ -180,10 +180,7 @@ fn no_solution_exits_1_naming_a_bus_and_writes_nothing() {
 #[test]
 fn bad_ac_data_exit_2_with_the_item() {
     let dir = tmp("bad");
-    for (extra, what) in [
-        ("rating_mw = 0.4", "rating_mw"),
-        ("r_pu = 0.1", "r_pu"),
-    ] {
+    for (extra, what) in [("rating_mw = 0.4", "rating_mw"), ("r_pu = 0.1", "r_pu")] {
         let f = write(&dir, "f.toml", &feeder(0.012, 0.008, 500.0, extra));
         let o = cli(&["powerflow", f.to_str().unwrap(), "--ac"]);
         let e = String::from_utf8_lossy(&o.stderr);

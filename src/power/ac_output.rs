@@ -117,13 +117,8 @@ pub fn text_summary(net: &Network, r: &AcResult, t: &AcTotals, output: Option<&s
         net.bus_name(t.vm_max.1),
         kv(r, t.vm_max.1)
     );
-    let _ = writeln!(
-        o,
-        "buses outside {:.2}–{:.2} pu (±5 %): {}",
-        VOLTAGE_BAND_PU.0,
-        VOLTAGE_BAND_PU.1,
-        t.off_band.len()
-    );
+    let _ =
+        writeln!(o, "buses outside {:.2}–{:.2} pu (±5 %): {}", VOLTAGE_BAND_PU.0, VOLTAGE_BAND_PU.1, t.off_band.len());
     for &i in t.off_band.iter().take(10) {
         let _ = writeln!(o, "  {}: {:.4} pu{}", net.bus_name(i), r.vm_pu[i], kv(r, i));
     }

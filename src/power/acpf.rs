@@ -265,9 +265,8 @@ impl AcPowerFlow {
                 break out.worst_pu;
             }
             // Generators at PV/reference buses beyond their limits.
-            let active: Vec<usize> = (0..gm.rows())
-                .filter(|&g| gen_on[g] && self.gen_idx[g].is_some_and(|i| kind[i] != Kind::Pq))
-                .collect();
+            let active: Vec<usize> =
+                (0..gm.rows()).filter(|&g| gen_on[g] && self.gen_idx[g].is_some_and(|i| kind[i] != Kind::Pq)).collect();
             let mx: Vec<usize> =
                 active.iter().copied().filter(|&g| qg[g] > gm.get(g, gen::QMAX) + Q_VIOLATION_MVAR).collect();
             let mn: Vec<usize> =

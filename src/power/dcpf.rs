@@ -18,8 +18,8 @@
 use super::network::{branch as br, bus, gen, Network};
 use super::validate::validate;
 use crate::error::InputError;
-use faer::linalg::solvers::Solve;
 use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::solvers::Solve;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, LdltRef, LltRef, SymbolicCholesky, SymmetricOrdering,
 };
@@ -444,11 +444,8 @@ pub(crate) fn check_islands(
     if let Some(buses) = orphan.values().next() {
         let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
         let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
-        let line = bus_row
-            .iter()
-            .position(|&r| bm.get(r, bus::BUS_I) == buses[0])
-            .map(|i| bm.lines[bus_row[i]])
-            .unwrap_or(0);
+        let line =
+            bus_row.iter().position(|&r| bm.get(r, bus::BUS_I) == buses[0]).map(|i| bm.lines[bus_row[i]]).unwrap_or(0);
         let e = InputError::new(
             &net.source,
             format!("island of {} bus(es)", buses.len()),

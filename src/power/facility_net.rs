@@ -103,7 +103,10 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
         } else {
             bus::PQ
         };
-        busm.push(&[(i + 1) as f64, t, pd[i], qd[i], 0.0, 0.0, 1.0, b.v_pu.unwrap_or(1.0), 0.0, b.kv, 1.0, 1.05, 0.95], 0);
+        busm.push(
+            &[(i + 1) as f64, t, pd[i], qd[i], 0.0, 0.0, 1.0, b.v_pu.unwrap_or(1.0), 0.0, b.kv, 1.0, 1.05, 0.95],
+            0,
+        );
     }
     // Generators hold their bus's voltage set-point, without reactive limits.
     let mut genm = Matrix::new(gen::MIN_COLS);

@@ -669,7 +669,10 @@ mod tests {
         assert_eq!(off.bus.data, plain.bus.data);
         let on = parse_matpower("t.m", &with("1", "")).unwrap_err().to_string();
         assert!(on.contains("if fixed") && on.contains("true"), "{on}");
-        let els = with("0", "").replace("        mpc.gen(k, 9) = 1;\n    end\nend", "        mpc.gen(k, 9) = 1;\n    end\nelse\n  mpc.gen(1, 2) = 5;\nend");
+        let els = with("0", "").replace(
+            "        mpc.gen(k, 9) = 1;\n    end\nend",
+            "        mpc.gen(k, 9) = 1;\n    end\nelse\n  mpc.gen(1, 2) = 5;\nend",
+        );
         let e = parse_matpower("t.m", &els).unwrap_err().to_string();
         assert!(e.contains("else"), "{e}");
         let e = parse_matpower("t.m", &format!("{CASE}\nif undefined_flag\nend\n")).unwrap_err().to_string();

@@ -153,7 +153,15 @@ mod tests {
             let live = e.iter().filter(|&&(a, b)| (a == i && !gone[b]) || (b == i && !gone[a])).count();
             let distinct: std::collections::HashSet<usize> = e
                 .iter()
-                .filter_map(|&(a, b)| if a == i && !gone[b] { Some(b) } else if b == i && !gone[a] { Some(a) } else { None })
+                .filter_map(|&(a, b)| {
+                    if a == i && !gone[b] {
+                        Some(b)
+                    } else if b == i && !gone[a] {
+                        Some(a)
+                    } else {
+                        None
+                    }
+                })
                 .collect();
             assert!(distinct.len() <= 1, "node {i} eliminated with {live} live edges");
             gone[i] = true;

@@ -213,12 +213,7 @@ mod tests {
     #[test]
     fn solves_unsymmetric_values_on_a_symmetric_pattern() {
         // Pattern: arrow plus a tridiagonal band.
-        let a = [
-            [4.0, -1.0, 0.0, 0.5],
-            [-2.0, 5.0, -1.5, 0.0],
-            [0.0, -0.5, 3.0, 1.0],
-            [0.25, 0.0, -1.0, 6.0],
-        ];
+        let a = [[4.0, -1.0, 0.0, 0.5], [-2.0, 5.0, -1.5, 0.0], [0.0, -0.5, 3.0, 1.0], [0.25, 0.0, -1.0, 6.0]];
         let n = 4;
         let (mut cp, mut ri, mut v) = (vec![0], vec![], vec![]);
         for c in 0..n {

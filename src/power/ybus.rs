@@ -79,8 +79,7 @@ impl Ybus {
             put(b.t, b.f, b.ytf);
             put(b.t, b.t, b.ytt);
         }
-        let (mut row_ptr, mut col, mut val, mut diag) =
-            (Vec::with_capacity(n + 1), Vec::new(), Vec::new(), vec![0; n]);
+        let (mut row_ptr, mut col, mut val, mut diag) = (Vec::with_capacity(n + 1), Vec::new(), Vec::new(), vec![0; n]);
         row_ptr.push(0);
         for i in 0..n {
             let row = &mut ent[start[i]..start[i + 1]];

@@ -108,7 +108,12 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         }
         match (b.rating_kva, b.rating_mva) {
             (Some(_), Some(_)) => {
-                return Err(cx.err(p, item, "gives both rating_kva and rating_mva", "give the apparent power rating once"))
+                return Err(cx.err(
+                    p,
+                    item,
+                    "gives both rating_kva and rating_mva",
+                    "give the apparent power rating once",
+                ))
             }
             (Some(k), None) => {
                 cx.within(p, &item, "rating_kva", k, (RATE_RANGE.0 * 1e3, RATE_RANGE.1 * 1e3), "kVA").map(|_| ())?
