@@ -7,43 +7,69 @@ use crate::power::timeseries::TimeSeries;
 use crate::power::{AcResult, DcResult, Network};
 use std::path::Path;
 
+/// The rows' identities, written the same way for DC and AC: file attributes, the
+/// `/power` group and its `bus`, `branch` and `gen` groups with numbers, names, ends and
+/// status. Returns the three groups.
+#[allow(clippy::too_many_arguments)]
+fn identities(
+    f: &hdf5::File,
+    net: &Network,
+    islands: usize,
+    model: &str,
+    bus_i: &[f64],
+    ends: (&[f64], &[f64], &[bool]),
+    gens: (&[f64], &[bool]),
+) -> hdf5::Result<(hdf5::Group, hdf5::Group, hdf5::Group, hdf5::Group)> {
+    attr_str(f, "network_name", &net.name)?;
+    attr_str(f, "input_path", &net.source)?;
+    attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
+    let p = f.create_group("power")?;
+    attr_f64(&p, "base_mva", net.base_mva)?;
+    attr_u64(&p, "islands", islands as u64)?;
+    attr_str(&p, "model", model)?;
+    let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
+    let b = p.create_group("bus")?;
+    let nb = [bus_i.len()];
+    dataset(&b, "bus_i", &nb, bus_i, "1", "external bus number, file row order")?;
+    let bus_names: Vec<String> = (0..nb[0]).map(|i| net.bus_name(i)).collect();
+    string_dataset(&b, "name", &bus_names, "facility bus id, else the bus number")?;
+    let l = p.create_group("branch")?;
+    let nl = [ends.0.len()];
+    string_dataset(
+        &l,
+        "name",
+        &net.branch_labels(),
+        "facility branch id, else from–to bus numbers (#k: k-th parallel)",
+    )?;
+    dataset(&l, "f_bus", &nl, ends.0, "1", "from bus number")?;
+    dataset(&l, "t_bus", &nl, ends.1, "1", "to bus number")?;
+    dataset(&l, "in_service", &nl, &flag(ends.2), "1", "1 in service, 0 out")?;
+    let g = p.create_group("gen")?;
+    let ng = [gens.0.len()];
+    let gen_names: Vec<String> = (0..ng[0]).map(|i| net.gen_name(i)).collect();
+    string_dataset(&g, "name", &gen_names, "facility generator id, else its row and bus")?;
+    dataset(&g, "gen_bus", &ng, gens.0, "1", "bus number")?;
+    dataset(&g, "in_service", &ng, &flag(gens.1), "1", "1 on line, 0 off")?;
+    Ok((p, b, l, g))
+}
+
 /// Write `/power/{bus,branch,gen}` in file row order.
 pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), String> {
     write_atomic(out, |f| {
-        attr_str(f, "network_name", &net.name)?;
-        attr_str(f, "input_path", &net.source)?;
-        attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
-        let p = f.create_group("power")?;
-        attr_f64(&p, "base_mva", net.base_mva)?;
-        attr_u64(&p, "islands", r.islands as u64)?;
-        attr_str(&p, "model", "DC power flow, MATPOWER conventions (makeBdc/dcpf); lossless")?;
-        let b = p.create_group("bus")?;
-        let nb = [r.bus_i.len()];
-        dataset(&b, "bus_i", &nb, &r.bus_i, "1", "external bus number, file row order")?;
-        let bus_names: Vec<String> = (0..nb[0]).map(|i| net.bus_name(i)).collect();
-        string_dataset(&b, "name", &bus_names, "facility bus id, else the bus number")?;
-        dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
-        let l = p.create_group("branch")?;
-        let nl = [r.f_bus.len()];
-        let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
-        string_dataset(
-            &l,
-            "name",
-            &net.branch_labels(),
-            "facility branch id, else from–to bus numbers (#k: k-th parallel)",
+        let (_, b, l, g) = identities(
+            f,
+            net,
+            r.islands,
+            "DC power flow, MATPOWER conventions (makeBdc/dcpf); lossless",
+            &r.bus_i,
+            (&r.f_bus, &r.t_bus, &r.branch_in_service),
+            (&r.gen_bus, &r.gen_in_service),
         )?;
-        dataset(&l, "f_bus", &nl, &r.f_bus, "1", "from bus number")?;
-        dataset(&l, "t_bus", &nl, &r.t_bus, "1", "to bus number")?;
-        dataset(&l, "in_service", &nl, &flag(&r.branch_in_service), "1", "1 in service, 0 out")?;
+        let (nb, nl, ng) = ([r.bus_i.len()], [r.f_bus.len()], [r.gen_bus.len()]);
+        dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
         dataset(&l, "pf_mw", &nl, &r.pf_mw, "MW", "active power at the from end")?;
         dataset(&l, "pt_mw", &nl, &r.pt_mw, "MW", "active power at the to end")?;
         dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "|pf| / RATE_A; NaN where no rating")?;
-        let g = p.create_group("gen")?;
-        let ng = [r.gen_bus.len()];
-        let gen_names: Vec<String> = (0..ng[0]).map(|i| net.gen_name(i)).collect();
-        string_dataset(&g, "name", &gen_names, "facility generator id, else its row and bus")?;
-        dataset(&g, "gen_bus", &ng, &r.gen_bus, "1", "bus number")?;
-        dataset(&g, "in_service", &ng, &flag(&r.gen_in_service), "1", "1 on line, 0 off")?;
         dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
         Ok(())
     })
@@ -53,40 +79,22 @@ pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), St
 /// both ends' P and Q, MVA loading and losses.
 pub fn write_powerflow_ac(out: &Path, net: &Network, r: &AcResult, enforce_q_lims: bool) -> Result<(), String> {
     write_atomic(out, |f| {
-        attr_str(f, "network_name", &net.name)?;
-        attr_str(f, "input_path", &net.source)?;
-        attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
-        let p = f.create_group("power")?;
-        attr_f64(&p, "base_mva", net.base_mva)?;
-        attr_u64(&p, "islands", r.islands as u64)?;
+        let (p, b, l, g) = identities(
+            f,
+            net,
+            r.islands,
+            "AC power flow, MATPOWER runpf conventions (makeYbus, Newton on the polar power balance, pfsoln)",
+            &r.bus_i,
+            (&r.f_bus, &r.t_bus, &r.branch_in_service),
+            (&r.gen_bus, &r.gen_in_service),
+        )?;
         attr_u64(&p, "iterations", r.iterations as u64)?;
         attr_f64(&p, "max_mismatch_mva", r.max_mismatch_mva)?;
         attr_u64(&p, "enforce_q_lims", u64::from(enforce_q_lims))?;
-        attr_str(
-            &p,
-            "model",
-            "AC power flow, MATPOWER runpf conventions (makeYbus, Newton on the polar power balance, pfsoln)",
-        )?;
-        let b = p.create_group("bus")?;
-        let nb = [r.bus_i.len()];
-        dataset(&b, "bus_i", &nb, &r.bus_i, "1", "external bus number, file row order")?;
-        let bus_names: Vec<String> = (0..nb[0]).map(|i| net.bus_name(i)).collect();
-        string_dataset(&b, "name", &bus_names, "facility bus id, else the bus number")?;
+        let (nb, nl, ng) = ([r.bus_i.len()], [r.f_bus.len()], [r.gen_bus.len()]);
         dataset(&b, "vm_pu", &nb, &r.vm_pu, "pu", "voltage magnitude")?;
         dataset(&b, "vm_kv", &nb, &r.vm_kv, "kV", "voltage magnitude, vm_pu · BASE_KV; NaN where BASE_KV is 0")?;
         dataset(&b, "va_deg", &nb, &r.va_deg, "deg", "voltage angle")?;
-        let l = p.create_group("branch")?;
-        let nl = [r.f_bus.len()];
-        let flag = |v: &[bool]| v.iter().map(|&x| u8::from(x)).collect::<Vec<u8>>();
-        string_dataset(
-            &l,
-            "name",
-            &net.branch_labels(),
-            "facility branch id, else from–to bus numbers (#k: k-th parallel)",
-        )?;
-        dataset(&l, "f_bus", &nl, &r.f_bus, "1", "from bus number")?;
-        dataset(&l, "t_bus", &nl, &r.t_bus, "1", "to bus number")?;
-        dataset(&l, "in_service", &nl, &flag(&r.branch_in_service), "1", "1 in service, 0 out")?;
         dataset(&l, "pf_mw", &nl, &r.pf_mw, "MW", "active power into the branch at the from end")?;
         dataset(&l, "qf_mvar", &nl, &r.qf_mvar, "MVAr", "reactive power into the branch at the from end")?;
         dataset(&l, "pt_mw", &nl, &r.pt_mw, "MW", "active power into the branch at the to end")?;
@@ -95,12 +103,6 @@ pub fn write_powerflow_ac(out: &Path, net: &Network, r: &AcResult, enforce_q_lim
         dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "s_mva / RATE_A; NaN where no rating")?;
         dataset(&l, "loss_mw", &nl, &r.loss_mw, "MW", "active losses, pf + pt")?;
         dataset(&l, "loss_mvar", &nl, &r.loss_mvar, "MVAr", "reactive losses, qf + qt (charging included)")?;
-        let g = p.create_group("gen")?;
-        let ng = [r.gen_bus.len()];
-        let gen_names: Vec<String> = (0..ng[0]).map(|i| net.gen_name(i)).collect();
-        string_dataset(&g, "name", &gen_names, "facility generator id, else its row and bus")?;
-        dataset(&g, "gen_bus", &ng, &r.gen_bus, "1", "bus number")?;
-        dataset(&g, "in_service", &ng, &flag(&r.gen_in_service), "1", "1 on line, 0 off")?;
         dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
         dataset(&g, "qg_mvar", &ng, &r.qg_mvar, "MVAr", "reactive power output")?;
         let lim: Vec<u8> = (0..ng[0]).map(|k| u8::from(r.gens_at_q_limit.contains(&k))).collect();
