@@ -1755,6 +1755,11 @@ fn every_input_format_survives_seeded_mutations() {
                     ],
                     Check::Series,
                 ),
+                3 => (vec![s("powerflow"), f, s("--ac"), s("-o"), s("out/pf.h5"), s("--json")], Check::Power),
+                4 if k % 2 == 0 => (
+                    vec![s("powerflow"), f, s("--ac"), s("--enforce-q-lims"), s("-o"), s("out/pf.h5"), s("--json")],
+                    Check::Power,
+                ),
                 _ => (vec![s("powerflow"), f, s("-o"), s("out/pf.h5"), s("--json")], Check::Power),
             };
             fz.push(&format!("matpower:{case}: {desc}"), d, args, bad, check);
@@ -1766,7 +1771,13 @@ fn every_input_format_survives_seeded_mutations() {
         let d = fz.dir();
         write_text(&d.join("facility.toml"), &m);
         let (args, check) = match k % 3 {
-            0 => (vec![s("powerflow"), s("facility.toml"), s("-o"), s("out/pf.h5"), s("--json")], Check::Power),
+            0 if k % 2 == 0 => {
+                (vec![s("powerflow"), s("facility.toml"), s("-o"), s("out/pf.h5"), s("--json")], Check::Power)
+            }
+            0 => (
+                vec![s("powerflow"), s("facility.toml"), s("--ac"), s("-o"), s("out/pf.h5"), s("--json")],
+                Check::Power,
+            ),
             1 => (
                 vec![
                     s("contingency"),
