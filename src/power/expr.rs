@@ -66,7 +66,7 @@ const POW10: [f64; 23] = [
 /// most 2⁵³ and whose power of ten is within ±22 is `m · 10^e` or `m / 10^−e` with a
 /// single rounding of exact operands, i.e. exactly what `str::parse` returns. `None`
 /// for anything else (more digits, `d` exponents, …), which the general path reads.
-fn fast_number(s: &[u8]) -> Option<(f64, usize)> {
+pub fn fast_number(s: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
     let mut m: u64 = 0;
     let mut nd = 0usize;

@@ -31,7 +31,7 @@ struct Scan<'a> {
 }
 
 enum Value {
-    Matrix(Vec<(Vec<f64>, usize)>),
+    Matrix(Rows),
     Scalar(f64),
     Other,
 }
@@ -132,9 +132,10 @@ impl<'a> Scan<'a> {
 
     /// Values up to the end of a matrix (`]`) or, for a scalar, the end of the
     /// statement: rows of evaluated elements, with the line of each row.
-    fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Vec<(Vec<f64>, usize)>, InputError> {
-        let mut rows: Vec<(Vec<f64>, usize)> = Vec::new();
-        let mut row: Vec<f64> = Vec::new();
+    fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Rows, InputError> {
+        let mut rows = Rows::default();
+        // The current row is rows.data[rows.start()..].
+        let row = &mut rows;
         let mut el: Vec<Tok> = Vec::new();
         let mut row_line = self.line;
         let mut ws = false;
@@ -156,7 +157,7 @@ impl<'a> Scan<'a> {
                             .at(Some((row_line, 1)))
                         })?,
                     };
-                    row.push(v);
+                    row.data.push(v);
                     el.clear();
                 }
             };
@@ -164,19 +165,21 @@ impl<'a> Scan<'a> {
         macro_rules! end_row {
             () => {
                 end_el!();
-                if !row.is_empty() {
-                    let cap = row.len();
-                    rows.push((std::mem::replace(&mut row, Vec::with_capacity(cap)), row_line));
-                }
+                row.end_row(row_line);
             };
         }
         loop {
+            if in_matrix && depth == 0 && el.is_empty() && row.data.len() == row.start() && self.fast_row(row) {
+                row.end_row(row_line);
+                ws = false;
+                continue;
+            }
             let Some(c) = self.peek() else {
                 if in_matrix {
                     return Err(self.err(item, "matrix has no closing ]", "close the matrix with ];"));
                 }
                 end_row!();
-                return Ok(rows);
+                return Ok(std::mem::take(row));
             };
             // A new element starts at whitespace followed by an operand, in a matrix.
             let split = in_matrix && ws && depth == 0 && operand_end(&el);
@@ -201,7 +204,7 @@ impl<'a> Scan<'a> {
                 b'\n' => {
                     if !in_matrix {
                         end_row!();
-                        return Ok(rows);
+                        return Ok(std::mem::take(row));
                     }
                     end_row!();
                     self.newline();
@@ -211,7 +214,7 @@ impl<'a> Scan<'a> {
                     self.i += 1;
                     if !in_matrix {
                         end_row!();
-                        return Ok(rows);
+                        return Ok(std::mem::take(row));
                     }
                     end_row!();
                     row_line = self.line;
@@ -223,7 +226,7 @@ impl<'a> Scan<'a> {
                 b']' if in_matrix => {
                     self.i += 1;
                     end_row!();
-                    return Ok(rows);
+                    return Ok(std::mem::take(row));
                 }
                 b'+' | b'-' => {
                     let next_blank = matches!(self.s.get(self.i + 1), Some(b' ' | b'\t'));
@@ -235,7 +238,7 @@ impl<'a> Scan<'a> {
                     if el.is_empty() {
                         if let Some((v, n)) = number(&self.s[self.i + 1..]) {
                             if whole_element(self.s, self.i + 1 + n) {
-                                row.push(if c == b'-' { -v } else { v });
+                                row.data.push(if c == b'-' { -v } else { v });
                                 self.i += 1 + n;
                                 ws = false;
                                 continue;
@@ -276,7 +279,7 @@ impl<'a> Scan<'a> {
                     if el.is_empty() {
                         if let Some((v, n)) = number(&self.s[self.i..]) {
                             if whole_element(self.s, self.i + n) {
-                                row.push(v);
+                                row.data.push(v);
                                 self.i += n;
                                 ws = false;
                                 continue;
@@ -308,6 +311,63 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// One row of plain numbers — the common case — read in a tight loop: numbers,
+    /// signed or not, separated by blanks or commas, up to `;` (consumed) or a newline
+    /// (left for the caller). Anything else (an operator, a name, `Inf`, a comment, a
+    /// continuation, `]`) rewinds and leaves the row to the general reader, so both
+    /// read every row the same.
+    fn fast_row(&mut self, rows: &mut Rows) -> bool {
+        let s = self.s;
+        let blank = |c: u8| c == b' ' || c == b'\t' || c == b'\r';
+        let start_len = rows.data.len();
+        let mut i = self.i;
+        let mut any = false;
+        loop {
+            while i < s.len() && blank(s[i]) {
+                i += 1;
+            }
+            let Some(&c) = s.get(i) else { break };
+            match c {
+                b';' if any => {
+                    self.i = i + 1;
+                    return true;
+                }
+                b'\n' if any => {
+                    self.i = i;
+                    return true;
+                }
+                b',' if any => i += 1,
+                b'0'..=b'9' | b'.' | b'-' | b'+' => {
+                    let j = if c == b'-' || c == b'+' { i + 1 } else { i };
+                    let Some((v, n)) = super::expr::fast_number(&s[j..]) else { break };
+                    let k = j + n;
+                    if !matches!(s.get(k), None | Some(b' ' | b'\t' | b'\r' | b';' | b'\n' | b',')) {
+                        break;
+                    }
+                    let mut q = k;
+                    while q < s.len() && blank(s[q]) {
+                        q += 1;
+                    }
+                    let binary = match s.get(q) {
+                        Some(b'*' | b'/' | b'^' | b'\'') => true,
+                        Some(b'.') => matches!(s.get(q + 1), Some(b'*' | b'/' | b'^' | b'\'')),
+                        Some(b'+' | b'-') => matches!(s.get(q + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')),
+                        _ => false,
+                    };
+                    if binary {
+                        break;
+                    }
+                    rows.data.push(if c == b'-' { -v } else { v });
+                    any = true;
+                    i = k;
+                }
+                _ => break,
+            }
+        }
+        rows.data.truncate(start_len);
+        false
+    }
+
     fn value(&mut self, item: &str) -> Result<Value, InputError> {
         self.skip_blanks();
         match self.peek() {
@@ -335,9 +395,9 @@ impl<'a> Scan<'a> {
             }
             _ => {
                 let rows = self.elements(false, item)?;
-                match rows.as_slice() {
-                    [(r, _)] if r.len() == 1 => Ok(Value::Scalar(r[0])),
-                    [] => Err(self.err(item, "has no value", "give a value after =")),
+                match (rows.ends.len(), rows.data.len()) {
+                    (1, 1) => Ok(Value::Scalar(rows.data[0])),
+                    (0, _) => Err(self.err(item, "has no value", "give a value after =")),
                     _ => Err(self.err(item, "has several values", "give a single number")),
                 }
             }
@@ -367,10 +427,32 @@ fn whole_element(s: &[u8], k: usize) -> bool {
     }
 }
 
-fn to_matrix(file: &str, name: &str, rows: Vec<(Vec<f64>, usize)>, min_cols: usize) -> Result<Matrix, InputError> {
-    let cols = rows.first().map(|r| r.0.len()).unwrap_or(min_cols);
+/// The rows of a matrix as read: values one row after another, where each row ends,
+/// and the line it started on.
+#[derive(Default)]
+struct Rows {
+    data: Vec<f64>,
+    ends: Vec<usize>,
+    lines: Vec<usize>,
+}
+
+impl Rows {
+    fn start(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+    /// Close the current row if it has values.
+    fn end_row(&mut self, line: usize) {
+        if self.data.len() > self.start() {
+            self.ends.push(self.data.len());
+            self.lines.push(line);
+        }
+    }
+}
+
+fn to_matrix(file: &str, name: &str, rows: Rows, min_cols: usize) -> Result<Matrix, InputError> {
+    let cols = rows.ends.first().copied().unwrap_or(min_cols);
     if cols < min_cols {
-        let line = rows.first().map(|r| r.1).unwrap_or(1);
+        let line = rows.lines.first().copied().unwrap_or(1);
         return Err(InputError::new(
             file,
             format!("mpc.{name}"),
@@ -379,26 +461,29 @@ fn to_matrix(file: &str, name: &str, rows: Vec<(Vec<f64>, usize)>, min_cols: usi
         )
         .at(Some((line, 1))));
     }
-    let mut m = Matrix::new(cols);
-    for (r, line) in rows {
-        if r.len() != cols {
+    let mut start = 0;
+    for (&end, &line) in rows.ends.iter().zip(&rows.lines) {
+        if end - start != cols {
             return Err(InputError::new(
                 file,
                 format!("mpc.{name} row"),
-                format!("has {} columns but the first row has {cols}", r.len()),
+                format!("has {} columns but the first row has {cols}", end - start),
                 "give every row the same number of columns",
             )
             .at(Some((line, 1))));
         }
-        m.push(&r, line);
+        start = end;
     }
-    Ok(m)
+    Ok(Matrix { cols, data: rows.data, lines: rows.lines })
 }
 
 /// Parse .m text; `file` names it in messages.
 /// `src` with MATLAB block comments blanked (a line that is only `%{` opens one, a line
 /// that is only `%}` closes it; they nest), keeping every line so positions stay true.
-fn without_block_comments(file: &str, src: &str) -> Result<String, InputError> {
+fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::Cow<'a, str>, InputError> {
+    if !src.contains("%{") {
+        return Ok(std::borrow::Cow::Borrowed(src));
+    }
     let mut out = String::with_capacity(src.len());
     let (mut depth, mut opened) = (0usize, 0usize);
     for (n, line) in src.split_inclusive('\n').enumerate() {
@@ -432,7 +517,7 @@ fn without_block_comments(file: &str, src: &str) -> Result<String, InputError> {
         )
         .at(Some((opened, 1))));
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
@@ -679,6 +764,33 @@ mod tests {
         assert!(e.contains("undefined_flag") && e.contains(':'), "{e}");
         let e = parse_matpower("t.m", &format!("{CASE}\nif 0\n x = 1;\n")).unwrap_err().to_string();
         assert!(e.contains("no `end`"), "{e}");
+    }
+
+    /// The tight loop for plain rows and the general reader agree: the same bus matrix
+    /// written plainly, and with what sends every row to the general reader (a comment,
+    /// a continuation, arithmetic), reads to the same bits; `1 -2` is two elements and
+    /// `1 - 2` one, as in MATLAB.
+    #[test]
+    fn plain_rows_read_as_the_general_reader_does() {
+        let plain = "mpc.baseMVA = 100;\nmpc.bus = [\n\t1\t3\t0\t-0.5\t0\t0\t1\t1.04\t0\t345\t1\t1.1\t0.9;\n 2 1 21.7, 12.7 0 0 1 1.045 -4.98 345 1 1.1 .9\n];\nmpc.gen = [1 0 0 0 0 1 100 1 200 0];\n";
+        let general = "mpc.baseMVA = 100;\nmpc.bus = [\n\t1\t3\t0\t-1/2\t0\t0\t1\t1.04\t0\t345\t1\t1.1\t0.9; % slack\n 2 1 21.7, 12.7 0 0 1 1.045 ...\n -4.98 345 1 1.1 .9\n];\nmpc.gen = [1 0 0 0 0 1 100 1 200 0];\n";
+        let a = parse_matpower("a.m", plain).unwrap();
+        let b = parse_matpower("b.m", general).unwrap();
+        let bits = |m: &Matrix| m.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.bus), bits(&b.bus));
+        assert_eq!(a.bus.rows(), 2);
+        let two = parse_matpower(
+            "c.m",
+            "mpc.baseMVA = 100;\nmpc.x = [1 -2; 1 - 2 0];\nmpc.bus = [1 3 0 0 0 0 1 1 0 345 1 1.1 0.9];\n",
+        );
+        assert!(two.is_ok());
+        let s = "mpc.baseMVA = 100;\nmpc.bus = [1 3 0 0 0 0 1 1 0 345 1 1.1 0.9; 2 1 1 -2 0 0 1 1 0 345 1 1.1 0.9];\n";
+        let n = parse_matpower("d.m", s).unwrap();
+        assert_eq!(n.bus.get(1, 3), -2.0);
+        let s =
+            "mpc.baseMVA = 100;\nmpc.bus = [1 3 0 0 0 0 1 1 0 345 1 1.1 0.9; 2 1 1 - 2 0 0 0 1 1 0 345 1 1.1 0.9];\n";
+        let n = parse_matpower("e.m", s).unwrap();
+        assert_eq!(n.bus.get(1, 2), -1.0, "1 - 2 is one element");
     }
 
     #[test]
