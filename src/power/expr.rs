@@ -67,51 +67,58 @@ const POW10: [f64; 23] = [
 /// single rounding of exact operands, i.e. exactly what `str::parse` returns. `None`
 /// for anything else (more digits, `d` exponents, …), which the general path reads.
 pub fn fast_number(s: &[u8]) -> Option<(f64, usize)> {
+    let n = s.len();
     let mut i = 0;
     let mut m: u64 = 0;
-    let mut nd = 0usize;
-    let mut frac = 0i32;
-    while i < s.len() && s[i].is_ascii_digit() {
-        m = m.wrapping_mul(10).wrapping_add(u64::from(s[i] - b'0'));
-        nd += 1;
+    while i < n {
+        let d = s[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
         i += 1;
     }
-    let int_digits = nd;
-    if i < s.len() && s[i] == b'.' {
+    let int_digits = i;
+    let mut frac = 0usize;
+    if i < n && s[i] == b'.' {
         i += 1;
-        while i < s.len() && s[i].is_ascii_digit() {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(s[i] - b'0'));
-            nd += 1;
-            frac += 1;
+        let st = i;
+        while i < n {
+            let d = s[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
             i += 1;
         }
+        frac = i - st;
     }
-    if nd == 0 || nd > 19 || (int_digits == 0 && frac == 0) {
+    let nd = int_digits + frac;
+    if nd == 0 || nd > 19 {
         return None;
     }
-    let mut e: i32 = -frac;
-    if i < s.len() && matches!(s[i], b'e' | b'E' | b'd' | b'D') {
-        if matches!(s[i], b'd' | b'D') {
-            return None;
-        }
+    let mut e: i32 = -(frac as i32);
+    if i < n && (s[i] | 0x20) == b'e' {
         let mut j = i + 1;
-        let neg = j < s.len() && s[j] == b'-';
-        if j < s.len() && (s[j] == b'+' || s[j] == b'-') {
+        let neg = j < n && s[j] == b'-';
+        if j < n && (s[j] == b'+' || s[j] == b'-') {
             j += 1;
         }
         let st = j;
         let mut x: i32 = 0;
-        while j < s.len() && s[j].is_ascii_digit() && j - st < 4 {
+        while j < n && s[j].is_ascii_digit() && j - st < 4 {
             x = x * 10 + i32::from(s[j] - b'0');
             j += 1;
         }
-        if j < s.len() && s[j].is_ascii_digit() {
+        if j < n && s[j].is_ascii_digit() {
             return None;
         }
         if j > st {
             e += if neg { -x } else { x };
             i = j;
         }
+    } else if i < n && (s[i] | 0x20) == b'd' {
+        return None;
     }
     if m > (1u64 << 53) || !(-22..=22).contains(&e) {
         return None;

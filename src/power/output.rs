@@ -26,11 +26,21 @@ pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
     Totals { load_mw: load, generation_mw: r.pg_mw.iter().sum(), slack_mw: slack, factor: pf.factor_kind() }
 }
 
-/// Branch rows by loading, most loaded first (rated, in-service branches only).
-pub fn most_loaded(r: &DcResult) -> Vec<usize> {
+/// Branch rows by loading, most loaded first (rated, in-service branches only): the
+/// `top` most loaded and every one over 100 % — what the summaries show — found by
+/// selection, not by sorting every branch.
+pub fn most_loaded(r: &DcResult, top: usize) -> Vec<usize> {
     let mut v: Vec<usize> =
         (0..r.pf_mw.len()).filter(|&i| r.branch_in_service[i] && r.loading_pct[i].is_finite()).collect();
-    v.sort_by(|&a, &b| r.loading_pct[b].total_cmp(&r.loading_pct[a]));
+    let by_load = |a: &usize, b: &usize| r.loading_pct[*b].total_cmp(&r.loading_pct[*a]);
+    if v.len() > top && top > 0 {
+        v.select_nth_unstable_by(top - 1, by_load);
+        let (head, tail) = v.split_at(top);
+        let mut keep = head.to_vec();
+        keep.extend(tail.iter().copied().filter(|&i| r.loading_pct[i] > 100.0));
+        v = keep;
+    }
+    v.sort_by(by_load);
     v
 }
 
@@ -55,7 +65,7 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         "load {:.2} MW · generation {:.2} MW (slack {:.2} MW) · losses 0 MW (the DC model is lossless)",
         t.load_mw, t.generation_mw, t.slack_mw
     );
-    let ranked = most_loaded(r);
+    let ranked = most_loaded(r, 10);
     if ranked.is_empty() {
         let _ = writeln!(o, "no branch has a rating (RATE_A): loadings not computed");
     } else {
@@ -85,7 +95,7 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
 }
 
 pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str>, setup_s: f64) -> serde_json::Value {
-    let ranked = most_loaded(r);
+    let ranked = most_loaded(r, 10);
     json!({
         "name": net.name,
         "input": net.source,
