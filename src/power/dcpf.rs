@@ -432,15 +432,16 @@ pub(crate) fn check_islands(
         let r = union_find_root(parent, i);
         island_has_ref[r] = true;
     }
-    let mut roots = std::collections::BTreeSet::new();
+    let mut is_root = vec![false; n];
     let mut orphan: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for i in 0..n {
         let r = union_find_root(parent, i);
-        roots.insert(r);
+        is_root[r] = true;
         if !island_has_ref[r] {
             orphan.entry(r).or_default().push(bm.get(bus_row[i], bus::BUS_I));
         }
     }
+    let islands = is_root.iter().filter(|&&b| b).count();
     if let Some(buses) = orphan.values().next() {
         let shown: Vec<String> = buses.iter().take(12).map(|b| format!("{b}")).collect();
         let more = if buses.len() > 12 { format!(" and {} more", buses.len() - 12) } else { String::new() };
@@ -454,7 +455,7 @@ pub(crate) fn check_islands(
         );
         return Err(if line > 0 { e.at(Some((line, 1))) } else { e });
     }
-    Ok(roots.len())
+    Ok(islands)
 }
 
 pub(crate) fn union_find_root(p: &mut [usize], mut i: usize) -> usize {
