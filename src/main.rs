@@ -521,7 +521,9 @@ fn run(cli: Cli) -> Result<(), Error> {
             let tol = flags::tol("--tol", tol)?;
             let max_iter = flags::count("--max-iter", max_iter, 1000)?;
             precheck(output.as_deref(), &[&file])?;
+            let t_read = std::time::Instant::now();
             let (net, _loads) = thermogrid::power::read_network(&file)?;
+            let read_s = t_read.elapsed().as_secs_f64();
             if ac {
                 let opts = thermogrid::power::AcOptions { tol_pu: tol, max_iter, enforce_q_lims };
                 let mut solve_s = f64::INFINITY;
@@ -542,7 +544,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         .map_err(|m| write_failed(out, m))?;
                 }
                 if json {
-                    let j = thermogrid::power::ac_output::json_summary(
+                    let mut j = thermogrid::power::ac_output::json_summary(
                         &net,
                         &r,
                         &totals,
@@ -550,6 +552,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         solve_s,
                         enforce_q_lims,
                     );
+                    j["read_s"] = serde_json::json!(read_s);
                     println!("{}", serde_json::to_string_pretty(&j).expect("json"));
                 } else {
                     print!(
@@ -577,17 +580,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 thermogrid::io::power::write_powerflow(out, &net, &r).map_err(|m| write_failed(out, m))?;
             }
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&thermogrid::power::output::json_summary(
-                        &net,
-                        &r,
-                        &totals,
-                        out_str.as_deref(),
-                        solve_s
-                    ))
-                    .expect("json")
-                );
+                let mut j = thermogrid::power::output::json_summary(&net, &r, &totals, out_str.as_deref(), solve_s);
+                // Reading the file: read, parse and check, s.
+                j["read_s"] = serde_json::json!(read_s);
+                println!("{}", serde_json::to_string_pretty(&j).expect("json"));
             } else {
                 print!("{}", thermogrid::power::output::text_summary(&net, &r, &totals, out_str.as_deref(), solve_s));
             }

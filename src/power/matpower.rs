@@ -522,7 +522,55 @@ fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::C
 
 pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
     let src = without_block_comments(file, src.strip_prefix('\u{feff}').unwrap_or(src))?;
-    let mut sc = Scan { file, s: src.as_bytes(), i: 0, line: 1, line_start: 0 };
+    let bytes = src.as_bytes();
+    // The branch matrix, the largest, is read on a second thread from where its
+    // statement starts, while this one reads the rest; its result is used only if this
+    // reader arrives at exactly that statement (so a match inside a string or a cell is
+    // ignored), and it is the same as reading it here.
+    let ahead = find_matrix(bytes, "branch");
+    std::thread::scope(|scope| {
+        let mut branch_ahead = ahead.map(|(p, line, line_start)| {
+            let h = scope.spawn(move || {
+                let mut s2 = Scan { file, s: bytes, i: p, line, line_start };
+                let v = s2.value("mpc.branch");
+                (v, s2.i, s2.line, s2.line_start)
+            });
+            (p, h)
+        });
+        parse_statements(file, bytes, &mut branch_ahead)
+    })
+}
+
+/// A matrix read ahead on another thread: where its value starts, and the reader.
+type Ahead<'s> = Option<(usize, std::thread::ScopedJoinHandle<'s, (Result<Value, InputError>, usize, usize, usize)>)>;
+
+/// Where `mpc.<field> = [` starts a line: the position after `=`, its line and the
+/// start of that line.
+fn find_matrix(s: &[u8], field: &str) -> Option<(usize, usize, usize)> {
+    let text = std::str::from_utf8(s).ok()?;
+    let pat = format!("\nmpc.{field}");
+    let at = text.find(&pat)? + 1;
+    let mut i = at + pat.len() - 1;
+    while matches!(s.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if s.get(i) != Some(&b'=') {
+        return None;
+    }
+    let after_eq = i + 1;
+    let mut j = after_eq;
+    while matches!(s.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    if s.get(j) != Some(&b'[') {
+        return None;
+    }
+    let line = 1 + s[..at].iter().filter(|&&c| c == b'\n').count();
+    Some((after_eq, line, at))
+}
+
+fn parse_statements<'h>(file: &str, bytes: &[u8], ahead: &mut Ahead<'h>) -> Result<Network, InputError> {
+    let mut sc = Scan { file, s: bytes, i: 0, line: 1, line_start: 0 };
     let mut name = std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let (mut base, mut busm, mut genm, mut brm) = (None, None, None, None);
     let mut ignored = Vec::new();
@@ -605,7 +653,19 @@ pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
         }
         sc.i += 1;
         let item = format!("mpc.{field}");
-        let v = sc.value(&item)?;
+        let v = match ahead.take() {
+            Some((p, h)) if field == "branch" && p == sc.i => {
+                let (v, i, line, line_start) = h.join().map_err(|_| {
+                    InputError::new(file, &item, "could not be read", "report this: the reader stopped")
+                })?;
+                (sc.i, sc.line, sc.line_start) = (i, line, line_start);
+                v?
+            }
+            other => {
+                *ahead = other;
+                sc.value(&item)?
+            }
+        };
         match (field.as_str(), v) {
             ("baseMVA", Value::Scalar(x)) => base = Some((x, line)),
             ("bus", Value::Matrix(m)) => busm = Some(to_matrix(file, "bus", m, bus::MIN_COLS)?),
@@ -791,6 +851,24 @@ mod tests {
             "mpc.baseMVA = 100;\nmpc.bus = [1 3 0 0 0 0 1 1 0 345 1 1.1 0.9; 2 1 1 - 2 0 0 0 1 1 0 345 1 1.1 0.9];\n";
         let n = parse_matpower("e.m", s).unwrap();
         assert_eq!(n.bus.get(1, 2), -1.0, "1 - 2 is one element");
+    }
+
+    /// The branch matrix read ahead on a second thread: the same network as reading it
+    /// in line, an error inside it at its true line, and a look-alike inside a cell
+    /// array ignored.
+    #[test]
+    fn branch_read_ahead_is_the_same_as_reading_in_line() {
+        let plain = parse_matpower("t.m", CASE).unwrap();
+        // The same text with the branch statement indented: no read-ahead.
+        let inline = parse_matpower("t.m", &CASE.replace("\nmpc.branch", "\n mpc.branch")).unwrap();
+        assert_eq!(plain, inline);
+        let bad = CASE.replacen("mpc.branch = [\n", "mpc.branch = [\n1 2 0 zz 0 0 0 0 0 0 1 -360 360;\n", 1);
+        let line = bad.lines().position(|l| l.contains("zz")).unwrap() + 1;
+        let e = parse_matpower("t.m", &bad).unwrap_err();
+        assert_eq!(e.line, Some(line), "{e}");
+        let decoy = format!("mpc.bus_name = {{\n'x';\nmpc.branch = [ 1 2 ];\n}};\n{CASE}");
+        let n = parse_matpower("t.m", &decoy).unwrap();
+        assert_eq!(n.branch.data, plain.branch.data);
     }
 
     #[test]
