@@ -63,12 +63,10 @@ pub fn ac_totals(net: &Network, r: &AcResult) -> AcTotals {
     }
 }
 
-/// Rated in-service branch rows by MVA loading, most loaded first.
+/// Rated in-service branch rows by MVA loading, most loaded first: the ten most loaded
+/// and every one over 100 %.
 pub fn most_loaded(r: &AcResult) -> Vec<usize> {
-    let mut v: Vec<usize> =
-        (0..r.pf_mw.len()).filter(|&i| r.branch_in_service[i] && r.loading_pct[i].is_finite()).collect();
-    v.sort_by(|&a, &b| r.loading_pct[b].total_cmp(&r.loading_pct[a]));
-    v
+    super::output::rank_loaded(&r.loading_pct, &r.branch_in_service, 10)
 }
 
 fn kv(r: &AcResult, i: usize) -> String {

@@ -28,20 +28,24 @@ pub fn totals(net: &Network, r: &DcResult, pf: &super::DcPowerFlow) -> Totals {
 
 /// Branch rows by loading, most loaded first (rated, in-service branches only): the
 /// `top` most loaded and every one over 100 % — what the summaries show — found by
-/// selection, not by sorting every branch.
-pub fn most_loaded(r: &DcResult, top: usize) -> Vec<usize> {
-    let mut v: Vec<usize> =
-        (0..r.pf_mw.len()).filter(|&i| r.branch_in_service[i] && r.loading_pct[i].is_finite()).collect();
-    let by_load = |a: &usize, b: &usize| r.loading_pct[*b].total_cmp(&r.loading_pct[*a]);
+/// selection, not by sorting every branch. Shared by the DC and AC summaries.
+pub fn rank_loaded(loading_pct: &[f64], in_service: &[bool], top: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..loading_pct.len()).filter(|&i| in_service[i] && loading_pct[i].is_finite()).collect();
+    let by_load = |a: &usize, b: &usize| loading_pct[*b].total_cmp(&loading_pct[*a]);
     if v.len() > top && top > 0 {
         v.select_nth_unstable_by(top - 1, by_load);
         let (head, tail) = v.split_at(top);
         let mut keep = head.to_vec();
-        keep.extend(tail.iter().copied().filter(|&i| r.loading_pct[i] > 100.0));
+        keep.extend(tail.iter().copied().filter(|&i| loading_pct[i] > 100.0));
         v = keep;
     }
     v.sort_by(by_load);
     v
+}
+
+/// [`rank_loaded`] of a DC result.
+pub fn most_loaded(r: &DcResult, top: usize) -> Vec<usize> {
+    rank_loaded(&r.loading_pct, &r.branch_in_service, top)
 }
 
 pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str>, setup_s: f64) -> String {
