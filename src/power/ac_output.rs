@@ -79,17 +79,11 @@ fn kv(r: &AcResult, i: usize) -> String {
 
 pub fn text_summary(net: &Network, r: &AcResult, t: &AcTotals, output: Option<&str>, solve_s: f64) -> String {
     let mut o = String::new();
-    let nin = r.branch_in_service.iter().filter(|&&b| b).count();
     let _ = writeln!(o, "thermogrid powerflow --ac · {} ({})", net.name, net.source);
     let _ = writeln!(
         o,
-        "{} buses, {} branches ({} in service), {} generators · {} island(s), reference bus(es) {} · AC power flow (Newton, {} iterations, worst mismatch {:.1e} MVA) in {:.2} ms",
-        net.bus.rows(),
-        net.branch.rows(),
-        nin,
-        net.gen.rows(),
-        r.islands,
-        r.ref_buses.iter().map(|b| format!("{b}")).collect::<Vec<_>>().join(", "),
+        "{} · AC power flow (Newton, {} iterations, worst mismatch {:.1e} MVA) in {:.2} ms",
+        super::output::network_line(net, &r.branch_in_service, r.islands, &r.ref_buses),
         r.iterations,
         r.max_mismatch_mva,
         solve_s * 1e3

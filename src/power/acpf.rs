@@ -196,7 +196,7 @@ impl AcPowerFlow {
             let (a, c) = (union_find_root(&mut parent, f), union_find_root(&mut parent, t));
             parent[a] = c;
         }
-        let has_gen = on_line_at(net, &gen_idx, &vec![true; gm.rows()], n);
+        let has_gen = on_line_at(&gen_idx, &(0..gm.rows()).map(|g| net.gen_status(g)).collect::<Vec<_>>(), n);
         let file_type: Vec<f64> = bus_row.iter().map(|&r| bm.get(r, bus::BUS_TYPE)).collect();
         let (_, refs) = bustypes(&file_type, &has_gen);
         if refs.is_empty() {
@@ -225,7 +225,7 @@ impl AcPowerFlow {
         let mut pd: Vec<f64> = self.bus_row.iter().map(|&r| bm.get(r, bus::PD)).collect();
         let mut qd: Vec<f64> = self.bus_row.iter().map(|&r| bm.get(r, bus::QD)).collect();
         let mut file_type: Vec<f64> = self.bus_row.iter().map(|&r| bm.get(r, bus::BUS_TYPE)).collect();
-        let (mut kind, mut refs) = bustypes(&file_type, &on_line_at(net, &self.gen_idx, &gen_on, n));
+        let (mut kind, mut refs) = bustypes(&file_type, &on_line_at(&self.gen_idx, &gen_on, n));
         let refs0 = refs.clone();
         // Start point.
         let mut vm: Vec<f64> = self.bus_row.iter().map(|&r| bm.get(r, bus::VM)).collect();
@@ -303,7 +303,7 @@ impl AcPowerFlow {
                 }
             }
             limited.extend(fixed);
-            (kind, refs) = bustypes(&file_type, &on_line_at(net, &self.gen_idx, &gen_on, n));
+            (kind, refs) = bustypes(&file_type, &on_line_at(&self.gen_idx, &gen_on, n));
             if refs.is_empty() {
                 return Err(Error::PowerFlowFailed(format!(
                     "{}: with the generators fixed at their reactive limits no bus is left to be the reference",
@@ -488,11 +488,12 @@ impl AcPowerFlow {
     }
 }
 
-/// Whether each internal bus has an on-line generator (of those `on`).
-fn on_line_at(net: &Network, gen_idx: &[Option<usize>], on: &[bool], n: usize) -> Vec<bool> {
+/// Whether each internal bus has an on-line generator (`on`: each generator row's
+/// status).
+fn on_line_at(gen_idx: &[Option<usize>], on: &[bool], n: usize) -> Vec<bool> {
     let mut has = vec![false; n];
     for g in 0..gen_idx.len() {
-        if let (true, true, Some(i)) = (on[g], net.gen_status(g), gen_idx[g]) {
+        if let (true, Some(i)) = (on[g], gen_idx[g]) {
             has[i] = true;
         }
     }

@@ -84,14 +84,15 @@ pub enum Factor {
 pub struct CholFactor {
     sym: std::sync::Arc<SymbolicCholesky<usize>>,
     values: Vec<f64>,
-    lower: SparseColMat<usize, f64>,
+    /// The matrix, kept for the residuals of LDLᵀ solves (`None` for LLᵀ).
+    matrix: Option<SparseColMat<usize, f64>>,
     ldlt: bool,
 }
 
 /// Relative residual ‖b − A x‖∞ / ‖b‖∞ above which an LDLᵀ solve is refined.
 const LDLT_REFINE_ABOVE: f64 = 1e-13;
 
-/// The symbolic Cholesky structure of `m` (lower triangle), whose rows and columns
+/// The symbolic Cholesky structure of `m` (upper triangle), whose rows and columns
 /// are already in elimination order ([`DcPowerFlow::build`] numbers them so).
 fn symbolic_cholesky(m: &SparseColMat<usize, f64>) -> Result<SymbolicCholesky<usize>, String> {
     factorize_symbolic_cholesky(m.symbolic(), Side::Upper, SymmetricOrdering::Identity, Default::default())
@@ -140,7 +141,7 @@ impl CholFactor {
         if values.iter().any(|v| !v.is_finite()) {
             return Err("non-finite pivot".into());
         }
-        Ok(CholFactor { sym, values, lower: m.clone(), ldlt })
+        Ok(CholFactor { sym, values, matrix: ldlt.then(|| m.clone()), ldlt })
     }
 
     fn solve_raw(&self, rhs: &mut [f64], ncols: usize) {
@@ -168,7 +169,7 @@ impl CholFactor {
     /// `A x` for the symmetric matrix stored as one triangle.
     fn apply(&self, x: &[f64], y: &mut [f64]) {
         y.iter_mut().for_each(|v| *v = 0.0);
-        let a = self.lower.as_ref();
+        let a = self.matrix.as_ref().expect("kept for LDLᵀ").as_ref();
         let (rows, vals) = (a.symbolic().row_idx(), a.val());
         for j in 0..a.ncols() {
             for k in a.col_range(j) {

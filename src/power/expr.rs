@@ -68,29 +68,26 @@ const POW10: [f64; 23] = [
 /// for anything else (more digits, `d` exponents, …), which the general path reads.
 pub fn fast_number(s: &[u8]) -> Option<(f64, usize)> {
     let n = s.len();
-    let mut i = 0;
-    let mut m: u64 = 0;
-    while i < n {
-        let d = s[i].wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-        i += 1;
-    }
-    let int_digits = i;
-    let mut frac = 0usize;
-    if i < n && s[i] == b'.' {
-        i += 1;
-        let st = i;
+    // Accumulate decimal digits from `i` into `m` (wrapping: more than 19 digits are
+    // refused below); returns where they stop.
+    let digits = |mut i: usize, m: &mut u64| {
         while i < n {
             let d = s[i].wrapping_sub(b'0');
             if d > 9 {
                 break;
             }
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+            *m = m.wrapping_mul(10).wrapping_add(u64::from(d));
             i += 1;
         }
+        i
+    };
+    let mut m: u64 = 0;
+    let mut i = digits(0, &mut m);
+    let int_digits = i;
+    let mut frac = 0usize;
+    if i < n && s[i] == b'.' {
+        let st = i + 1;
+        i = digits(st, &mut m);
         frac = i - st;
     }
     let nd = int_digits + frac;

@@ -48,19 +48,27 @@ pub fn most_loaded(r: &DcResult, top: usize) -> Vec<usize> {
     rank_loaded(&r.loading_pct, &r.branch_in_service, top)
 }
 
+/// The summary's network line (DC and AC): sizes, in-service branches, islands and
+/// reference buses.
+pub fn network_line(net: &Network, in_service: &[bool], islands: usize, ref_buses: &[f64]) -> String {
+    format!(
+        "{} buses, {} branches ({} in service), {} generators · {} island(s), reference bus(es) {}",
+        net.bus.rows(),
+        net.branch.rows(),
+        in_service.iter().filter(|&&b| b).count(),
+        net.gen.rows(),
+        islands,
+        ref_buses.iter().map(|b| format!("{b}")).collect::<Vec<_>>().join(", ")
+    )
+}
+
 pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str>, setup_s: f64) -> String {
     let mut o = String::new();
-    let nin = r.branch_in_service.iter().filter(|&&b| b).count();
     let _ = writeln!(o, "thermogrid powerflow · {} ({})", net.name, net.source);
     let _ = writeln!(
         o,
-        "{} buses, {} branches ({} in service), {} generators · {} island(s), reference bus(es) {} · DC power flow in {:.2} ms ({})",
-        net.bus.rows(),
-        net.branch.rows(),
-        nin,
-        net.gen.rows(),
-        r.islands,
-        r.ref_buses.iter().map(|b| format!("{b}")).collect::<Vec<_>>().join(", "),
+        "{} · DC power flow in {:.2} ms ({})",
+        network_line(net, &r.branch_in_service, r.islands, &r.ref_buses),
         setup_s * 1e3,
         t.factor
     );
