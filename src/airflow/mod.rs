@@ -22,6 +22,7 @@
 
 pub mod balance;
 pub mod bicgstab;
+pub mod cfd;
 pub mod facility;
 pub mod gpu;
 pub mod links;

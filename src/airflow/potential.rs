@@ -38,7 +38,6 @@ pub fn solve_potential_in(
 ) -> Result<(Vec<f64>, Fluxes), FlowError> {
     let trace = super::Trace::new();
     let g = fp.grid;
-    let n = g.cells();
     let total: f64 = fp.source_m3s.iter().map(|s| s.abs()).sum::<f64>() / 2.0;
     let net: f64 = fp.source_m3s.iter().sum();
     if net.abs() > 1e-9 * total.max(1e-300) {
@@ -55,55 +54,11 @@ pub fn solve_potential_in(
         }
     }
     trace.at("potential regions checked");
-    let mut pins = vec![false; n];
-    let mut seen = vec![false; count];
-    for c in 0..n {
-        if label[c] != u32::MAX && !seen[label[c] as usize] {
-            seen[label[c] as usize] = true;
-            pins[c] = true;
-        }
-    }
+    let pins = region_pins(label, count);
     let lay = Layout::new(g.nx, g.ny, g.nz);
-    let mut a = Stencil::zeros(lay, crate::thermal::operator::face_offsets(g.is_3d()));
+    let a = open_laplacian(&g, &fp.open, &pins);
     let inv = 1.0 / (g.dx * g.dx);
     let v = g.cell_volume_m3();
-    let nd = if g.is_3d() { 3 } else { 2 };
-    let dims = [g.nx, g.ny, g.nz];
-    let noff = a.noff();
-    a.coef.par_chunks_mut(g.nx * noff).enumerate().for_each(|(r, row)| {
-        let (j, k) = (r % g.ny, r / g.ny);
-        for i in 0..g.nx {
-            let c = g.idx(i, j, k);
-            let coef = &mut row[i * noff..(i + 1) * noff];
-            if !fp.open[c] {
-                // Closed cells are decoupled rows; a tiny diagonal keeps them from
-                // anchoring the coarse grids (a unit diagonal made MG-PCG take 99
-                // iterations instead of 19 on the 5 M-cell hall).
-                coef[0] = 1e-8 * inv;
-                continue;
-            }
-            let pos = [i, j, k];
-            let mut diag = 0.0;
-            for d in 0..nd {
-                for (side, step) in [(0usize, -1isize), (1, 1)] {
-                    let q = pos[d] as isize + step;
-                    if q < 0 || q >= dims[d] as isize {
-                        continue;
-                    }
-                    let mut nb = pos;
-                    nb[d] = q as usize;
-                    if fp.open[g.idx(nb[0], nb[1], nb[2])] {
-                        coef[1 + 2 * d + side] = -inv;
-                        diag += inv;
-                    }
-                }
-            }
-            if pins[c] {
-                diag += inv;
-            }
-            coef[0] = diag.max(inv * 1e-12);
-        }
-    });
     let rhs: Vec<f64> = fp.source_m3s.iter().zip(&fp.open).map(|(s, o)| if *o { s / v } else { 0.0 }).collect();
     let b = lay.to_padded(&rhs);
     trace.at("potential operator");
@@ -172,6 +127,68 @@ pub fn solve_potential_in(
         });
     }
     Ok((phi, f))
+}
+
+/// One reference cell per air region (the first of each): the cells whose row of the
+/// open Laplacian is pinned.
+pub(crate) fn region_pins(label: &[u32], count: usize) -> Vec<bool> {
+    let mut pins = vec![false; label.len()];
+    let mut seen = vec![false; count];
+    for (c, &l) in label.iter().enumerate() {
+        if l != u32::MAX && !seen[l as usize] {
+            seen[l as usize] = true;
+            pins[c] = true;
+        }
+    }
+    pins
+}
+
+/// The Laplacian over the open cells, `−∇²` times nothing but `1/dx²` per open–open
+/// face (closed faces carry no flux), with `1/dx²` added on the diagonal of each pinned
+/// cell. Symmetric positive definite; the pressure of the momentum model and the
+/// potential of potential flow share it.
+pub(crate) fn open_laplacian(g: &crate::grid::Grid, open: &[bool], pins: &[bool]) -> Stencil {
+    let lay = Layout::new(g.nx, g.ny, g.nz);
+    let mut a = Stencil::zeros(lay, crate::thermal::operator::face_offsets(g.is_3d()));
+    let inv = 1.0 / (g.dx * g.dx);
+    let nd = if g.is_3d() { 3 } else { 2 };
+    let dims = [g.nx, g.ny, g.nz];
+    let noff = a.noff();
+    a.coef.par_chunks_mut(g.nx * noff).enumerate().for_each(|(r, row)| {
+        let (j, k) = (r % g.ny, r / g.ny);
+        for i in 0..g.nx {
+            let c = g.idx(i, j, k);
+            let coef = &mut row[i * noff..(i + 1) * noff];
+            if !open[c] {
+                // Closed cells are decoupled rows; a tiny diagonal keeps them from
+                // anchoring the coarse grids (a unit diagonal made MG-PCG take 99
+                // iterations instead of 19 on the 5 M-cell hall).
+                coef[0] = 1e-8 * inv;
+                continue;
+            }
+            let pos = [i, j, k];
+            let mut diag = 0.0;
+            for d in 0..nd {
+                for (side, step) in [(0usize, -1isize), (1, 1)] {
+                    let q = pos[d] as isize + step;
+                    if q < 0 || q >= dims[d] as isize {
+                        continue;
+                    }
+                    let mut nb = pos;
+                    nb[d] = q as usize;
+                    if open[g.idx(nb[0], nb[1], nb[2])] {
+                        coef[1 + 2 * d + side] = -inv;
+                        diag += inv;
+                    }
+                }
+            }
+            if pins[c] {
+                diag += inv;
+            }
+            coef[0] = diag.max(inv * 1e-12);
+        }
+    });
+    a
 }
 
 /// Largest `|Σ Q_out − s|` over open cells, relative to the total flow.

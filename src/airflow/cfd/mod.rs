@@ -1,0 +1,133 @@
+//! Hall air by momentum: an incompressible, Boussinesq, turbulent flow solver on the
+//! project's structured grid (see the README, "Hall air model").
+//!
+//! ```text
+//! momentum:  ∂u/∂t + ∇·(u u) = −∇P + ∇·(ν_eff ∇u) − g β (T − T_ref)
+//! mass:      ∇·u = s/V                      (fans, tiles, units: boundary faces)
+//! energy:    ∂T/∂t + ∇·(u T) = ∇·(α_eff ∇T) + q/(ρc_p)
+//! ```
+//!
+//! Staggered (MAC) velocities ([`mac`]); each pseudo-time step is a momentum predictor
+//! ([`momentum`]), a pressure projection through the multigrid whose hierarchy is built
+//! once per geometry ([`pressure`]), and an energy step ([`energy`]); the eddy viscosity
+//! comes from [`turbulence`]. Advection is bounded ([`tvd`]). [`steady`] marches to the
+//! steady state. Every kernel is a sweep over faces or cells that reads only the
+//! previous iterate (Jacobi), so the answer does not depend on the thread count and each
+//! kernel maps onto one GPU dispatch.
+
+pub mod energy;
+pub mod mac;
+pub mod momentum;
+pub mod pressure;
+pub mod steady;
+pub mod turbulence;
+pub mod tvd;
+
+pub use mac::Mac;
+pub use steady::{solve_steady, CfdError, CfdReport, Settings};
+pub use turbulence::Turbulence;
+
+use crate::grid::{Grid, Walls};
+
+/// Properties of the fluid (SI units).
+#[derive(Clone, Debug)]
+pub struct Fluid {
+    /// Laminar kinematic viscosity, m²/s.
+    pub nu_m2_s: f64,
+    /// Laminar thermal diffusivity, m²/s.
+    pub alpha_m2_s: f64,
+    /// Turbulent Prandtl number.
+    pub prandtl_t: f64,
+    /// Thermal expansion coefficient, 1/K.
+    pub beta_1_k: f64,
+    /// Reference temperature of the Boussinesq buoyancy, °C.
+    pub t_ref_c: f64,
+    /// Gravity vector, m/s² (a facility's points down z: `[0, 0, −9.81]`).
+    pub gravity_m_s2: [f64; 3],
+}
+
+impl Fluid {
+    /// Air near room temperature (ν = 1.5e-5 m²/s, Pr = 0.71, Pr_t = 0.85, β = 1/T_ref)
+    /// with gravity along −z for 3-D grids and none for 2-D floorplans.
+    pub fn air(t_ref_c: f64, grid: &Grid) -> Self {
+        let nu = 1.5e-5;
+        Fluid {
+            nu_m2_s: nu,
+            alpha_m2_s: nu / 0.71,
+            prandtl_t: 0.85,
+            beta_1_k: 1.0 / (t_ref_c + 273.15),
+            t_ref_c,
+            gravity_m_s2: if grid.is_3d() { [0.0, 0.0, -9.81] } else { [0.0; 3] },
+        }
+    }
+}
+
+/// The geometry and boundary conditions of a flow problem.
+#[derive(Clone, Debug)]
+pub struct Domain {
+    pub grid: Grid,
+    /// Cells air can move through.
+    pub open: Vec<bool>,
+    /// Thermal condition of the domain walls.
+    pub walls: Walls,
+    /// Tangential velocity of each domain wall (xlo, xhi, ylo, yhi, zlo, zhi), m/s
+    /// (a lid-driven cavity's lid; zero for a hall).
+    pub wall_velocity: [[f64; 3]; 6],
+    /// Prescribed normal velocity on the faces that are not free (m/s along the axis):
+    /// zero on walls, the fan or tile velocity on theirs.
+    pub face_velocity: [Vec<f64>; 3],
+    /// Temperature group of each such face that lets air in (`u32::MAX`: none).
+    pub face_group: [Vec<u32>; 3],
+    /// Air entering (+) or leaving (−) a cell without a face (2-D floorplans), m³/s.
+    pub cell_source_m3s: Vec<f64>,
+    pub cell_group: Vec<u32>,
+    /// Heat released in the air, W/m³.
+    pub q_w_m3: Vec<f64>,
+    /// Volumetric heat capacity, J/(m³·K).
+    pub rho_cp_j_m3k: f64,
+}
+
+impl Domain {
+    /// A closed box of open cells with no flow through its walls.
+    pub fn closed_box(grid: Grid, walls: Walls) -> Self {
+        let mac = Mac::new(grid);
+        let n = grid.cells();
+        Domain {
+            grid,
+            open: vec![true; n],
+            walls,
+            wall_velocity: [[0.0; 3]; 6],
+            face_velocity: [0, 1, 2].map(|a| vec![0.0; mac.faces(a)]),
+            face_group: [0, 1, 2].map(|a| vec![u32::MAX; mac.faces(a)]),
+            cell_source_m3s: vec![0.0; n],
+            cell_group: vec![u32::MAX; n],
+            q_w_m3: vec![0.0; n],
+            rho_cp_j_m3k: 1.2 * 1005.0,
+        }
+    }
+}
+
+/// The flow and temperature fields.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Face velocities per axis, m/s.
+    pub u: [Vec<f64>; 3],
+    /// Kinematic pressure per cell, m²/s² (relative; one reference per air region).
+    pub p: Vec<f64>,
+    /// °C per cell.
+    pub t: Vec<f64>,
+    /// Effective kinematic viscosity per cell, m²/s.
+    pub nu_eff: Vec<f64>,
+}
+
+impl State {
+    /// At rest at temperature `t0_c`, with the domain's prescribed face velocities.
+    pub fn at_rest(d: &Domain, t0_c: f64) -> Self {
+        State {
+            u: d.face_velocity.clone(),
+            p: vec![0.0; d.grid.cells()],
+            t: vec![t0_c; d.grid.cells()],
+            nu_eff: vec![0.0; d.grid.cells()],
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Marching to the steady state: pseudo-time steps of momentum predictor, projection,
+//! eddy viscosity and energy until nothing changes any more.
+//!
+//! The step is `Δt = CFL · dx / U` with `U` the largest face speed (or the problem's
+//! velocity scale, whichever is larger). Convergence is measured per step, normalized
+//! so that it does not depend on Δt: `max|Δu| / (CFL · U)` and `max|ΔT| / (CFL_T ·
+//! ΔT_range)`, both below `tol` for [`PATIENCE`] steps in a row. A final projection
+//! to a tight tolerance leaves the field divergence-free to round-off.
+
+use super::energy::{energy_step, EnergyInputs};
+use super::mac::Mac;
+use super::momentum::{predict, MomentumInputs};
+use super::pressure::Projection;
+use super::turbulence::{effective_viscosity, wall_distance, Turbulence};
+use super::{Domain, Fluid, State};
+use rayon::prelude::*;
+
+/// Steps in a row below the tolerance before the march stops.
+pub const PATIENCE: usize = 10;
+
+/// Settings of the steady march.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub turbulence: Turbulence,
+    /// Courant number of the pseudo-time step (implicit upwind: may exceed 1).
+    pub cfl: f64,
+    /// Velocity scale below which Δt stops growing, m/s (lid speed, buoyant velocity).
+    pub velocity_scale_m_s: f64,
+    pub max_steps: usize,
+    /// Normalized change per step at which the march stops.
+    pub tol: f64,
+    /// Solve the energy equation (and its buoyancy).
+    pub energy: bool,
+    /// Energy's pseudo-time step over the momentum's.
+    pub energy_dt_factor: f64,
+    /// Jacobi sweeps per step of each implicit predictor.
+    pub sweeps: usize,
+    /// Relative residual of each step's pressure solve.
+    pub pressure_tol: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            turbulence: Turbulence::Lvel,
+            cfl: 1.0,
+            velocity_scale_m_s: 0.1,
+            max_steps: 20_000,
+            tol: 1e-5,
+            energy: true,
+            energy_dt_factor: 1.0,
+            sweeps: 3,
+            pressure_tol: 1e-6,
+        }
+    }
+}
+
+/// What the march did.
+#[derive(Clone, Debug)]
+pub struct CfdReport {
+    pub steps: usize,
+    pub converged: bool,
+    /// Last normalized changes of velocity and temperature.
+    pub velocity_change: f64,
+    pub temperature_change: f64,
+    /// Largest per-cell imbalance of the final field relative to the flow scale.
+    pub mass_residual: f64,
+    /// Pressure MG-PCG iterations over all steps.
+    pub pressure_iterations: usize,
+    /// Bytes held by the solver's arrays (fields, coefficients, multigrid).
+    pub bytes: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CfdError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("the air model diverged at step {step} ({what} is not finite)")]
+    Diverged { step: usize, what: &'static str },
+}
+
+/// Per-step hook: fills each temperature group's value from the current temperatures
+/// (rack exhausts from their intakes, unit supplies from their returns).
+pub type Links<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;
+
+/// The largest face speed, m/s.
+fn max_speed(u: &[Vec<f64>; 3]) -> f64 {
+    u.iter().map(|v| v.par_iter().map(|x| x.abs()).reduce(|| 0.0, f64::max)).fold(0.0, f64::max)
+}
+
+/// Cell-centred speed, m/s.
+fn cell_speed(mac: &Mac, u: &[Vec<f64>; 3], open: &[bool]) -> Vec<f64> {
+    let cu = mac.cell_velocity(u);
+    (0..mac.cells())
+        .into_par_iter()
+        .map(|c| if open[c] { (cu[0][c].powi(2) + cu[1][c].powi(2) + cu[2][c].powi(2)).sqrt() } else { 0.0 })
+        .collect()
+}
+
+/// Check a domain: prescribed velocities only on boundary faces, sources balanced per
+/// connected air region. Returns the regions.
+pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
+    let mac = Mac::new(d.grid);
+    let free = mac.free_faces(&d.open);
+    let (label, count) = crate::airflow::regions::regions(&d.grid, &d.open);
+    let mut net = vec![0.0; count];
+    let mut total = 0.0;
+    let area = mac.face_area_m2();
+    for a in 0..mac.nd {
+        for (f, &v) in d.face_velocity[a].iter().enumerate() {
+            if v == 0.0 {
+                continue;
+            }
+            if free[a][f] || !v.is_finite() {
+                return Err(CfdError::Setup(format!("a prescribed velocity on an interior face (axis {a}, face {f})")));
+            }
+            let Some((c, sign)) = mac.boundary_cell(a, f, &d.open) else {
+                return Err(CfdError::Setup(format!("a prescribed velocity on a face with no open cell (axis {a}, face {f})")));
+            };
+            net[label[c] as usize] += sign * v * area;
+            total += (v * area).abs();
+        }
+    }
+    for (c, &s) in d.cell_source_m3s.iter().enumerate() {
+        if s != 0.0 && d.open[c] {
+            net[label[c] as usize] += s;
+            total += s.abs();
+        }
+    }
+    for (r, n) in net.iter().enumerate() {
+        if n.abs() > 1e-9 * (total / 2.0).max(1e-300) {
+            let (x, y, z) = crate::airflow::regions::where_is(&d.grid, &label, r);
+            return Err(CfdError::Setup(format!(
+                "the air region around x = {x:.2} m, y = {y:.2} m, z = {z:.2} m takes in {n:.3e} m³/s more than leaves it"
+            )));
+        }
+    }
+    Ok((label, count))
+}
+
+/// March `state` to the steady state of domain `d`. `group_t` holds the temperature of
+/// each inflow group; `links` updates it every step.
+pub fn solve_steady(
+    d: &Domain,
+    fluid: &Fluid,
+    s: &Settings,
+    state: &mut State,
+    group_t: &mut [f64],
+    links: &mut Links,
+) -> Result<CfdReport, CfdError> {
+    let t0 = std::time::Instant::now();
+    let mac = Mac::new(d.grid);
+    let (label, count) = check(d)?;
+    let free = mac.free_faces(&d.open);
+    let mut proj = Projection::new(&mac, &d.open, (&label, count)).map_err(|e| CfdError::Setup(e.to_string()))?;
+    let dist = if s.turbulence == Turbulence::Lvel { wall_distance(&mac, &d.open, &free) } else { Vec::new() };
+    let h = d.grid.dx;
+    for a in 0..3 {
+        for (f, v) in state.u[a].iter_mut().enumerate() {
+            if !free[a][f] {
+                *v = d.face_velocity[a][f];
+            }
+        }
+    }
+    let q_k_s: Vec<f64> = d.q_w_m3.iter().map(|q| q / d.rho_cp_j_m3k).collect();
+    let mut alpha = vec![fluid.alpha_m2_s; mac.cells()];
+    let (mut steps, mut calm, mut pressure_iterations) = (0usize, 0usize, 0usize);
+    let (mut ru, mut rt) = (f64::INFINITY, 0.0);
+    let mut speed = vec![0.0; mac.cells()];
+    let coef_bytes = mac.cells() * 8 * 8;
+    while steps < s.max_steps {
+        steps += 1;
+        let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
+        let dt = s.cfl * h / uref;
+        if s.turbulence == Turbulence::Lvel {
+            speed = cell_speed(&mac, &state.u, &d.open);
+        }
+        effective_viscosity(s.turbulence, fluid.nu_m2_s, &dist, &speed, &mut state.nu_eff);
+        let m = MomentumInputs {
+            mac: &mac,
+            open: &d.open,
+            free: &free,
+            wall_velocity: &d.wall_velocity,
+            nu: &state.nu_eff,
+            t: &state.t,
+            p: &state.p,
+            fluid,
+            dt,
+            sweeps: s.sweeps,
+        };
+        let du = predict(&m, &mut state.u);
+        let (phi, _) = proj.project(&mac, &d.open, &free, &mut state.u, &d.cell_source_m3s, dt, s.pressure_tol, 200);
+        pressure_iterations += proj.last_iterations;
+        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
+        if !du.is_finite() || state.p.iter().any(|v| !v.is_finite()) {
+            return Err(CfdError::Diverged { step: steps, what: "the velocity" });
+        }
+        ru = du / (s.cfl * uref);
+        if s.energy {
+            alpha
+                .par_iter_mut()
+                .zip(&state.nu_eff)
+                .for_each(|(a, nu)| *a = fluid.alpha_m2_s + (nu - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
+            links(&state.t, group_t);
+            let e = EnergyInputs {
+                mac: &mac,
+                open: &d.open,
+                free: &free,
+                u: &state.u,
+                alpha: &alpha,
+                walls: d.walls.as_array(),
+                face_group: &d.face_group,
+                cell_source_m3s: &d.cell_source_m3s,
+                cell_group: &d.cell_group,
+                group_t,
+                q_k_s: &q_k_s,
+                dt: dt * s.energy_dt_factor,
+                sweeps: s.sweeps,
+            };
+            let dtm = energy_step(&e, &mut state.t);
+            if !dtm.is_finite() {
+                return Err(CfdError::Diverged { step: steps, what: "the temperature" });
+            }
+            let (lo, hi) = state
+                .t
+                .iter()
+                .zip(&d.open)
+                .filter(|(_, o)| **o)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)));
+            rt = dtm / (s.cfl * s.energy_dt_factor * (hi - lo).max(1e-3));
+        }
+        if ru < s.tol && rt < s.tol {
+            calm += 1;
+            if calm >= PATIENCE {
+                break;
+            }
+        } else {
+            calm = 0;
+        }
+    }
+    let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
+    let dt = s.cfl * h / uref;
+    let (phi, _) = proj.project(&mac, &d.open, &free, &mut state.u, &d.cell_source_m3s, dt, 1e-12, 500);
+    state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
+    let div = Projection::divergence(&mac, &d.open, &state.u, &d.cell_source_m3s);
+    let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // Flow scale: the prescribed flows, or the largest speed through one face.
+    let area = mac.face_area_m2();
+    let ported: f64 = d.face_velocity.iter().flatten().map(|v| (v * area).abs()).sum::<f64>() / 2.0
+        + d.cell_source_m3s.iter().map(|v| v.abs()).sum::<f64>() / 2.0;
+    let scale = if ported > 0.0 { ported } else { uref * area };
+    let fields = (state.u.iter().map(|v| v.len()).sum::<usize>() * 2 + mac.cells() * 6) * 8;
+    Ok(CfdReport {
+        steps,
+        converged: calm >= PATIENCE,
+        velocity_change: ru,
+        temperature_change: rt,
+        mass_residual: worst * d.grid.cell_volume_m3() / scale,
+        pressure_iterations,
+        bytes: fields + coef_bytes + proj.bytes(),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
