@@ -81,7 +81,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, f) in layouts(&base) {
         runs.push((format!("{name} (diffusion)"), f.clone()));
         let mut air = f;
-        air.airflow = Some(facility::AirflowSettings { turbulent_k_w_mk: 100.0, rack_delta_t_k: 12.0 });
+        air.airflow = Some(facility::AirflowSettings {
+            turbulent_k_w_mk: 100.0,
+            rack_delta_t_k: 12.0,
+            model: facility::AirModel::Cfd,
+            turbulence: facility::TurbulenceModel::Lvel,
+        });
         runs.push((format!("{name} (airflow)"), air));
     }
     for (name, f) in runs {

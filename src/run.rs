@@ -134,7 +134,7 @@ pub fn solve_input(
             t: a.t.clone(),
             report: crate::thermal::SolveReport {
                 backend: a.backend,
-                method: "airflow: potential flow + upwind advection, BiCGStab-MG",
+                method: a.model,
                 iterations: a.solver_iterations,
                 relative_residual: a.relative_residual,
                 converged: crate::outcome::converged(a.relative_residual, air_tol),

@@ -184,10 +184,41 @@ pub struct Facility {
 /// Settings of the airflow model.
 #[derive(Clone, Debug)]
 pub struct AirflowSettings {
-    /// W/(m·K).
+    /// W/(m·K) (potential flow's turbulent conductivity).
     pub turbulent_k_w_mk: f64,
     /// K.
     pub rack_delta_t_k: f64,
+    /// Which air model runs.
+    pub model: AirModel,
+    /// The momentum model's turbulence closure.
+    pub turbulence: TurbulenceModel,
+}
+
+/// The air models of a facility (`[airflow] model`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AirModel {
+    /// Momentum, buoyancy and turbulence on the grid (`"cfd"`).
+    Cfd,
+    /// A velocity potential: mass conserved, no momentum (`"potential"`).
+    Potential,
+}
+
+impl AirModel {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AirModel::Cfd => "cfd",
+            AirModel::Potential => "potential",
+        }
+    }
+}
+
+/// Turbulence closures of the momentum model (`[airflow] turbulence`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurbulenceModel {
+    /// LVEL: wall distance and local speed through Spalding's law of the wall.
+    Lvel,
+    /// No eddy viscosity.
+    Laminar,
 }
 
 /// One case of a sweep: a name suffix and the changes it makes.

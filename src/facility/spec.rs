@@ -59,6 +59,12 @@ pub struct AirflowSpec {
     /// Air temperature rise through a rack, K (default 12): sets its airflow.
     #[serde(default)]
     pub rack_delta_t_k: Option<f64>,
+    /// "cfd" (momentum, the default) or "potential".
+    #[serde(default)]
+    pub model: Option<String>,
+    /// "lvel" (the default) or "laminar": the momentum model's turbulence closure.
+    #[serde(default)]
+    pub turbulence: Option<String>,
 }
 
 /// `[transient]`: a scenario starting from the design's steady state.

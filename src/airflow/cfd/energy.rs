@@ -48,6 +48,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
     let v = mac.grid.cell_volume_m3();
     let old = t.to_vec();
     let group_t = |g: u32| if g == u32::MAX { f64::NAN } else { e.group_t[g as usize] };
+    let corr = bounded_correction(mac, e.open, e.free, e.u, &old);
     let mut coef = vec![[0.0f64; 8]; mac.cells()];
     coef.par_iter_mut().enumerate().for_each(|(c, cf)| {
         if !e.open[c] {
@@ -57,7 +58,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         }
         let p = mac.cell_pos(c);
         let mut diag = 1.0 / e.dt;
-        let mut rhs = old[c] / e.dt + e.q_k_s[c];
+        let mut rhs = old[c] / e.dt + e.q_k_s[c] - corr[c];
         for b in 0..mac.nd {
             let cs = mac.cstride[b];
             for (side, s) in [(0usize, -1isize), (1, 1)] {
@@ -73,25 +74,6 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
                     let diff = if a0 + a1 > 0.0 { 2.0 * a0 * a1 / (a0 + a1) } else { 0.0 } * inv_h2;
                     diag += diff + w.max(0.0) * inv_h;
                     cf[2 + 2 * b + side] = diff + (-w).max(0.0) * inv_h;
-                    // Bounded correction where the far-upwind cell is open air too.
-                    let far_of = |from: usize, dir: isize| -> Option<usize> {
-                        let q = mac.cell_pos(from)[b] as isize + dir;
-                        if q < 0 || q >= mac.n[b] as isize {
-                            return None;
-                        }
-                        let fc = if dir > 0 { from + cs } else { from - cs };
-                        e.open[fc].then_some(fc)
-                    };
-                    let corr = if w > 0.0 {
-                        far_of(c, -s).map(|far| correction(old[far], old[c], old[nb]))
-                    } else if w < 0.0 {
-                        far_of(nb, s).map(|far| correction(old[far], old[nb], old[c]))
-                    } else {
-                        None
-                    };
-                    if let Some(cc) = corr {
-                        rhs -= w * inv_h * cc;
-                    }
                 } else {
                     if w > 0.0 {
                         diag += w * inv_h;
@@ -141,4 +123,57 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
     let d = cur.par_iter().zip(&old).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
     t.copy_from_slice(&cur);
     d
+}
+
+/// The bounded scheme's advection minus the upwind one, per cell, K/s:
+/// `Σ_faces (u_out / dx) (T_f − T_upwind)` over faces between open cells, where the
+/// far-upwind cell is open air too (first order next to walls). Each face's term
+/// leaves one cell and enters the other, so it moves heat without creating any.
+pub fn bounded_correction(mac: &Mac, open: &[bool], free: &[Vec<bool>; 3], u: &[Vec<f64>; 3], t: &[f64]) -> Vec<f64> {
+    let inv_h = 1.0 / mac.grid.dx;
+    (0..mac.cells())
+        .into_par_iter()
+        .map(|c| {
+            if !open[c] {
+                return 0.0;
+            }
+            let p = mac.cell_pos(c);
+            let mut sum = 0.0;
+            for b in 0..mac.nd {
+                let cs = mac.cstride[b];
+                // The open cell `dir` steps from `from` along b, if any.
+                let step = |from: usize, dir: isize| -> Option<usize> {
+                    let q = mac.cell_pos(from)[b] as isize + dir;
+                    if q < 0 || q >= mac.n[b] as isize {
+                        return None;
+                    }
+                    let fc = if dir > 0 { from + cs } else { from - cs };
+                    open[fc].then_some(fc)
+                };
+                for s in [-1isize, 1] {
+                    let mut pf = p;
+                    if s > 0 {
+                        pf[b] += 1;
+                    }
+                    let f = mac.face(b, pf);
+                    if !free[b][f] {
+                        continue;
+                    }
+                    let w = s as f64 * u[b][f];
+                    let nb = if s > 0 { c + cs } else { c - cs };
+                    let cc = if w > 0.0 {
+                        step(c, -s).map(|far| correction(t[far], t[c], t[nb]))
+                    } else if w < 0.0 {
+                        step(nb, s).map(|far| correction(t[far], t[nb], t[c]))
+                    } else {
+                        None
+                    };
+                    if let Some(cc) = cc {
+                        sum += w * inv_h * cc;
+                    }
+                }
+            }
+            sum
+        })
+        .collect()
 }

@@ -5,13 +5,14 @@
 //! [`heat`] (heat accounting).
 
 mod active_set;
+mod cfd;
 mod heat;
 mod operator;
 mod sources;
 
 use super::{mass_residual, solve_potential_in, FlowProblem, Fluxes};
 use crate::error::{Error, InputError};
-use crate::facility::{AirflowSettings, Facility};
+use crate::facility::{AirModel, AirflowSettings, Facility};
 use crate::gpu::GpuContext;
 use crate::raster::Raster;
 
@@ -44,6 +45,10 @@ pub const GPU_FAILED: &str = "the GPU airflow solve failed";
 
 /// The solved air and temperature.
 pub struct AirflowSolution {
+    /// Which air model ran, in words.
+    pub model: &'static str,
+    /// The momentum model's march (steps, convergence, mass residual, bytes).
+    pub cfd: Option<crate::airflow::cfd::CfdReport>,
     /// °C, compact.
     pub t: Vec<f64>,
     pub fluxes: Fluxes,
@@ -96,6 +101,9 @@ pub fn solve_on(
         ))
     };
     let g = r.problem.grid;
+    if s.model == AirModel::Cfd {
+        return solve_cfd(f, r, s, &sr, tol, max_iter, &tr);
+    }
     let fp = FlowProblem { grid: g, open: sr.open.clone(), source_m3s: sr.src.clone() };
     tr("sources");
     let (_, fluxes) = solve_potential_in(
@@ -131,6 +139,8 @@ pub fn solve_on(
     }
     let (removed, energy) = heat::heat_removed(f, r, &sr, &p, &lk.t, &lk.doors);
     Ok(AirflowSolution {
+        model: "potential flow + upwind advection",
+        cfd: None,
         t: lk.t,
         fluxes,
         mass_residual: mres,
@@ -141,5 +151,82 @@ pub fn solve_on(
         backend: if gpu.is_some() { "gpu" } else { "cpu" },
         solver_iterations: iters,
         relative_residual: rel,
+    })
+}
+
+/// Steps of the momentum model's march at most.
+pub const MAX_CFD_STEPS: usize = 20_000;
+
+/// The momentum model: march the air to its steady state, then the linked energy system
+/// with its velocities, eddy conductivity and bounded-scheme correction (CPU, f64).
+#[allow(clippy::too_many_arguments)]
+fn solve_cfd(
+    f: &Facility,
+    r: &Raster,
+    s: &AirflowSettings,
+    sr: &sources::Sources,
+    tol: f64,
+    max_iter: usize,
+    tr: &dyn Fn(&str),
+) -> Result<AirflowSolution, Error> {
+    let g = r.problem.grid;
+    let rho_cp = f.materials.air_rho_cp_j_m3k;
+    let (st, rep, fluid) = cfd::march(f, r, s, sr, MAX_CFD_STEPS)?;
+    tr(&format!("air march: {} steps, {:.1} s", rep.steps, rep.seconds));
+    if !rep.converged {
+        return Err(Error::NotConverged {
+            iterations: rep.steps,
+            relative_residual: rep.velocity_change.max(rep.temperature_change),
+            tol: crate::airflow::cfd::Settings::default().tol,
+        });
+    }
+    let mac = crate::airflow::cfd::Mac::new(g);
+    let free = mac.free_faces(&sr.open);
+    // Interior faces only: the flows through fan, tile and return faces are the cell
+    // sources of `sr`, as the potential model has them.
+    let mut u = st.u.clone();
+    for a in 0..3 {
+        u[a].iter_mut().zip(&free[a]).for_each(|(v, fr)| {
+            if !fr {
+                *v = 0.0
+            }
+        });
+    }
+    let fluxes = mac.fluxes(&u);
+    let mut p = operator::energy_problem(f, r, s, sr);
+    for c in 0..g.cells() {
+        if sr.open[c] {
+            p.k[c] = rho_cp * (fluid.alpha_m2_s + (st.nu_eff[c] - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
+        }
+    }
+    let (a, mut b0) = operator::energy_operator(&p, sr, &fluxes, rho_cp);
+    let corr = crate::airflow::cfd::energy::bounded_correction(&mac, &sr.open, &free, &u, &st.t);
+    let lay = a.layout;
+    for (c, v) in corr.iter().enumerate() {
+        let q = mac.cell_pos(c);
+        b0[lay.pidx(q[0], q[1], q[2])] -= rho_cp * v;
+    }
+    let lk = active_set::solve_linked(f, r, sr, &p, &a, &b0, tol, max_iter, None, tr)?;
+    let (rel, iters) = (lk.relative_residual, lk.iterations);
+    if !crate::outcome::converged(rel, tol) {
+        return Err(Error::NotConverged { iterations: iters, relative_residual: rel, tol });
+    }
+    let (removed, energy) = heat::heat_removed(f, r, sr, &p, &lk.t, &lk.doors);
+    Ok(AirflowSolution {
+        model: match s.turbulence {
+            crate::facility::TurbulenceModel::Lvel => "cfd: momentum + buoyancy, LVEL turbulence",
+            crate::facility::TurbulenceModel::Laminar => "cfd: momentum + buoyancy, laminar",
+        },
+        t: lk.t,
+        fluxes: mac.fluxes(&st.u),
+        mass_residual: rep.mass_residual,
+        energy_rel_error: energy.rel_error,
+        energy,
+        removed_w: removed,
+        outer_iterations: lk.passes,
+        backend: "cpu",
+        solver_iterations: iters,
+        relative_residual: rel,
+        cfd: Some(rep),
     })
 }

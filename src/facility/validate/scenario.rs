@@ -5,7 +5,7 @@ use super::floor::available_memory_bytes;
 use super::{Ctx, BYTES_PER_CELL};
 use crate::error::InputError;
 use crate::facility::spec::{AirflowSpec, EventKind, EventSpec, SweepSpec, TransientSpec};
-use crate::facility::{AirflowSettings, CoolingUnit, Facility, Rack};
+use crate::facility::{AirModel, AirflowSettings, CoolingUnit, Facility, Rack, TurbulenceModel};
 use toml::Spanned;
 
 /// Most cases a `[sweep]` may expand into.
@@ -54,7 +54,33 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
         Some(a) if a.get_ref().enabled != Some(false) => {
             let pos = cx.pos(&a);
             let a = a.into_inner();
+            let model = match a.model.as_deref() {
+                None | Some("cfd") => AirModel::Cfd,
+                Some("potential") => AirModel::Potential,
+                Some(other) => {
+                    return Err(cx.err(
+                        pos,
+                        "[airflow]",
+                        format!("unknown model `{other}`"),
+                        "write model = \"cfd\" (momentum, buoyancy, turbulence) or \"potential\" (potential flow)",
+                    ))
+                }
+            };
+            let turbulence = match a.turbulence.as_deref() {
+                None | Some("lvel") => TurbulenceModel::Lvel,
+                Some("laminar") => TurbulenceModel::Laminar,
+                Some(other) => {
+                    return Err(cx.err(
+                        pos,
+                        "[airflow]",
+                        format!("unknown turbulence closure `{other}`"),
+                        "write turbulence = \"lvel\" (the default) or \"laminar\"",
+                    ))
+                }
+            };
             Ok(Some(AirflowSettings {
+                model,
+                turbulence,
                 turbulent_k_w_mk: cx.conductivity(
                     pos,
                     "[airflow]",

@@ -1,0 +1,249 @@
+//! The momentum model applied to a facility: every flow of [`super::sources`] becomes
+//! a prescribed velocity on the face through which it crosses into the room (a rack's
+//! front and back, a unit's back and front, the floor under a tile, the ceiling over a
+//! ceiling return), so fans blow jets; the air model of [`crate::airflow::cfd`] marches
+//! to the steady state with the links updated every step (a rack's exhaust is its
+//! intakes' mean plus ΔT; a unit supplies at `supply_c`, or at capacity its return's
+//! mean minus capacity/(ρc_p V); a rear door cools its rack's air). Then one implicit
+//! solve of the linked energy system of [`super::active_set`] with the converged
+//! velocities, the eddy conductivity and the bounded scheme's correction, so heat in
+//! equals heat out to the solver's tolerance.
+
+use super::sources::{mean, Sources, Src};
+use crate::airflow::cfd::{self, Domain, Fluid, Mac, Settings, State, Turbulence};
+use crate::error::{Error, InputError};
+use crate::facility::{AirflowSettings, CoolingKind, Facility, TurbulenceModel};
+use crate::raster::{CellBox, Raster};
+
+/// Where a flow crosses into the room: the face of `cell` that touches `body`, or the
+/// floor (`Floor`) or ceiling (`Ceiling`) face of `cell`.
+enum Across<'a> {
+    Body(&'a CellBox),
+    Floor,
+    Ceiling,
+}
+
+fn inside(b: &CellBox, p: [usize; 3]) -> bool {
+    (b.i0..b.i1).contains(&p[0]) && (b.j0..b.j1).contains(&p[1]) && (b.k0..b.k1).contains(&p[2])
+}
+
+/// The face (axis, index) and the sign of the velocity that enters `cell` through it.
+fn face_of(mac: &Mac, cell: usize, across: &Across) -> Option<(usize, usize, f64)> {
+    let p = mac.cell_pos(cell);
+    match across {
+        Across::Floor if mac.nd == 3 && p[2] == 0 => Some((2, mac.face(2, p), 1.0)),
+        Across::Ceiling if mac.nd == 3 && p[2] + 1 == mac.n[2] => {
+            let mut q = p;
+            q[2] += 1;
+            Some((2, mac.face(2, q), -1.0))
+        }
+        Across::Body(b) => {
+            for a in 0..mac.nd {
+                if p[a] > 0 {
+                    let mut q = p;
+                    q[a] -= 1;
+                    if inside(b, q) {
+                        return Some((a, mac.face(a, p), 1.0));
+                    }
+                }
+                if p[a] + 1 < mac.n[a] {
+                    let mut q = p;
+                    q[a] += 1;
+                    if inside(b, q) {
+                        return Some((a, mac.face(a, q), -1.0));
+                    }
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Temperature groups of the inflows: one per rack exhaust, unit supply and tile region.
+pub(super) struct Groups {
+    pub rack: Vec<u32>,
+    pub unit: Vec<u32>,
+    pub tile: Vec<u32>,
+    pub count: usize,
+}
+
+/// The domain of the momentum model: open cells, prescribed face velocities, groups.
+pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, Groups), Error> {
+    let g = r.problem.grid;
+    let mac = Mac::new(g);
+    let mut d = Domain::closed_box(g, r.problem.walls);
+    d.open = sr.open.clone();
+    d.rho_cp_j_m3k = f.materials.air_rho_cp_j_m3k;
+    let mut next = 0u32;
+    let mut new_group = || {
+        next += 1;
+        next - 1
+    };
+    let groups_rack: Vec<u32> = f.racks.iter().map(|_| new_group()).collect();
+    let groups_unit: Vec<u32> = f.cooling.iter().map(|_| new_group()).collect();
+    let groups_tile: Vec<u32> = f.supply.iter().map(|_| new_group()).collect();
+    let area = mac.face_area_m2();
+    let err = |what: String| {
+        Error::Input(InputError::new(
+            &f.path,
+            "[airflow]",
+            what,
+            "give racks and cooling units open air on their intake and exhaust sides",
+        ))
+    };
+    // Every flow: (cell, m³/s into the room, where it crosses, inflow group).
+    let mut flows: Vec<(usize, f64, Across, u32)> = Vec::new();
+    for (ri, cells) in r.racks.iter().enumerate() {
+        let v = sr.rack_flow[ri];
+        if v == 0.0 {
+            continue;
+        }
+        for &c in &sr.intakes[ri] {
+            flows.push((c, -v / sr.intakes[ri].len() as f64, Across::Body(&cells.cells), u32::MAX));
+        }
+    }
+    for (c, q, k) in &sr.kinds {
+        match k {
+            Src::RackExhaust(ri) => {
+                let behind = match sr.door_of[*ri].and_then(|ui| r.cooling[ui].as_ref()) {
+                    Some(door) => door,
+                    None => &r.racks[*ri].cells,
+                };
+                flows.push((*c, *q, Across::Body(behind), groups_rack[*ri]));
+            }
+            Src::UnitSupply(ui) => {
+                let b = r.cooling[*ui].as_ref().expect("a supplying unit has cells");
+                flows.push((*c, *q, Across::Body(b), groups_unit[*ui]));
+            }
+            Src::Tile(_) => {
+                let si = tile_of(f, r, *c).unwrap_or(0);
+                flows.push((*c, *q, Across::Floor, groups_tile[si]));
+            }
+        }
+    }
+    for (ui, cells) in sr.ret_cells.iter().enumerate() {
+        let v = sr.unit_flow[ui];
+        if v == 0.0 || cells.is_empty() {
+            continue;
+        }
+        let across = if f.cooling[ui].ceiling_return {
+            Across::Ceiling
+        } else {
+            Across::Body(r.cooling[ui].as_ref().expect("a returning unit has cells"))
+        };
+        for &c in cells {
+            flows.push((c, -v / cells.len() as f64, across_clone(&across), u32::MAX));
+        }
+    }
+    for (c, q, across, grp) in flows {
+        match face_of(&mac, c, &across) {
+            Some((a, face, sign)) => {
+                d.face_velocity[a][face] += sign * q / area;
+                if q > 0.0 {
+                    d.face_group[a][face] = grp;
+                }
+            }
+            None if matches!(across, Across::Floor) => {
+                // A floorplan's tile (or a tile above the floor layer): air appears in the cell.
+                d.cell_source_m3s[c] += q;
+                d.cell_group[c] = grp;
+            }
+            None => {
+                let (x, y) = ((mac.cell_pos(c)[0] as f64 + 0.5) * g.dx, (mac.cell_pos(c)[1] as f64 + 0.5) * g.dx);
+                return Err(err(format!("an air flow at x = {x:.2} m, y = {y:.2} m has no face to cross into the room")));
+            }
+        }
+    }
+    Ok((d, Groups { rack: groups_rack, unit: groups_unit, tile: groups_tile, count: next as usize }))
+}
+
+fn across_clone<'a>(a: &Across<'a>) -> Across<'a> {
+    match a {
+        Across::Body(b) => Across::Body(b),
+        Across::Floor => Across::Floor,
+        Across::Ceiling => Across::Ceiling,
+    }
+}
+
+/// The supply region whose tile covers cell `c`.
+fn tile_of(f: &Facility, r: &Raster, c: usize) -> Option<usize> {
+    let g = &r.problem.grid;
+    let (x, y) = (((c % g.nx) as f64 + 0.5) * g.dx, (((c / g.nx) % g.ny) as f64 + 0.5) * g.dx);
+    f.supply.iter().position(|s| x >= s.rect.x0 && x <= s.rect.x1 && y >= s.rect.y0 && y <= s.rect.y1)
+}
+
+/// The links: each group's temperature from the current temperatures.
+pub(super) fn link_temperatures(f: &Facility, sr: &Sources, gr: &Groups, t: &[f64], out: &mut [f64]) {
+    let rho_cp = f.materials.air_rho_cp_j_m3k;
+    for (ri, &gi) in gr.rack.iter().enumerate() {
+        if sr.rack_flow[ri] == 0.0 {
+            continue;
+        }
+        let exh = mean(t, &sr.intakes[ri]) + sr.rack_dt(f, ri, rho_cp);
+        out[gi as usize] = match sr.door_of[ri] {
+            Some(ui) => {
+                let ts = f.cooling[ui].supply_c;
+                exh.min(ts.max(exh - sr.door_drop(f, ri, ui, rho_cp)))
+            }
+            None => exh,
+        };
+    }
+    for (ui, &gi) in gr.unit.iter().enumerate() {
+        let u = &f.cooling[ui];
+        if sr.unit_flow[ui] == 0.0 || sr.ret_cells[ui].is_empty() || u.kind == CoolingKind::RearDoor {
+            continue;
+        }
+        let tr = mean(t, &sr.ret_cells[ui]);
+        out[gi as usize] = u.supply_c.max(tr - u.capacity_kw * 1e3 / (rho_cp * sr.unit_flow[ui]));
+    }
+    for (si, &gi) in gr.tile.iter().enumerate() {
+        out[gi as usize] = f.supply[si].supply_c;
+    }
+}
+
+/// Settings of the march for a facility.
+pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
+    Settings {
+        turbulence: match s.turbulence {
+            TurbulenceModel::Lvel => Turbulence::Lvel,
+            TurbulenceModel::Laminar => Turbulence::Laminar,
+        },
+        max_steps,
+        ..Settings::default()
+    }
+}
+
+/// March the facility's air to its steady state; the state and the march's report.
+pub(super) fn march(
+    f: &Facility,
+    r: &Raster,
+    s: &AirflowSettings,
+    sr: &Sources,
+    max_steps: usize,
+) -> Result<(State, cfd::CfdReport, Fluid), Error> {
+    let (d, gr) = domain(f, r, sr)?;
+    let supply = f
+        .cooling
+        .iter()
+        .filter(|u| u.is_air_side())
+        .map(|u| u.supply_c)
+        .chain(f.supply.iter().map(|t| t.supply_c))
+        .fold(f64::INFINITY, f64::min);
+    let t0 = if supply.is_finite() { supply } else { 20.0 };
+    let fluid = Fluid::air(t0, &r.problem.grid);
+    let mut st = State::at_rest(&d, t0);
+    let mut gt = vec![t0; gr.count];
+    let set = settings(s, max_steps);
+    let rep = cfd::solve_steady(&d, &fluid, &set, &mut st, &mut gt, &mut |t, out| link_temperatures(f, sr, &gr, t, out))
+        .map_err(|e| match e {
+            cfd::CfdError::Setup(m) => Error::Input(InputError::new(
+                &f.path,
+                "[airflow]",
+                m,
+                "leave a gap in the containment (doors leak) or give the sealed region a cooling unit that serves it",
+            )),
+            e => Error::Internal(e.to_string()),
+        })?;
+    Ok((st, rep, fluid))
+}
