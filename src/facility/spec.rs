@@ -59,7 +59,7 @@ pub struct AirflowSpec {
     /// Air temperature rise through a rack, K (default 12): sets its airflow.
     #[serde(default)]
     pub rack_delta_t_k: Option<f64>,
-    /// "cfd" (momentum, the default) or "potential".
+    /// "potential" (the default for now) or "cfd" (momentum, buoyancy, turbulence).
     #[serde(default)]
     pub model: Option<String>,
     /// "lvel" (the default) or "laminar": the momentum model's turbulence closure.

@@ -37,6 +37,12 @@ pub struct Settings {
     pub sweeps: usize,
     /// Relative residual of each step's pressure solve.
     pub pressure_tol: f64,
+    /// Steps per averaging window when the flow does not settle (statistically steady
+    /// flows: plumes and jets that keep moving); 0 never averages.
+    pub window_steps: usize,
+    /// Root-mean-square change of the window means, over the velocity scale and the
+    /// temperature range, at which a statistically steady march stops.
+    pub window_tol: f64,
 }
 
 impl Default for Settings {
@@ -51,6 +57,8 @@ impl Default for Settings {
             energy_dt_factor: 1.0,
             sweeps: 3,
             pressure_tol: 1e-3,
+            window_steps: 200,
+            window_tol: 5e-3,
         }
     }
 }
@@ -60,6 +68,11 @@ impl Default for Settings {
 pub struct CfdReport {
     pub steps: usize,
     pub converged: bool,
+    /// The answer is the mean of the last two windows (the flow kept moving).
+    pub averaged: bool,
+    /// Root-mean-square change between the last two window means (velocity over its
+    /// scale, temperature over its range); zero when the march settled.
+    pub window_change: [f64; 2],
     /// Last normalized changes of velocity and temperature.
     pub velocity_change: f64,
     pub temperature_change: f64,
@@ -170,6 +183,13 @@ pub fn solve_steady(
     let mut speed = vec![0.0; mac.cells()];
     let coef_bytes = mac.cells() * 8 * 8;
     let mut phase = [0.0f64; 3];
+    let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
+    // Window sums (u, t, ν_eff, p), the previous window's mean, and the last change.
+    let mut win: Option<State> = None;
+    let mut prev: Option<State> = None;
+    let mut win_n = 0usize;
+    let mut averaged = false;
+    let mut window_change = [0.0f64; 2];
     while steps < s.max_steps {
         steps += 1;
         let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
@@ -229,13 +249,11 @@ pub fn solve_steady(
             if !dtm.is_finite() {
                 return Err(CfdError::Diverged { step: steps, what: "the temperature" });
             }
-            let (lo, hi) = state
-                .t
-                .iter()
-                .zip(&d.open)
-                .filter(|(_, o)| **o)
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)));
+            let (lo, hi) = range(&state.t, &d.open);
             rt = dtm / (s.cfl * s.energy_dt_factor * (hi - lo).max(1e-3));
+        }
+        if trace && steps % 100 == 0 {
+            eprintln!("[cfd] step {steps}: dt {dt:.3e} s, max speed {uref:.3} m/s, du {ru:.2e}, dT {rt:.2e}");
         }
         if ru < s.tol && rt < s.tol {
             calm += 1;
@@ -245,8 +263,38 @@ pub fn solve_steady(
         } else {
             calm = 0;
         }
+        if s.window_steps > 0 {
+            let w = win.get_or_insert_with(|| zeroed(state));
+            accumulate(w, state);
+            win_n += 1;
+            if win_n == s.window_steps {
+                let mean = scaled(w, 1.0 / win_n as f64);
+                win = None;
+                win_n = 0;
+                if let Some(pm) = &prev {
+                    let (lo, hi) = range(&mean.t, &d.open);
+                    let du = rms_diff(&mean.u, &pm.u) / uref;
+                    let dtt = rms_cells(&mean.t, &pm.t, &d.open) / (hi - lo).max(1e-3);
+                    window_change = [du, dtt];
+                    if trace {
+                        eprintln!("[cfd] window ending at step {steps}: mean changed {du:.2e} (u), {dtt:.2e} (T)");
+                    }
+                    if du < s.window_tol && dtt < s.window_tol {
+                        // The answer: the mean of the last two windows.
+                        let both = scaled(&add(&mean, pm), 0.5);
+                        state.u = both.u;
+                        state.t = both.t;
+                        state.nu_eff = both.nu_eff;
+                        state.p = both.p;
+                        averaged = true;
+                        break;
+                    }
+                }
+                prev = Some(mean);
+            }
+        }
     }
-    if std::env::var_os("THERMOGRID_TRACE").is_some() {
+    if trace {
         eprintln!(
             "[cfd] {steps} steps: momentum {:.3} s, pressure {:.3} s ({pressure_iterations} MG-PCG iterations), energy {:.3} s",
             phase[0], phase[1], phase[2]
@@ -266,7 +314,9 @@ pub fn solve_steady(
     let fields = (state.u.iter().map(|v| v.len()).sum::<usize>() * 2 + mac.cells() * 6) * 8;
     Ok(CfdReport {
         steps,
-        converged: calm >= PATIENCE,
+        converged: calm >= PATIENCE || averaged,
+        averaged,
+        window_change,
         velocity_change: ru,
         temperature_change: rt,
         mass_residual: worst * d.grid.cell_volume_m3() / scale,
@@ -274,4 +324,56 @@ pub fn solve_steady(
         bytes: fields + coef_bytes + proj.bytes(),
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+fn zeroed(s: &State) -> State {
+    let z = |v: &Vec<f64>| vec![0.0; v.len()];
+    State { u: [z(&s.u[0]), z(&s.u[1]), z(&s.u[2])], p: z(&s.p), t: z(&s.t), nu_eff: z(&s.nu_eff) }
+}
+
+fn zip_with(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
+    a.par_iter_mut().zip(b).for_each(|(x, y)| f(x, *y));
+}
+
+fn accumulate(w: &mut State, s: &State) {
+    for a in 0..3 {
+        zip_with(&mut w.u[a], &s.u[a], |x, y| *x += y);
+    }
+    zip_with(&mut w.p, &s.p, |x, y| *x += y);
+    zip_with(&mut w.t, &s.t, |x, y| *x += y);
+    zip_with(&mut w.nu_eff, &s.nu_eff, |x, y| *x += y);
+}
+
+fn scaled(s: &State, k: f64) -> State {
+    let m = |v: &Vec<f64>| v.iter().map(|x| x * k).collect::<Vec<f64>>();
+    State { u: [m(&s.u[0]), m(&s.u[1]), m(&s.u[2])], p: m(&s.p), t: m(&s.t), nu_eff: m(&s.nu_eff) }
+}
+
+fn add(a: &State, b: &State) -> State {
+    let mut out = a.clone();
+    accumulate(&mut out, b);
+    out
+}
+
+fn range(t: &[f64], open: &[bool]) -> (f64, f64) {
+    t.iter().zip(open).filter(|(_, o)| **o).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)))
+}
+
+fn rms_diff(a: &[Vec<f64>; 3], b: &[Vec<f64>; 3]) -> f64 {
+    let (mut s, mut n) = (0.0, 0usize);
+    for k in 0..3 {
+        s += a[k].iter().zip(&b[k]).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
+        n += a[k].len();
+    }
+    (s / n.max(1) as f64).sqrt()
+}
+
+fn rms_cells(a: &[f64], b: &[f64], open: &[bool]) -> f64 {
+    let (s, n) = a
+        .iter()
+        .zip(b)
+        .zip(open)
+        .filter(|(_, o)| **o)
+        .fold((0.0, 0usize), |(s, n), ((x, y), _)| (s + (x - y).powi(2), n + 1));
+    (s / n.max(1) as f64).sqrt()
 }

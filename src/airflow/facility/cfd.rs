@@ -210,6 +210,8 @@ pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
             TurbulenceModel::Laminar => Turbulence::Laminar,
         },
         max_steps,
+        cfl: std::env::var("THERMOGRID_CFL").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0),
+        sweeps: std::env::var("THERMOGRID_SWEEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3),
         ..Settings::default()
     }
 }

@@ -55,8 +55,8 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
             let pos = cx.pos(&a);
             let a = a.into_inner();
             let model = match a.model.as_deref() {
-                None | Some("cfd") => AirModel::Cfd,
-                Some("potential") => AirModel::Potential,
+                Some("cfd") => AirModel::Cfd,
+                None | Some("potential") => AirModel::Potential,
                 Some(other) => {
                     return Err(cx.err(
                         pos,
