@@ -41,6 +41,9 @@ pub struct RackResult {
     pub max_c: f64,
     /// Mean over the cells in front of the intake.
     pub intake_c: f64,
+    /// Mean over the intake cells of the rack's top cell layer (top of rack; the whole
+    /// intake in 2-D).
+    pub intake_top_c: f64,
 }
 
 impl RackResult {
@@ -74,6 +77,10 @@ pub fn rack_results(f: &Facility, r: &Raster, t: &[f64]) -> Vec<RackResult> {
                 n += 1;
             }
             let intake = cells.intake.iter().map(|&c| t[c]).sum::<f64>() / cells.intake.len() as f64;
+            let top_layer = cells.cells.k1.saturating_sub(1);
+            let top: Vec<f64> =
+                cells.intake.iter().filter(|&&c| c / (g.nx * g.ny) == top_layer).map(|&c| t[c]).collect();
+            let intake_top = if top.is_empty() { intake } else { top.iter().sum::<f64>() / top.len() as f64 };
             RackResult {
                 id: rack.id.clone(),
                 x_m: rack.rect.x0,
@@ -83,6 +90,7 @@ pub fn rack_results(f: &Facility, r: &Raster, t: &[f64]) -> Vec<RackResult> {
                 mean_c: sum / n as f64,
                 max_c: max,
                 intake_c: intake,
+                intake_top_c: intake_top,
             }
         })
         .collect()

@@ -51,7 +51,7 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "rci_hi_pct": rci(s).0,
         "rci_lo_pct": rci(s).1,
         "racks": s.racks.iter().map(|r| json!({
-            "id": r.id, "power_kw": r.power_kw, "mean_c": r.mean_c, "max_c": r.max_c, "intake_c": r.intake_c,
+            "id": r.id, "power_kw": r.power_kw, "mean_c": r.mean_c, "max_c": r.max_c, "intake_c": r.intake_c, "intake_top_c": r.intake_top_c,
             "intake_in_ashrae_recommended": r.intake_in_band(),
             "ashrae_class": crate::metrics::ashrae_class(r.intake_c),
         })).collect::<Vec<_>>(),
