@@ -51,9 +51,10 @@ def room(name, ref_path, model_path, wall):
         print(f"{name}: racks missing from thermogrid's output: {missing}")
         return None
     has_top = all("intake_top_c" in mod[r["id"]] for r in ref["racks"])
+    settled = "" if ref.get("converged") else f" (the rounds never settled within {ref['tol_k']} K)"
     print(f"\n== {name}: {ref['cells']} cells (CFD and model), {len(ref['racks'])} racks")
     print(f"   CFD: {ref['openfoam']['solver']}, {ref['iterations']} iterations in {ref['rounds']} rounds, "
-          f"mean of the last {ref['final_rounds']} rounds{'' if ref.get('converged') else ' (NOT converged)'}")
+          f"mean of the last {ref['final_rounds']} rounds{settled}")
     print(f"{'rack':<8}{'kW':>6} | {'intake °C':^25} {'spread':>7} | {'top of rack °C':^25} {'spread':>7}")
     print(f"{'':<8}{'':>6} | {'CFD':>7} {'model':>8} {'Δ':>8} {'K':>7} | {'CFD':>7} {'model':>8} {'Δ':>8} {'K':>7}")
     d_in, d_top, cfd_in, mod_in = [], [], [], []
@@ -70,10 +71,12 @@ def room(name, ref_path, model_path, wall):
         print(f"{r['id']:<8}{r['power_kw']:6.1f} | {r['intake_c']:7.2f} {m['intake_c']:8.2f} {di:+8.2f} "
               f"{r['spread_k']:7.2f} | {r['intake_top_c']:7.2f} {fmt(mt, 8)} "
               f"{(f'{dt:+8.2f}' if dt is not None else 'n/a'.rjust(8))} {r['spread_top_k']:7.2f}")
+    errs = [r["std_err_k"] for r in ref["racks"] if r.get("std_err_k") is not None]
+    se = f", std error of the CFD mean max {max(errs):.2f} K" if errs else ""
     mean_abs = lambda v: sum(abs(x) for x in v) / len(v) if v else None
     max_abs = lambda v: max(abs(x) for x in v) if v else None
     print(f"intake:      mean |Δ| {mean_abs(d_in):.2f} K, max |Δ| {max_abs(d_in):.2f} K, mean Δ {sum(d_in) / len(d_in):+.2f} K"
-          f"   (CFD spread: max {max(r['spread_k'] for r in ref['racks']):.2f} K)")
+          f"   (CFD spread: max {max(r['spread_k'] for r in ref['racks']):.2f} K{se})")
     if d_top:
         print(f"top of rack: mean |Δ| {mean_abs(d_top):.2f} K, max |Δ| {max_abs(d_top):.2f} K, "
               f"mean Δ {sum(d_top) / len(d_top):+.2f} K   (CFD spread: max "
@@ -90,8 +93,10 @@ def room(name, ref_path, model_path, wall):
     print(f"model's hottest rack {hot_model} is CFD's #{cfd_rank} "
           f"({'among' if cfd_rank <= 3 else 'NOT among'} the CFD's 3 hottest: {top3})")
     of = ref["wall_time_s"]
+    cpu = ref.get("solver_cpu_time_s")
+    cpu_s = f", solver CPU {cpu:.0f} s" if cpu else ""
     print(f"run time: thermogrid {wall:.2f} s (CLI wall; solver {model.get('setup_s', 0) + model.get('solve_s', 0):.2f} s) "
-          f"vs OpenFOAM {of:.0f} s on 1 core ({of / wall:.0f}×)")
+          f"vs OpenFOAM {of:.0f} s wall on 1 core{cpu_s} ({(cpu or of) / wall:.0f}×)")
     return dict(mean_abs=mean_abs(d_in), rho=rho)
 
 

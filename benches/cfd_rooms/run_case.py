@@ -10,14 +10,17 @@ exhaust (a fixedValue of T on "<id>_out") is set to its intake mean + ΔT_rack. 
 round's value of a rack's intake is the mean over the snapshots written (every 100
 iterations) in the second half of the round. Rounds stop when no rack's intake moved by
 more than `--tol` K from the previous round; `--final` - 1 more rounds follow, and the
-reference is the mean over the last `--final` rounds, the spread their max - min.
+reference is the mean over the last `--final` rounds, the spread their max - min. Rounds
+that never settle stop after `--max-rounds`; the reference is then the mean over the last
+`--average` rounds (flagged "converged": false, with the standard error of the mean).
+`--resume` continues a finished run (raise --max-rounds); `--resummarize` recomputes the
+summary of an existing reference.json from its round history.
 
 Intake cells are exactly thermogrid's (src/raster.rs intake_cells): the open cells one
 cell in front of the rack's intake face over its width and full height; top of rack is
 the same over the top cell layer of the rack only. The solver runs on one core, niced.
 """
 import argparse
-import glob
 import json
 import os
 import re
@@ -87,6 +90,43 @@ def last_residuals(log_path):
     return res
 
 
+def solver_cpu_s(log_path):
+    """CPU seconds of every solver run in the log (its last ExecutionTime), summed."""
+    total, last = 0.0, 0.0
+    for line in open(log_path):
+        m = re.match(r"ExecutionTime = ([0-9.eE+-]+) s", line)
+        if m:
+            last = float(m.group(1))
+        elif line.strip() == "End":
+            total, last = total + last, 0.0
+    return total + last
+
+
+def summarize(ref, n_final, n_average):
+    """Mean and spread (max - min) per rack over the final rounds: the last `n_final`
+    once the rounds settled, else the last `n_average`."""
+    history = ref["history"]
+    n = n_final if ref["converged"] else n_average
+    final = history[-n:]
+    fin_in = np.array([h["intake_c"] for h in final])
+    fin_top = np.array([h["intake_top_c"] for h in final])
+    ref["final_rounds"] = len(final)
+    ref["final_round_numbers"] = [h["round"] for h in final]
+    ref["removed_kw_final"] = float(np.mean([h["removed_kw"] for h in final]))
+    units = final[-1]["unit_return_c"].keys()
+    ref["units_return_c"] = {u: float(np.mean([h["unit_return_c"][u] for h in final])) for u in units}
+    for i, r in enumerate(ref["racks"]):
+        r.update(intake_c=round(float(fin_in[:, i].mean()), 4), intake_top_c=round(float(fin_top[:, i].mean()), 4),
+                 spread_k=round(float(np.ptp(fin_in[:, i])), 4), spread_top_k=round(float(np.ptp(fin_top[:, i])), 4),
+                 std_err_k=round(float(fin_in[:, i].std(ddof=1) / np.sqrt(len(final))), 4) if len(final) > 1 else None)
+    ref["warnings"] = [f"unit {u['id']} would run at capacity in thermogrid (return {ref['units_return_c'][u['id']]:.2f} C)"
+                       for u in ref.get("units", []) if u["id"] in ref["units_return_c"]
+                       and ref["units_return_c"][u["id"]] - u["supply_c"] > u["delta_t_k"]]
+    if not ref["converged"]:
+        ref["warnings"].append(f"rounds did not settle within {ref['tol_k']} K; the reference is the mean of the "
+                               f"last {len(final)} rounds")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("room_dir")
@@ -96,22 +136,51 @@ def main():
     ap.add_argument("--tol", type=float, default=0.1)
     ap.add_argument("--final", type=int, default=3)
     ap.add_argument("--max-rounds", type=int, default=14, help="coupling rounds after the first at most")
+    ap.add_argument("--average", type=int, default=10,
+                    help="rounds averaged when the rounds never settle within --tol (the last ones)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the rounds of ROOM_DIR/reference.json in CASE (raise --max-rounds)")
+    ap.add_argument("--resummarize", action="store_true",
+                    help="only recompute the summary of ROOM_DIR/reference.json from its history")
     args = ap.parse_args()
+    if args.resummarize:
+        out = os.path.join(args.room_dir, "reference.json")
+        ref = json.load(open(out))
+        summarize(ref, args.final, args.average)
+        with open(out, "w") as fh:
+            json.dump(ref, fh, indent=1)
+        print(f"rewrote {out}: mean of the last {ref['final_rounds']} rounds")
+        return
     case = os.path.abspath(args.case)
     meta = json.load(open(os.path.join(case, "case.json")))
     t0 = meta["t_kelvin_offset"]
     racks = meta["racks"]
     patches = {p["name"]: p for p in meta["patches"]}
-    if times(case)[-1][0] != 0:
-        sys.exit("run_case: the case has been run already; regenerate it with make_case.py")
-    history = []  # per round: dict
     log_path = os.path.join(case, "log." + SOLVER)
-    open(log_path, "w").close()
     start_wall = time.time()
-    solver_wall = 0.0
-    it = 0
-    converged_at = None
-    nround = 0
+    if args.resume:
+        # Go on from the last round of ROOM_DIR/reference.json (its exhausts are set).
+        old = json.load(open(os.path.join(args.room_dir, "reference.json")))
+        history = old["history"]
+        it = history[-1]["iterations"]
+        if times(case)[-1][0] != it:
+            sys.exit(f"run_case: the case's latest time is not the reference's last round ({it})")
+        start_wall -= old["wall_time_s"]
+        solver_wall = old["solver_wall_time_s"]
+        converged_at = next((h["round"] for h in history if h["max_change_k"] is not None
+                             and h["max_change_k"] < args.tol), None)
+        nround = len(history)
+        if converged_at is not None or nround > args.max_rounds:
+            sys.exit("run_case: nothing to resume (settled, or --max-rounds reached)")
+    else:
+        if times(case)[-1][0] != 0:
+            sys.exit("run_case: the case has been run already; regenerate it with make_case.py (or --resume)")
+        history = []  # per round: dict
+        open(log_path, "w").close()
+        solver_wall = 0.0
+        it = 0
+        converged_at = None
+        nround = 0
     while True:
         n = args.first if nround == 0 else args.round
         begin = it
@@ -148,7 +217,9 @@ def main():
         prev = history[-1]["intake_c"] if history else None
         change = float(np.max(np.abs(intake - np.array(prev)))) if prev is not None else None
         res = last_residuals(log_path)
+        per_snap = [[round(float(f[r["intake"]].mean()), 4) for r in racks] for f in fields]
         history.append(dict(round=nround, iterations=it, solver_wall_s=round(dt, 1), samples=[t for t, _ in snaps],
+                            sample_intake_c=per_snap,
                             intake_c=intake.tolist(), intake_top_c=top.tolist(), max_change_k=change,
                             unit_return_c=units, removed_kw=removed / 1e3, residuals=res))
         print(f"round {nround}: iter {it}, {dt:.0f} s, max intake {intake.max():.2f} C, "
@@ -166,9 +237,6 @@ def main():
         if done or nround >= args.max_rounds:
             break
         nround += 1
-    final = history[-args.final:]
-    fin_in = np.array([h["intake_c"] for h in final])
-    fin_top = np.array([h["intake_top_c"] for h in final])
     ver = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "openfoam"], capture_output=True, text=True).stdout
     total_rack_kw = sum(r["power_kw"] for r in racks)
     ref = dict(
@@ -192,27 +260,20 @@ def main():
         rounds=len(history),
         first_round_iterations=args.first,
         round_iterations=args.round,
-        final_rounds=len(final),
         converged=converged_at is not None and len(history) >= converged_at + args.final,
         converged_at_round=converged_at,
         tol_k=args.tol,
         wall_time_s=round(time.time() - start_wall, 1),
         solver_wall_time_s=round(solver_wall, 1),
+        solver_cpu_time_s=round(solver_cpu_s(log_path), 1),
         machine=f"{os.cpu_count()} cores, one used; "
                 + open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t"),
         rack_heat_kw=total_rack_kw,
-        removed_kw_final=float(np.mean([h["removed_kw"] for h in final])),
-        units_return_c=final[-1]["unit_return_c"],
-        racks=[dict(id=r["id"], power_kw=r["power_kw"], flow_m3_s=r["flow_m3_s"],
-                    intake_c=round(float(fin_in[:, i].mean()), 4),
-                    intake_top_c=round(float(fin_top[:, i].mean()), 4),
-                    spread_k=round(float(np.ptp(fin_in[:, i])), 4),
-                    spread_top_k=round(float(np.ptp(fin_top[:, i])), 4)) for i, r in enumerate(racks)],
+        units=[dict(id=u["id"], supply_c=u["supply_c"], delta_t_k=u["delta_t_k"]) for u in meta["units"]],
+        racks=[dict(id=r["id"], power_kw=r["power_kw"], flow_m3_s=r["flow_m3_s"]) for r in racks],
         history=history,
     )
-    for u in meta["units"]:
-        if u["id"] in ref["units_return_c"] and ref["units_return_c"][u["id"]] - u["supply_c"] > u["delta_t_k"]:
-            ref.setdefault("warnings", []).append(f"unit {u['id']} would run at capacity in thermogrid")
+    summarize(ref, args.final, args.average)
     out = os.path.join(args.room_dir, "reference.json")
     with open(out, "w") as fh:
         json.dump(ref, fh, indent=1)

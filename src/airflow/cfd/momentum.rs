@@ -18,17 +18,6 @@ use super::tvd::correction;
 use super::Fluid;
 use rayon::prelude::*;
 
-/// What lies at an offset from a velocity face along some axis.
-#[derive(Clone, Copy)]
-enum Nb {
-    /// A free face (an unknown), by index.
-    Free(usize),
-    /// A known value (a wall's or a fan's), at distance `dx` (factor 1) or `dx/2` (2).
-    Known(f64, f64),
-    /// Nothing usable (outside the domain for the far-upwind value).
-    None,
-}
-
 /// Inputs of one predictor step that do not change within it.
 pub struct MomentumInputs<'a> {
     pub mac: &'a Mac,
@@ -47,40 +36,54 @@ pub struct MomentumInputs<'a> {
     pub sweeps: usize,
 }
 
-fn neighbour(m: &MomentumInputs, u: &[Vec<f64>; 3], a: usize, p: [usize; 3], b: usize, s: isize) -> Nb {
-    let mac = m.mac;
-    let q = p[b] as isize + s;
-    let limit = if a == b { mac.n[b] as isize } else { mac.n[b] as isize - 1 };
-    if q < 0 || q > limit {
-        if a == b {
-            return Nb::None;
-        }
-        let side = 2 * b + usize::from(s > 0);
-        return if s.abs() == 1 { Nb::Known(m.wall_velocity[side][a], 2.0) } else { Nb::None };
-    }
-    let mut pq = p;
-    pq[b] = q as usize;
-    let f = mac.face(a, pq);
-    if m.free[a][f] {
-        Nb::Free(f)
-    } else if a == b {
-        Nb::Known(u[a][f], 1.0)
-    } else {
-        Nb::Known(0.0, 2.0)
-    }
-}
+/// What lies next to a velocity face along one direction (static: geometry only).
+pub const FREE: u8 = 0;
+/// A prescribed face of the same axis (a fan or wall face), a cell away.
+pub const KNOWN: u8 = 1;
+/// A solid wall half a cell away (no slip, at rest).
+pub const WALL: u8 = 2;
+/// A domain wall half a cell away, moving at its `wall_velocity`.
+pub const DOMAIN_WALL: u8 = 3;
 
-#[inline]
-fn value(u: &[f64], nb: Nb) -> Option<f64> {
-    match nb {
-        Nb::Free(f) => Some(u[f]),
-        Nb::Known(v, _) => Some(v),
-        Nb::None => None,
+/// For every face of every axis, what lies at −x, +x, −y, +y, −z, +z (6 codes per
+/// face; faces that are not free have all-`WALL` codes, unused).
+pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u8>; 3] {
+    let mut out: [Vec<u8>; 3] = Default::default();
+    for a in 0..mac.nd {
+        let mut v = vec![WALL; 6 * mac.faces(a)];
+        v.par_chunks_mut(6).enumerate().for_each(|(f, codes)| {
+            if !free[a][f] {
+                return;
+            }
+            let p = mac.face_pos(a, f);
+            for b in 0..mac.nd {
+                for (side, s) in [(0usize, -1isize), (1, 1)] {
+                    let q = p[b] as isize + s;
+                    let top = if a == b { mac.n[b] as isize } else { mac.n[b] as isize - 1 };
+                    codes[2 * b + side] = if q < 0 || q > top {
+                        DOMAIN_WALL
+                    } else {
+                        let mut pq = p;
+                        pq[b] = q as usize;
+                        let g = mac.face(a, pq);
+                        if free[a][g] {
+                            FREE
+                        } else if a == b {
+                            KNOWN
+                        } else {
+                            WALL
+                        }
+                    };
+                }
+            }
+        });
+        out[a] = v;
     }
+    out
 }
 
 /// Advance `u` by one predictor step (in place) and return the largest change.
-pub fn predict(m: &MomentumInputs, u: &mut [Vec<f64>; 3]) -> f64 {
+pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) -> f64 {
     let mac = m.mac;
     let h = mac.grid.dx;
     let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
@@ -89,81 +92,83 @@ pub fn predict(m: &MomentumInputs, u: &mut [Vec<f64>; 3]) -> f64 {
     let old = u.clone();
     for a in 0..mac.nd {
         let nf = mac.faces(a);
+        let fd = mac.fdims[a];
+        let st = mac.fstride[a];
+        let ga = m.fluid.gravity_m_s2[a];
         // Per face: diagonal, right-hand side, then the coefficients of the neighbours
         // at −x, +x, −y, +y, −z, +z (zero for known ones).
         let mut coef = vec![[0.0f64; 8]; nf];
-        coef.par_iter_mut().enumerate().for_each(|(f, cf)| {
-            if !m.free[a][f] {
-                cf[0] = 1.0;
-                cf[1] = old[a][f];
-                return;
-            }
-            let p = mac.face_pos(a, f);
-            let hi = mac.cell(p);
-            let lo = hi - mac.cstride[a];
-            let mut diag = 1.0 / m.dt;
-            let mut rhs = old[a][f] / m.dt;
-            let up = old[a][f];
-            for b in 0..mac.nd {
-                for (side, s) in [(0usize, -1isize), (1, 1)] {
-                    let nb = neighbour(m, &old, a, p, b, s);
-                    // Outward advecting velocity through the control-volume face.
-                    let w = if b == a {
-                        let fo = if s > 0 { f + mac.fstride[a][a] } else { f - mac.fstride[a][a] };
-                        s as f64 * 0.5 * (old[a][f] + old[a][fo])
-                    } else {
-                        let mut pl = mac.cell_pos(lo);
-                        let mut ph = p;
-                        if s > 0 {
-                            pl[b] += 1;
-                            ph[b] += 1;
-                        }
-                        s as f64 * 0.5 * (old[b][mac.face(b, pl)] + old[b][mac.face(b, ph)])
-                    };
-                    let nu_f = if b == a {
-                        m.nu[if s > 0 { hi } else { lo }]
-                    } else {
-                        0.5 * (m.nu[lo] + m.nu[hi])
-                    };
-                    let (nbv, dist) = match nb {
-                        Nb::Free(_) => (None, 1.0),
-                        Nb::Known(v, d) => (Some(v), d),
-                        Nb::None => (Some(0.0), 2.0),
-                    };
-                    let diff = nu_f * inv_h2 * dist;
-                    let inflow = (-w).max(0.0) * inv_h;
-                    diag += diff + w.max(0.0) * inv_h;
-                    let c_nb = diff + inflow;
-                    match nbv {
-                        Some(v) => rhs += c_nb * v,
-                        None => cf[2 + 2 * b + side] = c_nb,
+        coef.par_chunks_mut(fd[0]).enumerate().for_each(|(row, cfs)| {
+            let (j, k) = (row % fd[1], row / fd[1]);
+            // Index of face (0, j, k) in each axis' array, and of cell (0, j, k).
+            let base: [usize; 3] = [0, 1, 2].map(|b| if b < mac.nd { mac.face(b, [0, j, k]) } else { 0 });
+            let cbase = mac.cell([0, j, k]);
+            for (i, cf) in cfs.iter_mut().enumerate() {
+                let f = row * fd[0] + i;
+                if !m.free[a][f] {
+                    cf[0] = 1.0;
+                    cf[1] = old[a][f];
+                    continue;
+                }
+                let code = &codes[a][6 * f..6 * f + 6];
+                let hi = cbase + i;
+                let lo = hi - mac.cstride[a];
+                let up = old[a][f];
+                let mut diag = 1.0 / m.dt;
+                let mut rhs = up / m.dt;
+                // Value of the neighbour in direction (b, s), by its code.
+                let val = |b: usize, side: usize, at: usize| -> f64 {
+                    match code_at(codes, a, at, b, side) {
+                        WALL => 0.0,
+                        DOMAIN_WALL => m.wall_velocity[2 * b + side][a],
+                        _ => old[a][if side == 1 { at + st[b] } else { at - st[b] }],
                     }
-                    // Bounded correction of the advected value, from the previous
-                    // iterate, where the upwind and far-upwind neighbours are usable.
-                    let nb_val = value(&old[a], nb);
-                    if let (Some(down_or_up), true) = (nb_val, w != 0.0) {
-                        let corr = if w > 0.0 {
-                            value(&old[a], neighbour(m, &old, a, p, b, -s)).map(|far| correction(far, up, down_or_up))
+                };
+                for b in 0..mac.nd {
+                    for (side, s) in [(0usize, -1isize), (1, 1)] {
+                        let c = code[2 * b + side];
+                        let sf = s as f64;
+                        // Outward advecting velocity through the control-volume face.
+                        let w = if b == a {
+                            let fo = if s > 0 { f + st[a] } else { f - st[a] };
+                            sf * 0.5 * (up + old[a][fo])
                         } else {
-                            value(&old[a], neighbour(m, &old, a, p, b, 2 * s))
-                                .filter(|_| matches!(nb, Nb::Free(_)))
-                                .map(|far| correction(far, down_or_up, up))
+                            let off = if s > 0 { mac.fstride[b][b] } else { 0 };
+                            let fh = base[b] + i + off;
+                            let fl = fh - mac.fstride[b][a];
+                            sf * 0.5 * (old[b][fl] + old[b][fh])
                         };
-                        if let Some(c) = corr {
-                            rhs -= w * inv_h * c;
+                        let nu_f = if b == a { m.nu[if s > 0 { hi } else { lo }] } else { 0.5 * (m.nu[lo] + m.nu[hi]) };
+                        let dist = if c == WALL || c == DOMAIN_WALL { 2.0 } else { 1.0 };
+                        let diff = nu_f * inv_h2 * dist;
+                        diag += diff + w.max(0.0) * inv_h;
+                        let c_nb = diff + (-w).max(0.0) * inv_h;
+                        let nb_val = val(b, side, f);
+                        if c == FREE {
+                            cf[2 + 2 * b + side] = c_nb;
+                        } else {
+                            rhs += c_nb * nb_val;
+                        }
+                        // Bounded correction of the advected value, from the previous
+                        // iterate, where the far-upwind neighbour is usable.
+                        if w > 0.0 {
+                            let far = val(b, 1 - side, f);
+                            rhs -= w * inv_h * correction(far, up, nb_val);
+                        } else if w < 0.0 && c == FREE {
+                            let nb = if s > 0 { f + st[b] } else { f - st[b] };
+                            let far = val(b, side, nb);
+                            rhs -= w * inv_h * correction(far, nb_val, up);
                         }
                     }
                 }
+                rhs -= (m.p[hi] - m.p[lo]) * inv_h;
+                if ga != 0.0 {
+                    rhs -= ga * beta * (0.5 * (m.t[lo] + m.t[hi]) - m.fluid.t_ref_c);
+                }
+                cf[0] = diag;
+                cf[1] = rhs;
             }
-            rhs -= (m.p[hi] - m.p[lo]) * inv_h;
-            let g = m.fluid.gravity_m_s2[a];
-            if g != 0.0 {
-                rhs -= g * beta * (0.5 * (m.t[lo] + m.t[hi]) - m.fluid.t_ref_c);
-            }
-            cf[0] = diag;
-            cf[1] = rhs;
         });
-        let st = mac.fstride[a];
         let mut cur = old[a].clone();
         let mut next = cur.clone();
         for _ in 0..m.sweeps.max(1) {
@@ -187,4 +192,10 @@ pub fn predict(m: &MomentumInputs, u: &mut [Vec<f64>; 3]) -> f64 {
         u[a] = cur;
     }
     worst
+}
+
+/// The code of face `f`'s neighbour in direction (b, side).
+#[inline]
+fn code_at(codes: &[Vec<u8>; 3], a: usize, f: usize, b: usize, side: usize) -> u8 {
+    codes[a][6 * f + 2 * b + side]
 }

@@ -57,8 +57,8 @@ impl Default for Settings {
             energy_dt_factor: 1.0,
             sweeps: 3,
             pressure_tol: 1e-3,
-            window_steps: 200,
-            window_tol: 5e-3,
+            window_steps: 0,
+            window_tol: 2.5e-2,
         }
     }
 }
@@ -166,6 +166,7 @@ pub fn solve_steady(
     let mac = Mac::new(d.grid);
     let (label, count) = check(d)?;
     let free = mac.free_faces(&d.open);
+    let codes = super::momentum::neighbour_codes(&mac, &free);
     let mut proj = Projection::new(&mac, &d.open, (&label, count)).map_err(|e| CfdError::Setup(e.to_string()))?;
     let dist = if s.turbulence == Turbulence::Lvel { wall_distance(&mac, &d.open, &free) } else { Vec::new() };
     let h = d.grid.dx;
@@ -211,7 +212,7 @@ pub fn solve_steady(
             sweeps: s.sweeps,
         };
         let tm = std::time::Instant::now();
-        let du = predict(&m, &mut state.u);
+        let du = predict(&m, &codes, &mut state.u);
         phase[0] += tm.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();
         let (phi, _) = proj.project(&mac, &d.open, &free, &mut state.u, &d.cell_source_m3s, dt, s.pressure_tol, 200);

@@ -217,6 +217,7 @@ pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
         // Hall air keeps moving (plumes, jets): the answer is the mean of two 200-step
         // windows once they differ by less than 2.5 % (rms, of the velocity scale and of
         // the temperature range).
+        window_steps: 200,
         window_tol: 2.5e-2,
         ..Settings::default()
     }
