@@ -128,7 +128,10 @@ pub fn rasterize(f: &Facility) -> Result<Raster, InputError> {
     let v = g.cell_volume_m3();
 
     for o in &f.obstacles {
-        let b = cell_box(f, &g, &o.rect, o.height_m, &format!("obstacle \"{}\"", o.id), o.pos)?;
+        let mut b = cell_box(f, &g, &o.rect, o.z_m + o.height_m, &format!("obstacle \"{}\"", o.id), o.pos)?;
+        if g.is_3d() {
+            b.k0 = ((o.z_m / g.dx).round() as usize).min(b.k1.saturating_sub(1));
+        }
         for c in b.cells(&g) {
             k[c] = o.k_w_mk;
             mat[c] = material::OBSTACLE;

@@ -13,7 +13,8 @@ fn interp(xs: &[f64], ys: &[f64], x: f64) -> f64 {
 }
 
 fn ghia(re: u32) -> Vec<[f64; 4]> {
-    let text = std::fs::read_to_string(format!("{}/tests/data/cfd/ghia_re{re}.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text =
+        std::fs::read_to_string(format!("{}/tests/data/cfd/ghia_re{re}.csv", env!("CARGO_MANIFEST_DIR"))).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
@@ -114,7 +115,11 @@ fn heated_cavity(ra: f64, n: usize) -> (f64, f64, usize, f64) {
     };
     let mut st = State::at_rest(&d, 0.5);
     let rep = solve_steady(&d, &fluid, &s, &mut st, &mut [], &mut |_, _| {}).unwrap();
-    assert!(rep.converged, "Ra {ra}: not steady after {} steps ({:.2e} {:.2e})", rep.steps, rep.velocity_change, rep.temperature_change);
+    assert!(
+        rep.converged,
+        "Ra {ra}: not steady after {} steps ({:.2e} {:.2e})",
+        rep.steps, rep.velocity_change, rep.temperature_change
+    );
     let h = 1.0 / n as f64;
     // Hot wall: q = (T_w − T_0)/(h/2) per unit ΔT and L.
     let hot: f64 = (0..n).map(|j| (1.0 - st.t[j * n]) / (0.5 * h)).sum::<f64>() / n as f64;

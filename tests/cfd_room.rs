@@ -79,7 +79,10 @@ fn short_tiles_recirculate_over_the_rack_tops_and_energy_balances() {
     // 20 % of the rack air is not from the tiles: it is exhaust that came round, and it
     // reaches the upper intakes first.
     let (bottom, top) = (intake_layer(&s, 0), intake_layer(&s, 6));
-    eprintln!("intake bottom {bottom:.2} °C, top {top:.2} °C; racks {:?}", s.racks.iter().map(|r| r.intake_c).collect::<Vec<_>>());
+    eprintln!(
+        "intake bottom {bottom:.2} °C, top {top:.2} °C; racks {:?}",
+        s.racks.iter().map(|r| r.intake_c).collect::<Vec<_>>()
+    );
     assert!(top > bottom + 0.5, "top {top} bottom {bottom}");
     assert!(s.racks.iter().all(|r| r.intake_c > 18.0 && r.intake_c < 18.0 + 12.0));
 }

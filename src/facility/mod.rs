@@ -150,6 +150,8 @@ pub struct Obstacle {
     pub kind: ObstacleKind,
     pub rect: Rect,
     pub height_m: f64,
+    /// Underside above the floor, m (0 for a column standing on it).
+    pub z_m: f64,
     pub k_w_mk: f64,
     pub pos: Pos,
 }

@@ -408,9 +408,13 @@ pub struct ObstacleSpec {
     pub y_m: f64,
     pub width_m: f64,
     pub depth_m: f64,
-    /// Height (3-D), m; default the full floor height.
+    /// Height (3-D), m; default the full floor height (less `z_m`).
     #[serde(default)]
     pub height_m: Option<f64>,
+    /// Height of its underside above the floor (3-D), m; default 0. A containment roof
+    /// over an aisle is an obstacle at the racks' height.
+    #[serde(default)]
+    pub z_m: Option<f64>,
     /// Conductivity, W/(m·K); default concrete, 1.4.
     #[serde(default)]
     pub k_w_mk: Option<f64>,

@@ -129,7 +129,9 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
                 return Err(CfdError::Setup(format!("a prescribed velocity on an interior face (axis {a}, face {f})")));
             }
             let Some((c, sign)) = mac.boundary_cell(a, f, &d.open) else {
-                return Err(CfdError::Setup(format!("a prescribed velocity on a face with no open cell (axis {a}, face {f})")));
+                return Err(CfdError::Setup(format!(
+                    "a prescribed velocity on a face with no open cell (axis {a}, face {f})"
+                )));
             };
             net[label[c] as usize] += sign * v * area;
             total += (v * area).abs();
@@ -357,7 +359,10 @@ fn add(a: &State, b: &State) -> State {
 }
 
 fn range(t: &[f64], open: &[bool]) -> (f64, f64) {
-    t.iter().zip(open).filter(|(_, o)| **o).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)))
+    t.iter()
+        .zip(open)
+        .filter(|(_, o)| **o)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)))
 }
 
 fn rms_diff(a: &[Vec<f64>; 3], b: &[Vec<f64>; 3]) -> f64 {

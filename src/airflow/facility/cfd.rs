@@ -151,7 +151,9 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
             }
             None => {
                 let (x, y) = ((mac.cell_pos(c)[0] as f64 + 0.5) * g.dx, (mac.cell_pos(c)[1] as f64 + 0.5) * g.dx);
-                return Err(err(format!("an air flow at x = {x:.2} m, y = {y:.2} m has no face to cross into the room")));
+                return Err(err(format!(
+                    "an air flow at x = {x:.2} m, y = {y:.2} m has no face to cross into the room"
+                )));
             }
         }
     }
@@ -244,8 +246,10 @@ pub(super) fn march(
     let mut st = State::at_rest(&d, t0);
     let mut gt = vec![t0; gr.count];
     let set = settings(s, max_steps);
-    let rep = cfd::solve_steady(&d, &fluid, &set, &mut st, &mut gt, &mut |t, out| link_temperatures(f, sr, &gr, t, out))
-        .map_err(|e| match e {
+    let rep =
+        cfd::solve_steady(&d, &fluid, &set, &mut st, &mut gt, &mut |t, out| link_temperatures(f, sr, &gr, t, out))
+            .map_err(|e| {
+                match e {
             cfd::CfdError::Setup(m) => Error::Input(InputError::new(
                 &f.path,
                 "[airflow]",
@@ -253,6 +257,7 @@ pub(super) fn march(
                 "leave a gap in the containment (doors leak) or give the sealed region a cooling unit that serves it",
             )),
             e => Error::Internal(e.to_string()),
-        })?;
+        }
+            })?;
     Ok((st, rep, fluid))
 }

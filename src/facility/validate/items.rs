@@ -322,14 +322,36 @@ pub(super) fn obstacle(cx: &Ctx, c: &Spanned<ObstacleSpec>, f: &Floor) -> Result
         ));
     }
     cx.conductivity(pos, it, "k_w_mk", k)?;
-    Ok(Obstacle {
-        id: s.id.clone(),
-        kind: s.kind,
-        rect,
-        height_m: height(cx, pos, it, s.height_m.unwrap_or(f.height_m), f)?,
-        k_w_mk: k,
-        pos,
-    })
+    let z = s.z_m.unwrap_or(0.0);
+    if !(z.is_finite() && z >= 0.0 && z < f.height_m) {
+        return Err(cx.err(
+            pos,
+            it,
+            format!(
+                "z_m = {z} m: the underside must be at or above the floor and below the ceiling ({} m)",
+                f.height_m
+            ),
+            "give z_m from 0 up to the floor's height_m",
+        ));
+    }
+    if z > 0.0 && f.layers <= 1 {
+        return Err(cx.err(
+            pos,
+            it,
+            "z_m needs a 3-D floor: a floorplan has no heights",
+            "give [floor] layers (e.g. layers = 18) or drop z_m",
+        ));
+    }
+    let h = height(cx, pos, it, s.height_m.unwrap_or(f.height_m - z), f)?;
+    if z + h > f.height_m * (1.0 + 1e-9) {
+        return Err(cx.err(
+            pos,
+            it,
+            format!("z_m + height_m = {} m is above the ceiling ({} m)", z + h, f.height_m),
+            "lower z_m or height_m",
+        ));
+    }
+    Ok(Obstacle { id: s.id.clone(), kind: s.kind, rect, height_m: h, z_m: z, k_w_mk: k, pos })
 }
 
 pub(super) fn overlaps(
