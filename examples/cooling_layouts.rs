@@ -51,6 +51,7 @@ fn layouts(base: &Facility) -> Vec<(&'static str, Facility)> {
                 kind: ObstacleKind::Wall,
                 rect: Rect::new(*x, *y, 0.1, 1.0),
                 height_m: cont.floor.height_m,
+                z_m: 0.0,
                 k_w_mk: 0.5,
                 pos: None,
             });
@@ -84,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         air.airflow = Some(facility::AirflowSettings {
             turbulent_k_w_mk: 100.0,
             rack_delta_t_k: 12.0,
-            model: facility::AirModel::Cfd,
+            model: facility::AirModel::Potential,
             turbulence: facility::TurbulenceModel::Lvel,
         });
         runs.push((format!("{name} (airflow)"), air));

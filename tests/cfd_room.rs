@@ -109,3 +109,24 @@ fn same_answer_whatever_the_thread_count() {
     assert_eq!(one.t, two.t);
     assert_eq!(one.u, two.u);
 }
+
+/// A containment roof is an obstacle with an underside (`z_m`); heights it cannot have
+/// are input errors that name the obstacle.
+#[test]
+fn obstacle_heights_are_checked() {
+    let base = ROOM.replace("TILEFLOW", "2.8");
+    let roof = "[[obstacle]]\nid = \"ROOF\"\nkind = \"other\"\nx_m = 1.8\ny_m = 3.0\nwidth_m = 2.4\ndepth_m = 0.6\nz_m = 2.1\nheight_m = 0.3\n";
+    let f = load_str("cfd_room.toml", &format!("{base}\n{roof}")).unwrap();
+    let r = thermogrid::raster::rasterize(&f).unwrap();
+    // Layer 7 (z 2.1–2.4 m) is solid over the roof's footprint, layer 6 below it is air.
+    let (nx, ny) = (20, 16);
+    let at = |i: usize, j: usize, k: usize| r.material[(k * ny + j) * nx + i];
+    assert_eq!(at(7, 11, 7), thermogrid::raster::material::OBSTACLE);
+    assert_eq!(at(7, 11, 6), thermogrid::raster::material::AIR);
+    let above = roof.replace("z_m = 2.1", "z_m = 2.9");
+    let e = load_str("cfd_room.toml", &format!("{base}\n{above}")).unwrap_err().to_string();
+    assert!(e.contains("ROOF") && e.contains("above the ceiling"), "{e}");
+    let flat = base.replace("layers = 10\n", "").replace("return = \"ceiling\"", "return = \"behind\"");
+    let e = load_str("cfd_room.toml", &format!("{flat}\n{roof}")).unwrap_err().to_string();
+    assert!(e.contains("ROOF") && e.contains("3-D"), "{e}");
+}

@@ -101,25 +101,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         cf[0] = diag;
         cf[1] = rhs;
     });
-    let st = mac.cstride;
-    let mut cur = old.clone();
-    let mut next = old.clone();
-    for _ in 0..e.sweeps.max(1) {
-        next.par_iter_mut().enumerate().for_each(|(c, out)| {
-            let cf = &coef[c];
-            let mut s = cf[1];
-            for b in 0..3 {
-                if cf[2 + 2 * b] != 0.0 {
-                    s += cf[2 + 2 * b] * cur[c - st[b]];
-                }
-                if cf[3 + 2 * b] != 0.0 {
-                    s += cf[3 + 2 * b] * cur[c + st[b]];
-                }
-            }
-            *out = s / cf[0];
-        });
-        std::mem::swap(&mut cur, &mut next);
-    }
+    let cur = super::jacobi::jacobi(&coef, mac.cstride, &old, e.sweeps);
     let d = cur.par_iter().zip(&old).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
     t.copy_from_slice(&cur);
     d

@@ -16,6 +16,7 @@
 //! kernel maps onto one GPU dispatch.
 
 pub mod energy;
+pub mod jacobi;
 pub mod mac;
 pub mod momentum;
 pub mod pressure;

@@ -169,24 +169,7 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) 
                 cf[1] = rhs;
             }
         });
-        let mut cur = old[a].clone();
-        let mut next = cur.clone();
-        for _ in 0..m.sweeps.max(1) {
-            next.par_iter_mut().enumerate().for_each(|(f, out)| {
-                let cf = &coef[f];
-                let mut s = cf[1];
-                for b in 0..3 {
-                    if cf[2 + 2 * b] != 0.0 {
-                        s += cf[2 + 2 * b] * cur[f - st[b]];
-                    }
-                    if cf[3 + 2 * b] != 0.0 {
-                        s += cf[3 + 2 * b] * cur[f + st[b]];
-                    }
-                }
-                *out = s / cf[0];
-            });
-            std::mem::swap(&mut cur, &mut next);
-        }
+        let cur = super::jacobi::jacobi(&coef, st, &old[a], m.sweeps);
         let d = cur.par_iter().zip(&old[a]).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
         worst = worst.max(d);
         u[a] = cur;
