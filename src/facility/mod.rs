@@ -219,6 +219,8 @@ impl AirModel {
 pub enum TurbulenceModel {
     /// LVEL: wall distance and local speed through Spalding's law of the wall.
     Lvel,
+    /// Chen & Xu's indoor zero-equation model, `ν_t = 0.03874 |u| d`.
+    ChenXu,
     /// No eddy viscosity.
     Laminar,
 }

@@ -62,7 +62,7 @@ pub struct AirflowSpec {
     /// "potential" (the default for now) or "cfd" (momentum, buoyancy, turbulence).
     #[serde(default)]
     pub model: Option<String>,
-    /// "lvel" (the default) or "laminar": the momentum model's turbulence closure.
+    /// "chen_xu" (the default), "lvel" or "laminar": the momentum model's turbulence closure.
     #[serde(default)]
     pub turbulence: Option<String>,
 }

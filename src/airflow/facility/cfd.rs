@@ -210,6 +210,7 @@ pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
         turbulence: match s.turbulence {
             TurbulenceModel::Lvel => Turbulence::Lvel,
             TurbulenceModel::Laminar => Turbulence::Laminar,
+            TurbulenceModel::ChenXu => Turbulence::ChenXu,
         },
         max_steps,
         // Implicit upwind momentum takes Courant 5 with six Jacobi sweeps: the march

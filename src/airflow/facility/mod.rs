@@ -216,6 +216,7 @@ fn solve_cfd(
         model: match s.turbulence {
             crate::facility::TurbulenceModel::Lvel => "cfd: momentum + buoyancy, LVEL turbulence",
             crate::facility::TurbulenceModel::Laminar => "cfd: momentum + buoyancy, laminar",
+            crate::facility::TurbulenceModel::ChenXu => "cfd: momentum + buoyancy, Chen-Xu zero-equation turbulence",
         },
         t: lk.t,
         fluxes: mac.fluxes(&st.u),

@@ -67,14 +67,15 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
                 }
             };
             let turbulence = match a.turbulence.as_deref() {
-                None | Some("lvel") => TurbulenceModel::Lvel,
+                Some("lvel") => TurbulenceModel::Lvel,
                 Some("laminar") => TurbulenceModel::Laminar,
+                None | Some("chen_xu") => TurbulenceModel::ChenXu,
                 Some(other) => {
                     return Err(cx.err(
                         pos,
                         "[airflow]",
                         format!("unknown turbulence closure `{other}`"),
-                        "write turbulence = \"lvel\" (the default) or \"laminar\"",
+                        "write turbulence = \"chen_xu\" (the default), \"lvel\" or \"laminar\"",
                     ))
                 }
             };
