@@ -86,6 +86,9 @@ pub struct Domain {
     pub q_w_m3: Vec<f64>,
     /// Volumetric heat capacity, J/(m³·K).
     pub rho_cp_j_m3k: f64,
+    /// Groups of cells whose mean temperature decides when a statistically steady march
+    /// has settled (a facility's rack intakes); empty: the whole field decides.
+    pub monitor_cells: Vec<Vec<usize>>,
 }
 
 impl Domain {
@@ -104,6 +107,7 @@ impl Domain {
             cell_group: vec![u32::MAX; n],
             q_w_m3: vec![0.0; n],
             rho_cp_j_m3k: 1.2 * 1005.0,
+            monitor_cells: Vec::new(),
         }
     }
 }
