@@ -21,7 +21,6 @@ use rayon::prelude::*;
 /// Inputs of one predictor step that do not change within it.
 pub struct MomentumInputs<'a> {
     pub mac: &'a Mac,
-    pub open: &'a [bool],
     pub free: &'a [Vec<bool>; 3],
     /// Tangential velocity of each domain wall (xlo, xhi, ylo, yhi, zlo, zhi), m/s.
     pub wall_velocity: &'a [[f64; 3]; 6],

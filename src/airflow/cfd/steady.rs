@@ -214,7 +214,6 @@ pub fn solve_steady(
         }
         let m = MomentumInputs {
             mac: &mac,
-            open: &d.open,
             free: &free,
             wall_velocity: &d.wall_velocity,
             nu: &state.nu_eff,

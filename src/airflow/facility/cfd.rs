@@ -17,6 +17,7 @@ use crate::raster::{CellBox, Raster};
 
 /// Where a flow crosses into the room: the face of `cell` that touches `body`, or the
 /// floor (`Floor`) or ceiling (`Ceiling`) face of `cell`.
+#[derive(Clone, Copy)]
 enum Across<'a> {
     Body(&'a CellBox),
     Floor,
@@ -134,7 +135,7 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
             Across::Body(r.cooling[ui].as_ref().expect("a returning unit has cells"))
         };
         for &c in cells {
-            flows.push((c, -v / cells.len() as f64, across_clone(&across), u32::MAX));
+            flows.push((c, -v / cells.len() as f64, across, u32::MAX));
         }
     }
     for (c, q, across, grp) in flows {
@@ -159,14 +160,6 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
         }
     }
     Ok((d, Groups { rack: groups_rack, unit: groups_unit, tile: groups_tile, count: next as usize }))
-}
-
-fn across_clone<'a>(a: &Across<'a>) -> Across<'a> {
-    match a {
-        Across::Body(b) => Across::Body(b),
-        Across::Floor => Across::Floor,
-        Across::Ceiling => Across::Ceiling,
-    }
 }
 
 /// The supply region whose tile covers cell `c`.

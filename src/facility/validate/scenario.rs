@@ -5,7 +5,7 @@ use super::floor::available_memory_bytes;
 use super::{Ctx, BYTES_PER_CELL};
 use crate::error::InputError;
 use crate::facility::spec::{AirflowSpec, EventKind, EventSpec, SweepSpec, TransientSpec};
-use crate::facility::{AirModel, AirflowSettings, CoolingUnit, Facility, Rack, TurbulenceModel};
+use crate::facility::{AirModel, AirflowSettings, CoolingUnit, Facility, Pos, Rack, TurbulenceModel};
 use toml::Spanned;
 
 /// Most cases a `[sweep]` may expand into.
@@ -49,36 +49,44 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
     Ok(Some(sw))
 }
 
+/// One of a key's named options (`None`: the first, the default), else an error that
+/// lists them.
+fn choice<T: Copy>(cx: &Ctx, pos: Pos, key: &str, v: Option<&str>, options: &[(&str, T)]) -> Result<T, InputError> {
+    let Some(v) = v else { return Ok(options[0].1) };
+    options.iter().find(|(name, _)| *name == v).map(|(_, t)| *t).ok_or_else(|| {
+        let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+        cx.err(
+            pos,
+            "[airflow]",
+            format!("unknown {key} `{v}`"),
+            format!("write {key} = one of {} (default {})", names.join(", "), names[0]),
+        )
+    })
+}
+
 pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result<Option<AirflowSettings>, InputError> {
     match airflow {
         Some(a) if a.get_ref().enabled != Some(false) => {
             let pos = cx.pos(&a);
             let a = a.into_inner();
-            let model = match a.model.as_deref() {
-                Some("cfd") => AirModel::Cfd,
-                None | Some("potential") => AirModel::Potential,
-                Some(other) => {
-                    return Err(cx.err(
-                        pos,
-                        "[airflow]",
-                        format!("unknown model `{other}`"),
-                        "write model = \"cfd\" (momentum, buoyancy, turbulence) or \"potential\" (potential flow)",
-                    ))
-                }
-            };
-            let turbulence = match a.turbulence.as_deref() {
-                Some("lvel") => TurbulenceModel::Lvel,
-                Some("laminar") => TurbulenceModel::Laminar,
-                None | Some("chen_xu") => TurbulenceModel::ChenXu,
-                Some(other) => {
-                    return Err(cx.err(
-                        pos,
-                        "[airflow]",
-                        format!("unknown turbulence closure `{other}`"),
-                        "write turbulence = \"chen_xu\" (the default), \"lvel\" or \"laminar\"",
-                    ))
-                }
-            };
+            let model = choice(
+                cx,
+                pos,
+                "model",
+                a.model.as_deref(),
+                &[("potential", AirModel::Potential), ("cfd", AirModel::Cfd)],
+            )?;
+            let turbulence = choice(
+                cx,
+                pos,
+                "turbulence",
+                a.turbulence.as_deref(),
+                &[
+                    ("chen_xu", TurbulenceModel::ChenXu),
+                    ("lvel", TurbulenceModel::Lvel),
+                    ("laminar", TurbulenceModel::Laminar),
+                ],
+            )?;
             Ok(Some(AirflowSettings {
                 model,
                 turbulence,
