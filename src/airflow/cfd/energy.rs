@@ -37,7 +37,7 @@ pub struct EnergyInputs<'a> {
     /// Heat per volume, W/m³, over ρc_p (K/s).
     pub q_k_s: &'a [f64],
     pub dt: f64,
-    pub sweeps: usize,
+    pub relax: super::Relaxation,
 }
 
 /// Advance `t` by one step (in place) and return the largest change, K.
@@ -101,7 +101,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         cf[0] = diag;
         cf[1] = rhs;
     });
-    let cur = super::jacobi::jacobi(&coef, mac.cstride, &old, e.sweeps);
+    let cur = e.relax.solve(&coef, mac.n, &old);
     let d = cur.par_iter().zip(&old).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
     t.copy_from_slice(&cur);
     d

@@ -17,6 +17,7 @@
 
 pub mod energy;
 pub mod jacobi;
+pub mod lines;
 pub mod mac;
 pub mod momentum;
 pub mod pressure;
@@ -29,6 +30,26 @@ pub use steady::{solve_steady, CfdError, CfdReport, Settings};
 pub use turbulence::Turbulence;
 
 use crate::grid::{Grid, Walls};
+
+/// How each step's implicit predictors (momentum, energy) are solved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Relaxation {
+    /// This many point-Jacobi sweeps ([`jacobi`]).
+    Jacobi(usize),
+    /// This many alternating-direction line cycles ([`lines`]): a correction crosses
+    /// the domain along each line in one cycle, so large Courant numbers pay.
+    Lines(usize),
+}
+
+impl Relaxation {
+    /// Relax `coef` (rows over an array of dims `dims`, x fastest) from `x0`.
+    pub fn solve(self, coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64]) -> Vec<f64> {
+        match self {
+            Relaxation::Jacobi(n) => jacobi::jacobi(coef, [1, dims[0], dims[0] * dims[1]], x0, n),
+            Relaxation::Lines(n) => lines::lines(coef, dims, x0, n),
+        }
+    }
+}
 
 /// Properties of the fluid (SI units).
 #[derive(Clone, Debug)]

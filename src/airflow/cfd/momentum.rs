@@ -32,7 +32,7 @@ pub struct MomentumInputs<'a> {
     pub p: &'a [f64],
     pub fluid: &'a Fluid,
     pub dt: f64,
-    pub sweeps: usize,
+    pub relax: super::Relaxation,
 }
 
 /// What lies next to a velocity face along one direction (static: geometry only).
@@ -168,7 +168,7 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) 
                 cf[1] = rhs;
             }
         });
-        let cur = super::jacobi::jacobi(&coef, st, &old[a], m.sweeps);
+        let cur = m.relax.solve(&coef, fd, &old[a]);
         let d = cur.par_iter().zip(&old[a]).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
         worst = worst.max(d);
         u[a] = cur;

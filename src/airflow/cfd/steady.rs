@@ -12,7 +12,7 @@ use super::mac::Mac;
 use super::momentum::{predict, MomentumInputs};
 use super::pressure::Projection;
 use super::turbulence::{effective_viscosity, wall_distance, Turbulence};
-use super::{Domain, Fluid, State};
+use super::{Domain, Fluid, Relaxation, State};
 use rayon::prelude::*;
 
 /// Steps in a row below the tolerance before the march stops.
@@ -36,13 +36,18 @@ pub struct Settings {
     pub energy: bool,
     /// Energy's pseudo-time step over the momentum's.
     pub energy_dt_factor: f64,
-    /// Jacobi sweeps per step of each implicit predictor.
-    pub sweeps: usize,
+    /// Solver of each step's implicit predictors.
+    pub relax: Relaxation,
     /// Relative residual of each step's pressure solve.
     pub pressure_tol: f64,
     /// Steps per averaging window when the flow does not settle (statistically steady
     /// flows: plumes and jets that keep moving); 0 never averages.
     pub window_steps: usize,
+    /// Factor by which the next window is longer when two windows disagreed by more
+    /// than half as much as the two before: in a flow that keeps moving, longer windows
+    /// average its wandering out (the change of the means falls as 1/√steps), so the
+    /// march stops on statistics, not on luck.
+    pub window_growth: f64,
     /// Root-mean-square change of the window means, over the velocity scale and the
     /// temperature range, at which a statistically steady march stops.
     pub window_tol: f64,
@@ -61,9 +66,10 @@ impl Default for Settings {
             tol: 1e-5,
             energy: true,
             energy_dt_factor: 1.0,
-            sweeps: 3,
+            relax: Relaxation::Jacobi(3),
             pressure_tol: 1e-2,
             window_steps: 0,
+            window_growth: 1.25,
             window_tol: 2.5e-2,
             monitor_tol_k: 0.1,
         }
@@ -198,6 +204,9 @@ pub fn solve_steady(
     let mut win: Option<State> = None;
     let mut prev: Option<State> = None;
     let mut win_n = 0usize;
+    let mut win_len = s.window_steps;
+    let mut prev_n = 0usize;
+    let mut last_change = f64::INFINITY;
     let mut averaged = false;
     let mut window_change = [0.0f64; 2];
     while steps < s.max_steps {
@@ -221,7 +230,7 @@ pub fn solve_steady(
             p: &state.p,
             fluid,
             dt,
-            sweeps: s.sweeps,
+            relax: s.relax,
         };
         let tm = std::time::Instant::now();
         let du = predict(&m, &codes, &mut state.u);
@@ -254,7 +263,7 @@ pub fn solve_steady(
                 group_t,
                 q_k_s: &q_k_s,
                 dt: dt * s.energy_dt_factor,
-                sweeps: s.sweeps,
+                relax: s.relax,
             };
             let tm = std::time::Instant::now();
             let dtm = energy_step(&e, &mut state.t);
@@ -280,8 +289,9 @@ pub fn solve_steady(
             let w = win.get_or_insert_with(|| zeroed(state));
             accumulate(w, state);
             win_n += 1;
-            if win_n == s.window_steps {
+            if win_n == win_len {
                 let mean = scaled(w, 1.0 / win_n as f64);
+                let this_n = win_n;
                 win = None;
                 win_n = 0;
                 if let Some(pm) = &prev {
@@ -305,8 +315,9 @@ pub fn solve_steady(
                         monitored < s.monitor_tol_k
                     };
                     if settled {
-                        // The answer: the mean of the last two windows.
-                        let both = scaled(&add(&mean, pm), 0.5);
+                        // The answer: the mean of the last two windows (by their steps).
+                        let (wa, wb) = (this_n as f64, prev_n as f64);
+                        let both = add(&scaled(&mean, wa / (wa + wb)), &scaled(pm, wb / (wa + wb)));
                         state.u = both.u;
                         state.t = both.t;
                         state.nu_eff = both.nu_eff;
@@ -314,8 +325,17 @@ pub fn solve_steady(
                         averaged = true;
                         break;
                     }
+                    // A transient that is still settling halves the change from one
+                    // window to the next; a change that does not is the flow's own
+                    // wandering, which a longer window averages out.
+                    let change = if d.monitor_cells.is_empty() { du.max(dtt) } else { monitored };
+                    if change > 0.5 * last_change {
+                        win_len = ((win_len as f64) * s.window_growth.max(1.0)).ceil() as usize;
+                    }
+                    last_change = change;
                 }
                 prev = Some(mean);
+                prev_n = this_n;
             }
         }
     }
