@@ -43,11 +43,6 @@ pub struct Settings {
     /// Steps per averaging window when the flow does not settle (statistically steady
     /// flows: plumes and jets that keep moving); 0 never averages.
     pub window_steps: usize,
-    /// Factor by which the next window is longer when two windows disagreed by more
-    /// than half as much as the two before: in a flow that keeps moving, longer windows
-    /// average its wandering out (the change of the means falls as 1/√steps), so the
-    /// march stops on statistics, not on luck.
-    pub window_growth: f64,
     /// Root-mean-square change of the window means, over the velocity scale and the
     /// temperature range, at which a statistically steady march stops.
     pub window_tol: f64,
@@ -69,7 +64,6 @@ impl Default for Settings {
             relax: Relaxation::Jacobi(3),
             pressure_tol: 1e-2,
             window_steps: 0,
-            window_growth: 1.25,
             window_tol: 2.5e-2,
             monitor_tol_k: 0.1,
         }
@@ -86,6 +80,10 @@ pub struct CfdReport {
     /// Root-mean-square change between the last two window means (velocity over its
     /// scale, temperature over its range); zero when the march settled.
     pub window_change: [f64; 2],
+    /// How far the averaged monitors (rack intakes) may lie from the means of the two
+    /// halves they were averaged over, K: half the difference of those means (NaN
+    /// without monitors or averaging).
+    pub monitor_spread_k: f64,
     /// Last normalized changes of velocity and temperature.
     pub velocity_change: f64,
     pub temperature_change: f64,
@@ -204,9 +202,11 @@ pub fn solve_steady(
     let mut win: Option<State> = None;
     let mut prev: Option<State> = None;
     let mut win_n = 0usize;
-    let mut win_len = s.window_steps;
-    let mut prev_n = 0usize;
-    let mut last_change = f64::INFINITY;
+    // The current epoch: its sum over steps and each window's monitor means.
+    let mut epoch: Option<State> = None;
+    let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
+    let mut epoch_windows = 2usize;
+    let mut monitor_change = f64::NAN;
     let mut averaged = false;
     let mut window_change = [0.0f64; 2];
     while steps < s.max_steps {
@@ -289,11 +289,12 @@ pub fn solve_steady(
             let w = win.get_or_insert_with(|| zeroed(state));
             accumulate(w, state);
             win_n += 1;
-            if win_n == win_len {
-                let mean = scaled(w, 1.0 / win_n as f64);
-                let this_n = win_n;
-                win = None;
+            if win_n == s.window_steps {
+                let sum = win.take().expect("a window is open");
+                let mean = scaled(&sum, 1.0 / win_n as f64);
                 win_n = 0;
+                let monitors: Vec<f64> = d.monitor_cells.iter().map(|cs| group_mean(&mean.t, cs)).collect();
+                let mut answer: Option<State> = None;
                 if let Some(pm) = &prev {
                     let (lo, hi) = range(&mean.t, &d.open);
                     let du = rms_diff(&mean.u, &pm.u) / uref;
@@ -315,27 +316,50 @@ pub fn solve_steady(
                         monitored < s.monitor_tol_k
                     };
                     if settled {
-                        // The answer: the mean of the last two windows (by their steps).
-                        let (wa, wb) = (this_n as f64, prev_n as f64);
-                        let both = add(&scaled(&mean, wa / (wa + wb)), &scaled(pm, wb / (wa + wb)));
-                        state.u = both.u;
-                        state.t = both.t;
-                        state.nu_eff = both.nu_eff;
-                        state.p = both.p;
-                        averaged = true;
-                        break;
+                        monitor_change = monitored / 2.0;
+                        answer = Some(scaled(&add(&mean, pm), 0.5));
                     }
-                    // A transient that is still settling halves the change from one
-                    // window to the next; a change that does not is the flow's own
-                    // wandering, which a longer window averages out.
-                    let change = if d.monitor_cells.is_empty() { du.max(dtt) } else { monitored };
-                    if change > 0.5 * last_change {
-                        win_len = ((win_len as f64) * s.window_growth.max(1.0)).ceil() as usize;
+                }
+                // Epochs of 2, 4, 8, … windows, each after the last: a flow that keeps
+                // wandering stops when the mean of an epoch lies within the tolerance of
+                // the means of both its halves on every monitor (the halves differ by
+                // less than twice it), and the answer is the epoch's mean; an epoch whose
+                // halves disagree (a transient still settling, or wandering slower than
+                // its halves) is dropped and the next one is twice as long.
+                if answer.is_none() && !d.monitor_cells.is_empty() {
+                    let e = epoch.get_or_insert_with(|| zeroed(state));
+                    accumulate(e, &sum);
+                    epoch_monitors.push(monitors);
+                    if epoch_monitors.len() == epoch_windows {
+                        let half = epoch_windows / 2;
+                        let part = |r: std::ops::Range<usize>, m: usize| {
+                            r.clone().map(|k| epoch_monitors[k][m]).sum::<f64>() / r.len() as f64
+                        };
+                        let split = crate::outcome::nan_max(
+                            (0..d.monitor_cells.len()).map(|m| (part(0..half, m) - part(half..epoch_windows, m)).abs()),
+                        );
+                        if trace {
+                            eprintln!("[cfd] epoch of {epoch_windows} windows ending at step {steps}: halves differ by {split:.3} K");
+                        }
+                        if split < 2.0 * s.monitor_tol_k {
+                            monitor_change = split / 2.0;
+                            answer = Some(scaled(e, 1.0 / (epoch_windows * s.window_steps) as f64));
+                        } else {
+                            epoch = None;
+                            epoch_monitors.clear();
+                            epoch_windows *= 2;
+                        }
                     }
-                    last_change = change;
+                }
+                if let Some(both) = answer {
+                    state.u = both.u;
+                    state.t = both.t;
+                    state.nu_eff = both.nu_eff;
+                    state.p = both.p;
+                    averaged = true;
+                    break;
                 }
                 prev = Some(mean);
-                prev_n = this_n;
             }
         }
     }
@@ -362,6 +386,7 @@ pub fn solve_steady(
         converged: calm >= PATIENCE || averaged,
         averaged,
         window_change,
+        monitor_spread_k: monitor_change,
         velocity_change: ru,
         temperature_change: rt,
         mass_residual: worst * d.grid.cell_volume_m3() / scale,

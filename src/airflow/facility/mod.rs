@@ -172,7 +172,13 @@ fn solve_cfd(
     let g = r.problem.grid;
     let rho_cp = f.materials.air_rho_cp_j_m3k;
     let (st, rep, fluid) = cfd::march(f, r, s, sr, MAX_CFD_STEPS)?;
-    tr(&format!("air march: {} steps, {:.1} s, {:.1} MB", rep.steps, rep.seconds, rep.bytes as f64 / 1e6));
+    tr(&format!(
+        "air march: {} steps, {:.1} s, {:.1} MB, rack intakes averaged to ±{:.2} K",
+        rep.steps,
+        rep.seconds,
+        rep.bytes as f64 / 1e6,
+        rep.monitor_spread_k
+    ));
     if !rep.converged {
         return Err(Error::NotConverged {
             iterations: rep.steps,
