@@ -17,18 +17,29 @@ use rayon::prelude::*;
 /// of its own lines only.
 #[derive(Clone, Copy)]
 struct Out(*mut f64);
-// SAFETY: the lines of one directional sweep are disjoint sets of entries (see
-// `line_start`), so no two threads write the same entry, and nothing reads `next`
+// SAFETY: the line groups of one directional sweep are disjoint sets of entries (see
+// `group`), so no two threads write the same entry, and nothing reads `next`
 // during the sweep.
 unsafe impl Send for Out {}
 unsafe impl Sync for Out {}
 
-/// First entry and stride of line `l` along direction `b` of an array of dims `d`.
-fn line_start(d: [usize; 3], b: usize, l: usize) -> (usize, usize) {
+/// Lines solved together by one task: up to this many neighbours along x, so that
+/// every row of the group is one contiguous run of memory (lines along y and z).
+const GROUP: usize = 16;
+
+/// A group of `count` lines along direction `b` whose entries are `first + t + m·stride`
+/// (t < count, m < the line's length).
+fn group(d: [usize; 3], b: usize, g: usize) -> (usize, usize, usize) {
     match b {
-        0 => (l * d[0], 1),
-        1 => ((l % d[0]) + (l / d[0]) * d[0] * d[1], d[0]),
-        _ => (l, d[0] * d[1]),
+        0 => (g * d[0], 1, 1),
+        _ => {
+            let per_row = d[0].div_ceil(GROUP);
+            let (blk, outer) = (g % per_row, g / per_row);
+            let i0 = blk * GROUP;
+            let count = GROUP.min(d[0] - i0);
+            let first = if b == 1 { i0 + outer * d[0] * d[1] } else { i0 + outer * d[0] };
+            (first, count, if b == 1 { d[0] } else { d[0] * d[1] })
+        }
     }
 }
 
@@ -47,42 +58,55 @@ pub fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> 
             if len < 2 {
                 continue;
             }
+            let groups = match b {
+                0 => n / len,
+                1 => dims[0].div_ceil(GROUP) * dims[2],
+                _ => dims[0].div_ceil(GROUP) * dims[1],
+            };
             let out = Out(next.as_mut_ptr());
             let cur_ref = &cur;
-            (0..n / len).into_par_iter().for_each_init(
-                || (vec![0.0f64; len], vec![0.0f64; len]),
-                |(cp, dp), l| {
+            (0..groups).into_par_iter().for_each_init(
+                || (vec![0.0f64; len * GROUP], vec![0.0f64; len * GROUP]),
+                |(cp, dp), g| {
                     let out = out;
-                    let (start, s) = line_start(dims, b, l);
-                    // Forward elimination of  −a_− x_{m−1} + a_P x_m − a_+ x_{m+1} = r_m.
+                    let (first, count, s) = group(dims, b, g);
+                    // Forward elimination of  −a_− x_{m−1} + a_P x_m − a_+ x_{m+1} = r_m,
+                    // the group's lines side by side.
                     for m in 0..len {
-                        let i = start + m * s;
-                        let cf = &coef[i];
-                        let mut r = cf[1];
-                        for o in 0..3 {
-                            if o == b {
-                                continue;
+                        for t in 0..count {
+                            let i = first + t + m * s;
+                            let cf = &coef[i];
+                            let mut r = cf[1];
+                            for o in 0..3 {
+                                if o == b {
+                                    continue;
+                                }
+                                if cf[2 + 2 * o] != 0.0 {
+                                    r += cf[2 + 2 * o] * cur_ref[i - stride[o]];
+                                }
+                                if cf[3 + 2 * o] != 0.0 {
+                                    r += cf[3 + 2 * o] * cur_ref[i + stride[o]];
+                                }
                             }
-                            if cf[2 + 2 * o] != 0.0 {
-                                r += cf[2 + 2 * o] * cur_ref[i - stride[o]];
-                            }
-                            if cf[3 + 2 * o] != 0.0 {
-                                r += cf[3 + 2 * o] * cur_ref[i + stride[o]];
-                            }
+                            let lower = if m > 0 { cf[2 + 2 * b] } else { 0.0 };
+                            let upper = if m + 1 < len { cf[3 + 2 * b] } else { 0.0 };
+                            let k = m * count + t;
+                            let (cprev, dprev) = if m > 0 { (cp[k - count], dp[k - count]) } else { (0.0, 0.0) };
+                            let den = cf[0] - lower * cprev;
+                            cp[k] = upper / den;
+                            dp[k] = (r + lower * dprev) / den;
                         }
-                        let lower = if m > 0 { cf[2 + 2 * b] } else { 0.0 };
-                        let upper = if m + 1 < len { cf[3 + 2 * b] } else { 0.0 };
-                        let (cprev, dprev) = if m > 0 { (cp[m - 1], dp[m - 1]) } else { (0.0, 0.0) };
-                        let den = cf[0] - lower * cprev;
-                        cp[m] = upper / den;
-                        dp[m] = (r + lower * dprev) / den;
                     }
                     // Back substitution.
-                    let mut x = 0.0;
                     for m in (0..len).rev() {
-                        x = dp[m] + cp[m] * x;
-                        // SAFETY: entry start + m·s belongs to line l only (see `Out`).
-                        unsafe { *out.0.add(start + m * s) = x };
+                        for t in 0..count {
+                            let k = m * count + t;
+                            let x = if m + 1 < len { dp[k] + cp[k] * dp[k + count] } else { dp[k] };
+                            // dp now holds the solution of the entries after m.
+                            dp[k] = x;
+                            // SAFETY: entry first + t + m·s belongs to this group only.
+                            unsafe { *out.0.add(first + t + m * s) = x };
+                        }
                     }
                 },
             );
@@ -101,17 +125,18 @@ mod tests {
     /// along any axis is solved exactly by one cycle.
     #[test]
     fn converges_and_solves_chains_exactly() {
-        let dims = [7, 5, 4];
-        let n = 140;
+        // 37 along x: lines along y and z go in groups of 16, 16 and 5.
+        let dims = [37, 5, 4];
+        let n = 37 * 5 * 4;
         let mut seed = 12345u64;
         let mut rnd = || {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 11) as f64 / (1u64 << 53) as f64
         };
-        let stride = [1, 7, 35];
+        let stride = [1, 37, 185];
         let mut coef = vec![[0.0f64; 8]; n];
         for (i, cf) in coef.iter_mut().enumerate() {
-            let p = [i % 7, (i / 7) % 5, i / 35];
+            let p = [i % 37, (i / 37) % 5, i / 185];
             let mut sum = 0.0;
             for b in 0..3 {
                 if p[b] > 0 {
