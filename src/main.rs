@@ -645,6 +645,15 @@ fn run(cli: Cli) -> Result<(), Error> {
                 solve_file(&file, backend, &opts)?
             };
             strict_check(strict, &file, &study.warnings)?;
+            if (!study.racks.is_empty() || study.coupling.is_some()) && study.airflow_mass_residual.is_none() {
+                // A facility on the diffusion-only model: its effective conductivity
+                // spreads heat with no aisles, so it cannot compare layouts.
+                eprintln!(
+                    "warning: {file} runs the diffusion-only model (no [airflow]), which does not rank layouts: \
+                     intakes come out of an effective conductivity, with no aisles, jets or recirculation; \
+                     add [airflow] with model = \"cfd\" for the momentum model of hall air"
+                );
+            }
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
                 write_results(out, &study).map_err(|m| write_failed(out, m))?;
