@@ -211,7 +211,8 @@ pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
         // step takes Courant 50 (on the fastest jet; the room's slow air moves a cell
         // or less per step): raised_floor settles in 150 steps, where six Jacobi sweeps
         // at Courant 5 took 400 (point sweeps move a correction one cell each, so
-        // Jacobi gains nothing from Courant numbers above 5). Same intakes to 0.05 K.
+        // Jacobi gains nothing from Courant numbers above 5). Intakes against OpenFOAM:
+        // 0.71 K mean error on raised_floor, 0.67 K with the Jacobi march.
         cfl: 50.0,
         relax: cfd::Relaxation::Lines(2),
         // A steady answer needs no time accuracy: the temperatures march ten times the
