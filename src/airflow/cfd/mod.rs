@@ -11,8 +11,10 @@
 //! ([`momentum`]), a pressure projection through the multigrid whose hierarchy is built
 //! once per geometry ([`pressure`]), and an energy step ([`energy`]); the eddy viscosity
 //! comes from [`turbulence`]. Advection is bounded ([`tvd`]). [`steady`] marches to the
-//! steady state. Every kernel is a sweep over faces or cells that reads only the
-//! previous iterate (Jacobi), so the answer does not depend on the thread count and each
+//! steady state. The implicit predictors are relaxed by alternating-direction line
+//! solves ([`lines`], the fast path) or Jacobi sweeps ([`jacobi`], the reference).
+//! Every kernel reads only the previous iterate (a line, only the previous directional
+//! sweep off its line), so the answer does not depend on the thread count and each
 //! kernel maps onto one GPU dispatch.
 
 pub mod energy;
