@@ -380,7 +380,10 @@ pub fn solve_steady(
     let ported: f64 = d.face_velocity.iter().flatten().map(|v| (v * area).abs()).sum::<f64>() / 2.0
         + d.cell_source_m3s.iter().map(|v| v.abs()).sum::<f64>() / 2.0;
     let scale = if ported > 0.0 { ported } else { uref * area };
-    let fields = (state.u.iter().map(|v| v.len()).sum::<usize>() * 2 + mac.cells() * 6) * 8;
+    let faces: usize = state.u.iter().map(|v| v.len()).sum();
+    let fields = (faces * 2 + mac.cells() * 6) * 8;
+    // The averages: the open window, the previous window's mean and the epoch's sum.
+    let averaging = if s.window_steps > 0 { 3 * (faces + 3 * mac.cells()) * 8 } else { 0 };
     Ok(CfdReport {
         steps,
         converged: calm >= PATIENCE || averaged,
@@ -391,7 +394,7 @@ pub fn solve_steady(
         temperature_change: rt,
         mass_residual: worst * d.grid.cell_volume_m3() / scale,
         pressure_iterations,
-        bytes: fields + coef_bytes + proj.bytes(),
+        bytes: fields + averaging + coef_bytes + proj.bytes(),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
