@@ -201,6 +201,8 @@ pub fn solve_steady(
     // Window sums (u, t, ν_eff, p), the previous window's mean, and the last change.
     let mut win: Option<State> = None;
     let mut prev: Option<State> = None;
+    // The previous window's mean of each monitored group.
+    let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
     // The current epoch: its sum over steps and each window's monitor means.
     let mut epoch: Option<State> = None;
@@ -303,7 +305,7 @@ pub fn solve_steady(
                     // Where the problem names monitored cells (rack intakes), their
                     // window means decide, as a CFD engineer watches monitor points.
                     let monitored = crate::outcome::nan_max(
-                        d.monitor_cells.iter().map(|cs| (group_mean(&mean.t, cs) - group_mean(&pm.t, cs)).abs()),
+                        monitors.iter().zip(&prev_monitors).map(|(now, before)| (now - before).abs()),
                     );
                     if trace {
                         eprintln!(
@@ -329,7 +331,7 @@ pub fn solve_steady(
                 if answer.is_none() && !d.monitor_cells.is_empty() {
                     let e = epoch.get_or_insert_with(|| zeroed(state));
                     accumulate(e, &sum);
-                    epoch_monitors.push(monitors);
+                    epoch_monitors.push(monitors.clone());
                     if epoch_monitors.len() == epoch_windows {
                         let half = epoch_windows / 2;
                         let part = |r: std::ops::Range<usize>, m: usize| {
@@ -360,6 +362,7 @@ pub fn solve_steady(
                     break;
                 }
                 prev = Some(mean);
+                prev_monitors = monitors;
             }
         }
     }

@@ -219,7 +219,8 @@ pub(super) fn settings(s: &AirflowSettings, max_steps: usize) -> Settings {
         // momentum's pseudo-time step, so the room's heat settles in fewer steps (600 → 400
         // steps on raised_floor, same intakes to 0.05 K).
         energy_dt_factor: 10.0,
-        // 30-step windows; longer ones where the flow keeps wandering (Settings).
+        // 30-step windows, then epochs of 2, 4, 8, … windows where the flow keeps
+        // wandering (see `solve_steady`).
         window_steps: 30,
         window_tol: 2.5e-2,
         ..Settings::default()
