@@ -649,9 +649,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 // A facility on the diffusion-only model: its effective conductivity
                 // spreads heat with no aisles, so it cannot compare layouts.
                 eprintln!(
-                    "warning: {file} runs the diffusion-only model (no [airflow]), which does not rank layouts: \
-                     intakes come out of an effective conductivity, with no aisles, jets or recirculation; \
-                     add [airflow] with model = \"cfd\" for the momentum model of hall air"
+                    "warning: {file} runs the diffusion-only model ([airflow] model = \"diffusion\"), which does not \
+                     rank layouts: intakes come out of an effective conductivity, with no aisles, jets or \
+                     recirculation; remove it (or write model = \"cfd\") for the momentum model of hall air"
                 );
             }
             let out_str = output.as_ref().map(|p| p.display().to_string());

@@ -78,6 +78,7 @@ supply_c = 18.0
 delta_t_k = 12.0
 RET
 [airflow]
+model = "potential"
 "#;
 
 fn hall(tile_m3s: f64, ret: &str, extra: &str) -> Study {

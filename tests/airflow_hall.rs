@@ -68,9 +68,9 @@ fn max_intake(s: &thermogrid::run::Study) -> f64 {
 
 #[test]
 fn airflow_makes_the_cold_aisle_coolest_and_containment_helps() {
-    let diffusion = solve("");
-    let air = solve("[airflow]\nturbulent_k_w_mk = 100.0\n");
-    let contained = solve(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{DOORS}"));
+    let diffusion = solve("[airflow]\nmodel = \"diffusion\"\n");
+    let air = solve("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n");
+    let contained = solve(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{DOORS}"));
     for s in [&air, &contained] {
         assert!(s.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", s.airflow_mass_residual);
         assert!(s.energy.rel_error < 1e-9, "energy {}", s.energy.rel_error);
@@ -101,8 +101,8 @@ fn airflow_makes_the_cold_aisle_coolest_and_containment_helps() {
 #[test]
 fn containment_helps_when_the_in_row_units_move_less_air_than_the_racks() {
     let under = |s: String| s.replace("delta_t_k = 12.0", "delta_t_k = 16.0");
-    let air = solve_with("[airflow]\nturbulent_k_w_mk = 100.0\n", under);
-    let contained = solve_with(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
+    let air = solve_with("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n", under);
+    let contained = solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
     for s in [&air, &contained] {
         assert!(s.energy.rel_error < 1e-9, "energy {}", s.energy.rel_error);
         assert!(s.airflow_mass_residual.unwrap() < 1e-9);
@@ -124,8 +124,8 @@ fn sealed_containment_balances_each_aisle() {
         .replace("y_m = 3.7", "y_m = 3.6")
         .replace("y_m = 8.5", "y_m = 8.4")
         .replace("depth_m = 1.0", "depth_m = 1.2");
-    let leaky = solve_with(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
-    let sealed = solve_with(&format!("[airflow]\nturbulent_k_w_mk = 100.0\n{sealed_doors}"), under);
+    let leaky = solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
+    let sealed = solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{sealed_doors}"), under);
     assert!(sealed.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", sealed.airflow_mass_residual);
     assert!(sealed.energy.rel_error < 1e-9, "energy {}", sealed.energy.rel_error);
     let (l, s) = (max_intake(&leaky), max_intake(&sealed));
@@ -142,7 +142,7 @@ fn sealed_containment_balances_each_aisle() {
 /// The results file carries the air velocity (m/s) and the XDMF sidecar lists it.
 #[test]
 fn results_file_has_the_air_velocity() {
-    let s = solve("[airflow]\n");
+    let s = solve("[airflow]\nmodel = \"potential\"\n");
     let dir = std::env::temp_dir().join(format!("tg-air-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("air.h5");

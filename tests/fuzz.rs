@@ -1007,7 +1007,7 @@ air_k_w_mk = [1000.0]
 it_power_scale = [0.5, 1.0]
 "#;
 
-const AIRFLOW: &str = "\n[airflow]\nturbulent_k_w_mk = 100.0\nrack_delta_t_k = 12.0\n";
+const AIRFLOW: &str = "\n[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\nrack_delta_t_k = 12.0\n";
 
 const PROFILE: &str = r#"dt_s = 1.0
 steps = 120

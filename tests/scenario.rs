@@ -10,7 +10,8 @@ use thermogrid::thermal::SolveOptions;
 
 fn hall(extra: &str) -> thermogrid::facility::Facility {
     let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("meshes/hall_small.toml")).unwrap();
-    load_str("hall_small_scenario.toml", &format!("{base}\n{extra}")).unwrap()
+    // The diffusion model's scenario (tests/cfd_scenario.rs: the momentum model's).
+    load_str("hall_small_scenario.toml", &format!("{base}\n[airflow]\nmodel = \"diffusion\"\n{extra}")).unwrap()
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn iteration_limit_is_not_converged_exit_1_and_nothing_written() {
     assert!(!out.exists());
     // The airflow model honours --max-iter too (it used a fixed 500 before).
     let air = d.join("air.toml");
-    std::fs::write(&air, format!("{}\n[airflow]\n", hall_small())).unwrap();
+    std::fs::write(&air, format!("{}\n[airflow]\nmodel = \"potential\"\n", hall_small())).unwrap();
     let (code, _, err) =
         run(&["solve", air.to_str().unwrap(), "--backend", "cpu", "--max-iter", "3", "-o", out.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");

@@ -50,7 +50,7 @@ pub struct FacilitySpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AirflowSpec {
-    /// Default true when the table is present.
+    /// Default true; `false` is `model = "diffusion"`.
     #[serde(default)]
     pub enabled: Option<bool>,
     /// Turbulent conductivity of the moving air, W/(m·K) (default 100).
@@ -59,7 +59,8 @@ pub struct AirflowSpec {
     /// Air temperature rise through a rack, K (default 12): sets its airflow.
     #[serde(default)]
     pub rack_delta_t_k: Option<f64>,
-    /// "potential" (the default for now) or "cfd" (momentum, buoyancy, turbulence).
+    /// "cfd" (the default: momentum, buoyancy, turbulence), "potential" (mass only) or
+    /// "diffusion" (no air motion: an effective conductivity).
     #[serde(default)]
     pub model: Option<String>,
     /// "chen_xu" (the default), "lvel" or "laminar": the momentum model's turbulence closure.
@@ -85,6 +86,21 @@ pub struct TransientSpec {
     /// ASHRAE recommended 27 °C and A1 allowable 32 °C limits).
     #[serde(default)]
     pub thresholds_c: Option<Vec<f64>>,
+    /// Heat capacity of each rack's equipment, kJ/K (momentum model; default 300: about
+    /// 600 kg of steel, aluminium and copper at 0.5 kJ/(kg·K)).
+    #[serde(default)]
+    pub rack_heat_capacity_kj_k: Option<f64>,
+    /// Heat capacity of a cooling unit's coil and the water in it, kJ/K per kW of rated
+    /// capacity (momentum model, units that keep their fans after a failure; default 5).
+    #[serde(default)]
+    pub unit_heat_capacity_kj_k_per_kw: Option<f64>,
+    /// Heat capacity of the building envelope (walls, floor and ceiling slabs) per area
+    /// of surface, kJ/(m²·K) (momentum model; default 100: 50 mm of concrete).
+    #[serde(default)]
+    pub building_heat_capacity_kj_m2k: Option<f64>,
+    /// Film coefficient between the air and the envelope, W/(m²·K) (default 5).
+    #[serde(default)]
+    pub building_h_w_m2k: Option<f64>,
 }
 
 /// Kinds of scenario event.
@@ -114,6 +130,10 @@ pub struct EventSpec {
     pub factor: Option<f64>,
     #[serde(default)]
     pub supply_c: Option<f64>,
+    /// A cooling failure's fans: "off" (the default: the units stop and move no air) or
+    /// "on" (a chiller trip with the fans on UPS: the units move air and warm with it).
+    #[serde(default)]
+    pub fans: Option<String>,
 }
 
 /// `[sweep]`: lists of values; `thermogrid batch` solves every combination.

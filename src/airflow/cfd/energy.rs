@@ -36,7 +36,13 @@ pub struct EnergyInputs<'a> {
     pub group_t: &'a [f64],
     /// Heat per volume, W/m³, over ρc_p (K/s).
     pub q_k_s: &'a [f64],
+    /// Per cell, a rate (1/s) toward a temperature (°C), implicit: heat exchanged with a
+    /// thermal mass (the building's). Both empty: none.
+    pub exchange: (&'a [f64], &'a [f64]),
     pub dt: f64,
+    /// The temperatures at the start of the step (`None`: the iterate `t` itself, as in
+    /// a pseudo-time march); given, `t` is only the first guess of an outer iteration.
+    pub t_old: Option<&'a [f64]>,
     pub relax: super::Relaxation,
 }
 
@@ -58,7 +64,8 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         }
         let p = mac.cell_pos(c);
         let mut diag = 1.0 / e.dt;
-        let mut rhs = old[c] / e.dt + e.q_k_s[c] - corr[c];
+        let t_n = e.t_old.map_or(old[c], |t| t[c]);
+        let mut rhs = t_n / e.dt + e.q_k_s[c] - corr[c];
         for b in 0..mac.nd {
             let cs = mac.cstride[b];
             for (side, s) in [(0usize, -1isize), (1, 1)] {
@@ -91,6 +98,10 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
                 }
             }
         }
+        if let (Some(&k), Some(&tx)) = (e.exchange.0.get(c), e.exchange.1.get(c)) {
+            diag += k;
+            rhs += k * tx;
+        }
         let src = e.cell_source_m3s[c] / v;
         if src < 0.0 {
             diag += -src;
@@ -102,7 +113,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         cf[1] = rhs;
     });
     let cur = e.relax.solve(&coef, mac.n, &old);
-    let d = cur.par_iter().zip(&old).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
+    let d = cur.par_iter().zip(e.t_old.unwrap_or(&old)).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
     t.copy_from_slice(&cur);
     d
 }

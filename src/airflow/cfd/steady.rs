@@ -49,6 +49,13 @@ pub struct Settings {
     /// Largest change of a monitored group's window mean at which a statistically
     /// steady march stops, K (used instead of `window_tol` when the domain has monitors).
     pub monitor_tol_k: f64,
+    /// Energy solves per step, each from the step's starting temperatures with the links
+    /// refreshed from the last (1 in a pseudo-time march; more in time, so a link reads
+    /// the step's new temperatures and the step's heat balance closes).
+    pub energy_outer: usize,
+    /// Largest change between two outer energy iterates at which a step's outer
+    /// iteration stops, K.
+    pub energy_outer_tol_k: f64,
 }
 
 impl Default for Settings {
@@ -66,6 +73,8 @@ impl Default for Settings {
             window_steps: 0,
             window_tol: 2.5e-2,
             monitor_tol_k: 0.1,
+            energy_outer: 1,
+            energy_outer_tol_k: 1e-4,
         }
     }
 }
@@ -105,7 +114,9 @@ pub enum CfdError {
 }
 
 /// Per-step hook: fills each temperature group's value from the current temperatures
-/// (rack exhausts from their intakes, unit supplies from their returns).
+/// (rack exhausts from their intakes, unit supplies from their returns). Called
+/// `energy_outer` times per step, with the latest iterate: a link with a state of its
+/// own (a thermal mass) computes from the step's start each time.
 pub type Links<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;
 
 /// The largest face speed, m/s.
@@ -165,6 +176,191 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
     Ok((label, count))
 }
 
+/// One pseudo- or physical-time step of the air model on a fixed domain: everything
+/// that depends only on the geometry (free faces, neighbour codes, the pressure
+/// hierarchy, wall distances) is set up once in [`Stepper::new`].
+pub struct Stepper {
+    pub mac: Mac,
+    pub free: [Vec<bool>; 3],
+    codes: [Vec<u8>; 3],
+    proj: Projection,
+    dist: Vec<f64>,
+    q_k_s: Vec<f64>,
+    alpha: Vec<f64>,
+    speed: Vec<f64>,
+    /// Steps taken.
+    pub steps: usize,
+    /// Seconds in momentum, pressure and energy.
+    pub phase: [f64; 3],
+    pub pressure_iterations: usize,
+}
+
+/// What one step changed.
+pub struct StepChange {
+    /// Largest change of a face velocity, m/s.
+    pub du: f64,
+    /// Largest change of a cell temperature, K.
+    pub dt_k: f64,
+    /// The largest face speed the step was sized on (or the velocity scale), m/s.
+    pub uref: f64,
+}
+
+impl Stepper {
+    /// Set up the domain's solvers and impose its prescribed face velocities on `state`.
+    pub fn new(d: &Domain, fluid: &Fluid, s: &Settings, state: &mut State) -> Result<Self, CfdError> {
+        let mac = Mac::new(d.grid);
+        let (label, count) = check(d)?;
+        let free = mac.free_faces(&d.open);
+        let codes = super::momentum::neighbour_codes(&mac, &free);
+        let proj = Projection::new(&mac, &d.open, (&label, count)).map_err(|e| CfdError::Setup(e.to_string()))?;
+        let dist = if s.turbulence != Turbulence::Laminar { wall_distance(&mac, &d.open, &free) } else { Vec::new() };
+        for a in 0..3 {
+            for (f, v) in state.u[a].iter_mut().enumerate() {
+                if !free[a][f] {
+                    *v = d.face_velocity[a][f];
+                }
+            }
+        }
+        let n = mac.cells();
+        Ok(Stepper {
+            q_k_s: d.q_w_m3.iter().map(|q| q / d.rho_cp_j_m3k).collect(),
+            alpha: vec![fluid.alpha_m2_s; n],
+            speed: vec![0.0; n],
+            mac,
+            free,
+            codes,
+            proj,
+            dist,
+            steps: 0,
+            phase: [0.0; 3],
+            pressure_iterations: 0,
+        })
+    }
+
+    /// The pseudo-time step of Courant number `cfl` on the fastest face (or the velocity
+    /// scale), s.
+    pub fn courant_dt(&self, s: &Settings, state: &State) -> (f64, f64) {
+        let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
+        (s.cfl * self.mac.grid.dx / uref, uref)
+    }
+
+    /// Bytes of the solver's own arrays (coefficients and the pressure hierarchy).
+    pub fn bytes(&self) -> usize {
+        self.mac.cells() * 8 * 8 + self.proj.bytes()
+    }
+
+    /// One step: momentum over `dt`, projection, energy over `energy_dt` with the links
+    /// refreshed from the current temperatures (`exchange`: per cell, a rate toward a
+    /// temperature, 1/s and °C, implicit; empty for none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &mut self,
+        d: &Domain,
+        fluid: &Fluid,
+        s: &Settings,
+        state: &mut State,
+        group_t: &mut [f64],
+        links: &mut Links,
+        dt: f64,
+        energy_dt: f64,
+        exchange: (&[f64], &[f64]),
+    ) -> Result<StepChange, CfdError> {
+        self.steps += 1;
+        let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
+        let mac = &self.mac;
+        // The eddy viscosity follows the flow's slow changes: it is refreshed every
+        // TURBULENCE_EVERY steps (its law-of-the-wall solve costs more than a sweep).
+        if (self.steps - 1) % TURBULENCE_EVERY == 0 {
+            if s.turbulence != Turbulence::Laminar {
+                self.speed = cell_speed(mac, &state.u, &d.open);
+            }
+            effective_viscosity(s.turbulence, fluid.nu_m2_s, &self.dist, &self.speed, &mut state.nu_eff);
+        }
+        let m = MomentumInputs {
+            mac,
+            free: &self.free,
+            wall_velocity: &d.wall_velocity,
+            nu: &state.nu_eff,
+            t: &state.t,
+            p: &state.p,
+            fluid,
+            dt,
+            relax: s.relax,
+        };
+        let tm = std::time::Instant::now();
+        let du = predict(&m, &self.codes, &mut state.u);
+        self.phase[0] += tm.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        let (phi, _) =
+            self.proj.project(mac, &d.open, &self.free, &mut state.u, &d.cell_source_m3s, dt, s.pressure_tol, 200);
+        self.phase[1] += tm.elapsed().as_secs_f64();
+        self.pressure_iterations += self.proj.last_iterations;
+        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
+        if !du.is_finite() || state.p.iter().any(|v| !v.is_finite()) {
+            return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
+        }
+        let mut dtm = 0.0;
+        if s.energy {
+            self.alpha
+                .par_iter_mut()
+                .zip(&state.nu_eff)
+                .for_each(|(a, nu)| *a = fluid.alpha_m2_s + (nu - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
+            let t_n = if s.energy_outer > 1 { Some(state.t.clone()) } else { None };
+            let tm = std::time::Instant::now();
+            for outer in 0..s.energy_outer.max(1) {
+                let before = if outer + 1 < s.energy_outer { Some(state.t.clone()) } else { None };
+                links(&state.t, group_t);
+                let e = EnergyInputs {
+                    mac,
+                    open: &d.open,
+                    free: &self.free,
+                    u: &state.u,
+                    alpha: &self.alpha,
+                    walls: d.walls.as_array(),
+                    face_group: &d.face_group,
+                    cell_source_m3s: &d.cell_source_m3s,
+                    cell_group: &d.cell_group,
+                    group_t,
+                    q_k_s: &self.q_k_s,
+                    exchange,
+                    dt: energy_dt,
+                    t_old: t_n.as_deref(),
+                    relax: s.relax,
+                };
+                dtm = energy_step(&e, &mut state.t);
+                if let Some(b) = before {
+                    let moved = b.par_iter().zip(&state.t).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
+                    if moved < s.energy_outer_tol_k {
+                        break;
+                    }
+                }
+            }
+            self.phase[2] += tm.elapsed().as_secs_f64();
+            if !dtm.is_finite() {
+                return Err(CfdError::Diverged { step: self.steps, what: "the temperature" });
+            }
+        }
+        Ok(StepChange { du, dt_k: dtm, uref })
+    }
+
+    /// Project `state` to a tight tolerance (divergence-free to round-off) and return
+    /// the largest per-cell imbalance relative to the flow scale.
+    pub fn finish(&mut self, d: &Domain, s: &Settings, state: &mut State) -> f64 {
+        let (dt, uref) = self.courant_dt(s, state);
+        let mac = &self.mac;
+        let (phi, _) = self.proj.project(mac, &d.open, &self.free, &mut state.u, &d.cell_source_m3s, dt, 1e-12, 500);
+        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
+        let div = Projection::divergence(mac, &d.open, &state.u, &d.cell_source_m3s);
+        let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        // Flow scale: the prescribed flows, or the largest speed through one face.
+        let area = mac.face_area_m2();
+        let ported: f64 = d.face_velocity.iter().flatten().map(|v| (v * area).abs()).sum::<f64>() / 2.0
+            + d.cell_source_m3s.iter().map(|v| v.abs()).sum::<f64>() / 2.0;
+        let scale = if ported > 0.0 { ported } else { uref * area };
+        worst * d.grid.cell_volume_m3() / scale
+    }
+}
+
 /// March `state` to the steady state of domain `d`. `group_t` holds the temperature of
 /// each inflow group; `links` updates it every step.
 pub fn solve_steady(
@@ -176,27 +372,9 @@ pub fn solve_steady(
     links: &mut Links,
 ) -> Result<CfdReport, CfdError> {
     let t0 = std::time::Instant::now();
-    let mac = Mac::new(d.grid);
-    let (label, count) = check(d)?;
-    let free = mac.free_faces(&d.open);
-    let codes = super::momentum::neighbour_codes(&mac, &free);
-    let mut proj = Projection::new(&mac, &d.open, (&label, count)).map_err(|e| CfdError::Setup(e.to_string()))?;
-    let dist = if s.turbulence != Turbulence::Laminar { wall_distance(&mac, &d.open, &free) } else { Vec::new() };
-    let h = d.grid.dx;
-    for a in 0..3 {
-        for (f, v) in state.u[a].iter_mut().enumerate() {
-            if !free[a][f] {
-                *v = d.face_velocity[a][f];
-            }
-        }
-    }
-    let q_k_s: Vec<f64> = d.q_w_m3.iter().map(|q| q / d.rho_cp_j_m3k).collect();
-    let mut alpha = vec![fluid.alpha_m2_s; mac.cells()];
-    let (mut steps, mut calm, mut pressure_iterations) = (0usize, 0usize, 0usize);
+    let mut stepper = Stepper::new(d, fluid, s, state)?;
+    let (mut steps, mut calm) = (0usize, 0usize);
     let (mut ru, mut rt) = (f64::INFINITY, 0.0);
-    let mut speed = vec![0.0; mac.cells()];
-    let coef_bytes = mac.cells() * 8 * 8;
-    let mut phase = [0.0f64; 3];
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
     // Window sums (u, t, ν_eff, p), the previous window's mean, and the last change.
     let mut win: Option<State> = None;
@@ -213,68 +391,12 @@ pub fn solve_steady(
     let mut window_change = [0.0f64; 2];
     while steps < s.max_steps {
         steps += 1;
-        let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
-        let dt = s.cfl * h / uref;
-        // The eddy viscosity follows the flow's slow changes: it is refreshed every
-        // TURBULENCE_EVERY steps (its law-of-the-wall solve costs more than a sweep).
-        if (steps - 1) % TURBULENCE_EVERY == 0 {
-            if s.turbulence != Turbulence::Laminar {
-                speed = cell_speed(&mac, &state.u, &d.open);
-            }
-            effective_viscosity(s.turbulence, fluid.nu_m2_s, &dist, &speed, &mut state.nu_eff);
-        }
-        let m = MomentumInputs {
-            mac: &mac,
-            free: &free,
-            wall_velocity: &d.wall_velocity,
-            nu: &state.nu_eff,
-            t: &state.t,
-            p: &state.p,
-            fluid,
-            dt,
-            relax: s.relax,
-        };
-        let tm = std::time::Instant::now();
-        let du = predict(&m, &codes, &mut state.u);
-        phase[0] += tm.elapsed().as_secs_f64();
-        let tm = std::time::Instant::now();
-        let (phi, _) = proj.project(&mac, &d.open, &free, &mut state.u, &d.cell_source_m3s, dt, s.pressure_tol, 200);
-        phase[1] += tm.elapsed().as_secs_f64();
-        pressure_iterations += proj.last_iterations;
-        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
-        if !du.is_finite() || state.p.iter().any(|v| !v.is_finite()) {
-            return Err(CfdError::Diverged { step: steps, what: "the velocity" });
-        }
-        ru = du / (s.cfl * uref);
+        let (dt, uref) = stepper.courant_dt(s, state);
+        let ch = stepper.step(d, fluid, s, state, group_t, links, dt, dt * s.energy_dt_factor, (&[], &[]))?;
+        ru = ch.du / (s.cfl * uref);
         if s.energy {
-            alpha
-                .par_iter_mut()
-                .zip(&state.nu_eff)
-                .for_each(|(a, nu)| *a = fluid.alpha_m2_s + (nu - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
-            links(&state.t, group_t);
-            let e = EnergyInputs {
-                mac: &mac,
-                open: &d.open,
-                free: &free,
-                u: &state.u,
-                alpha: &alpha,
-                walls: d.walls.as_array(),
-                face_group: &d.face_group,
-                cell_source_m3s: &d.cell_source_m3s,
-                cell_group: &d.cell_group,
-                group_t,
-                q_k_s: &q_k_s,
-                dt: dt * s.energy_dt_factor,
-                relax: s.relax,
-            };
-            let tm = std::time::Instant::now();
-            let dtm = energy_step(&e, &mut state.t);
-            phase[2] += tm.elapsed().as_secs_f64();
-            if !dtm.is_finite() {
-                return Err(CfdError::Diverged { step: steps, what: "the temperature" });
-            }
             let (lo, hi) = range(&state.t, &d.open);
-            rt = dtm / (s.cfl * s.energy_dt_factor * (hi - lo).max(1e-3));
+            rt = ch.dt_k / (s.cfl * s.energy_dt_factor * (hi - lo).max(1e-3));
         }
         if trace && steps % 100 == 0 {
             eprintln!("[cfd] step {steps}: dt {dt:.3e} s, max speed {uref:.3} m/s, du {ru:.2e}, dT {rt:.2e}");
@@ -368,21 +490,12 @@ pub fn solve_steady(
     }
     if trace {
         eprintln!(
-            "[cfd] {steps} steps: momentum {:.3} s, pressure {:.3} s ({pressure_iterations} MG-PCG iterations), energy {:.3} s",
-            phase[0], phase[1], phase[2]
+            "[cfd] {steps} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy {:.3} s",
+            stepper.phase[0], stepper.phase[1], stepper.pressure_iterations, stepper.phase[2]
         );
     }
-    let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
-    let dt = s.cfl * h / uref;
-    let (phi, _) = proj.project(&mac, &d.open, &free, &mut state.u, &d.cell_source_m3s, dt, 1e-12, 500);
-    state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
-    let div = Projection::divergence(&mac, &d.open, &state.u, &d.cell_source_m3s);
-    let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    // Flow scale: the prescribed flows, or the largest speed through one face.
-    let area = mac.face_area_m2();
-    let ported: f64 = d.face_velocity.iter().flatten().map(|v| (v * area).abs()).sum::<f64>() / 2.0
-        + d.cell_source_m3s.iter().map(|v| v.abs()).sum::<f64>() / 2.0;
-    let scale = if ported > 0.0 { ported } else { uref * area };
+    let mass_residual = stepper.finish(d, s, state);
+    let mac = &stepper.mac;
     let faces: usize = state.u.iter().map(|v| v.len()).sum();
     let fields = (faces * 2 + mac.cells() * 6) * 8;
     // The averages: the open window, the previous window's mean and the epoch's sum.
@@ -395,9 +508,9 @@ pub fn solve_steady(
         monitor_spread_k: monitor_change,
         velocity_change: ru,
         temperature_change: rt,
-        mass_residual: worst * d.grid.cell_volume_m3() / scale,
-        pressure_iterations,
-        bytes: fields + averaging + coef_bytes + proj.bytes(),
+        mass_residual,
+        pressure_iterations: stepper.pressure_iterations,
+        bytes: fields + averaging + stepper.bytes(),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

@@ -91,7 +91,7 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
             &f.path,
             "[airflow]",
             what,
-            "give racks and cooling units open air on their intake and exhaust sides",
+            "give racks and cooling units open air on their intake and exhaust sides, or write [airflow] model = \"diffusion\"",
         ))
     };
     // Every flow: (cell, m³/s into the room, where it crosses, inflow group).

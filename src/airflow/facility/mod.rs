@@ -9,6 +9,7 @@ mod cfd;
 mod heat;
 mod operator;
 mod sources;
+pub mod transient;
 
 use super::{mass_residual, solve_potential_in, FlowProblem, Fluxes};
 use crate::error::{Error, InputError};
@@ -97,7 +98,7 @@ pub fn solve_on(
             &f.path,
             "[airflow]",
             m,
-            "give racks and cooling units open air on their intake and exhaust sides",
+            "give racks and cooling units open air on their intake and exhaust sides, or write [airflow] model = \"diffusion\"",
         ))
     };
     let g = r.problem.grid;

@@ -68,7 +68,7 @@ pub(super) fn sources(f: &Facility, r: &Raster, s: &AirflowSettings) -> Result<S
             &f.path,
             "[airflow]",
             m,
-            "give racks and cooling units open air on their intake and exhaust sides",
+            "give racks and cooling units open air on their intake and exhaust sides, or write [airflow] model = \"diffusion\"",
         ))
     };
     let open: Vec<bool> = r.material.iter().map(|&m| m == material::AIR || m == material::SUPPLY).collect();

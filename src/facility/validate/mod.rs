@@ -25,6 +25,11 @@ use toml::Spanned;
 /// hierarchy and output); measured by `benches/` and kept as an upper bound.
 pub const BYTES_PER_CELL: usize = 200;
 
+/// Bytes per cell of the momentum model of hall air (its fields, averages, line-solve
+/// coefficients, the pressure multigrid and the final energy solve): 756 B measured on
+/// hall_gb200_nvl72 (3-D), 563 B on hall_xai_h100 (2-D); kept as an upper bound.
+pub const CFD_BYTES_PER_CELL: usize = 800;
+
 /// Largest magnitude any number of a facility file may have: no length (m), power (kW),
 /// temperature (°C), conductivity or coefficient of a hall comes near it, and numbers
 /// beyond it overflow what is computed from them (heat per cell, energy sums).
@@ -239,7 +244,9 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
     network::feed_buses(&cx, network.as_ref(), &racks, &cooling)?;
     heat_path(&cx, &floor, &cooling, &supply)?;
     let sweep = scenario::sweep(&cx, spec.sweep)?;
+    let airflow_pos = spec.airflow.as_ref().map(|a| cx.pos(a)).unwrap_or(None);
     let airflow = scenario::airflow(&cx, spec.airflow)?;
+    scenario::cfd_memory(&cx, airflow_pos, airflow.as_ref(), &floor)?;
     let transient_pos = spec.transient.as_ref().map(|t| cx.pos(t)).unwrap_or(None);
     let transient = scenario::transient(&cx, spec.transient)?;
     let mut events = scenario::events(&cx, &spec.event, &racks, &cooling, transient.is_some())?;

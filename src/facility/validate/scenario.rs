@@ -2,7 +2,7 @@
 //! what they ask for (sweep cases, time steps, snapshot memory), bounded before any work.
 
 use super::floor::available_memory_bytes;
-use super::{Ctx, BYTES_PER_CELL};
+use super::{Ctx, BYTES_PER_CELL, CFD_BYTES_PER_CELL};
 use crate::error::InputError;
 use crate::facility::spec::{AirflowSpec, EventKind, EventSpec, SweepSpec, TransientSpec};
 use crate::facility::{AirModel, AirflowSettings, CoolingUnit, Facility, Pos, Rack, TurbulenceModel};
@@ -64,51 +64,92 @@ fn choice<T: Copy>(cx: &Ctx, pos: Pos, key: &str, v: Option<&str>, options: &[(&
     })
 }
 
+/// The air model of a facility: `[airflow]` as written, or, without it, the momentum
+/// model with its defaults (the default for facility files). `enabled = false` or
+/// `model = "diffusion"` asks for the diffusion-only model (`None`).
 pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result<Option<AirflowSettings>, InputError> {
-    match airflow {
-        Some(a) if a.get_ref().enabled != Some(false) => {
-            let pos = cx.pos(&a);
-            let a = a.into_inner();
-            let model = choice(
-                cx,
-                pos,
-                "model",
-                a.model.as_deref(),
-                &[("potential", AirModel::Potential), ("cfd", AirModel::Cfd)],
-            )?;
-            let turbulence = choice(
-                cx,
-                pos,
-                "turbulence",
-                a.turbulence.as_deref(),
-                &[
-                    ("chen_xu", TurbulenceModel::ChenXu),
-                    ("lvel", TurbulenceModel::Lvel),
-                    ("laminar", TurbulenceModel::Laminar),
-                ],
-            )?;
-            Ok(Some(AirflowSettings {
-                model,
-                turbulence,
-                turbulent_k_w_mk: cx.conductivity(
-                    pos,
-                    "[airflow]",
-                    "turbulent_k_w_mk",
-                    a.turbulent_k_w_mk.unwrap_or(100.0),
-                )?,
-                rack_delta_t_k: cx.within(
-                    pos,
-                    "[airflow]",
-                    "rack_delta_t_k",
-                    a.rack_delta_t_k.unwrap_or(12.0),
-                    super::DELTA_T_RANGE_K,
-                    "K",
-                )?,
-            }))
-        }
-        _ => Ok(None),
+    let Some(a) = airflow else {
+        return Ok(Some(AirflowSettings {
+            model: AirModel::Cfd,
+            turbulence: TurbulenceModel::ChenXu,
+            turbulent_k_w_mk: DEFAULT_TURBULENT_K_W_MK,
+            rack_delta_t_k: DEFAULT_RACK_DELTA_T_K,
+        }));
+    };
+    if a.get_ref().enabled == Some(false) {
+        return Ok(None);
     }
+    let pos = cx.pos(&a);
+    let a = a.into_inner();
+    let model = choice(
+        cx,
+        pos,
+        "model",
+        a.model.as_deref(),
+        &[("cfd", Some(AirModel::Cfd)), ("potential", Some(AirModel::Potential)), ("diffusion", None)],
+    )?;
+    let Some(model) = model else { return Ok(None) };
+    let turbulence = choice(
+        cx,
+        pos,
+        "turbulence",
+        a.turbulence.as_deref(),
+        &[("chen_xu", TurbulenceModel::ChenXu), ("lvel", TurbulenceModel::Lvel), ("laminar", TurbulenceModel::Laminar)],
+    )?;
+    Ok(Some(AirflowSettings {
+        model,
+        turbulence,
+        turbulent_k_w_mk: cx.conductivity(
+            pos,
+            "[airflow]",
+            "turbulent_k_w_mk",
+            a.turbulent_k_w_mk.unwrap_or(DEFAULT_TURBULENT_K_W_MK),
+        )?,
+        rack_delta_t_k: cx.within(
+            pos,
+            "[airflow]",
+            "rack_delta_t_k",
+            a.rack_delta_t_k.unwrap_or(DEFAULT_RACK_DELTA_T_K),
+            super::DELTA_T_RANGE_K,
+            "K",
+        )?,
+    }))
 }
+
+/// The momentum model's memory against what the machine has, checked before any work.
+pub(super) fn cfd_memory(
+    cx: &Ctx,
+    pos: Pos,
+    a: Option<&AirflowSettings>,
+    floor: &crate::facility::Floor,
+) -> Result<(), InputError> {
+    if a.map(|a| a.model) != Some(AirModel::Cfd) {
+        return Ok(());
+    }
+    let cells = floor.nx as u128 * floor.ny as u128 * floor.layers as u128;
+    let need = cells * CFD_BYTES_PER_CELL as u128;
+    let avail = available_memory_bytes() as u128;
+    if need <= avail {
+        return Ok(());
+    }
+    let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
+    Err(cx.err(
+        pos,
+        "[airflow]",
+        format!(
+            "the momentum model (model = \"cfd\", the default) on {cells} cells needs about {:.1} GiB \
+             ({CFD_BYTES_PER_CELL} B per cell), more than the {:.1} GiB available",
+            gib(need),
+            gib(avail)
+        ),
+        "use a larger cell_m, or write [airflow] model = \"potential\" (about 300 B per cell)",
+    ))
+}
+
+/// W/(m·K): the potential model's turbulent conductivity unless written.
+const DEFAULT_TURBULENT_K_W_MK: f64 = 100.0;
+/// K: air temperature rise through a rack unless written (sets its airflow).
+const DEFAULT_RACK_DELTA_T_K: f64 = 12.0;
 
 pub(super) fn transient(cx: &Ctx, t: Option<Spanned<TransientSpec>>) -> Result<Option<TransientSpec>, InputError> {
     let Some(t) = t else { return Ok(None) };
@@ -131,6 +172,16 @@ pub(super) fn transient(cx: &Ctx, t: Option<Spanned<TransientSpec>>) -> Result<O
     }
     for &v in t.thresholds_c.iter().flatten() {
         cx.finite(pos, "[transient]", "thresholds_c", v)?;
+    }
+    for (key, v) in [
+        ("rack_heat_capacity_kj_k", t.rack_heat_capacity_kj_k),
+        ("unit_heat_capacity_kj_k_per_kw", t.unit_heat_capacity_kj_k_per_kw),
+        ("building_heat_capacity_kj_m2k", t.building_heat_capacity_kj_m2k),
+        ("building_h_w_m2k", t.building_h_w_m2k),
+    ] {
+        if let Some(v) = v {
+            cx.non_negative(pos, "[transient]", key, v)?;
+        }
     }
     Ok(Some(t))
 }
@@ -172,6 +223,16 @@ pub(super) fn events(
                     it,
                     format!("rack \"{r}\" does not exist"),
                     "name racks by their ids (rows: <row>-01, …)",
+                ));
+            }
+        }
+        if let Some(f) = &e.fans {
+            if e.kind != EventKind::CoolingFailure || !["on", "off"].contains(&f.as_str()) {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    format!("fans = \"{f}\""),
+                    "fans belongs to a cooling_failure: \"off\" (the units stop) or \"on\" (they lose cooling, keep moving air)",
                 ));
             }
         }

@@ -7,6 +7,8 @@
 //! interpolation between steps; `None`: never). Snapshots of the field are kept at
 //! `snapshot_every_s` (f32). Heat capacity: air's `rho_cp` in every cell.
 
+mod air;
+
 use crate::error::{Error, InputError};
 use crate::facility::spec::EventKind;
 use crate::facility::Facility;
@@ -35,7 +37,7 @@ pub struct ScenarioResult {
     pub end: Study,
 }
 
-fn apply_event(f: &mut Facility, e: &crate::facility::spec::EventSpec) {
+pub(crate) fn apply_event(f: &mut Facility, e: &crate::facility::spec::EventSpec) {
     match e.kind {
         EventKind::CoolingFailure => f.cooling.retain(|u| !e.units.contains(&u.id)),
         EventKind::ItLoad => {
@@ -82,6 +84,10 @@ fn scenario_on(
     dt_override: Option<f64>,
     ctx: Option<&crate::gpu::GpuContext>,
 ) -> Result<ScenarioResult, Error> {
+    // The momentum model of hall air marches the scenario itself (CPU, f64).
+    if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
+        return air::scenario_air(f, a, dt_override);
+    }
     // Without a context (the CPU, or the CPU after a GPU failure) the steady start runs
     // on the CPU too.
     let backend = if ctx.is_some() { backend } else { Backend::Cpu };
@@ -188,25 +194,8 @@ fn scenario_on(
         worst_step_residual = worst_step_residual.max(marched.worst_step_residual);
         step = until;
     }
-    // First crossing of each threshold, interpolated between recorded steps.
     let nr = racks.len();
-    let time_to_threshold_s = thresholds
-        .iter()
-        .map(|&th| {
-            (0..nr)
-                .map(|r| {
-                    (0..time_s.len()).find(|&k| intake_c[k * nr + r] >= th).map(|k| {
-                        if k == 0 {
-                            0.0
-                        } else {
-                            let (a, b) = (intake_c[(k - 1) * nr + r], intake_c[k * nr + r]);
-                            time_s[k - 1] + (time_s[k] - time_s[k - 1]) * ((th - a) / (b - a)).clamp(0.0, 1.0)
-                        }
-                    })
-                })
-                .collect()
-        })
-        .collect();
+    let time_to_threshold_s = crossings(&thresholds, &time_s, &intake_c, nr);
     let end_raster = match last_raster {
         Some(r) => r,
         None => rasterize(&fac)?,
@@ -266,6 +255,28 @@ fn scenario_on(
         snapshots,
         end,
     })
+}
+
+/// First crossing of each threshold per rack (`intake_c`: one row of `nr` racks per
+/// time of `time_s`), interpolated between recorded steps; `None`: never.
+pub(crate) fn crossings(thresholds: &[f64], time_s: &[f64], intake_c: &[f64], nr: usize) -> Vec<Vec<Option<f64>>> {
+    thresholds
+        .iter()
+        .map(|&th| {
+            (0..nr)
+                .map(|r| {
+                    (0..time_s.len()).find(|&k| intake_c[k * nr + r] >= th).map(|k| {
+                        if k == 0 {
+                            0.0
+                        } else {
+                            let (a, b) = (intake_c[(k - 1) * nr + r], intake_c[k * nr + r]);
+                            time_s[k - 1] + (time_s[k] - time_s[k - 1]) * ((th - a) / (b - a)).clamp(0.0, 1.0)
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Write the end state plus `/thermal/snapshots/{T, time_s}` (one frame per chunk) and

@@ -1,0 +1,295 @@
+//! Hall air in time: a scenario (a cooling failure, a load step) on the momentum model.
+//!
+//! The march starts from the steady state of [`super::cfd::march`] and takes physical
+//! time steps of the same kernels ([`crate::airflow::cfd::steady::Stepper`]): momentum
+//! and energy over the step (split into Courant-limited sub-steps when the step is
+//! long), so the air re-routes within seconds of a fan stopping and the room warms at
+//! the rate its heat capacity allows. Three thermal masses hold heat back:
+//!
+//! - **Racks**: one lumped capacitance `C_r` per rack (its servers' metal), through
+//!   which the rack's air passes: `C_r dT_r/dt = P − ṁc_p (T_r − T_in)`, exhaust at
+//!   `T_r` (at steady state `T_in + P/(ṁc_p)`, the steady link).
+//! - **Cooling units** that lose their cooling but keep their fans (a chiller trip with
+//!   the fans on UPS): the coil and its water, `C_u dT_u/dt = ṁc_p (T_ret − T_u)`,
+//!   supply at `T_u`. Units whose fans stop move no air; their cabinets stay in place.
+//! - **The building**: every adiabatic envelope face (walls, floor and ceiling slabs) is
+//!   a lumped concrete layer of heat capacity `C_b` per area, coupled to the air next to
+//!   it by a film coefficient `h`; both updated implicitly, so any step is stable.
+//!
+//! Each step's updates are implicit in the new temperature of the mass given the
+//! air's current one, so at steady state every mass carries no heat.
+
+use super::cfd::{domain, settings, Groups};
+use super::sources::{mean, sources, Sources};
+use crate::airflow::cfd::steady::Stepper;
+use crate::airflow::cfd::{CfdReport, Fluid, State};
+use crate::error::{Error, InputError};
+use crate::facility::{AirflowSettings, CoolingKind, Facility};
+use crate::grid::Wall;
+use crate::raster::Raster;
+
+/// Relative residual of each time step's pressure solve.
+const PRESSURE_TOL: f64 = 1e-8;
+
+/// Energy solves per time step at most (each from the step's start, the links
+/// refreshed), stopping when two iterates agree to 1e-4 K: with three, the stored heat
+/// of a sealed room was 3e-3 off the racks' heat, with six 9e-5.
+const ENERGY_OUTER: usize = 12;
+
+/// The thermal masses of a scenario (documented defaults in `crate::facility::spec`).
+#[derive(Clone, Debug)]
+pub struct Masses {
+    /// Per rack, J/K.
+    pub rack_j_k: f64,
+    /// Per kW of a unit's rated capacity, J/K (coil metal and the water it holds).
+    pub unit_j_k_per_kw: f64,
+    /// Building envelope, J/(m²·K).
+    pub building_j_m2k: f64,
+    /// Film coefficient between the air and the envelope, W/(m²·K).
+    pub building_h_w_m2k: f64,
+}
+
+/// The state of a hall-air scenario, carried across its events.
+pub struct AirScenario {
+    pub state: State,
+    fluid: Fluid,
+    /// Temperature of each rack's thermal mass, °C (facility order).
+    rack_t: Vec<f64>,
+    /// Temperature of each unit's coil, °C (facility order; by unit id across events).
+    unit_t: Vec<(String, f64)>,
+    /// Temperature of the building envelope next to each cell, °C.
+    wall_t: Vec<f64>,
+    /// Heat removed by each cooling unit at the last step, W (facility order).
+    pub removed_w: Vec<f64>,
+    /// Heat into the building's envelope at the last step, W.
+    pub building_w: f64,
+    /// Steps taken in time (sub-steps included).
+    pub steps: usize,
+}
+
+impl AirScenario {
+    /// The steady start: the momentum model's steady state of facility `f`.
+    pub fn start(f: &Facility, r: &Raster, s: &AirflowSettings) -> Result<(Self, CfdReport), Error> {
+        let sr = sources(f, r, s)?;
+        let (st, rep, fluid) = super::cfd::march(f, r, s, &sr, super::MAX_CFD_STEPS)?;
+        if !rep.converged {
+            return Err(Error::NotConverged {
+                iterations: rep.steps,
+                relative_residual: rep.velocity_change.max(rep.temperature_change),
+                tol: crate::airflow::cfd::Settings::default().tol,
+            });
+        }
+        let rho_cp = f.materials.air_rho_cp_j_m3k;
+        let rack_t = (0..f.racks.len())
+            .map(|ri| if sr.rack_flow[ri] > 0.0 { mean(&st.t, &sr.intakes[ri]) + sr.rack_dt(f, ri, rho_cp) } else { f64::NAN })
+            .collect();
+        let unit_t = f.cooling.iter().map(|u| (u.id.clone(), u.supply_c)).collect();
+        let wall_t = st.t.clone();
+        let n = f.cooling.len();
+        Ok((
+            AirScenario { state: st, fluid, rack_t, unit_t, wall_t, removed_w: vec![0.0; n], building_w: 0.0, steps: 0 },
+            rep,
+        ))
+    }
+
+    /// The temperature of rack `ri`'s equipment, °C (`None`: it moves no air).
+    pub fn rack_temperature(&self, ri: usize) -> Option<f64> {
+        self.rack_t.get(ri).copied().filter(|t| t.is_finite())
+    }
+
+    /// March `n` steps of `dt` seconds on facility `f` as it now is (`fans_on[ui]`: unit
+    /// `ui` has lost its cooling but keeps moving air); `on_step(k, t)` after each step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn advance(
+        &mut self,
+        f: &Facility,
+        r: &Raster,
+        s: &AirflowSettings,
+        fans_on: &[bool],
+        m: &Masses,
+        dt: f64,
+        n: usize,
+        on_step: &mut dyn FnMut(usize, &[f64]),
+    ) -> Result<(), Error> {
+        let sr = sources(f, r, s)?;
+        let (d, gr) = domain(f, r, &sr)?;
+        // Each step's projection to a tight tolerance: advection in flux form carries heat
+        // exactly only through a divergence-free field.
+        let set = crate::airflow::cfd::Settings { pressure_tol: PRESSURE_TOL, energy_outer: ENERGY_OUTER, ..settings(s, usize::MAX) };
+        let rho_cp = f.materials.air_rho_cp_j_m3k;
+        let mut stepper = Stepper::new(&d, &self.fluid, &set, &mut self.state).map_err(|e| {
+            Error::Input(InputError::new(
+                &f.path,
+                "[[event]]",
+                e.to_string(),
+                "leave the air a way from every rack to a cooling unit after the event",
+            ))
+        })?;
+        let area = envelope_area(&d);
+        let v_cell = d.grid.cell_volume_m3();
+        // The unit coil temperatures in this facility's order (a new unit starts at its supply).
+        let mut unit_t: Vec<f64> = f
+            .cooling
+            .iter()
+            .map(|u| self.unit_t.iter().find(|(id, _)| *id == u.id).map(|x| x.1).unwrap_or(u.supply_c))
+            .collect();
+        let mut removed = vec![0.0; f.cooling.len()];
+        let mut group_t = vec![f.cooling.iter().map(|u| u.supply_c).fold(20.0, f64::min); gr.count];
+        for k in 0..n {
+            // Sub-steps no longer than the steady march's Courant step.
+            let (dt_c, _) = stepper.courant_dt(&set, &self.state);
+            let subs = (dt / dt_c).ceil().max(1.0) as usize;
+            let h = dt / subs as f64;
+            for _ in 0..subs {
+                // The building's film coefficient in series with its layer over the step.
+                let cb = m.building_j_m2k / h;
+                let h_eff = if cb > 0.0 { m.building_h_w_m2k * cb / (cb + m.building_h_w_m2k) } else { 0.0 };
+                let rate: Vec<f64> = area.iter().map(|a| h_eff * a / (rho_cp * v_cell)).collect();
+                let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
+                let mut links = |t: &[f64], out: &mut [f64]| {
+                    let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
+                    time_links(f, &sr, &gr, fans_on, m, h, t, masses, &mut removed, out)
+                };
+                stepper
+                    .step(&d, &self.fluid, &set, &mut self.state, &mut group_t, &mut links, h, h, (&rate, &self.wall_t))
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                // The envelope takes what the air gave it.
+                let mut to_building = 0.0;
+                for c in 0..area.len() {
+                    if area[c] > 0.0 {
+                        let tc = self.state.t[c];
+                        to_building += h_eff * area[c] * (tc - self.wall_t[c]);
+                        self.wall_t[c] = if cb > 0.0 {
+                            (cb * self.wall_t[c] + m.building_h_w_m2k * tc) / (cb + m.building_h_w_m2k)
+                        } else {
+                            tc
+                        };
+                    }
+                }
+                self.building_w = to_building;
+                self.steps += 1;
+            }
+            on_step(k, &self.state.t);
+        }
+        self.unit_t = f.cooling.iter().zip(&unit_t).map(|(u, t)| (u.id.clone(), *t)).collect();
+        self.removed_w = removed;
+        Ok(())
+    }
+}
+
+/// Envelope area next to each open cell, m²: its adiabatic domain faces that carry no
+/// flow, and in a 2-D floorplan the floor and ceiling slabs over every open cell
+/// without a tile or return.
+fn envelope_area(d: &crate::airflow::cfd::Domain) -> Vec<f64> {
+    let mac = crate::airflow::cfd::Mac::new(d.grid);
+    let walls = d.walls.as_array();
+    let face = mac.face_area_m2();
+    let slab = d.grid.dx * d.grid.dx;
+    (0..mac.cells())
+        .map(|c| {
+            if !d.open[c] {
+                return 0.0;
+            }
+            let p = mac.cell_pos(c);
+            let mut a = 0.0;
+            for b in 0..mac.nd {
+                for (side, at) in [(0usize, p[b] == 0), (1, p[b] + 1 == mac.n[b])] {
+                    if !at || walls[2 * b + side] != Wall::Adiabatic {
+                        continue;
+                    }
+                    let mut q = p;
+                    q[b] += side;
+                    if d.face_velocity[b][mac.face(b, q)] == 0.0 {
+                        a += face;
+                    }
+                }
+            }
+            if mac.nd == 2 && d.cell_source_m3s[c] == 0.0 {
+                a += [walls[4], walls[5]].iter().filter(|w| **w == Wall::Adiabatic).count() as f64 * slab;
+            }
+            a
+        })
+        .collect()
+}
+
+/// The thermal masses' temperatures at the step's start and their new values.
+struct Mass<'a> {
+    rack_n: &'a [f64],
+    rack: &'a mut [f64],
+    unit_n: &'a [f64],
+    unit: &'a mut [f64],
+}
+
+/// The links of a step in time: rack masses, unit coils, rear doors, tiles.
+#[allow(clippy::too_many_arguments)]
+fn time_links(
+    f: &Facility,
+    sr: &Sources,
+    gr: &Groups,
+    fans_on: &[bool],
+    m: &Masses,
+    dt: f64,
+    t: &[f64],
+    mass: Mass,
+    removed: &mut [f64],
+    out: &mut [f64],
+) {
+    let Mass { rack_n, rack: rack_t, unit_n, unit: unit_t } = mass;
+    let rho_cp = f.materials.air_rho_cp_j_m3k;
+    removed.iter_mut().for_each(|x| *x = 0.0);
+    for (ri, &gi) in gr.rack.iter().enumerate() {
+        let v = sr.rack_flow[ri];
+        if v == 0.0 {
+            continue;
+        }
+        let (mcp, c) = (rho_cp * v, m.rack_j_k / dt);
+        let tin = mean(t, &sr.intakes[ri]);
+        let prev = if rack_n[ri].is_finite() { rack_n[ri] } else { tin + sr.rack_dt(f, ri, rho_cp) };
+        rack_t[ri] = (c * prev + f.racks[ri].air_heat_w() + mcp * tin) / (c + mcp);
+        let exh = rack_t[ri];
+        out[gi as usize] = match sr.door_of[ri] {
+            Some(ui) => {
+                let ts = f.cooling[ui].supply_c;
+                let after = exh.min(ts.max(exh - sr.door_drop(f, ri, ui, rho_cp)));
+                removed[ui] += mcp * (exh - after);
+                after
+            }
+            None => exh,
+        };
+    }
+    // CRAHs feeding the tiles: what their coils add to the plenum's air, K.
+    let mut plenum_rise = 0.0;
+    let tile_crahs: f64 =
+        (0..f.cooling.len()).filter(|&ui| feeds_tiles(f, sr, ui)).map(|ui| sr.unit_flow[ui]).sum();
+    for (ui, &gi) in gr.unit.iter().enumerate() {
+        let u = &f.cooling[ui];
+        let v = sr.unit_flow[ui];
+        if v == 0.0 || sr.ret_cells[ui].is_empty() || u.kind == CoolingKind::RearDoor {
+            continue;
+        }
+        let tr = mean(t, &sr.ret_cells[ui]);
+        let mcp = rho_cp * v;
+        let ts = if fans_on.get(ui).copied().unwrap_or(false) {
+            let c = m.unit_j_k_per_kw * u.capacity_kw / dt;
+            (c * unit_n[ui] + mcp * tr) / (c + mcp)
+        } else {
+            u.supply_c.max(tr - u.capacity_kw * 1e3 / mcp)
+        };
+        unit_t[ui] = ts;
+        removed[ui] += mcp * (tr - ts);
+        out[gi as usize] = ts;
+        // (Running CRAHs hold the plenum at the tiles' supply temperature, as in the
+        // steady model.)
+        if fans_on.get(ui).copied().unwrap_or(false) && feeds_tiles(f, sr, ui) && tile_crahs > 0.0 {
+            plenum_rise += v * (ts - u.supply_c) / tile_crahs;
+        }
+    }
+    for (si, &gi) in gr.tile.iter().enumerate() {
+        out[gi as usize] = f.supply[si].supply_c + plenum_rise;
+    }
+}
+
+/// A CRAH that blows into the raised floor (no supply cells of its own).
+fn feeds_tiles(f: &Facility, sr: &Sources, ui: usize) -> bool {
+    f.cooling[ui].kind == CoolingKind::Crah && sr.unit_flow[ui] > 0.0 && sr.sup_cells[ui].is_empty()
+}

@@ -1,0 +1,272 @@
+//! A scenario on the momentum model of hall air ([`crate::airflow::facility::transient`]):
+//! the steady start, then physical time steps with the thermal masses of the racks,
+//! the cooling units' coils and the building. At each event the facility changes:
+//! - a `cooling_failure` with `fans = "off"` (the default) stops the units: their
+//!   cabinets stay as obstacles, they move no air, and CRAHs that fed the raised floor
+//!   take their share of the tiles' air with them;
+//! - with `fans = "on"` the units keep moving air but remove no heat beyond what
+//!   their coils (and the water in them) absorb as they warm;
+//! - `it_load` and `supply_temperature` change the racks' power (and airflow) and the
+//!   supply set points.
+
+use super::{apply_event, crossings, ScenarioResult};
+use crate::airflow::facility::transient::{AirScenario, Masses};
+use crate::error::{Error, InputError};
+use crate::facility::spec::EventKind;
+use crate::facility::{AirflowSettings, CoolingKind, Facility, Obstacle, ObstacleKind};
+use crate::metrics::{cooling_results, rack_results};
+use crate::raster::{material, rasterize, Raster};
+use crate::run::Study;
+use crate::thermal::energy::EnergyBalance;
+use crate::thermal::SolveReport;
+use std::collections::HashSet;
+use std::time::Instant;
+
+/// Default heat capacities (see `crate::facility::spec::TransientSpec`).
+const RACK_KJ_K: f64 = 300.0;
+const UNIT_KJ_K_PER_KW: f64 = 5.0;
+const BUILDING_KJ_M2K: f64 = 100.0;
+const BUILDING_H_W_M2K: f64 = 5.0;
+
+/// Nominal air of the CRAHs, m³/s (what the raised floor's tiles share).
+fn crah_air(f: &Facility) -> f64 {
+    let rho_cp = f.materials.air_rho_cp_j_m3k;
+    f.cooling
+        .iter()
+        .filter(|u| u.kind == CoolingKind::Crah)
+        .map(|u| u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k))
+        .sum()
+}
+
+/// Apply an event to the facility as the momentum model sees it.
+fn apply(f: &mut Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut HashSet<String>) {
+    if e.kind != EventKind::CoolingFailure {
+        return apply_event(f, e);
+    }
+    if e.fans.as_deref() == Some("on") {
+        fans_on.extend(e.units.iter().cloned());
+        return;
+    }
+    let before = crah_air(f);
+    let (stopped, kept): (Vec<_>, Vec<_>) = f.cooling.drain(..).partition(|u| e.units.contains(&u.id));
+    f.cooling = kept;
+    for u in stopped {
+        fans_on.remove(&u.id);
+        if let (Some(rect), true) = (u.rect, u.kind != CoolingKind::RearDoor) {
+            // The stopped cabinet still stands in the room.
+            f.obstacles.push(Obstacle {
+                id: format!("{} (stopped)", u.id),
+                kind: ObstacleKind::Other,
+                rect,
+                height_m: u.height_m,
+                z_m: 0.0,
+                k_w_mk: f.materials.rack_k_w_mk,
+                pos: u.pos,
+            });
+        }
+    }
+    // The raised floor gets what the remaining CRAHs blow into it.
+    let after = crah_air(f);
+    if before > 0.0 && after < before {
+        let k = after / before;
+        for s in f.supply.iter_mut() {
+            s.airflow_m3_s = s.airflow_m3_s.map(|q| q * k);
+            s.h_w_m3k = s.h_w_m3k.map(|h| h * k);
+        }
+    }
+}
+
+/// Each rack's open intake cells.
+fn intake_cells(r: &Raster) -> Vec<Vec<usize>> {
+    let open = |c: usize| r.material[c] == material::AIR || r.material[c] == material::SUPPLY;
+    r.racks
+        .iter()
+        .map(|rc| {
+            let o: Vec<usize> = rc.intake.iter().copied().filter(|&c| open(c)).collect();
+            if o.is_empty() {
+                rc.intake.clone()
+            } else {
+                o
+            }
+        })
+        .collect()
+}
+
+/// The field with its solids filled in: racks at their equipment's temperature, other
+/// closed cells at the mean of the open cells next to them (else as they are).
+fn with_solids(r: &Raster, air: &AirScenario, t: &[f64]) -> Vec<f64> {
+    let g = r.problem.grid;
+    let open = |c: usize| r.material[c] == material::AIR || r.material[c] == material::SUPPLY;
+    let mut out = t.to_vec();
+    for c in 0..g.cells() {
+        if open(c) {
+            continue;
+        }
+        let (i, j, k) = (c % g.nx, (c / g.nx) % g.ny, c / (g.nx * g.ny));
+        let mut nb = Vec::with_capacity(6);
+        if i > 0 {
+            nb.push(c - 1);
+        }
+        if i + 1 < g.nx {
+            nb.push(c + 1);
+        }
+        if j > 0 {
+            nb.push(c - g.nx);
+        }
+        if j + 1 < g.ny {
+            nb.push(c + g.nx);
+        }
+        if k > 0 {
+            nb.push(c - g.nx * g.ny);
+        }
+        if k + 1 < g.nz {
+            nb.push(c + g.nx * g.ny);
+        }
+        let o: Vec<f64> = nb.into_iter().filter(|&n| open(n)).map(|n| t[n]).collect();
+        if !o.is_empty() {
+            out[c] = o.iter().sum::<f64>() / o.len() as f64;
+        }
+    }
+    for (ri, rc) in r.racks.iter().enumerate() {
+        if let Some(tr) = air.rack_temperature(ri) {
+            rc.cells.cells(&g).for_each(|c| out[c] = tr);
+        }
+    }
+    out
+}
+
+/// Run the scenario of `f` (which has `[transient]`) on the momentum model.
+pub(super) fn scenario_air(f: &Facility, a: &AirflowSettings, dt_override: Option<f64>) -> Result<ScenarioResult, Error> {
+    let t0 = Instant::now();
+    let spec = f.transient.clone().ok_or_else(|| {
+        InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
+    })?;
+    let dt = dt_override.unwrap_or(spec.dt_s);
+    let steps = crate::facility::scenario_steps(f, dt, if dt_override.is_some() { "--dt" } else { "dt_s" })?.steps;
+    let thresholds = spec.thresholds_c.clone().unwrap_or_else(|| vec![crate::metrics::ASHRAE_RECOMMENDED_C.1, 32.0]);
+    let snap_every = spec.snapshot_every_s.unwrap_or(spec.duration_s / 10.0);
+    let masses = Masses {
+        rack_j_k: spec.rack_heat_capacity_kj_k.unwrap_or(RACK_KJ_K) * 1e3,
+        unit_j_k_per_kw: spec.unit_heat_capacity_kj_k_per_kw.unwrap_or(UNIT_KJ_K_PER_KW) * 1e3,
+        building_j_m2k: spec.building_heat_capacity_kj_m2k.unwrap_or(BUILDING_KJ_M2K) * 1e3,
+        building_h_w_m2k: spec.building_h_w_m2k.unwrap_or(BUILDING_H_W_M2K),
+    };
+    let mut fac = f.clone();
+    let mut raster = rasterize(&fac)?;
+    let (mut air, start) = AirScenario::start(&fac, &raster, a)?;
+    let intakes = intake_cells(&raster);
+    let intake = |t: &[f64]| -> Vec<f64> {
+        intakes.iter().map(|cs| cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64).collect()
+    };
+    let mut time_s = vec![0.0];
+    let mut intake_c = intake(&air.state.t);
+    let mut snapshot_time_s = vec![0.0];
+    let mut snapshots: Vec<f32> = with_solids(&raster, &air, &air.state.t).iter().map(|&v| v as f32).collect();
+    let mut pending = f.events.iter().peekable();
+    let mut fans_on: HashSet<String> = HashSet::new();
+    let mut step = 0usize;
+    let mut next_snap = snap_every;
+    while step < steps {
+        let now = step as f64 * dt;
+        let mut changed = false;
+        while let Some(e) = pending.peek() {
+            if e.at_s <= now + 1e-9 * dt {
+                apply(&mut fac, e, &mut fans_on);
+                pending.next();
+                changed = true;
+            } else {
+                break;
+            }
+        }
+        if changed {
+            raster = rasterize(&fac)?;
+        }
+        let until = pending.peek().map(|e| ((e.at_s / dt).ceil() as usize).clamp(step + 1, steps)).unwrap_or(steps);
+        let on: Vec<bool> = fac.cooling.iter().map(|u| fans_on.contains(&u.id)).collect();
+        let base = step;
+        let mut frames: Vec<(f64, Vec<f64>)> = Vec::new();
+        let mut on_step = |k: usize, tt: &[f64]| {
+            let time = (base + k + 1) as f64 * dt;
+            time_s.push(time);
+            intake_c.extend(intake(tt));
+            if time + 1e-9 * dt >= next_snap {
+                frames.push((time, tt.to_vec()));
+                next_snap += snap_every;
+            }
+        };
+        air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step)?;
+        for (time, tt) in frames {
+            snapshot_time_s.push(time);
+            snapshots.extend(with_solids(&raster, &air, &tt).iter().map(|&v| v as f32));
+        }
+        step = until;
+    }
+    let nr = intakes.len();
+    let time_to_threshold_s = crossings(&thresholds, &time_s, &intake_c, nr);
+    let t = with_solids(&raster, &air, &air.state.t);
+    let racks = rack_results(&fac, &raster, &t);
+    let mut cooling = cooling_results(&fac, &raster, &t);
+    for c in cooling.iter_mut() {
+        if let Some(ui) = fac.cooling.iter().position(|u| u.id == c.id) {
+            c.removed_kw = air.removed_w[ui] / 1e3;
+            c.load_pct = 100.0 * air.removed_w[ui] / (fac.cooling[ui].capacity_kw * 1e3);
+        }
+    }
+    let injected: f64 = fac.racks.iter().map(|r| r.air_heat_w()).sum();
+    let removed: f64 = air.removed_w.iter().sum();
+    let out = removed + air.building_w;
+    let energy = EnergyBalance {
+        injected_w: injected,
+        removed_by_cooling_w: removed,
+        removed_by_walls_w: air.building_w,
+        // At the end of a scenario, the heat still being stored (air, racks).
+        rel_error: (injected - out).abs() / injected.abs().max(out.abs()).max(1e-300),
+    };
+    let coupling = crate::coupling::couple(&fac, &cooling)?;
+    let mac = crate::airflow::cfd::Mac::new(raster.problem.grid);
+    let velocity = mac.fluxes(&air.state.u).cell_velocity(&raster.problem.grid);
+    let mut end = Study {
+        name: f.name.clone(),
+        input_path: f.path.clone(),
+        input_sha256: f.input_sha256.clone(),
+        material: Some(raster.material.clone()),
+        problem: raster.problem,
+        t,
+        report: SolveReport {
+            backend: "cpu",
+            method: "transient cfd: momentum + buoyancy, thermal masses of racks, units and building",
+            iterations: air.steps,
+            relative_residual: start.mass_residual,
+            converged: true,
+            tol: crate::airflow::cfd::Settings::default().tol,
+            levels: 0,
+            setup_s: 0.0,
+            solve_s: t0.elapsed().as_secs_f64(),
+            solver_bytes: start.bytes,
+        },
+        wall_s: t0.elapsed().as_secs_f64(),
+        energy,
+        liquid_heat_w: fac.racks.iter().map(|r| r.liquid_heat_w()).sum(),
+        cdu_capacity_w: fac.cooling.iter().filter(|u| !u.is_air_side()).map(|u| u.capacity_kw * 1e3).sum(),
+        racks,
+        cooling,
+        expected_error_k: None,
+        t_amb: None,
+        coupling,
+        airflow_mass_residual: Some(start.mass_residual),
+        velocity_m_s: Some(velocity),
+        warnings: vec![],
+    };
+    end.check_finite()?;
+    end.warnings = crate::guard::warnings(Some(f), &end);
+    Ok(ScenarioResult {
+        time_s,
+        rack_ids: f.racks.iter().map(|r| r.id.clone()).collect(),
+        intake_c,
+        thresholds_c: thresholds,
+        time_to_threshold_s,
+        snapshot_time_s,
+        snapshots,
+        end,
+    })
+}
