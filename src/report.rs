@@ -20,6 +20,19 @@ pub fn rci(s: &Study) -> (Option<f64>, Option<f64>) {
     (Some(hi), Some(lo))
 }
 
+/// Which air model ran on a facility: "cfd" (momentum), "potential" or "diffusion";
+/// `None` for a fields file.
+pub fn air_model(s: &Study) -> Option<&'static str> {
+    if s.material.is_none() {
+        return None;
+    }
+    Some(match s.airflow_mass_residual {
+        None => "diffusion",
+        Some(_) if s.report.method.contains("cfd") => "cfd",
+        Some(_) => "potential",
+    })
+}
+
 /// The `--json` summary.
 pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
     let g = &s.problem.grid;
@@ -32,6 +45,7 @@ pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {
         "grid": { "nx": g.nx, "ny": g.ny, "nz": g.nz, "dx_m": g.dx, "cells": g.cells() },
         "backend": r.backend,
         "method": r.method,
+        "air_model": air_model(s),
         "iterations": r.iterations,
         "relative_residual": r.relative_residual,
         "tol": r.tol,

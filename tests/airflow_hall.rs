@@ -125,7 +125,8 @@ fn sealed_containment_balances_each_aisle() {
         .replace("y_m = 8.5", "y_m = 8.4")
         .replace("depth_m = 1.0", "depth_m = 1.2");
     let leaky = solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{DOORS}"), under);
-    let sealed = solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{sealed_doors}"), under);
+    let sealed =
+        solve_with(&format!("[airflow]\nmodel = \"potential\"\nturbulent_k_w_mk = 100.0\n{sealed_doors}"), under);
     assert!(sealed.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", sealed.airflow_mass_residual);
     assert!(sealed.energy.rel_error < 1e-9, "energy {}", sealed.energy.rel_error);
     let (l, s) = (max_intake(&leaky), max_intake(&sealed));

@@ -144,10 +144,16 @@ fn thermal_masses_slow_the_rise_in_order_of_their_size() {
 #[test]
 fn fans_on_a_failed_unit_slow_the_rise() {
     let off = run(&format!("[transient]\ndt_s = 2.0\nduration_s = 90.0\n{STOP_BOTH}"));
-    let on = run(&format!("[transient]\ndt_s = 2.0\nduration_s = 90.0\n{}", STOP_BOTH.replace("units =", "fans = \"on\"\nunits =")));
+    let on = run(&format!(
+        "[transient]\ndt_s = 2.0\nduration_s = 90.0\n{}",
+        STOP_BOTH.replace("units =", "fans = \"on\"\nunits =")
+    ));
     let (w_off, w_on) = (warmest(&off), warmest(&on));
     let k = w_off.len() - 1;
-    eprintln!("warmest intake after 90 s: fans off {:.2} °C, fans on {:.2} °C (start {:.2} °C)", w_off[k], w_on[k], w_on[0]);
+    eprintln!(
+        "warmest intake after 90 s: fans off {:.2} °C, fans on {:.2} °C (start {:.2} °C)",
+        w_off[k], w_on[k], w_on[0]
+    );
     assert!(w_on[k] < w_off[k] - 0.5, "fans on {} vs off {}", w_on[k], w_off[k]);
     assert!(w_on[k] > w_on[0] + 0.5, "the coils warm, the room with them");
     // Running units keep their place in the results, removing what their coils absorb.

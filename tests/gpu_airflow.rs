@@ -139,7 +139,8 @@ fn hall_gb200_3d_airflow_gpu_matches_cpu() {
 fn gpu_matches_cpu(mesh: &str, atol_k: f64) {
     let Some(ctx) = context_for_tests() else { return };
     let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(mesh)).unwrap();
-    let f = thermogrid::facility::load_str("airflow.toml", &format!("{base}\n[airflow]\nmodel = \"potential\"\n")).unwrap();
+    let f =
+        thermogrid::facility::load_str("airflow.toml", &format!("{base}\n[airflow]\nmodel = \"potential\"\n")).unwrap();
     let r = thermogrid::raster::rasterize(&f).unwrap();
     let s = f.airflow.clone().unwrap();
     let cpu = thermogrid::airflow::facility::solve_on(&f, &r, &s, 1e-10, 500, None).unwrap();

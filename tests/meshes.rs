@@ -26,7 +26,8 @@ const MOMENTUM_CELLS_IN_TESTS: usize = 2_000_000;
 fn solve_mesh(m: &str) -> thermogrid::run::Study {
     let text = std::fs::read_to_string(m).unwrap();
     let f = thermogrid::facility::load_str(m, &text).unwrap_or_else(|e| panic!("{m}: {e}"));
-    let input = if f.cells() > MOMENTUM_CELLS_IN_TESTS && !text.contains("[airflow]") {
+    let momentum = f.airflow.as_ref().is_some_and(|a| a.model == thermogrid::facility::AirModel::Cfd);
+    let input = if f.cells() > MOMENTUM_CELLS_IN_TESTS && momentum && !text.contains("\n[airflow]") {
         thermogrid::facility::load_str(m, &format!("{text}\n[airflow]\nmodel = \"potential\"\n")).unwrap()
     } else {
         f
@@ -131,7 +132,11 @@ fn results_file_schema_and_units() {
     );
     assert!(j["rci_hi_pct"].as_f64().is_some() && !j["racks"][0]["ashrae_class"].is_null());
     let sv = f.group("solver").unwrap();
-    assert_eq!(thermogrid::io::h5util::read_attr_str(&sv, "method").unwrap(), "mg-pcg");
+    // The momentum model is the default for facility files; the summary and the file
+    // say so.
+    assert_eq!(j["air_model"], "cfd");
+    assert!(j["method"].as_str().unwrap().starts_with("cfd: momentum"), "{}", j["method"]);
+    assert_eq!(thermogrid::io::h5util::read_attr_str(&sv, "method").unwrap(), j["method"].as_str().unwrap());
     assert_eq!(thermogrid::io::h5util::read_attr_str(&f, "input_sha256").unwrap().len(), 64);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -31,11 +31,7 @@ const BUILDING_H_W_M2K: f64 = 5.0;
 /// Nominal air of the CRAHs, m³/s (what the raised floor's tiles share).
 fn crah_air(f: &Facility) -> f64 {
     let rho_cp = f.materials.air_rho_cp_j_m3k;
-    f.cooling
-        .iter()
-        .filter(|u| u.kind == CoolingKind::Crah)
-        .map(|u| u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k))
-        .sum()
+    f.cooling.iter().filter(|u| u.kind == CoolingKind::Crah).map(|u| u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k)).sum()
 }
 
 /// Apply an event to the facility as the momentum model sees it.
@@ -136,7 +132,11 @@ fn with_solids(r: &Raster, air: &AirScenario, t: &[f64]) -> Vec<f64> {
 }
 
 /// Run the scenario of `f` (which has `[transient]`) on the momentum model.
-pub(super) fn scenario_air(f: &Facility, a: &AirflowSettings, dt_override: Option<f64>) -> Result<ScenarioResult, Error> {
+pub(super) fn scenario_air(
+    f: &Facility,
+    a: &AirflowSettings,
+    dt_override: Option<f64>,
+) -> Result<ScenarioResult, Error> {
     let t0 = Instant::now();
     let spec = f.transient.clone().ok_or_else(|| {
         InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")

@@ -81,13 +81,28 @@ impl AirScenario {
         }
         let rho_cp = f.materials.air_rho_cp_j_m3k;
         let rack_t = (0..f.racks.len())
-            .map(|ri| if sr.rack_flow[ri] > 0.0 { mean(&st.t, &sr.intakes[ri]) + sr.rack_dt(f, ri, rho_cp) } else { f64::NAN })
+            .map(|ri| {
+                if sr.rack_flow[ri] > 0.0 {
+                    mean(&st.t, &sr.intakes[ri]) + sr.rack_dt(f, ri, rho_cp)
+                } else {
+                    f64::NAN
+                }
+            })
             .collect();
         let unit_t = f.cooling.iter().map(|u| (u.id.clone(), u.supply_c)).collect();
         let wall_t = st.t.clone();
         let n = f.cooling.len();
         Ok((
-            AirScenario { state: st, fluid, rack_t, unit_t, wall_t, removed_w: vec![0.0; n], building_w: 0.0, steps: 0 },
+            AirScenario {
+                state: st,
+                fluid,
+                rack_t,
+                unit_t,
+                wall_t,
+                removed_w: vec![0.0; n],
+                building_w: 0.0,
+                steps: 0,
+            },
             rep,
         ))
     }
@@ -115,7 +130,11 @@ impl AirScenario {
         let (d, gr) = domain(f, r, &sr)?;
         // Each step's projection to a tight tolerance: advection in flux form carries heat
         // exactly only through a divergence-free field.
-        let set = crate::airflow::cfd::Settings { pressure_tol: PRESSURE_TOL, energy_outer: ENERGY_OUTER, ..settings(s, usize::MAX) };
+        let set = crate::airflow::cfd::Settings {
+            pressure_tol: PRESSURE_TOL,
+            energy_outer: ENERGY_OUTER,
+            ..settings(s, usize::MAX)
+        };
         let rho_cp = f.materials.air_rho_cp_j_m3k;
         let mut stepper = Stepper::new(&d, &self.fluid, &set, &mut self.state).map_err(|e| {
             Error::Input(InputError::new(
@@ -259,8 +278,7 @@ fn time_links(
     }
     // CRAHs feeding the tiles: what their coils add to the plenum's air, K.
     let mut plenum_rise = 0.0;
-    let tile_crahs: f64 =
-        (0..f.cooling.len()).filter(|&ui| feeds_tiles(f, sr, ui)).map(|ui| sr.unit_flow[ui]).sum();
+    let tile_crahs: f64 = (0..f.cooling.len()).filter(|&ui| feeds_tiles(f, sr, ui)).map(|ui| sr.unit_flow[ui]).sum();
     for (ui, &gi) in gr.unit.iter().enumerate() {
         let u = &f.cooling[ui];
         let v = sr.unit_flow[ui];

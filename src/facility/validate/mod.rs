@@ -30,6 +30,10 @@ pub const BYTES_PER_CELL: usize = 200;
 /// hall_gb200_nvl72 (3-D), 563 B on hall_xai_h100 (2-D); kept as an upper bound.
 pub const CFD_BYTES_PER_CELL: usize = 800;
 
+/// Air temperatures the momentum model takes (supplies, walls held at a temperature), °C:
+/// its Boussinesq buoyancy (β = 1/T_ref) holds for air near room temperature.
+pub const CFD_TEMPERATURE_RANGE_C: (f64, f64) = (-40.0, 90.0);
+
 /// Largest magnitude any number of a facility file may have: no length (m), power (kW),
 /// temperature (°C), conductivity or coefficient of a hall comes near it, and numbers
 /// beyond it overflow what is computed from them (heat per cell, energy sums).
@@ -251,6 +255,7 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
     let transient = scenario::transient(&cx, spec.transient)?;
     let mut events = scenario::events(&cx, &spec.event, &racks, &cooling, transient.is_some())?;
     events.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    scenario::cfd_temperatures(&cx, airflow_pos, airflow.as_ref(), &cooling, &supply, &floor, &events)?;
     let facility = Facility {
         airflow,
         transient,

@@ -2,7 +2,7 @@
 //! what they ask for (sweep cases, time steps, snapshot memory), bounded before any work.
 
 use super::floor::available_memory_bytes;
-use super::{Ctx, BYTES_PER_CELL, CFD_BYTES_PER_CELL};
+use super::{Ctx, BYTES_PER_CELL, CFD_BYTES_PER_CELL, CFD_TEMPERATURE_RANGE_C};
 use crate::error::InputError;
 use crate::facility::spec::{AirflowSpec, EventKind, EventSpec, SweepSpec, TransientSpec};
 use crate::facility::{AirModel, AirflowSettings, CoolingUnit, Facility, Pos, Rack, TurbulenceModel};
@@ -144,6 +144,55 @@ pub(super) fn cfd_memory(
         ),
         "use a larger cell_m, or write [airflow] model = \"potential\" (about 300 B per cell)",
     ))
+}
+
+/// The temperatures the momentum model's buoyancy takes: every air-side supply, tile,
+/// wall held at a temperature and scenario supply within [`CFD_TEMPERATURE_RANGE_C`].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn cfd_temperatures(
+    cx: &Ctx,
+    pos: Pos,
+    a: Option<&AirflowSettings>,
+    cooling: &[CoolingUnit],
+    supply: &[crate::facility::SupplyRegion],
+    floor: &crate::facility::Floor,
+    events: &[EventSpec],
+) -> Result<(), InputError> {
+    if a.map(|a| a.model) != Some(AirModel::Cfd) {
+        return Ok(());
+    }
+    let (lo, hi) = CFD_TEMPERATURE_RANGE_C;
+    let check = |pos: Pos, item: String, what: &str, t: f64| {
+        if (lo..=hi).contains(&t) {
+            return Ok(());
+        }
+        Err(cx.err(
+            pos,
+            item,
+            format!(
+                "{what} = {t} °C is outside {lo}…{hi} °C, where the momentum model's buoyancy (Boussinesq, air near room \
+                 temperature) holds"
+            ),
+            format!("use a temperature within {lo}…{hi} °C, or write [airflow] model = \"diffusion\""),
+        ))
+    };
+    for u in cooling.iter().filter(|u| u.is_air_side()) {
+        check(u.pos, format!("cooling unit \"{}\"", u.id), "supply_c", u.supply_c)?;
+    }
+    for s in supply {
+        check(s.pos, format!("supply region \"{}\"", s.id), "supply_c", s.supply_c)?;
+    }
+    for w in floor.walls.as_array() {
+        if let crate::grid::Wall::Fixed(t) = w {
+            check(pos, "[floor.walls]".into(), "a wall's temperature", t)?;
+        }
+    }
+    for e in events.iter().filter(|e| e.kind == EventKind::SupplyTemperature) {
+        if let Some(t) = e.supply_c {
+            check(pos, "[[event]]".into(), "supply_c", t)?;
+        }
+    }
+    Ok(())
 }
 
 /// W/(m·K): the potential model's turbulent conductivity unless written.
