@@ -320,3 +320,22 @@ fn rack_without_air_behind_it() {
         &["facility.toml", "[airflow]", "rack \"R1\" has no open air on its exhaust (back) side"],
     );
 }
+
+#[test]
+fn the_momentum_models_own_limits() {
+    // Its buoyancy holds near room temperature: a supply of 2e9 °C ran for minutes.
+    Case::new("cfdtemp").expect_bad(
+        &replace("supply_c = 20.0", "supply_c = 2147483648.0"),
+        &["facility.toml", "supply_c = 2147483648 °C is outside -40…90 °C", "model = \"diffusion\""],
+    );
+    // Asking for diffusion and a model at once.
+    Case::new("cfdboth").expect_bad(
+        &format!("{BASE}\n[airflow]\nenabled = false\nmodel = \"cfd\"\n"),
+        &["facility.toml", "[airflow]", "contradicts model = \"cfd\""],
+    );
+    // fans belongs to a cooling failure.
+    Case::new("cfdfans").expect_bad(
+        &format!("{BASE}\n[transient]\ndt_s = 1.0\nduration_s = 10.0\n[[event]]\nat_s = 1.0\nkind = \"it_load\"\nfactor = 1.1\nfans = \"on\"\n"),
+        &["facility.toml", "[[event]]", "fans = \"on\"", "cooling_failure"],
+    );
+}

@@ -160,3 +160,30 @@ fn fans_on_a_failed_unit_slow_the_rise() {
     assert_eq!(on.end.cooling.len(), 2);
     assert!(on.end.cooling.iter().all(|c| c.removed_kw > 0.0));
 }
+
+/// A rear door that loses its water keeps its rack's air (the rack's fans blow through
+/// it): its rack's exhaust warms as the door's coil does, and the door stays in the
+/// results, removing only what its coil absorbs.
+#[test]
+fn a_failed_rear_door_passes_warming_air() {
+    let door = "[[cooling]]\nid = \"RD-B2\"\nkind = \"rear_door\"\nrack = \"B-2\"\nheight_m = 2.0\ncapacity_kw = 20.0\nsupply_c = 18.0\ndelta_t_k = 12.0\n";
+    let s = run(&format!(
+        "{door}[transient]\ndt_s = 2.0\nduration_s = 120.0\n[[event]]\nat_s = 0.0\nkind = \"cooling_failure\"\nunits = [\"RD-B2\"]\n"
+    ));
+    let d = s.end.cooling.iter().find(|c| c.id == "RD-B2").expect("the door is still there");
+    let start = room(door);
+    let steady = thermogrid::run::solve_input(
+        thermogrid::run::Input::Facility(Box::new(start)),
+        "scenario_room.toml",
+        Backend::Cpu,
+        &SolveOptions::default(),
+        std::time::Instant::now(),
+    )
+    .unwrap();
+    let before = steady.cooling.iter().find(|c| c.id == "RD-B2").unwrap().removed_kw;
+    eprintln!("rear door RD-B2: {before:.2} kW steady, {:.2} kW 120 s after losing its water", d.removed_kw);
+    assert!(before > 10.0, "the door cools its 18 kW rack at steady state: {before} kW");
+    // The coil (5 kJ/K per kW: 100 kJ/K) in the rack's 1.5 kW/K of air warms with a time
+    // constant of ≈ 67 s: after 120 s it takes ≈ e^(−1.8) ≈ 17 % of its steady duty.
+    assert!(d.removed_kw > 0.0 && d.removed_kw < 0.4 * before, "{} kW", d.removed_kw);
+}

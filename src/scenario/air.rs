@@ -5,7 +5,8 @@
 //!   cabinets stay as obstacles, they move no air, and CRAHs that fed the raised floor
 //!   take their share of the tiles' air with them;
 //! - with `fans = "on"` the units keep moving air but remove no heat beyond what
-//!   their coils (and the water in them) absorb as they warm;
+//!   their coils (and the water in them) absorb as they warm; a rear door always fails
+//!   this way (its rack's fans blow through it);
 //! - `it_load` and `supply_temperature` change the racks' power (and airflow) and the
 //!   supply set points.
 
@@ -39,16 +40,20 @@ fn apply(f: &mut Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut H
     if e.kind != EventKind::CoolingFailure {
         return apply_event(f, e);
     }
-    if e.fans.as_deref() == Some("on") {
+    // A rear door has no fans of its own: its rack's fans keep blowing through it.
+    let passive = |id: &String| f.cooling.iter().any(|u| &u.id == id && u.kind == CoolingKind::RearDoor);
+    if e.fans.as_deref() == Some("on") || e.units.iter().all(passive) {
         fans_on.extend(e.units.iter().cloned());
         return;
     }
+    fans_on.extend(e.units.iter().filter(|id| passive(id)).cloned());
     let before = crah_air(f);
-    let (stopped, kept): (Vec<_>, Vec<_>) = f.cooling.drain(..).partition(|u| e.units.contains(&u.id));
+    let (stopped, kept): (Vec<_>, Vec<_>) =
+        f.cooling.drain(..).partition(|u| e.units.contains(&u.id) && u.kind != CoolingKind::RearDoor);
     f.cooling = kept;
     for u in stopped {
         fans_on.remove(&u.id);
-        if let (Some(rect), true) = (u.rect, u.kind != CoolingKind::RearDoor) {
+        if let Some(rect) = u.rect {
             // The stopped cabinet still stands in the room.
             f.obstacles.push(Obstacle {
                 id: format!("{} (stopped)", u.id),
@@ -90,7 +95,7 @@ fn intake_cells(r: &Raster) -> Vec<Vec<usize>> {
 
 /// The field with its solids filled in: racks at their equipment's temperature, other
 /// closed cells at the mean of the open cells next to them (else as they are).
-fn with_solids(r: &Raster, air: &AirScenario, t: &[f64]) -> Vec<f64> {
+fn with_solids(r: &Raster, rack_t: &[f64], t: &[f64]) -> Vec<f64> {
     let g = r.problem.grid;
     let open = |c: usize| r.material[c] == material::AIR || r.material[c] == material::SUPPLY;
     let mut out = t.to_vec();
@@ -123,8 +128,8 @@ fn with_solids(r: &Raster, air: &AirScenario, t: &[f64]) -> Vec<f64> {
             out[c] = o.iter().sum::<f64>() / o.len() as f64;
         }
     }
-    for (ri, rc) in r.racks.iter().enumerate() {
-        if let Some(tr) = air.rack_temperature(ri) {
+    for (rc, &tr) in r.racks.iter().zip(rack_t) {
+        if tr.is_finite() {
             rc.cells.cells(&g).for_each(|c| out[c] = tr);
         }
     }
@@ -161,7 +166,8 @@ pub(super) fn scenario_air(
     let mut time_s = vec![0.0];
     let mut intake_c = intake(&air.state.t);
     let mut snapshot_time_s = vec![0.0];
-    let mut snapshots: Vec<f32> = with_solids(&raster, &air, &air.state.t).iter().map(|&v| v as f32).collect();
+    let mut snapshots: Vec<f32> =
+        with_solids(&raster, air.rack_temperatures(), &air.state.t).iter().map(|&v| v as f32).collect();
     let mut pending = f.events.iter().peekable();
     let mut fans_on: HashSet<String> = HashSet::new();
     let mut step = 0usize;
@@ -184,26 +190,23 @@ pub(super) fn scenario_air(
         let until = pending.peek().map(|e| ((e.at_s / dt).ceil() as usize).clamp(step + 1, steps)).unwrap_or(steps);
         let on: Vec<bool> = fac.cooling.iter().map(|u| fans_on.contains(&u.id)).collect();
         let base = step;
-        let mut frames: Vec<(f64, Vec<f64>)> = Vec::new();
-        let mut on_step = |k: usize, tt: &[f64]| {
+        let here = &raster;
+        let mut on_step = |k: usize, tt: &[f64], rack_t: &[f64]| {
             let time = (base + k + 1) as f64 * dt;
             time_s.push(time);
             intake_c.extend(intake(tt));
             if time + 1e-9 * dt >= next_snap {
-                frames.push((time, tt.to_vec()));
+                snapshot_time_s.push(time);
+                snapshots.extend(with_solids(here, rack_t, tt).iter().map(|&v| v as f32));
                 next_snap += snap_every;
             }
         };
         air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step)?;
-        for (time, tt) in frames {
-            snapshot_time_s.push(time);
-            snapshots.extend(with_solids(&raster, &air, &tt).iter().map(|&v| v as f32));
-        }
         step = until;
     }
     let nr = intakes.len();
     let time_to_threshold_s = crossings(&thresholds, &time_s, &intake_c, nr);
-    let t = with_solids(&raster, &air, &air.state.t);
+    let t = with_solids(&raster, air.rack_temperatures(), &air.state.t);
     let racks = rack_results(&fac, &raster, &t);
     let mut cooling = cooling_results(&fac, &raster, &t);
     for c in cooling.iter_mut() {

@@ -5,7 +5,13 @@
 //! supply temperature changes) and the fields are rebuilt. Per rack: the intake
 //! temperature at every step and the time it first reaches each threshold (linear
 //! interpolation between steps; `None`: never). Snapshots of the field are kept at
-//! `snapshot_every_s` (f32). Heat capacity: air's `rho_cp` in every cell.
+//! `snapshot_every_s` (f32).
+//!
+//! On the momentum model of hall air (the default for facility files) the scenario is
+//! [`air`]'s: physical time steps of the air model with the thermal masses of racks,
+//! cooling-unit coils and the building. On the diffusion model (and the potential
+//! model, which has no time) it marches the thermal operator with air's `rho_cp` in
+//! every cell, on the CPU or the GPU.
 
 mod air;
 
@@ -66,6 +72,11 @@ pub fn run_scenario(
     opts: &SolveOptions,
     dt_override: Option<f64>,
 ) -> Result<ScenarioResult, Error> {
+    // The momentum model of hall air marches the scenario itself (CPU, f64; no GPU twin
+    // yet, as for its steady solve).
+    if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
+        return air::scenario_air(f, a, dt_override);
+    }
     let ctx = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     crate::backend::run_on(
         backend,
@@ -84,10 +95,6 @@ fn scenario_on(
     dt_override: Option<f64>,
     ctx: Option<&crate::gpu::GpuContext>,
 ) -> Result<ScenarioResult, Error> {
-    // The momentum model of hall air marches the scenario itself (CPU, f64).
-    if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
-        return air::scenario_air(f, a, dt_override);
-    }
     // Without a context (the CPU, or the CPU after a GPU failure) the steady start runs
     // on the CPU too.
     let backend = if ctx.is_some() { backend } else { Backend::Cpu };

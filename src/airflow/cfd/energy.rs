@@ -1,4 +1,4 @@
-//! The energy step: one implicit pseudo-time step of
+//! The energy step: one implicit (pseudo- or physical-) time step of
 //!
 //! ```text
 //! ∂T/∂t + ∇·(u T) = ∇·(α_eff ∇T) + q/(ρc_p)          (α_eff = k_eff/(ρc_p), m²/s)
@@ -54,6 +54,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
     let v = mac.grid.cell_volume_m3();
     let old = t.to_vec();
     let group_t = |g: u32| if g == u32::MAX { f64::NAN } else { e.group_t[g as usize] };
+    debug_assert_eq!(e.exchange.0.len(), e.exchange.1.len(), "an exchange rate per temperature");
     let corr = bounded_correction(mac, e.open, e.free, e.u, &old);
     let mut coef = vec![[0.0f64; 8]; mac.cells()];
     coef.par_iter_mut().enumerate().for_each(|(c, cf)| {

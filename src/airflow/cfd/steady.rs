@@ -114,7 +114,7 @@ pub enum CfdError {
 }
 
 /// Per-step hook: fills each temperature group's value from the current temperatures
-/// (rack exhausts from their intakes, unit supplies from their returns). Called
+/// (rack exhausts from their intakes, unit supplies from their returns). Called up to
 /// `energy_outer` times per step, with the latest iterate: a link with a state of its
 /// own (a thermal mass) computes from the step's start each time.
 pub type Links<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;

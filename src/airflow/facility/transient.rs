@@ -31,6 +31,9 @@ use crate::raster::Raster;
 /// Relative residual of each time step's pressure solve.
 const PRESSURE_TOL: f64 = 1e-8;
 
+/// Sub-steps of one time step at most.
+const MAX_SUBSTEPS: usize = 1000;
+
 /// Energy solves per time step at most (each from the step's start, the links
 /// refreshed), stopping when two iterates agree to 1e-4 K: with three, the stored heat
 /// of a sealed room was 3e-3 off the racks' heat, with six 9e-5.
@@ -89,7 +92,20 @@ impl AirScenario {
                 }
             })
             .collect();
-        let unit_t = f.cooling.iter().map(|u| (u.id.clone(), u.supply_c)).collect();
+        // Each coil at the temperature it supplies (a unit at capacity above its set
+        // point; a rear door at its outlet; a CRAH feeding the tiles at theirs).
+        let mut rack_now = vec![0.0; f.racks.len()];
+        let mut unit_now: Vec<f64> = f.cooling.iter().map(|u| u.supply_c).collect();
+        let (_, gr) = domain(f, r, &sr)?;
+        let mut removed = vec![0.0; f.cooling.len()];
+        let mut out = vec![0.0; gr.count];
+        let none = vec![false; f.cooling.len()];
+        let m = Masses { rack_j_k: 0.0, unit_j_k_per_kw: 0.0, building_j_m2k: 0.0, building_h_w_m2k: 0.0 };
+        let rack_n: Vec<f64> = vec![f64::NAN; f.racks.len()];
+        let unit_n = unit_now.clone();
+        let masses = Mass { rack_n: &rack_n, rack: &mut rack_now, unit_n: &unit_n, unit: &mut unit_now };
+        time_links(f, &sr, &gr, &none, &m, 1.0, &st.t, masses, &mut removed, &mut out);
+        let unit_t = f.cooling.iter().zip(&unit_now).map(|(u, t)| (u.id.clone(), *t)).collect();
         let wall_t = st.t.clone();
         let n = f.cooling.len();
         Ok((
@@ -107,13 +123,14 @@ impl AirScenario {
         ))
     }
 
-    /// The temperature of rack `ri`'s equipment, °C (`None`: it moves no air).
-    pub fn rack_temperature(&self, ri: usize) -> Option<f64> {
-        self.rack_t.get(ri).copied().filter(|t| t.is_finite())
+    /// The temperature of each rack's equipment, °C (NaN: the rack moves no air).
+    pub fn rack_temperatures(&self) -> &[f64] {
+        &self.rack_t
     }
 
     /// March `n` steps of `dt` seconds on facility `f` as it now is (`fans_on[ui]`: unit
-    /// `ui` has lost its cooling but keeps moving air); `on_step(k, t)` after each step.
+    /// `ui` has lost its cooling but keeps moving air); `on_step(k, t, rack_t)` after each
+    /// step, with the air's and the racks' equipment temperatures (°C).
     #[allow(clippy::too_many_arguments)]
     pub fn advance(
         &mut self,
@@ -124,7 +141,7 @@ impl AirScenario {
         m: &Masses,
         dt: f64,
         n: usize,
-        on_step: &mut dyn FnMut(usize, &[f64]),
+        on_step: &mut dyn FnMut(usize, &[f64], &[f64]),
     ) -> Result<(), Error> {
         let sr = sources(f, r, s)?;
         let (d, gr) = domain(f, r, &sr)?;
@@ -158,6 +175,16 @@ impl AirScenario {
             // Sub-steps no longer than the steady march's Courant step.
             let (dt_c, _) = stepper.courant_dt(&set, &self.state);
             let subs = (dt / dt_c).ceil().max(1.0) as usize;
+            if subs > MAX_SUBSTEPS {
+                return Err(Error::Input(InputError::new(
+                    &f.path,
+                    "[transient]",
+                    format!(
+                        "dt_s = {dt} s is {subs} of the air's Courant-limited steps ({dt_c:.3e} s at the fastest jet)"
+                    ),
+                    format!("use dt_s ≤ {:.3e} s (the air needs that resolution in time)", dt_c * MAX_SUBSTEPS as f64),
+                )));
+            }
             let h = dt / subs as f64;
             for _ in 0..subs {
                 // The building's film coefficient in series with its layer over the step.
@@ -169,9 +196,17 @@ impl AirScenario {
                     let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
                     time_links(f, &sr, &gr, fans_on, m, h, t, masses, &mut removed, out)
                 };
+                let time = self.steps as f64 * h;
                 stepper
                     .step(&d, &self.fluid, &set, &mut self.state, &mut group_t, &mut links, h, h, (&rate, &self.wall_t))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                    .map_err(|e| {
+                        Error::Input(InputError::new(
+                            &f.path,
+                            "[transient]",
+                            format!("{e} (a time step of {h:.3e} s, about {time:.0} s into the scenario)"),
+                            "use a smaller dt_s",
+                        ))
+                    })?;
                 // The envelope takes what the air gave it.
                 let mut to_building = 0.0;
                 for c in 0..area.len() {
@@ -188,7 +223,7 @@ impl AirScenario {
                 self.building_w = to_building;
                 self.steps += 1;
             }
-            on_step(k, &self.state.t);
+            on_step(k, &self.state.t, &self.rack_t);
         }
         self.unit_t = f.cooling.iter().zip(&unit_t).map(|(u, t)| (u.id.clone(), *t)).collect();
         self.removed_w = removed;
@@ -198,7 +233,7 @@ impl AirScenario {
 
 /// Envelope area next to each open cell, m²: its adiabatic domain faces that carry no
 /// flow, and in a 2-D floorplan the floor and ceiling slabs over every open cell
-/// without a tile or return.
+/// without a tile (air entering or leaving through the cell itself).
 fn envelope_area(d: &crate::airflow::cfd::Domain) -> Vec<f64> {
     let mac = crate::airflow::cfd::Mac::new(d.grid);
     let walls = d.walls.as_array();
@@ -267,10 +302,19 @@ fn time_links(
         rack_t[ri] = (c * prev + f.racks[ri].air_heat_w() + mcp * tin) / (c + mcp);
         let exh = rack_t[ri];
         out[gi as usize] = match sr.door_of[ri] {
+            // A rear door that lost its water: its coil warms with the rack's air.
+            Some(ui) if fans_on.get(ui).copied().unwrap_or(false) => {
+                let c = m.unit_j_k_per_kw * f.cooling[ui].capacity_kw / dt;
+                let after = (c * unit_n[ui] + mcp * exh) / (c + mcp);
+                unit_t[ui] = after;
+                removed[ui] += mcp * (exh - after);
+                after
+            }
             Some(ui) => {
                 let ts = f.cooling[ui].supply_c;
                 let after = exh.min(ts.max(exh - sr.door_drop(f, ri, ui, rho_cp)));
                 removed[ui] += mcp * (exh - after);
+                unit_t[ui] = after;
                 after
             }
             None => exh,
@@ -293,7 +337,9 @@ fn time_links(
         } else {
             u.supply_c.max(tr - u.capacity_kw * 1e3 / mcp)
         };
-        unit_t[ui] = ts;
+        // A running CRAH that feeds the tiles holds them at their supply temperature.
+        let on = fans_on.get(ui).copied().unwrap_or(false);
+        unit_t[ui] = if !on && feeds_tiles(f, sr, ui) { u.supply_c } else { ts };
         removed[ui] += mcp * (tr - ts);
         out[gi as usize] = ts;
         // (Running CRAHs hold the plenum at the tiles' supply temperature, as in the

@@ -76,11 +76,19 @@ pub(super) fn airflow(cx: &Ctx, airflow: Option<Spanned<AirflowSpec>>) -> Result
             rack_delta_t_k: DEFAULT_RACK_DELTA_T_K,
         }));
     };
-    if a.get_ref().enabled == Some(false) {
-        return Ok(None);
-    }
     let pos = cx.pos(&a);
     let a = a.into_inner();
+    if a.enabled == Some(false) {
+        if let Some(m) = a.model.as_deref().filter(|m| *m != "diffusion") {
+            return Err(cx.err(
+                pos,
+                "[airflow]",
+                format!("enabled = false (the diffusion model) contradicts model = \"{m}\""),
+                "remove one of them: model = \"diffusion\" is enabled = false",
+            ));
+        }
+        return Ok(None);
+    }
     let model = choice(
         cx,
         pos,
@@ -182,9 +190,9 @@ pub(super) fn cfd_temperatures(
     for s in supply {
         check(s.pos, format!("supply region \"{}\"", s.id), "supply_c", s.supply_c)?;
     }
-    for w in floor.walls.as_array() {
+    for (w, name) in floor.walls.as_array().iter().zip(["west", "east", "south", "north", "floor", "ceiling"]) {
         if let crate::grid::Wall::Fixed(t) = w {
-            check(pos, "[floor.walls]".into(), "a wall's temperature", t)?;
+            check(pos, "[floor.walls]".into(), &format!("{name}"), *t)?;
         }
     }
     for e in events.iter().filter(|e| e.kind == EventKind::SupplyTemperature) {
@@ -339,6 +347,9 @@ pub struct ScenarioSize {
 /// the racks' intake history, the grid's solver memory) exceeds the available memory.
 /// `dt_from` names where the step came from (`dt_s` or `--dt`).
 pub fn scenario_steps(f: &Facility, dt: f64, dt_from: &str) -> Result<ScenarioSize, InputError> {
+    // The solver's own memory: the momentum model's or the thermal operator's.
+    let per_cell =
+        if f.airflow.as_ref().is_some_and(|a| a.model == AirModel::Cfd) { CFD_BYTES_PER_CELL } else { BYTES_PER_CELL };
     let err = |msg: String, fix: &str| InputError::new(&f.path, "[transient]", msg, fix).at(f.transient_pos);
     let Some(t) = &f.transient else {
         return Err(err("is missing".into(), "add [transient] with dt_s and duration_s"));
@@ -364,7 +375,7 @@ pub fn scenario_steps(f: &Facility, dt: f64, dt_from: &str) -> Result<ScenarioSi
     let cells = f.cells() as u128;
     let need = snapshots as u128 * cells * 4
         + (steps as u128 + 1) * (f.racks.len() as u128 + 1) * 8
-        + cells * BYTES_PER_CELL as u128;
+        + cells * per_cell as u128;
     let avail = available_memory_bytes() as u128;
     if need > avail {
         let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
