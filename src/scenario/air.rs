@@ -10,7 +10,7 @@
 //! - `it_load` and `supply_temperature` change the racks' power (and airflow) and the
 //!   supply set points.
 
-use super::{apply_event, crossings, ScenarioResult};
+use super::{apply_event, finish, History, ScenarioResult};
 use crate::airflow::facility::transient::{AirScenario, Masses};
 use crate::error::{Error, InputError};
 use crate::facility::spec::EventKind;
@@ -204,8 +204,6 @@ pub(super) fn scenario_air(
         air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step)?;
         step = until;
     }
-    let nr = intakes.len();
-    let time_to_threshold_s = crossings(&thresholds, &time_s, &intake_c, nr);
     let t = with_solids(&raster, air.rack_temperatures(), &air.state.t);
     let racks = rack_results(&fac, &raster, &t);
     let mut cooling = cooling_results(&fac, &raster, &t);
@@ -228,7 +226,7 @@ pub(super) fn scenario_air(
     let coupling = crate::coupling::couple(&fac, &cooling)?;
     let mac = crate::airflow::cfd::Mac::new(raster.problem.grid);
     let velocity = mac.fluxes(&air.state.u).cell_velocity(&raster.problem.grid);
-    let mut end = Study {
+    let end = Study {
         name: f.name.clone(),
         input_path: f.path.clone(),
         input_sha256: f.input_sha256.clone(),
@@ -260,16 +258,5 @@ pub(super) fn scenario_air(
         velocity_m_s: Some(velocity),
         warnings: vec![],
     };
-    end.check_finite()?;
-    end.warnings = crate::guard::warnings(Some(f), &end);
-    Ok(ScenarioResult {
-        time_s,
-        rack_ids: f.racks.iter().map(|r| r.id.clone()).collect(),
-        intake_c,
-        thresholds_c: thresholds,
-        time_to_threshold_s,
-        snapshot_time_s,
-        snapshots,
-        end,
-    })
+    finish(f, end, History { time_s, intake_c, thresholds_c: thresholds, snapshot_time_s, snapshots })
 }

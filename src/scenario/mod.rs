@@ -201,8 +201,6 @@ fn scenario_on(
         worst_step_residual = worst_step_residual.max(marched.worst_step_residual);
         step = until;
     }
-    let nr = racks.len();
-    let time_to_threshold_s = crossings(&thresholds, &time_s, &intake_c, nr);
     let end_raster = match last_raster {
         Some(r) => r,
         None => rasterize(&fac)?,
@@ -248,25 +246,40 @@ fn scenario_on(
         velocity_m_s: None,
         warnings: vec![],
     };
-    let mut end = end;
+    finish(f, end, History { time_s, intake_c, thresholds_c: thresholds, snapshot_time_s, snapshots })
+}
+
+/// What a scenario recorded on its way.
+pub(crate) struct History {
+    pub time_s: Vec<f64>,
+    pub intake_c: Vec<f64>,
+    pub thresholds_c: Vec<f64>,
+    pub snapshot_time_s: Vec<f64>,
+    pub snapshots: Vec<f32>,
+}
+
+/// The result of a scenario of `f`: its history, the first crossings of each threshold
+/// and the end state, checked (no NaN) and with the guard rails' warnings.
+pub(crate) fn finish(f: &Facility, mut end: Study, h: History) -> Result<ScenarioResult, Error> {
     // The design's inputs, and the answer at the end of the scenario.
     end.check_finite()?;
     end.warnings = crate::guard::warnings(Some(f), &end);
+    let time_to_threshold_s = crossings(&h.thresholds_c, &h.time_s, &h.intake_c, f.racks.len());
     Ok(ScenarioResult {
-        time_s,
+        time_s: h.time_s,
         rack_ids: f.racks.iter().map(|r| r.id.clone()).collect(),
-        intake_c,
-        thresholds_c: thresholds,
+        intake_c: h.intake_c,
+        thresholds_c: h.thresholds_c,
         time_to_threshold_s,
-        snapshot_time_s,
-        snapshots,
+        snapshot_time_s: h.snapshot_time_s,
+        snapshots: h.snapshots,
         end,
     })
 }
 
 /// First crossing of each threshold per rack (`intake_c`: one row of `nr` racks per
 /// time of `time_s`), interpolated between recorded steps; `None`: never.
-pub(crate) fn crossings(thresholds: &[f64], time_s: &[f64], intake_c: &[f64], nr: usize) -> Vec<Vec<Option<f64>>> {
+fn crossings(thresholds: &[f64], time_s: &[f64], intake_c: &[f64], nr: usize) -> Vec<Vec<Option<f64>>> {
     thresholds
         .iter()
         .map(|&th| {

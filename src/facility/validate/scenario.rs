@@ -192,7 +192,7 @@ pub(super) fn cfd_temperatures(
     }
     for (w, name) in floor.walls.as_array().iter().zip(["west", "east", "south", "north", "floor", "ceiling"]) {
         if let crate::grid::Wall::Fixed(t) = w {
-            check(pos, "[floor.walls]".into(), &format!("{name}"), *t)?;
+            check(pos, "[floor.walls]".into(), name, *t)?;
         }
     }
     for e in events.iter().filter(|e| e.kind == EventKind::SupplyTemperature) {
