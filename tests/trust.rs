@@ -145,7 +145,14 @@ fn command_line_numbers_are_checked_not_replaced() {
 fn guard_rails_warn_and_strict_refuses() {
     let d = tmpdir("guard");
     let cold = d.join("cold.toml");
-    std::fs::write(&cold, hall_small().replacen("supply_c = 20.0", "supply_c = -300.0", 1)).unwrap();
+    let cold_text = hall_small().replacen("supply_c = 20.0", "supply_c = -300.0", 1);
+    // The momentum model (the default) refuses it outright: its buoyancy holds near room
+    // temperature. The diffusion model solves it, and the guard rails warn.
+    std::fs::write(&cold, &cold_text).unwrap();
+    let (code, _, err) = run(&["solve", cold.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("-300 °C is outside") && err.contains("model = \"diffusion\""), "{err}");
+    std::fs::write(&cold, format!("{cold_text}\n[airflow]\nmodel = \"diffusion\"\n")).unwrap();
     let out = d.join("o.h5");
     let (code, stdout, err) =
         run(&["solve", cold.to_str().unwrap(), "--backend", "cpu", "--json", "-o", out.to_str().unwrap()]);
