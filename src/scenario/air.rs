@@ -172,12 +172,25 @@ pub(super) fn scenario_air(
     let mut fans_on: HashSet<String> = HashSet::new();
     let mut step = 0usize;
     let mut next_snap = snap_every;
+    // The events that made the facility as it now is (for errors after them).
+    let mut last_events = String::new();
     while step < steps {
         let now = step as f64 * dt;
         let mut changed = false;
         while let Some(e) = pending.peek() {
             if e.at_s <= now + 1e-9 * dt {
                 apply(&mut fac, e, &mut fans_on);
+                if !changed {
+                    last_events.clear();
+                }
+                let names = if e.units.is_empty() { e.racks.join(", ") } else { e.units.join(", ") };
+                let kind = match e.kind {
+                    EventKind::CoolingFailure => "cooling_failure",
+                    EventKind::ItLoad => "it_load",
+                    EventKind::SupplyTemperature => "supply_temperature",
+                };
+                last_events +=
+                    &format!("{}the {kind} event at {} s ({names})", if changed { " and " } else { "" }, e.at_s);
                 pending.next();
                 changed = true;
             } else {
@@ -201,7 +214,15 @@ pub(super) fn scenario_air(
                 next_snap += snap_every;
             }
         };
-        air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step)?;
+        air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step).map_err(|e| match e {
+            // An air path an event broke: say which event.
+            Error::Input(mut ie) if !last_events.is_empty() => {
+                ie.message = format!("after {last_events}: {}", ie.message);
+                ie.fix = format!("{}; or let the failed units keep their fans (fans = \"on\")", ie.fix);
+                Error::Input(ie)
+            }
+            e => e,
+        })?;
         step = until;
     }
     let t = with_solids(&raster, air.rack_temperatures(), &air.state.t);
