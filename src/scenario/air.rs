@@ -10,9 +10,9 @@
 //! - `it_load` and `supply_temperature` change the racks' power (and airflow) and the
 //!   supply set points.
 
-use super::{apply_event, finish, History, ScenarioResult};
+use super::{apply_event, finish, plan, History, Plan, ScenarioResult};
 use crate::airflow::facility::transient::{AirScenario, Masses};
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::facility::spec::EventKind;
 use crate::facility::{AirflowSettings, CoolingKind, Facility, Obstacle, ObstacleKind};
 use crate::metrics::{cooling_results, rack_results};
@@ -143,13 +143,7 @@ pub(super) fn scenario_air(
     dt_override: Option<f64>,
 ) -> Result<ScenarioResult, Error> {
     let t0 = Instant::now();
-    let spec = f.transient.clone().ok_or_else(|| {
-        InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
-    })?;
-    let dt = dt_override.unwrap_or(spec.dt_s);
-    let steps = crate::facility::scenario_steps(f, dt, if dt_override.is_some() { "--dt" } else { "dt_s" })?.steps;
-    let thresholds = spec.thresholds_c.clone().unwrap_or_else(|| vec![crate::metrics::ASHRAE_RECOMMENDED_C.1, 32.0]);
-    let snap_every = spec.snapshot_every_s.unwrap_or(spec.duration_s / 10.0);
+    let Plan { spec, dt, steps, thresholds, snap_every } = plan(f, dt_override)?;
     let masses = Masses {
         rack_j_k: spec.rack_heat_capacity_kj_k.unwrap_or(RACK_KJ_K) * 1e3,
         unit_j_k_per_kw: spec.unit_heat_capacity_kj_k_per_kw.unwrap_or(UNIT_KJ_K_PER_KW) * 1e3,

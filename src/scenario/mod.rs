@@ -99,19 +99,12 @@ fn scenario_on(
     // on the CPU too.
     let backend = if ctx.is_some() { backend } else { Backend::Cpu };
     let t0 = Instant::now();
-    let spec = f.transient.clone().ok_or_else(|| {
-        InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
-    })?;
-    let dt = dt_override.unwrap_or(spec.dt_s);
-    // Bounded: at most MAX_SCENARIO_STEPS steps, and snapshots that fit in memory.
-    let steps = crate::facility::scenario_steps(f, dt, if dt_override.is_some() { "--dt" } else { "dt_s" })?.steps;
+    let Plan { spec, dt, steps, thresholds, snap_every } = plan(f, dt_override)?;
     let scheme = match spec.scheme.as_deref() {
         Some("crank-nicolson") => Scheme::CrankNicolson,
         Some("forward-euler") => Scheme::ForwardEuler,
         _ => Scheme::BackwardEuler,
     };
-    let thresholds = spec.thresholds_c.clone().unwrap_or_else(|| vec![crate::metrics::ASHRAE_RECOMMENDED_C.1, 32.0]);
-    let snap_every = spec.snapshot_every_s.unwrap_or(spec.duration_s / 10.0);
     // Steady start.
     let mut fac = f.clone();
     let raster = rasterize(&fac)?;
@@ -247,6 +240,31 @@ fn scenario_on(
         warnings: vec![],
     };
     finish(f, end, History { time_s, intake_c, thresholds_c: thresholds, snapshot_time_s, snapshots })
+}
+
+/// A scenario's time stepping, as its `[transient]` (and `--dt`) ask.
+pub(crate) struct Plan {
+    pub spec: crate::facility::spec::TransientSpec,
+    /// s.
+    pub dt: f64,
+    pub steps: usize,
+    /// °C.
+    pub thresholds: Vec<f64>,
+    /// s.
+    pub snap_every: f64,
+}
+
+/// The plan of `f`'s scenario; bounded: at most MAX_SCENARIO_STEPS steps, and snapshots
+/// that fit in memory.
+pub(crate) fn plan(f: &Facility, dt_override: Option<f64>) -> Result<Plan, Error> {
+    let spec = f.transient.clone().ok_or_else(|| {
+        InputError::new(&f.path, "[transient]", "is missing", "add [transient] with dt_s and duration_s")
+    })?;
+    let dt = dt_override.unwrap_or(spec.dt_s);
+    let steps = crate::facility::scenario_steps(f, dt, if dt_override.is_some() { "--dt" } else { "dt_s" })?.steps;
+    let thresholds = spec.thresholds_c.clone().unwrap_or_else(|| vec![crate::metrics::ASHRAE_RECOMMENDED_C.1, 32.0]);
+    let snap_every = spec.snapshot_every_s.unwrap_or(spec.duration_s / 10.0);
+    Ok(Plan { spec, dt, steps, thresholds, snap_every })
 }
 
 /// What a scenario recorded on its way.
