@@ -5,6 +5,7 @@
 //! (rack temperatures), [`report`] (summaries).
 
 pub mod airflow;
+pub mod alloc;
 pub mod backend;
 pub mod batch;
 pub mod coupling;
@@ -14,6 +15,7 @@ pub mod gpu;
 pub mod grid;
 pub mod guard;
 pub mod io;
+pub mod mapped;
 pub mod memory;
 pub mod metrics;
 pub mod outcome;

@@ -6,13 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Rank of each top-level module of src/ (main.rs and lib.rs sit on top).
-const RANKS: [(&str, u32); 21] = [
+const RANKS: [(&str, u32); 23] = [
     // Foundations: no crate imports.
     ("error", 0),
     ("outcome", 0),
     ("grid", 0),
     ("gpu", 0),
     ("memory", 0),
+    ("alloc", 0),
+    ("mapped", 0),
     // Models and solvers.
     ("facility", 1),
     ("backend", 1),

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 /// Read a .m case file.
 pub fn read_matpower(path: &str) -> Result<Network, InputError> {
-    let src = std::fs::read_to_string(path).map_err(|e| {
+    let src = crate::mapped::read_text(path).map_err(|e| {
         InputError::new(
             path,
             "case file",
@@ -134,6 +134,15 @@ impl<'a> Scan<'a> {
     /// statement: rows of evaluated elements, with the line of each row.
     fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Rows, InputError> {
         let mut rows = Rows::default();
+        if in_matrix {
+            // Room for the values up to the closing bracket (a number and its separator
+            // take at least two bytes; four is what case files use at the least), so the
+            // rows are not copied as they grow: capacity never touched costs nothing.
+            let len = find_byte(&self.s[self.i..], b']').unwrap_or(self.s.len() - self.i);
+            rows.data.reserve(len / 4 + 1);
+            rows.ends.reserve(len / 32 + 1);
+            rows.lines.reserve(len / 32 + 1);
+        }
         // The current row is rows.data[rows.start()..].
         let row = &mut rows;
         let mut el: Vec<Tok> = Vec::new();
@@ -359,7 +368,7 @@ impl<'a> Scan<'a> {
                     }
                     rows.data.push(if c == b'-' { -v } else { v });
                     any = true;
-                    i = k;
+                    i = q;
                 }
                 _ => break,
             }
@@ -403,6 +412,21 @@ impl<'a> Scan<'a> {
             }
         }
     }
+}
+
+/// The first position of byte `b` in `s`, eight bytes at a time.
+fn find_byte(s: &[u8], b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let pat = ONES.wrapping_mul(u64::from(b));
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ pat;
+        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    s[i..].iter().position(|&c| c == b).map(|p| p + i)
 }
 
 /// Whether a number ending at `k` is a whole matrix element: it is followed by a
@@ -477,11 +501,23 @@ fn to_matrix(file: &str, name: &str, rows: Rows, min_cols: usize) -> Result<Matr
     Ok(Matrix { cols, data: rows.data, lines: rows.lines })
 }
 
+/// Whether `%{` occurs in `s` (`{` is rare in case files: found, then compared).
+fn has_block_comment(s: &[u8]) -> bool {
+    let mut k = 0;
+    while let Some(c) = find_byte(&s[k..], b'{') {
+        if k + c > 0 && s[k + c - 1] == b'%' {
+            return true;
+        }
+        k += c + 1;
+    }
+    false
+}
+
 /// Parse .m text; `file` names it in messages.
 /// `src` with MATLAB block comments blanked (a line that is only `%{` opens one, a line
 /// that is only `%}` closes it; they nest), keeping every line so positions stay true.
 fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::Cow<'a, str>, InputError> {
-    if !src.contains("%{") {
+    if !has_block_comment(src.as_bytes()) {
         return Ok(std::borrow::Cow::Borrowed(src));
     }
     let mut out = String::with_capacity(src.len());
@@ -547,9 +583,18 @@ type Ahead<'s> = Option<(usize, std::thread::ScopedJoinHandle<'s, (Result<Value,
 /// Where `mpc.<field> = [` starts a line: the position after `=`, its line and the
 /// start of that line.
 fn find_matrix(s: &[u8], field: &str) -> Option<(usize, usize, usize)> {
-    let text = std::str::from_utf8(s).ok()?;
     let pat = format!("\nmpc.{field}");
-    let at = text.find(&pat)? + 1;
+    let pat = pat.as_bytes();
+    // `c` is rare in case files outside names and comments: find it, then compare.
+    let mut k = 0;
+    let at = loop {
+        let c = k + find_byte(&s[k..], b'c')?;
+        let word_end = |e: usize| !s.get(e).is_some_and(|&x| x.is_ascii_alphanumeric() || x == b'_');
+        if c >= 3 && s[c - 3..].starts_with(pat) && word_end(c - 3 + pat.len()) {
+            break c - 2;
+        }
+        k = c + 1;
+    };
     let mut i = at + pat.len() - 1;
     while matches!(s.get(i), Some(b' ' | b'\t')) {
         i += 1;

@@ -31,16 +31,25 @@ use crate::error::InputError;
 /// racks and cooling units attached as loads. Validated here ([`validate::validate`]),
 /// so every power command refuses the same bad input the same way (exit 2).
 pub fn read_network(path: &str) -> Result<(Network, Option<facility_net::AttachedLoads>), InputError> {
+    read_network_indexed(path).map(|(n, l, _)| (n, l))
+}
+
+/// [`read_network`], with the bus index its validation built (for
+/// [`DcPowerFlow::build`] and [`AcPowerFlow::build`], which would otherwise validate
+/// again).
+pub fn read_network_indexed(
+    path: &str,
+) -> Result<(Network, Option<facility_net::AttachedLoads>, validate::BusIndex), InputError> {
     if path.ends_with(".m") {
         let n = matpower::read_matpower(path)?;
-        validate::validate(&n)?;
-        return Ok((n, None));
+        let idx = validate::validate(&n)?;
+        return Ok((n, None, idx));
     }
     let f = crate::facility::load(path)?;
     match facility_net::facility_network(&f) {
         Some((n, l)) => {
-            validate::validate(&n)?;
-            Ok((n, Some(l)))
+            let idx = validate::validate(&n)?;
+            Ok((n, Some(l), idx))
         }
         None => Err(InputError::new(
             path,
