@@ -90,6 +90,24 @@ enum Cmd {
         backend: BackendArg,
         #[arg(long, default_value_t = 1e-10)]
         tol: f64,
+        /// Run only shard I of N (1 ≤ I ≤ N): every N-th case of the plan. Without it, a
+        /// Slurm job array (SLURM_ARRAY_TASK_ID) or a Kubernetes indexed Job
+        /// (JOB_COMPLETION_INDEX, with --shards) picks the shard.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// The number of shards when the scheduler gives only the index
+        /// (JOB_COMPLETION_INDEX of a Kubernetes indexed Job).
+        #[arg(long, value_name = "N")]
+        shards: Option<usize>,
+        /// Print the plan (every case, with its shard when sharded) and solve nothing.
+        #[arg(long)]
+        plan: bool,
+    },
+    /// Merge what every shard of a batch wrote into OUTDIR's summary.csv and
+    /// summary.json; list the cases that are missing or failed.
+    Summarize {
+        /// The output directory of `thermogrid batch`.
+        outdir: PathBuf,
     },
     /// Heat map of a results file (PNG): temperature, outlines, colour bar in °C.
     Render {
@@ -347,13 +365,55 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Batch { inputs, output, jobs, backend, tol } => {
+        Cmd::Batch { inputs, output, jobs, backend, tol, shard, shards, plan } => {
             let tol = flags::tol("--tol", tol)?;
             let jobs = flags::count("--jobs", jobs, 4096)?;
+            let shard = match shard {
+                Some(s) => {
+                    if shards.is_some() {
+                        return Err(InputError::new(
+                            "command line",
+                            "--shards",
+                            "is given with --shard I/N, which already says how many",
+                            "give one of them",
+                        )
+                        .into());
+                    }
+                    Some(thermogrid::batch::shard::Shard::parse(&s)?)
+                }
+                None => thermogrid::batch::shard::Shard::from_env(|k| std::env::var(k).ok(), shards)?,
+            };
             let files = thermogrid::batch::expand_inputs(&inputs)?;
+            if plan {
+                let cases = thermogrid::batch::plan(&files, &output);
+                for (k, c) in cases.iter().enumerate() {
+                    if shard.is_none_or(|s| s.has(k)) {
+                        let values: Vec<String> = c.values().iter().map(|(n, v)| format!("{n}={v}")).collect();
+                        let shard_of =
+                            shard.map(|s| format!("\tshard {}/{}", k % s.count + 1, s.count)).unwrap_or_default();
+                        println!("{}\t{}\t{}{shard_of}", c.name, c.input.display(), values.join(" "));
+                    }
+                }
+                let mine = (0..cases.len()).filter(|&k| shard.is_none_or(|s| s.has(k))).count();
+                eprintln!(
+                    "{} cases in the plan{}",
+                    cases.len(),
+                    shard.map(|s| format!(", {mine} in shard {}/{}", s.index + 1, s.count)).unwrap_or_default()
+                );
+                return Ok(());
+            }
+            if let Some(s) = shard {
+                eprintln!("shard {}/{} of the plan", s.index + 1, s.count);
+            }
             let opts = SolveOptions { tol, ..Default::default() };
-            let rs =
-                thermogrid::batch::run_batch(&files, &output, jobs, backend_of(backend), &opts, |done, total, r| {
+            let run = thermogrid::batch::run_batch(
+                &files,
+                &output,
+                jobs,
+                backend_of(backend),
+                &opts,
+                shard,
+                |done, total, r| {
                     let bar = (20 * done / total.max(1)).min(20);
                     eprintln!(
                         "[{}{}] {done}/{total} {} {}{}",
@@ -363,18 +423,32 @@ fn run(cli: Cli) -> Result<(), Error> {
                         r.status,
                         r.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or(""))).unwrap_or_default()
                     );
-                })?;
+                },
+            )?;
+            let rs = &run.results;
             let failed = rs.iter().filter(|r| r.status == "failed").count();
+            let where_ = if run.summarized {
+                format!("summary: {}", output.join("summary.csv").display())
+            } else {
+                format!(
+                    "{} cases in the plan; when every shard is done: thermogrid summarize {}",
+                    run.planned,
+                    output.display()
+                )
+            };
             println!(
-                "{} cases: {} solved, {} up to date, {} failed · summary: {}",
+                "{} cases: {} solved, {} up to date, {} failed · {where_}",
                 rs.len(),
                 rs.iter().filter(|r| r.status == "ok").count(),
                 rs.iter().filter(|r| r.status == "skipped").count(),
                 failed,
-                output.join("summary.csv").display()
             );
             if failed > 0 {
-                let m = format!("{failed} of {} cases failed (see summary.csv)", rs.len());
+                let m = format!(
+                    "{failed} of {} cases failed (see their records in {})",
+                    rs.len(),
+                    output.join("cases").display()
+                );
                 // Exit 2 when every failure is bad input, else 1.
                 return Err(if rs.iter().all(|r| r.status != "failed" || r.exit_code == Some(2)) {
                     Error::Unsupported(m)
@@ -383,6 +457,37 @@ fn run(cli: Cli) -> Result<(), Error> {
                 });
             }
             Ok(())
+        }
+        Cmd::Summarize { outdir } => {
+            let s = thermogrid::batch::summary::summarize(&outdir)?;
+            let ok = s.rows.len() - s.missing.len() - s.failed.len();
+            println!(
+                "{} cases: {ok} solved, {} failed, {} missing · summary: {}",
+                s.rows.len(),
+                s.failed.len(),
+                s.missing.len(),
+                outdir.join("summary.csv").display()
+            );
+            let list = |v: &[String]| {
+                let shown: Vec<&str> = v.iter().take(20).map(String::as_str).collect();
+                let more = if v.len() > 20 { format!(" and {} more", v.len() - 20) } else { String::new() };
+                format!("{}{more}", shown.join(", "))
+            };
+            if !s.failed.is_empty() {
+                println!("failed: {}", list(&s.failed));
+            }
+            if !s.missing.is_empty() {
+                println!("missing: {}", list(&s.missing));
+            }
+            if s.missing.is_empty() && s.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Internal(format!(
+                    "{} of {} cases are missing or failed: rerun their shards (up-to-date cases are skipped)",
+                    s.missing.len() + s.failed.len(),
+                    s.rows.len()
+                )))
+            }
         }
         Cmd::Render { file, output } => {
             precheck(Some(&output), &[&file.display().to_string()])?;

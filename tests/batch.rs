@@ -48,10 +48,10 @@ fn batch_sweeps_isolates_failures_and_resumes() {
     let cases: Vec<&str> = summary.as_array().unwrap().iter().map(|c| c["case"].as_str().unwrap()).collect();
     for want in [
         "a_plain",
-        "b_swept__supply_c=18__it_scale=1",
-        "b_swept__supply_c=18__it_scale=0.5",
-        "b_swept__supply_c=24__it_scale=1",
-        "b_swept__supply_c=24__it_scale=0.5",
+        "b_swept__supply_c=18__it_power_scale=1",
+        "b_swept__supply_c=18__it_power_scale=0.5",
+        "b_swept__supply_c=24__it_power_scale=1",
+        "b_swept__supply_c=24__it_power_scale=0.5",
         "c_broken",
     ] {
         assert!(cases.contains(&want), "{want} not in {cases:?}");
@@ -61,9 +61,9 @@ fn batch_sweeps_isolates_failures_and_resumes() {
     assert!(get("c_broken")["error"].as_str().unwrap().contains("c_broken.toml:"));
     // The sweep changes the physics: warmer supply, warmer room; half the IT, cooler.
     let t = |n: &str| get(n)["max_temperature_c"].as_f64().unwrap();
-    assert!(t("b_swept__supply_c=24__it_scale=1") > t("b_swept__supply_c=18__it_scale=1") + 5.0);
-    assert!(t("b_swept__supply_c=18__it_scale=0.5") < t("b_swept__supply_c=18__it_scale=1"));
-    assert!(out.join("b_swept__supply_c=24__it_scale=0.5.h5").exists() && out.join("a_plain.xmf").exists());
+    assert!(t("b_swept__supply_c=24__it_power_scale=1") > t("b_swept__supply_c=18__it_power_scale=1") + 5.0);
+    assert!(t("b_swept__supply_c=18__it_power_scale=0.5") < t("b_swept__supply_c=18__it_power_scale=1"));
+    assert!(out.join("b_swept__supply_c=24__it_power_scale=0.5.h5").exists() && out.join("a_plain.xmf").exists());
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "{csv}");
     // Second run: everything that succeeded is up to date; a changed input is re-solved.

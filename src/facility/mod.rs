@@ -3,6 +3,7 @@
 
 pub mod network;
 pub mod spec;
+pub mod sweep;
 mod validate;
 
 pub use spec::{CoolingKind, Facing, ObstacleKind};
@@ -226,17 +227,42 @@ pub enum TurbulenceModel {
 }
 
 /// One case of a sweep: a name suffix and the changes it makes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct SweepCase {
     pub suffix: String,
     pub supply_c: Option<f64>,
     pub air_k_w_mk: Option<f64>,
     pub it_power_scale: Option<f64>,
+    /// The variant of the file (`[[sweep.variant]]`), if the sweep has variants.
+    pub variant: Option<spec::VariantSpec>,
+    /// Dotted paths and the values this case gives them.
+    pub paths: Vec<(String, toml::Value)>,
+}
+
+impl SweepCase {
+    /// The swept values, named as in `[sweep]` (`variant` for the variant), as text.
+    pub fn values(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if let Some(x) = &self.variant {
+            v.push(("variant".to_string(), x.name.clone()));
+        }
+        for (k, x) in
+            [("supply_c", self.supply_c), ("air_k_w_mk", self.air_k_w_mk), ("it_power_scale", self.it_power_scale)]
+        {
+            if let Some(x) = x {
+                v.push((k.to_string(), short(x)));
+            }
+        }
+        for (k, x) in &self.paths {
+            v.push((k.clone(), sweep::value_text(x)));
+        }
+        v
+    }
 }
 
 /// A swept value as it appears in a case name: as written (`18`, `0.5`) when that is
 /// short, else in exponent form (`1e-300`), so names stay within file-name limits.
-fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     let plain = format!("{v}");
     if plain.len() <= 12 {
         plain
@@ -246,27 +272,47 @@ fn short(v: f64) -> String {
 }
 
 impl Facility {
-    /// Every combination of the declared sweep (one case, unchanged, without a sweep).
+    /// Every combination of the declared sweep (one case, unchanged, without a sweep):
+    /// variants outermost, then supply_c, air_k_w_mk, it_power_scale, then the dotted
+    /// paths in name order.
     pub fn sweep_cases(&self) -> Vec<SweepCase> {
         let s = self.sweep.clone().unwrap_or_default();
-        let opt = |v: &Vec<f64>| if v.is_empty() { vec![None] } else { v.iter().map(|&x| Some(x)).collect() };
-        let mut out = Vec::new();
-        for a in opt(&s.supply_c) {
-            for b in opt(&s.air_k_w_mk) {
-                for c in opt(&s.it_power_scale) {
-                    let mut suffix = String::new();
-                    if let Some(a) = a {
-                        suffix += &format!("__supply_c={}", short(a));
-                    }
-                    if let Some(b) = b {
-                        suffix += &format!("__air_k={}", short(b));
-                    }
-                    if let Some(c) = c {
-                        suffix += &format!("__it_scale={}", short(c));
-                    }
-                    out.push(SweepCase { suffix, supply_c: a, air_k_w_mk: b, it_power_scale: c });
+        let mut out = vec![SweepCase::default()];
+        let grow = |out: Vec<SweepCase>, n: usize, f: &dyn Fn(&mut SweepCase, usize)| -> Vec<SweepCase> {
+            if n == 0 {
+                return out;
+            }
+            let mut next = Vec::with_capacity(out.len() * n);
+            for c in &out {
+                for k in 0..n {
+                    let mut c = c.clone();
+                    f(&mut c, k);
+                    next.push(c);
                 }
             }
+            next
+        };
+        out = grow(out, s.variant.len(), &|c, k| {
+            c.suffix += &format!("__{}", s.variant[k].name);
+            c.variant = Some(s.variant[k].clone());
+        });
+        out = grow(out, s.supply_c.len(), &|c, k| {
+            c.suffix += &format!("__supply_c={}", short(s.supply_c[k]));
+            c.supply_c = Some(s.supply_c[k]);
+        });
+        out = grow(out, s.air_k_w_mk.len(), &|c, k| {
+            c.suffix += &format!("__air_k_w_mk={}", short(s.air_k_w_mk[k]));
+            c.air_k_w_mk = Some(s.air_k_w_mk[k]);
+        });
+        out = grow(out, s.it_power_scale.len(), &|c, k| {
+            c.suffix += &format!("__it_power_scale={}", short(s.it_power_scale[k]));
+            c.it_power_scale = Some(s.it_power_scale[k]);
+        });
+        for (path, vals) in &s.paths {
+            out = grow(out, vals.len(), &|c, k| {
+                c.suffix += &format!("__{path}={}", sweep::value_text(&vals[k]));
+                c.paths.push((path.clone(), vals[k].clone()));
+            });
         }
         out
     }

@@ -136,9 +136,9 @@ pub struct EventSpec {
     pub fans: Option<String>,
 }
 
-/// `[sweep]`: lists of values; `thermogrid batch` solves every combination.
+/// `[sweep]`: lists of values; `thermogrid batch` solves every combination (variants
+/// × built-in keys × dotted paths). See [`super::sweep`].
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SweepSpec {
     /// Supply temperature of every cooling unit and supply region, °C.
     #[serde(default)]
@@ -149,6 +149,31 @@ pub struct SweepSpec {
     /// Factor on every rack's IT power.
     #[serde(default)]
     pub it_power_scale: Vec<f64>,
+    /// Alternative versions of the file (`[[sweep.variant]]`).
+    #[serde(default)]
+    pub variant: Vec<VariantSpec>,
+    /// Any other key of the file by its dotted path (`"cooling.CRAH-1.capacity_kw"`),
+    /// with the values it takes.
+    #[serde(flatten)]
+    pub paths: std::collections::BTreeMap<String, Vec<toml::Value>>,
+}
+
+/// `[[sweep.variant]]`: one alternative version of the facility file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Its name in case names and summaries (letters, digits, `-`, `_`).
+    pub name: String,
+    /// A TOML fragment (path relative to the facility file) merged into the file:
+    /// tables key by key, arrays of tables (`[[obstacle]]`, `[[cooling]]`) appended.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Keys or blocks removed, by dotted path (`"obstacle.roof-A"`).
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Keys set, by dotted path.
+    #[serde(default)]
+    pub set: std::collections::BTreeMap<String, toml::Value>,
 }
 
 /// `[floor]`: the hall's extent and grid.

@@ -31,20 +31,86 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
             }
         }
     }
-    let lens = [sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()];
+    let mut names = std::collections::HashSet::new();
+    for v in &sw.variant {
+        let ok = !v.name.is_empty() && v.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(cx.err(
+                pos,
+                "[[sweep.variant]]",
+                format!("name \"{}\" is not usable in a file name", v.name),
+                "name variants with letters, digits, - and _ only",
+            ));
+        }
+        if !names.insert(v.name.clone()) {
+            return Err(cx.err(
+                pos,
+                "[[sweep.variant]]",
+                format!("two variants are named \"{}\"", v.name),
+                "give every variant its own name",
+            ));
+        }
+    }
+    for (path, vals) in &sw.paths {
+        if !path.contains('.') {
+            return Err(cx.err(
+                pos,
+                "[sweep]",
+                format!("unknown key `{path}`"),
+                "sweep supply_c, air_k_w_mk, it_power_scale, variants ([[sweep.variant]]) or any key of the file by its dotted path, such as \"cooling.CRAH-1.capacity_kw\" = [60, 80]",
+            ));
+        }
+        if vals.is_empty() {
+            return Err(cx.err(
+                pos,
+                "[sweep]",
+                format!("`{path}` has no values"),
+                "give it a list of values, or remove it",
+            ));
+        }
+        if let Some(v) = vals.iter().find(|v| matches!(v, toml::Value::Array(_) | toml::Value::Table(_))) {
+            return Err(cx.err(
+                pos,
+                "[sweep]",
+                format!("`{path}` takes a list of single values, not {}", v.type_str()),
+                "write a list of numbers, strings or booleans",
+            ));
+        }
+    }
+    let lens: Vec<usize> = [sw.variant.len(), sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()]
+        .into_iter()
+        .chain(sw.paths.values().map(Vec::len))
+        .collect();
     let cases: u128 = lens.iter().map(|&n| n.max(1) as u128).product();
     if cases > MAX_SWEEP_CASES as u128 {
+        let factors: Vec<String> = lens.iter().filter(|&&n| n > 0).map(|n| n.to_string()).collect();
         return Err(cx.err(
             pos,
             "[sweep]",
-            format!(
-                "expands into {} × {} × {} = {cases} cases, more than {MAX_SWEEP_CASES}",
-                lens[0].max(1),
-                lens[1].max(1),
-                lens[2].max(1)
-            ),
+            format!("expands into {} = {cases} cases, more than {MAX_SWEEP_CASES}", factors.join(" × ")),
             "sweep fewer values (or split the sweep over several files)",
         ));
+    }
+    // Every variant and every swept value, each alone, must make a valid facility: a
+    // typo in a path or a value out of range is found now, not case by case.
+    let single = |case: crate::facility::SweepCase, what: String| -> Result<(), InputError> {
+        let text = crate::facility::sweep::case_text(cx.file, cx.src, &case)
+            .map_err(|m| cx.err(pos, "[sweep]", format!("{what}: {m}"), "correct the [sweep] table"))?;
+        super::load_str(cx.file, &text)
+            .map(|_| ())
+            .map_err(|e| cx.err(pos, "[sweep]", format!("{what}: {}: {}", e.item, e.message), e.fix.clone()))
+    };
+    for v in &sw.variant {
+        single(
+            crate::facility::SweepCase { variant: Some(v.clone()), ..Default::default() },
+            format!("variant \"{}\"", v.name),
+        )?;
+    }
+    for (path, vals) in &sw.paths {
+        for v in vals {
+            let what = format!("{path} = {}", crate::facility::sweep::value_text(v));
+            single(crate::facility::SweepCase { paths: vec![(path.clone(), v.clone())], ..Default::default() }, what)?;
+        }
     }
     Ok(Some(sw))
 }
