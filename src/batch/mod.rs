@@ -74,6 +74,10 @@ pub struct CaseResult {
     pub iterations: Option<usize>,
     /// Whole case, s (record and timings.csv only).
     pub wall_s: Option<f64>,
+    /// The solver's own time (set-up and solve of the temperature field), s (record and
+    /// timings.csv only): `wall_s` less this is the batch's overhead for the case.
+    #[serde(default)]
+    pub solve_s: Option<f64>,
     /// The run key its output was written with (record only).
     #[serde(default)]
     pub run_key: Option<String>,
@@ -393,6 +397,7 @@ fn metrics(r: &mut CaseResult, f: &facility::Facility, s: &crate::study::Study) 
         }
     }
     r.iterations = Some(s.report.iterations);
+    r.solve_s = Some(s.report.setup_s + s.report.solve_s);
 }
 
 /// The upper end of ASHRAE class A1's allowable intake range, °C.

@@ -161,7 +161,7 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
     head.extend(metrics(&CaseResult::new("", "", "", vec![])).iter().map(|(k, _)| k.to_string()));
     head.extend(["exit_code", "output", "error"].map(String::from));
     let mut csv = head.iter().map(|h| field(h)).collect::<Vec<_>>().join(",") + "\n";
-    let mut timings = String::from("case,status,wall_s\n");
+    let mut timings = String::from("case,status,wall_s,solve_s\n");
     for r in rows {
         let mut cells = vec![r.case.clone(), r.status.clone()];
         for k in &swept {
@@ -173,8 +173,8 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
         // One line per case: the error's fix follows on the same line.
         cells.push(r.error.as_deref().unwrap_or("").replace("\n  fix: ", " — fix: ").replace(['\n', '\r'], " "));
         csv += &(cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n");
-        timings +=
-            &format!("{},{},{}\n", field(&r.case), r.status, r.wall_s.map(|w| format!("{w:.4}")).unwrap_or_default());
+        let secs = |v: Option<f64>| v.map(|w| format!("{w:.6}")).unwrap_or_default();
+        timings += &format!("{},{},{},{}\n", field(&r.case), r.status, secs(r.wall_s), secs(r.solve_s));
     }
     // Timings and run keys stay out of summary.json too (see the module documentation).
     let rows_json: Vec<serde_json::Value> = rows
@@ -183,6 +183,7 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
             let mut v = serde_json::to_value(r).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.remove("wall_s");
+                o.remove("solve_s");
                 o.remove("run_key");
                 o.insert(
                     "values".into(),
