@@ -109,6 +109,18 @@ enum Cmd {
         /// The output directory of `thermogrid batch`.
         outdir: PathBuf,
     },
+    /// A self-contained HTML page comparing a batch's cases: a ranking table, the main
+    /// results plotted against every swept value, heat maps side by side.
+    Report {
+        /// The output directory of `thermogrid batch`.
+        outdir: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Most heat maps shown (the best, the worst and ranks between).
+        #[arg(long, default_value_t = thermogrid::batch::report::DEFAULT_MAPS)]
+        maps: usize,
+    },
     /// Heat map of a results file (PNG): temperature, outlines, colour bar in °C.
     Render {
         file: PathBuf,
@@ -456,6 +468,30 @@ fn run(cli: Cli) -> Result<(), Error> {
                     Error::Internal(m)
                 });
             }
+            Ok(())
+        }
+        Cmd::Report { outdir, output, maps } => {
+            let maps = flags::count("--maps", maps, 1000)?;
+            let ext = output.extension().map(|e| e.to_string_lossy().to_lowercase());
+            if !matches!(ext.as_deref(), Some("html" | "htm")) {
+                return Err(InputError::new(
+                    &output.display().to_string(),
+                    "-o",
+                    "the report is an HTML page",
+                    "give a path ending in .html",
+                )
+                .into());
+            }
+            precheck(Some(&output), &[])?;
+            let s = thermogrid::batch::report::write_report(&outdir, &output, maps)?;
+            println!(
+                "{} · {} cases: {} solved, {} failed, {} missing",
+                output.display(),
+                s.rows.len(),
+                s.rows.len() - s.failed.len() - s.missing.len(),
+                s.failed.len(),
+                s.missing.len()
+            );
             Ok(())
         }
         Cmd::Summarize { outdir } => {

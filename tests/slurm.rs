@@ -2,7 +2,7 @@
 //! array job's merged summary equals a one-machine batch, and a failing case is reported
 //! and rerun. The work is `tests/slurm/run.sh`; this test runs it. Without Slurm and
 //! munge installed (or without root) it is skipped, unless THERMOGRID_REQUIRE_SLURM=1
-//! (CI sets it, after `scripts/setup-slurm.sh`), when it fails.
+//! (CI sets it, after `scripts/setup-ci-extras.sh`), when it fails.
 
 use std::path::Path;
 use std::process::Command;

@@ -14,6 +14,7 @@
 //!   the records of every shard; an unsharded batch writes it at the end, and
 //!   `thermogrid summarize OUTDIR` writes it after a sharded one.
 
+pub mod report;
 pub mod shard;
 pub mod summary;
 

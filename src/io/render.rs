@@ -56,8 +56,14 @@ impl Image {
         text.chars().map(|c| sf.h_advance(sf.glyph_id(c))).sum()
     }
 
-    /// Encode as PNG.
+    /// Encode as PNG into a file.
     pub fn write_png(&self, path: &Path) -> Result<(), String> {
+        let bytes = self.png_bytes().map_err(|e| format!("encoding {}: {e}", path.display()))?;
+        super::h5util::write_file_atomic(path, &bytes)
+    }
+
+    /// Encode as PNG.
+    pub fn png_bytes(&self) -> Result<Vec<u8>, String> {
         let mut bytes = Vec::new();
         let mut enc = png::Encoder::new(&mut bytes, self.w as u32, self.h as u32);
         enc.set_color(png::ColorType::Rgb);
@@ -65,8 +71,8 @@ impl Image {
         let data: Vec<u8> = self.px.iter().flatten().copied().collect();
         enc.write_header()
             .and_then(|mut w| w.write_image_data(&data).and_then(|_| w.finish()))
-            .map_err(|e| format!("encoding {}: {e}", path.display()))?;
-        super::h5util::write_file_atomic(path, &bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
     }
 }
 
@@ -151,8 +157,33 @@ fn finite(h5: &Path, name: &str, v: &[f64]) -> Result<(), String> {
 /// `/grid` `dx` (optional, default 1 m) a finite size > 0; snapshots `(frames, …T's
 /// shape)` with `time_s` of `frames` finite times. On any error after that, the pictures
 /// already written are removed.
-pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+/// The floor plane a picture shows, read and checked from a results file.
+pub struct FloorPlane {
+    /// Temperature of the plane, °C (row-major, y then x).
+    pub t: Vec<f64>,
+    /// Material ids of the plane, when the file has them.
+    pub material: Option<Vec<u8>>,
+    pub nx: usize,
+    pub ny: usize,
+    /// Cell size, m.
+    pub dx: f64,
+    /// The facility's name (or the file's).
+    pub name: String,
+    /// " — temperature" or " — temperature at 1.10 m".
+    pub what: String,
+    /// /thermal/T's shape, its cell count, and where the plane starts in it.
+    shape: Vec<usize>,
+    cells: usize,
+    off: usize,
+}
+
+/// Read the plane [`render_results`] draws (3-D: the layer ≈ 1 m up) from `h5`.
+pub fn floor_plane(h5: &Path) -> Result<FloorPlane, String> {
     let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
+    floor_plane_of(h5, &f)
+}
+
+fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
     let t = f.dataset("thermal/T").map_err(|_| format!("{} has no dataset /thermal/T", h5.display()))?;
     let tc = check_dataset(h5, &t, "/thermal/T", false)?;
     let shape = tc.shape.clone();
@@ -217,7 +248,20 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
     let plane = nx * ny;
     let off = layer * plane;
     let mat = mat.map(|m| m[off..off + plane].to_vec());
-    let mut fields: Vec<(Vec<f64>, String)> = vec![(data[off..off + plane].to_vec(), String::new())];
+    let what = if shape.len() == 3 {
+        format!(" — temperature at {:.2} m", (layer as f64 + 0.5) * dx)
+    } else {
+        " — temperature".to_string()
+    };
+    Ok(FloorPlane { t: data[off..off + plane].to_vec(), material: mat, nx, ny, dx, name, what, cells, off, shape })
+}
+
+pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
+    let p = floor_plane_of(h5, &f)?;
+    let (nx, ny, dx, off, cells) = (p.nx, p.ny, p.dx, p.off, p.cells);
+    let (shape, name, mat, plane) = (p.shape.clone(), p.name.clone(), p.material.clone(), nx * ny);
+    let mut fields: Vec<(Vec<f64>, String)> = vec![(p.t, String::new())];
     let (has_t, has_times) = (f.link_exists("thermal/snapshots/T"), f.link_exists("thermal/snapshots/time_s"));
     if has_t != has_times {
         return Err(format!("/thermal/snapshots in {} needs both T and time_s", h5.display()));
@@ -278,11 +322,7 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
         .iter()
         .flat_map(|(v, _)| v.iter())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let what = if shape.len() == 3 {
-        format!(" — temperature at {:.2} m", (layer as f64 + 0.5) * dx)
-    } else {
-        " — temperature".to_string()
-    };
+    let what = p.what;
     let mut written = Vec::new();
     for (k, (field, when)) in fields.iter().enumerate() {
         let path = if k == 0 {
@@ -303,7 +343,7 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
     Ok(written)
 }
 
-/// Draw one temperature plane.
+/// Draw one temperature plane into a PNG file.
 #[allow(clippy::too_many_arguments)]
 fn draw(
     title: &str,
@@ -316,9 +356,26 @@ fn draw(
     hi: f64,
     png_out: &Path,
 ) -> Result<(), String> {
+    draw_image(title, field, mat, nx, ny, dx, lo, hi, (1200.0, 800.0)).write_png(png_out)
+}
+
+/// Draw one temperature plane, the floor fitted in `fit` (width, height) pixels, on the
+/// colour scale `lo`–`hi` °C.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_image(
+    title: &str,
+    field: &[f64],
+    mat: Option<&[u8]>,
+    nx: usize,
+    ny: usize,
+    dx: f64,
+    lo: f64,
+    hi: f64,
+    fit: (f64, f64),
+) -> Image {
     let span = if hi > lo { hi - lo } else { 1.0 };
-    // Fit the floor in about 1200 × 800 pixels.
-    let scale = (1200.0 / nx as f64).min(800.0 / ny as f64);
+    // Fit the floor in about `fit` pixels.
+    let scale = (fit.0 / nx as f64).min(fit.1 / ny as f64);
     let (mw, mh) = (((nx as f64 * scale).round() as usize).max(1), ((ny as f64 * scale).round() as usize).max(1));
     let (left, top, bar_w, right) = (20usize, 56usize, 24usize, 110usize);
     let width = (left + mw + right).max(Image::text_width(20.0, title).ceil() as usize + 2 * left);
@@ -380,5 +437,5 @@ fn draw(
         &format!("{:.1} m × {:.1} m · {lo:.1}–{hi:.1} °C", nx as f64 * dx, ny as f64 * dx),
         [60, 60, 60],
     );
-    img.write_png(png_out)
+    img
 }
