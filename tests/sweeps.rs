@@ -143,6 +143,25 @@ fn layouts_and_any_key_sweep_by_path_and_variant() {
     assert!(head.starts_with("case,status,variant,cooling.CRAH-1.supply_c,rack_row.A.power_kw,"), "{head}");
     assert_eq!(csv.lines().count(), 9);
     assert!(out.join("room__baffle__cooling.CRAH-1.supply_c=18__rack_row.A.power_kw=15.h5").exists());
+    // The same variants written as a list: the same cases, the same answers.
+    let listed = d.join("listed.toml");
+    std::fs::write(
+        &listed,
+        format!(
+            "{ROOM}\n[sweep]\n\"cooling.CRAH-1.supply_c\" = [18.0, 22.0]\n\"rack_row.A.power_kw\" = [7.5, 15.0]\n\
+             variants = [{{ name = \"open\" }}, \"baffle.toml\"]\n"
+        ),
+    )
+    .unwrap();
+    let out2 = d.join("out2");
+    let (code, stdout, stderr) =
+        run(&["batch", listed.to_str().unwrap(), "-o", out2.to_str().unwrap(), "--backend", "cpu"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rows2 = summary(&out2);
+    for r in &rows {
+        let twin = rows2.iter().find(|x| x["values"] == r["values"]).expect("the same case");
+        assert_eq!(twin["max_intake_c"], r["max_intake_c"], "{}", r["case"]);
+    }
     // Changing the variant's file changes the answer, so its cases are solved again.
     std::fs::write(d.join("baffle.toml"), BAFFLE.replace("depth_m = 4.0", "depth_m = 3.0")).unwrap();
     let (code, stdout, _) = run(&["batch", f, "-o", o, "--backend", "cpu"]);

@@ -152,10 +152,24 @@ pub struct SweepSpec {
     /// Alternative versions of the file (`[[sweep.variant]]`).
     #[serde(default)]
     pub variant: Vec<VariantSpec>,
+    /// The same, written as a list: fragment files (named by their stem) or inline
+    /// tables (`variants = ["contained.toml", { name = "open" }]`); validation appends
+    /// them to `variant`.
+    #[serde(default)]
+    pub variants: Vec<VariantEntry>,
     /// Any other key of the file by its dotted path (`"cooling.CRAH-1.capacity_kw"`),
     /// with the values it takes.
     #[serde(flatten)]
     pub paths: std::collections::BTreeMap<String, Vec<toml::Value>>,
+}
+
+/// An entry of `variants = […]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum VariantEntry {
+    /// A fragment file, merged in; the variant is named by the file's stem.
+    File(String),
+    Spec(VariantSpec),
 }
 
 /// `[[sweep.variant]]`: one alternative version of the facility file.

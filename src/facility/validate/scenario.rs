@@ -16,7 +16,21 @@ pub const MAX_SCENARIO_STEPS: usize = 10_000_000;
 pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Option<SweepSpec>, InputError> {
     let Some(sw) = sweep else { return Ok(None) };
     let pos = cx.pos(&sw);
-    let sw = sw.into_inner();
+    let mut sw = sw.into_inner();
+    for v in std::mem::take(&mut sw.variants) {
+        sw.variant.push(match v {
+            crate::facility::spec::VariantEntry::Spec(v) => v,
+            crate::facility::spec::VariantEntry::File(file) => crate::facility::spec::VariantSpec {
+                name: std::path::Path::new(&file)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                file: Some(file),
+                remove: vec![],
+                set: Default::default(),
+            },
+        });
+    }
     for (key, vals, positive) in [
         ("supply_c", &sw.supply_c, false),
         ("air_k_w_mk", &sw.air_k_w_mk, true),
