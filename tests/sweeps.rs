@@ -143,19 +143,24 @@ fn layouts_and_any_key_sweep_by_path_and_variant() {
     assert!(head.starts_with("case,status,variant,cooling.CRAH-1.supply_c,rack_row.A.power_kw,"), "{head}");
     assert_eq!(csv.lines().count(), 9);
     assert!(out.join("room__baffle__cooling.CRAH-1.supply_c=18__rack_row.A.power_kw=15.h5").exists());
-    // The same variants written as a list: the same cases, the same answers.
-    let listed = d.join("listed.toml");
+    // The same variants written as a list, and the paths as TOML dotted keys, in a
+    // directory with the fragment beside them: the fragment is not an input, and the
+    // cases and answers are the same.
+    let sub = d.join("listed");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("baffle.toml"), BAFFLE).unwrap();
     std::fs::write(
-        &listed,
+        sub.join("listed.toml"),
         format!(
-            "{ROOM}\n[sweep]\n\"cooling.CRAH-1.supply_c\" = [18.0, 22.0]\n\"rack_row.A.power_kw\" = [7.5, 15.0]\n\
+            "{ROOM}\n[sweep]\ncooling.CRAH-1.supply_c = [18.0, 22.0]\nrack_row.A.power_kw = [7.5, 15.0]\n\
              variants = [{{ name = \"open\" }}, \"baffle.toml\"]\n"
         ),
     )
     .unwrap();
     let out2 = d.join("out2");
     let (code, stdout, stderr) =
-        run(&["batch", listed.to_str().unwrap(), "-o", out2.to_str().unwrap(), "--backend", "cpu"]);
+        run(&["batch", sub.to_str().unwrap(), "-o", out2.to_str().unwrap(), "--backend", "cpu"]);
+    assert!(stdout.contains("8 cases: 8 solved"), "the fragment is no case: {stdout}");
     assert_eq!(code, 0, "{stdout}{stderr}");
     let rows2 = summary(&out2);
     for r in &rows {
@@ -179,6 +184,10 @@ fn a_sweep_that_cannot_be_made_is_bad_input_naming_the_key() {
         ("\"cooling.CRAH-9.capacity_kw\" = [50.0]", "no element `CRAH-9`"),
         ("\"cooling.CRAH-1.capacity_kw\" = [50.0, -5.0]", "cooling.CRAH-1.capacity_kw = -5"),
         ("\"cooling.CRAH-1.capcity_kw\" = [50.0]", "capcity_kw"),
+        ("\"rack.R9.power_kw\" = [5.0]", "no `rack` in the file"),
+        ("supply_c = [18.0, 18.0]", "lists 18 twice"),
+        ("supply_c = [18.0]\n\"cooling.CRAH-1.supply_c\" = [17.0]", "would override it"),
+        ("cooling.CRAH-1.capacity_kw = 50.0", "not a list of values"),
         ("supply = [18.0]", "unknown key `supply`"),
         ("\"airflow.model\" = []", "has no values"),
         ("[[sweep.variant]]\nname = \"a b\"", "not usable in a file name"),
@@ -253,8 +262,15 @@ fn shards_merge_into_the_summary_of_one_run_and_failures_rerun() {
         );
     }
     assert!(four.join("timings.csv").exists());
-    // Mend the broken input and rerun its shard (1): only that case is solved.
+    // Mend the broken input: its failed record is from the old file, so until its shard
+    // runs again the case is missing; then only that case is solved. (Any run rewrites
+    // the plan: shard 2's, whose cases are all up to date.)
     std::fs::write(inputs.join("b_broken.toml"), ROOM).unwrap();
+    let (_, s2, _) = batch(&["--shard", "2/4"], &[]);
+    assert!(s2.contains("3 cases: 0 solved, 3 up to date"), "{s2}");
+    let (code, s, _) = run(&["summarize", o]);
+    assert_eq!(code, 1);
+    assert!(s.contains("13 cases: 12 solved, 0 failed, 1 missing") && s.contains("missing: b_broken"), "{s}");
     let (code, s1, e1) = batch(&["--shard", "1/4"], &[]);
     assert_eq!(code, 0, "{s1}{e1}");
     assert!(s1.contains("4 cases: 1 solved, 3 up to date, 0 failed"), "{s1}");

@@ -143,18 +143,23 @@ pub fn expand_inputs(spec: &str) -> Result<Vec<PathBuf>, InputError> {
     Ok(v)
 }
 
-/// The resume key of a case: SHA-256 over its input bytes, sweep case, solver options,
-/// backend and program version.
+/// The resume key of a case: SHA-256 over its input bytes (and a variant's fragment
+/// file), sweep case, solver options, backend and program version. `digests` caches each
+/// input's hash (a sweep's cases share one file).
 pub fn run_key(
     input: &Path,
     sweep: Option<&facility::SweepCase>,
     backend: Backend,
     opts: &SolveOptions,
+    digests: &mut std::collections::HashMap<PathBuf, Option<Vec<u8>>>,
 ) -> Option<String> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(input).ok()?;
+    let digest = digests
+        .entry(input.to_path_buf())
+        .or_insert_with(|| std::fs::read(input).ok().map(|b| Sha256::digest(&b).to_vec()))
+        .clone()?;
     let mut h = Sha256::new();
-    h.update(&bytes);
+    h.update(&digest);
     let sweep_case = sweep.map(|s| s.suffix.as_str()).unwrap_or("");
     if let Some(file) = sweep.and_then(|s| s.variant.as_ref()).and_then(|v| v.file.as_ref()) {
         let dir = input.parent().unwrap_or(Path::new("."));
@@ -173,6 +178,25 @@ pub fn run_key(
         .as_bytes(),
     );
     Some(format!("{:x}", h.finalize()))
+}
+
+/// Longest case name kept as it is, bytes (file names stop at 255, and a temporary
+/// file's name adds to it); a longer one is cut and ends in a hash of the whole.
+const MAX_CASE_NAME: usize = 160;
+
+/// A case name usable as a file name in every output directory: at most
+/// [`MAX_CASE_NAME`] bytes.
+fn bounded_name(name: String) -> String {
+    if name.len() <= MAX_CASE_NAME {
+        return name;
+    }
+    use sha2::{Digest, Sha256};
+    let hash = format!("{:x}", Sha256::digest(name.as_bytes()));
+    let mut cut = MAX_CASE_NAME - 18;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}__{}", &name[..cut], &hash[..16])
 }
 
 /// One case of the plan.
@@ -197,16 +221,43 @@ impl Case {
 }
 
 /// Every case of a batch over `inputs` into `outdir`, in plan order: each input's
-/// sweep expanded; an input that does not load is one case, which fails.
+/// sweep expanded; an input that does not load is one case, which fails. A file that
+/// another input names as a variant's fragment is not an input. Names are unique
+/// (a clash gets `__2`, `__3`, …) and no longer than [`MAX_CASE_NAME`].
 pub fn plan(inputs: &[PathBuf], outdir: &Path) -> Vec<Case> {
+    let loaded: Vec<(PathBuf, Result<facility::Facility, InputError>)> =
+        inputs.iter().map(|i| (i.clone(), facility::load(&i.display().to_string()))).collect();
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let fragments: std::collections::HashSet<PathBuf> = loaded
+        .iter()
+        .filter_map(|(i, f)| Some((i, f.as_ref().ok()?.sweep.as_ref()?)))
+        .flat_map(|(i, s)| {
+            let dir = i.parent().unwrap_or(Path::new(".")).to_path_buf();
+            s.variant.iter().filter_map(move |v| v.file.as_ref().map(|f| canon(&dir.join(f))))
+        })
+        .collect();
     let mut cases = Vec::new();
-    for input in inputs {
+    let mut names = std::collections::HashSet::new();
+    let mut unique = |name: String| {
+        let name = bounded_name(name);
+        let mut k = 1;
+        let mut n = name.clone();
+        while !names.insert(n.clone()) {
+            k += 1;
+            n = format!("{name}__{k}");
+        }
+        n
+    };
+    for (input, f) in loaded {
+        if fragments.contains(&canon(&input)) {
+            continue;
+        }
         let stem = input.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        match facility::load(&input.display().to_string()) {
+        match f {
             Ok(f) => {
                 let swept = f.sweep.is_some();
                 for c in f.sweep_cases() {
-                    let name = format!("{stem}{}", c.suffix);
+                    let name = unique(format!("{stem}{}", c.suffix));
                     cases.push(Case {
                         input: input.clone(),
                         output: outdir.join(format!("{name}.h5")),
@@ -216,13 +267,16 @@ pub fn plan(inputs: &[PathBuf], outdir: &Path) -> Vec<Case> {
                     });
                 }
             }
-            Err(e) => cases.push(Case {
-                input: input.clone(),
-                output: outdir.join(format!("{stem}.h5")),
-                name: stem,
-                sweep: None,
-                load_error: Some(e),
-            }),
+            Err(e) => {
+                let name = unique(stem);
+                cases.push(Case {
+                    input: input.clone(),
+                    output: outdir.join(format!("{name}.h5")),
+                    name,
+                    sweep: None,
+                    load_error: Some(e),
+                })
+            }
         }
     }
     cases
@@ -262,18 +316,23 @@ pub fn run_batch(
         InputError::new(&outdir.display().to_string(), "output directory", m, "choose a writable directory")
     })?;
     let all = plan(inputs, outdir);
+    let mut digests = Default::default();
+    let keys: Vec<Option<String>> =
+        all.iter().map(|c| run_key(&c.input, c.sweep.as_ref(), backend, opts, &mut digests)).collect();
     let planned: Vec<summary::PlannedCase> = all
         .iter()
-        .map(|c| summary::PlannedCase {
+        .zip(&keys)
+        .map(|(c, k)| summary::PlannedCase {
             case: c.name.clone(),
             input: c.input.display().to_string(),
             output: c.output_name(),
             values: c.values(),
+            run_key: k.clone(),
         })
         .collect();
     summary::write_plan(outdir, &summary::Plan { cases: planned })?;
-    let mine: Vec<&Case> =
-        all.iter().enumerate().filter(|(k, _)| shard.is_none_or(|s| s.has(*k))).map(|(_, c)| c).collect();
+    let mine: Vec<(&Case, &Option<String>)> =
+        all.iter().zip(&keys).enumerate().filter(|(k, _)| shard.is_none_or(|s| s.has(*k))).map(|(_, c)| c).collect();
     let total = mine.len();
     let done = AtomicUsize::new(0);
     let next = AtomicUsize::new(0);
@@ -283,8 +342,8 @@ pub fn run_batch(
         for _ in 0..jobs.max(1).min(total.max(1)) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(c) = mine.get(i) else { break };
-                let r = run_case(c, outdir, backend, opts);
+                let Some(&(c, key)) = mine.get(i) else { break };
+                let r = run_case(c, key.clone(), outdir, backend, opts);
                 // A record that cannot be written stops the batch (the disk is full or
                 // the directory went away): the summary would be wrong.
                 if r.status != "skipped" {
@@ -310,17 +369,16 @@ pub fn run_batch(
     Ok(BatchRun { planned: all.len(), results: v.into_iter().map(|(_, r)| r).collect(), summarized })
 }
 
-fn run_case(c: &Case, outdir: &Path, backend: Backend, opts: &SolveOptions) -> CaseResult {
+fn run_case(c: &Case, key: Option<String>, outdir: &Path, backend: Backend, opts: &SolveOptions) -> CaseResult {
     let input = c.input.display().to_string();
     let mut r = CaseResult::new(&c.name, &input, &c.output_name(), c.values());
+    r.run_key = key.clone();
     if let Some(e) = &c.load_error {
         r.status = "failed".into();
         r.error = Some(e.to_string());
         r.exit_code = Some(2);
         return r;
     }
-    let key = run_key(&c.input, c.sweep.as_ref(), backend, opts);
-    r.run_key = key.clone();
     // Resume: an output and a record with the same run key (input, sweep case,
     // options, backend, version).
     if let (true, Some(key)) = (c.output.exists(), &key) {

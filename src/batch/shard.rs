@@ -63,26 +63,54 @@ impl Shard {
         };
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
             let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let count = match (shards, num("SLURM_ARRAY_TASK_COUNT")?, num("SLURM_ARRAY_TASK_MAX")?) {
-                (Some(n), _, _) => n,
-                (None, Some(c), _) => c,
-                (None, None, Some(max)) if max >= min => max - min + 1,
-                _ => return Err(InputError::new(
+            let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            let (count_env, max) = (num("SLURM_ARRAY_TASK_COUNT")?, num("SLURM_ARRAY_TASK_MAX")?);
+            let not_range = |why: String| {
+                InputError::new(
+                    "environment",
+                    "SLURM_ARRAY_TASK_ID",
+                    why,
+                    "submit the array as a range, --array=0-(N-1) (a step is fine), or give --shard I/N",
+                )
+            };
+            // An array is a range with a step (`--array=0-30:2`); the tasks of a list
+            // (`--array=1,4,9`) cannot tell which shard they are.
+            let in_range = match max {
+                Some(max) if max >= min => Some((max - min) / step + 1),
+                Some(_) => return Err(not_range(format!("the array's range {min}-{max:?} is empty"))),
+                None => None,
+            };
+            if let (Some(c), Some(r)) = (count_env, in_range) {
+                if c != r {
+                    return Err(not_range(format!("the array's {c} tasks are not the range {min}-{max:?}:{step}")));
+                }
+            }
+            if id < min || (id - min) % step != 0 {
+                return Err(not_range(format!("task {id} is not in the array's range from {min} in steps of {step}")));
+            }
+            let index = (id - min) / step;
+            let count = match (shards, count_env.or(in_range)) {
+                (Some(n), Some(c)) if n != c => {
+                    return Err(InputError::new(
+                        "command line",
+                        "--shards",
+                        format!("is {n}, but the Slurm array has {c} tasks"),
+                        "leave --shards out inside a Slurm array",
+                    ))
+                }
+                (Some(n), _) => n,
+                (None, Some(c)) => c,
+                (None, None) => return Err(InputError::new(
                     "environment",
                     "SLURM_ARRAY_TASK_ID",
                     "is set, but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX says how many tasks there are",
                     "give --shards N (the array's size) or --shard I/N",
                 )),
             };
-            if id < min || id - min >= count || count == 0 || count > MAX_SHARDS {
-                return Err(InputError::new(
-                    "environment",
-                    "SLURM_ARRAY_TASK_ID",
-                    format!("task {id} is not one of the {count} tasks from {min}"),
-                    "submit the array as --array=0-(N-1) with N tasks (a step of 1), or give --shard I/N",
-                ));
+            if index >= count || count == 0 || count > MAX_SHARDS {
+                return Err(not_range(format!("task {id} is not one of the {count} tasks from {min}")));
             }
-            return Ok(Some(Shard { index: id - min, count }));
+            return Ok(Some(Shard { index, count }));
         }
         if let Some(i) = num("JOB_COMPLETION_INDEX")? {
             let Some(n) = shards else {
@@ -142,6 +170,24 @@ mod tests {
             Some(Shard { index: 3, count: 4 })
         );
         assert!(s(&[("SLURM_ARRAY_TASK_ID", "9"), ("SLURM_ARRAY_TASK_COUNT", "4")], None).is_err());
+        // --array=0-30:2: 16 tasks; task 18 is shard 10 of 16.
+        let stepped = [
+            ("SLURM_ARRAY_TASK_ID", "18"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "30"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "16"),
+        ];
+        assert_eq!(s(&stepped, None).unwrap(), Some(Shard { index: 9, count: 16 }));
+        assert!(s(&stepped, Some(4)).unwrap_err().item.contains("--shards"));
+        // --array=1,4,9: not a range.
+        let list = [
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "9"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ];
+        assert!(s(&list, None).is_err());
         assert_eq!(s(&[("JOB_COMPLETION_INDEX", "0")], Some(3)).unwrap(), Some(Shard { index: 0, count: 3 }));
         assert!(s(&[("JOB_COMPLETION_INDEX", "0")], None).unwrap_err().fix.contains("--shards"));
         assert!(s(&[("JOB_COMPLETION_INDEX", "3")], Some(3)).is_err());

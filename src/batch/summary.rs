@@ -6,7 +6,8 @@
 //! - `cases/<case>.json`: one record per case that ran (solved or failed), written when
 //!   the case ends, with its metrics and its run key;
 //! - `summary.csv`, `summary.json`: one row per planned case — solved, failed or
-//!   missing (no record yet) — with a column per swept value. The summary holds no
+//!   missing (no record yet, or only one from an earlier plan: another run key) — with a
+//!   column per swept value. The summary holds no
 //!   timings, so that the same cases give the same summary however they were split over
 //!   shards; run times are in `timings.csv`.
 
@@ -24,6 +25,10 @@ pub struct PlannedCase {
     pub output: String,
     /// Swept values by name (`variant`, `supply_c`, dotted paths), in sweep order.
     pub values: Vec<(String, String)>,
+    /// The run key the case is solved under: a record with another key is from an
+    /// earlier plan (another input, options or version) and does not count.
+    #[serde(default)]
+    pub run_key: Option<String>,
 }
 
 /// `plan.json`.
@@ -88,7 +93,7 @@ pub fn summarize(outdir: &Path) -> Result<Summary, Error> {
     let mut rows = Vec::with_capacity(plan.cases.len());
     let (mut missing, mut failed) = (Vec::new(), Vec::new());
     for p in &plan.cases {
-        let r = match read_record(outdir, &p.case) {
+        let r = match read_record(outdir, &p.case).filter(|r| r.run_key == p.run_key) {
             Some(mut r) => {
                 // A record is what ran; the plan says what it is called and what it sweeps.
                 if r.status == "skipped" {

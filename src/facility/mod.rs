@@ -310,7 +310,7 @@ impl Facility {
         });
         for (path, vals) in &s.paths {
             out = grow(out, vals.len(), &|c, k| {
-                c.suffix += &format!("__{path}={}", sweep::value_text(&vals[k]));
+                c.suffix += &sweep::file_safe(&format!("__{path}={}", sweep::value_text(&vals[k])));
                 c.paths.push((path.clone(), vals[k].clone()));
             });
         }

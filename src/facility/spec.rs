@@ -157,9 +157,13 @@ pub struct SweepSpec {
     /// them to `variant`.
     #[serde(default)]
     pub variants: Vec<VariantEntry>,
-    /// Any other key of the file by its dotted path (`"cooling.CRAH-1.capacity_kw"`),
-    /// with the values it takes.
+    /// Any other key of the file by its dotted path, as written: quoted
+    /// (`"cooling.CRAH-1.capacity_kw" = […]`) or as TOML dotted keys, which nest
+    /// (`cooling.CRAH-1.capacity_kw = […]`); validation flattens them into `paths`.
     #[serde(flatten)]
+    pub written_paths: std::collections::BTreeMap<String, toml::Value>,
+    /// Dotted path → the values it takes (filled by validation).
+    #[serde(skip)]
     pub paths: std::collections::BTreeMap<String, Vec<toml::Value>>,
 }
 

@@ -41,11 +41,12 @@ fn walk(t: &mut Table, segs: &[&str], op: &Op) -> Result<(), String> {
     }
     if !t.contains_key(first) {
         match op {
-            // A table the file leaves out (its defaults apply): made, to hold the key.
-            Op::Set(_) => {
+            // A table the file leaves out (its defaults apply, `[airflow]`): made, to hold
+            // the key. Blocks (`[[rack]]`) and deeper tables are not made up.
+            Op::Set(_) if rest.len() == 1 => {
                 t.insert(first.to_string(), Value::Table(Table::new()));
             }
-            Op::Remove => return Err(format!("there is no `{first}`")),
+            _ => return Err(format!("there is no `{first}` in the file")),
         }
     }
     match t.get_mut(first).expect("present") {
@@ -89,9 +90,9 @@ fn walk(t: &mut Table, segs: &[&str], op: &Op) -> Result<(), String> {
     }
 }
 
-fn segments(path: &str) -> Result<Vec<&str>, String> {
+fn segments(path: &str, min: usize) -> Result<Vec<&str>, String> {
     let segs: Vec<&str> = path.split('.').map(str::trim).collect();
-    if segs.len() < 2 || segs.iter().any(|s| s.is_empty()) {
+    if segs.len() < min || segs.iter().any(|s| s.is_empty()) {
         return Err(format!("`{path}` is not a dotted path such as cooling.CRAH-1.capacity_kw"));
     }
     Ok(segs)
@@ -99,20 +100,22 @@ fn segments(path: &str) -> Result<Vec<&str>, String> {
 
 /// Write `v` at `path`.
 pub fn set(doc: &mut Table, path: &str, v: &Value) -> Result<(), String> {
-    walk(doc, &segments(path)?, &Op::Set(v))
+    walk(doc, &segments(path, 2)?, &Op::Set(v))
 }
 
-/// Remove the key or the array element at `path`.
+/// Remove the key, table or block at `path` (`network`, `obstacle.roof-A`).
 pub fn remove(doc: &mut Table, path: &str) -> Result<(), String> {
-    walk(doc, &segments(path)?, &Op::Remove)
+    walk(doc, &segments(path, 1)?, &Op::Remove)
 }
 
-/// Merge `frag` into `doc`: tables key by key, arrays appended, values replaced.
+/// Merge `frag` into `doc`: tables key by key, arrays of tables (blocks) appended,
+/// anything else replaced.
 pub fn merge(doc: &mut Table, frag: Table) {
+    let blocks = |a: &[Value]| !a.is_empty() && a.iter().all(Value::is_table);
     for (k, v) in frag {
         match (doc.get_mut(&k), v) {
             (Some(Value::Table(a)), Value::Table(b)) => merge(a, b),
-            (Some(Value::Array(a)), Value::Array(b)) => a.extend(b),
+            (Some(Value::Array(a)), Value::Array(b)) if blocks(a) && blocks(&b) => a.extend(b),
             (_, v) => {
                 doc.insert(k, v);
             }
@@ -140,13 +143,19 @@ pub fn apply_variant(doc: &mut Table, v: &VariantSpec, base_dir: &std::path::Pat
     Ok(())
 }
 
-/// A swept value as text (summaries, case names).
+/// A swept value as text (summaries).
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Float(x) => super::short(*x),
         other => other.to_string(),
     }
+}
+
+/// `text` as it may appear in a file name: letters, digits and `. = + - _`, anything
+/// else `_` (a swept string may hold `/` or spaces).
+pub fn file_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || ".=+-_".contains(c) { c } else { '_' }).collect()
 }
 
 /// The facility text of one case: `src` (the file at `path`) with the case's variant
@@ -188,6 +197,9 @@ pub fn load_case(path: &str, case: &SweepCase) -> Result<super::Facility, InputE
         case_text(path, &src, case).map_err(|m| InputError::new(path, &item, m, "correct the [sweep] table").at(at))?;
     let mut f = super::load_str(path, &text)
         .map_err(|e| InputError::new(path, &item, format!("{}: {}", e.item, e.message), e.fix.clone()).at(at))?;
+    // The case's source is the file as written (its sweep case says what changed).
+    use sha2::{Digest, Sha256};
+    f.input_sha256 = format!("{:x}", Sha256::digest(src.as_bytes()));
     f.apply(case);
     Ok(f)
 }
@@ -232,13 +244,26 @@ capacity_kw = 30.0
         remove(&mut d, "cooling.CRAH-1").unwrap();
         assert_eq!(d["cooling"].as_array().unwrap().len(), 1);
         assert!(remove(&mut d, "obstacle.x").unwrap_err().contains("no `obstacle`"));
+        assert!(set(&mut d, "rack.R9.power_kw", &Value::Float(1.0)).unwrap_err().contains("no `rack` in the file"));
+        remove(&mut d, "floor").unwrap();
+        assert!(!d.contains_key("floor"));
+    }
+
+    #[test]
+    fn case_names_keep_to_file_name_characters() {
+        assert_eq!(file_safe("__rack.A.feed_bus=UPS/A 1"), "__rack.A.feed_bus=UPS_A_1");
+        assert_eq!(file_safe("__x=../y"), "__x=.._y");
     }
 
     #[test]
     fn fragments_merge_tables_and_append_blocks() {
         let mut d = doc();
-        let frag: Table = "[floor]\ndepth_m = 3.0\n[[cooling]]\nid = \"N\"\ncapacity_kw = 1.0\n".parse().unwrap();
+        d.insert("thresholds_c".into(), Value::Array(vec![Value::Float(27.0)]));
+        let frag: Table = "thresholds_c = [30.0]\n[floor]\ndepth_m = 3.0\n[[cooling]]\nid = \"N\"\ncapacity_kw = 1.0\n"
+            .parse()
+            .unwrap();
         merge(&mut d, frag);
+        assert_eq!(d["thresholds_c"].as_array().unwrap().len(), 1, "a list of values is replaced");
         assert_eq!(d["floor"]["width_m"].as_float(), Some(4.0));
         assert_eq!(d["floor"]["depth_m"].as_float(), Some(3.0));
         assert_eq!(d["cooling"].as_array().unwrap().len(), 3);

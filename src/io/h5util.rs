@@ -88,8 +88,21 @@ pub fn string_dataset(g: &Group, name: &str, values: &[String], description: &st
 
 /// Path of the temporary file an output is written to before the rename.
 pub fn temp_path(out: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out.h5".into());
-    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    // Unique across threads, processes and machines sharing the directory (shards of a
+    // batch on a shared volume, where every container may be process 1).
+    let host: String = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(32)
+        .collect();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    out.with_file_name(format!(".{name}.tmp-{host}-{}-{n}", std::process::id()))
 }
 
 /// Write `out` atomically: `write` fills a temporary file in the same directory, which

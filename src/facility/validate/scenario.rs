@@ -13,6 +13,9 @@ pub const MAX_SWEEP_CASES: usize = 100_000;
 /// Most time steps a scenario may take.
 pub const MAX_SCENARIO_STEPS: usize = 10_000_000;
 
+/// Most (variant, swept value) pairs checked when a file is read.
+const MAX_PAIRS_CHECKED: usize = 200;
+
 pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Option<SweepSpec>, InputError> {
     let Some(sw) = sweep else { return Ok(None) };
     let pos = cx.pos(&sw);
@@ -65,7 +68,22 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
             ));
         }
     }
-    for (path, vals) in &sw.paths {
+    // Dotted keys nest in TOML: flatten them back into paths.
+    fn flatten(prefix: &str, v: toml::Value, out: &mut Vec<(String, toml::Value)>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    flatten(&if prefix.is_empty() { k } else { format!("{prefix}.{k}") }, x, out);
+                }
+            }
+            other => out.push((prefix.to_string(), other)),
+        }
+    }
+    let mut flat = Vec::new();
+    for (k, v) in std::mem::take(&mut sw.written_paths) {
+        flatten(&k, v, &mut flat);
+    }
+    for (path, v) in flat {
         if !path.contains('.') {
             return Err(cx.err(
                 pos,
@@ -74,6 +92,14 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
                 "sweep supply_c, air_k_w_mk, it_power_scale, variants ([[sweep.variant]]) or any key of the file by its dotted path, such as \"cooling.CRAH-1.capacity_kw\" = [60, 80]",
             ));
         }
+        let toml::Value::Array(vals) = v else {
+            return Err(cx.err(
+                pos,
+                "[sweep]",
+                format!("`{path}` is {}, not a list of values", v.type_str()),
+                format!("write \"{path}\" = [value, value, …]"),
+            ));
+        };
         if vals.is_empty() {
             return Err(cx.err(
                 pos,
@@ -90,12 +116,46 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
                 "write a list of numbers, strings or booleans",
             ));
         }
+        if sw.paths.insert(path.clone(), vals).is_some() {
+            return Err(cx.err(pos, "[sweep]", format!("`{path}` is swept twice"), "sweep each key once"));
+        }
+    }
+    // The built-in keys set every unit (or the materials): sweeping one of the keys they
+    // set by path as well would leave the case's listed value unused.
+    for (key, on, clash) in [
+        ("supply_c", !sw.supply_c.is_empty(), &[".supply_c"][..]),
+        ("air_k_w_mk", !sw.air_k_w_mk.is_empty(), &["materials.air_k_w_mk", "materials.rack_k_w_mk"][..]),
+    ] {
+        if let Some(p) = sw.paths.keys().find(|p| on && clash.iter().any(|c| p.ends_with(c) || p.as_str() == *c)) {
+            return Err(cx.err(
+                pos,
+                "[sweep]",
+                format!("sweeps {key} (every unit) and `{p}` together: {key} would override it"),
+                format!("sweep either {key} or the path"),
+            ));
+        }
+    }
+    // Values that would name two cases alike.
+    let dup = |key: &str, texts: Vec<String>| -> Result<(), InputError> {
+        let mut seen = std::collections::HashSet::new();
+        match texts.into_iter().find(|t| !seen.insert(t.clone())) {
+            Some(t) => Err(cx.err(pos, "[sweep]", format!("`{key}` lists {t} twice"), "list each value once")),
+            None => Ok(()),
+        }
+    };
+    for (key, vals) in
+        [("supply_c", &sw.supply_c), ("air_k_w_mk", &sw.air_k_w_mk), ("it_power_scale", &sw.it_power_scale)]
+    {
+        dup(key, vals.iter().map(|&v| crate::facility::short(v)).collect())?;
+    }
+    for (path, vals) in &sw.paths {
+        dup(path, vals.iter().map(|v| crate::facility::sweep::value_text(v)).collect())?;
     }
     let lens: Vec<usize> = [sw.variant.len(), sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()]
         .into_iter()
         .chain(sw.paths.values().map(Vec::len))
         .collect();
-    let cases: u128 = lens.iter().map(|&n| n.max(1) as u128).product();
+    let cases: u128 = lens.iter().try_fold(1u128, |a, &n| a.checked_mul(n.max(1) as u128)).unwrap_or(u128::MAX);
     if cases > MAX_SWEEP_CASES as u128 {
         let factors: Vec<String> = lens.iter().filter(|&&n| n > 0).map(|n| n.to_string()).collect();
         return Err(cx.err(
@@ -124,6 +184,25 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
         for v in vals {
             let what = format!("{path} = {}", crate::facility::sweep::value_text(v));
             single(crate::facility::SweepCase { paths: vec![(path.clone(), v.clone())], ..Default::default() }, what)?;
+        }
+    }
+    // Each variant with each swept value (a variant may remove what a path sweeps), while
+    // that is cheap to check; beyond, such a case fails alone when it runs.
+    let values: usize = sw.paths.values().map(Vec::len).sum();
+    if sw.variant.len() * values <= MAX_PAIRS_CHECKED {
+        for var in &sw.variant {
+            for (path, vals) in &sw.paths {
+                for v in vals {
+                    let what =
+                        format!("variant \"{}\" with {path} = {}", var.name, crate::facility::sweep::value_text(v));
+                    let case = crate::facility::SweepCase {
+                        variant: Some(var.clone()),
+                        paths: vec![(path.clone(), v.clone())],
+                        ..Default::default()
+                    };
+                    single(case, what)?;
+                }
+            }
         }
     }
     Ok(Some(sw))
