@@ -6,15 +6,4 @@
 # Without them those tests are skipped, unless THERMOGRID_REQUIRE_SLURM=1 or
 # THERMOGRID_REQUIRE_CHROMIUM=1 (CI sets both).
 set -euo pipefail
-pkgs=(slurm-wlm munge chromium)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+exec "$(dirname "$0")/setup.sh" slurm-wlm munge chromium

@@ -3,7 +3,8 @@
 #   libhdf5-dev + pkg-config   HDF5 for the hdf5-metno crate
 #   mesa-vulkan-drivers        Mesa's lavapipe, a software Vulkan adapter for GPU tests
 set -euo pipefail
-pkgs=(libhdf5-dev pkg-config mesa-vulkan-drivers)
+# Further packages may be named on the command line (scripts/setup-ci-extras.sh does).
+pkgs=(libhdf5-dev pkg-config mesa-vulkan-drivers "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -331,7 +331,9 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
             let stem = png_out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "frame".into());
             png_out.with_file_name(format!("{stem}_{:03}.png", k - 1))
         };
-        if let Err(e) = draw(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, &path) {
+        let img =
+            draw_image(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, (1200.0, 800.0));
+        if let Err(e) = img.write_png(&path) {
             // Nothing half done: remove the pictures of this run.
             for w in &written {
                 let _ = std::fs::remove_file(w);
@@ -341,22 +343,6 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
         written.push(path);
     }
     Ok(written)
-}
-
-/// Draw one temperature plane into a PNG file.
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    title: &str,
-    field: &[f64],
-    mat: Option<&[u8]>,
-    nx: usize,
-    ny: usize,
-    dx: f64,
-    lo: f64,
-    hi: f64,
-    png_out: &Path,
-) -> Result<(), String> {
-    draw_image(title, field, mat, nx, ny, dx, lo, hi, (1200.0, 800.0)).write_png(png_out)
 }
 
 /// Draw one temperature plane, the floor fitted in `fit` (width, height) pixels, on the
