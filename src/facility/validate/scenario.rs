@@ -135,6 +135,20 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
             ));
         }
     }
+    let lens: Vec<usize> = [sw.variant.len(), sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()]
+        .into_iter()
+        .chain(sw.paths.values().map(Vec::len))
+        .collect();
+    let cases: u128 = lens.iter().try_fold(1u128, |a, &n| a.checked_mul(n.max(1) as u128)).unwrap_or(u128::MAX);
+    if cases > MAX_SWEEP_CASES as u128 {
+        let factors: Vec<String> = lens.iter().filter(|&&n| n > 0).map(|n| n.to_string()).collect();
+        return Err(cx.err(
+            pos,
+            "[sweep]",
+            format!("expands into {} = {cases} cases, more than {MAX_SWEEP_CASES}", factors.join(" × ")),
+            "sweep fewer values (or split the sweep over several files)",
+        ));
+    }
     // Values that would name two cases alike.
     let dup = |key: &str, texts: Vec<String>| -> Result<(), InputError> {
         let mut seen = std::collections::HashSet::new();
@@ -150,20 +164,6 @@ pub(super) fn sweep(cx: &Ctx, sweep: Option<Spanned<SweepSpec>>) -> Result<Optio
     }
     for (path, vals) in &sw.paths {
         dup(path, vals.iter().map(|v| crate::facility::sweep::value_text(v)).collect())?;
-    }
-    let lens: Vec<usize> = [sw.variant.len(), sw.supply_c.len(), sw.air_k_w_mk.len(), sw.it_power_scale.len()]
-        .into_iter()
-        .chain(sw.paths.values().map(Vec::len))
-        .collect();
-    let cases: u128 = lens.iter().try_fold(1u128, |a, &n| a.checked_mul(n.max(1) as u128)).unwrap_or(u128::MAX);
-    if cases > MAX_SWEEP_CASES as u128 {
-        let factors: Vec<String> = lens.iter().filter(|&&n| n > 0).map(|n| n.to_string()).collect();
-        return Err(cx.err(
-            pos,
-            "[sweep]",
-            format!("expands into {} = {cases} cases, more than {MAX_SWEEP_CASES}", factors.join(" × ")),
-            "sweep fewer values (or split the sweep over several files)",
-        ));
     }
     // Every variant and every swept value, each alone, must make a valid facility: a
     // typo in a path or a value out of range is found now, not case by case.
