@@ -107,7 +107,7 @@ pub fn cooling_results(f: &Facility, r: &Raster, t: &[f64]) -> Vec<CoolingResult
             let removed: f64 = b.map(|b| b.cells(&p.grid).map(|c| p.h[c] * (t[c] - p.t_s[c]) * v).sum()).unwrap_or(0.0);
             CoolingResult {
                 id: u.id.clone(),
-                kind: format!("{:?}", u.kind).to_lowercase(),
+                kind: u.kind.name().to_string(),
                 capacity_kw: u.capacity_kw,
                 removed_kw: removed / 1e3,
                 load_pct: 100.0 * removed / (u.capacity_kw * 1e3),

@@ -377,6 +377,18 @@ pub enum CoolingKind {
     Cdu,
 }
 
+impl CoolingKind {
+    /// The name the facility file uses (`kind = "in_row"`), also in every output.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoolingKind::Crah => "crah",
+            CoolingKind::InRow => "in_row",
+            CoolingKind::RearDoor => "rear_door",
+            CoolingKind::Cdu => "cdu",
+        }
+    }
+}
+
 /// `[[cooling]]`: a cooling unit.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -55,15 +55,16 @@ fn chunk_shape(shape: &[usize]) -> Vec<usize> {
     }
 }
 
-/// Write a chunked, deflate-compressed dataset with a `units` attribute.
+/// Write a chunked, deflate-compressed dataset with CF `units` and `long_name`
+/// attributes (see [`super::netcdf`] for its dimensions).
 pub fn dataset<T: hdf5::H5Type>(
     g: &Group,
     name: &str,
     shape: &[usize],
     data: &[T],
     units: &str,
-    description: &str,
-) -> H5Result<()> {
+    long_name: &str,
+) -> H5Result<hdf5::Dataset> {
     let view = ArrayView::from_shape(IxDyn(shape), data).map_err(|e| hdf5::Error::from(e.to_string()))?;
     let mut b = g.new_dataset_builder();
     if data.len() > 1 && hdf5::filters::deflate_available() {
@@ -71,19 +72,18 @@ pub fn dataset<T: hdf5::H5Type>(
     }
     let ds = b.with_data(view).create(name)?;
     attr_str(&ds, "units", units)?;
-    if !description.is_empty() {
-        attr_str(&ds, "description", description)?;
+    if !long_name.is_empty() {
+        attr_str(&ds, "long_name", long_name)?;
     }
-    Ok(())
+    Ok(ds)
 }
 
-/// Write a 1-D string dataset (ids).
-pub fn string_dataset(g: &Group, name: &str, values: &[String], description: &str) -> H5Result<()> {
+/// Write a 1-D UTF-8 string dataset (ids, names; no units, as CF has it for strings).
+pub fn string_dataset(g: &Group, name: &str, values: &[String], long_name: &str) -> H5Result<hdf5::Dataset> {
     let v: Vec<VarLenUnicode> = values.iter().map(|s| s.parse().unwrap_or_default()).collect();
     let ds = g.new_dataset_builder().with_data(&v[..]).create(name)?;
-    attr_str(&ds, "units", "")?;
-    attr_str(&ds, "description", description)?;
-    Ok(())
+    attr_str(&ds, "long_name", long_name)?;
+    Ok(ds)
 }
 
 /// Path of the temporary file an output is written to before the rename.

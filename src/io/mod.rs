@@ -3,6 +3,7 @@
 
 pub mod fields;
 pub mod h5util;
+pub mod netcdf;
 pub mod power;
 pub mod render;
 pub mod results;

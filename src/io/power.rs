@@ -2,6 +2,7 @@
 //! power side returns data, this module writes it.
 
 use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
+use super::netcdf::{attach, attach_all, coord, global_attrs, index_coord, string_coord};
 use crate::power::contingency::N1;
 use crate::power::timeseries::TimeSeries;
 use crate::power::{AcResult, DcResult, Network};
@@ -20,6 +21,7 @@ fn identities(
     ends: (&[f64], &[f64], &[bool]),
     gens: (&[f64], &[bool]),
 ) -> hdf5::Result<(hdf5::Group, hdf5::Group, hdf5::Group, hdf5::Group)> {
+    global_attrs(f, &format!("thermogrid power flow: {}", net.name))?;
     attr_str(f, "network_name", &net.name)?;
     attr_str(f, "input_path", &net.source)?;
     attr_str(f, "thermogrid_version", env!("CARGO_PKG_VERSION"))?;
@@ -33,6 +35,7 @@ fn identities(
     dataset(&b, "bus_i", &nb, bus_i, "1", "external bus number, file row order")?;
     let bus_names: Vec<String> = (0..nb[0]).map(|i| net.bus_name(i)).collect();
     string_dataset(&b, "name", &bus_names, "facility bus id, else the bus number")?;
+    string_coord(&b, "bus", &bus_names, "bus: facility bus id, else the bus number")?;
     let l = p.create_group("branch")?;
     let nl = [ends.0.len()];
     string_dataset(
@@ -41,6 +44,7 @@ fn identities(
         &net.branch_labels(),
         "facility branch id, else from–to bus numbers (#k: k-th parallel)",
     )?;
+    string_coord(&l, "branch", &net.branch_labels(), "branch: facility branch id, else from–to bus numbers")?;
     dataset(&l, "f_bus", &nl, ends.0, "1", "from bus number")?;
     dataset(&l, "t_bus", &nl, ends.1, "1", "to bus number")?;
     dataset(&l, "in_service", &nl, &flag(ends.2), "1", "1 in service, 0 out")?;
@@ -48,9 +52,18 @@ fn identities(
     let ng = [gens.0.len()];
     let gen_names: Vec<String> = (0..ng[0]).map(|i| net.gen_name(i)).collect();
     string_dataset(&g, "name", &gen_names, "facility generator id, else its row and bus")?;
+    string_coord(&g, "gen", &gen_names, "generator: facility id, else its row and bus")?;
     dataset(&g, "gen_bus", &ng, gens.0, "1", "bus number")?;
     dataset(&g, "in_service", &ng, &flag(gens.1), "1", "1 on line, 0 off")?;
     Ok((p, b, l, g))
+}
+
+/// Name the axes of every `/power/{bus,branch,gen}` variable after its group's
+/// coordinate (called once all of them are written).
+fn name_row_dims(b: &hdf5::Group, l: &hdf5::Group, g: &hdf5::Group) -> hdf5::Result<()> {
+    attach_all(b, &[&b.dataset("bus")?])?;
+    attach_all(l, &[&l.dataset("branch")?])?;
+    attach_all(g, &[&g.dataset("gen")?])
 }
 
 /// Write `/power/{bus,branch,gen}` in file row order.
@@ -71,7 +84,7 @@ pub fn write_powerflow(out: &Path, net: &Network, r: &DcResult) -> Result<(), St
         dataset(&l, "pt_mw", &nl, &r.pt_mw, "MW", "active power at the to end")?;
         dataset(&l, "loading_pct", &nl, &r.loading_pct, "%", "|pf| / RATE_A; NaN where no rating")?;
         dataset(&g, "pg_mw", &ng, &r.pg_mw, "MW", "active power output")?;
-        Ok(())
+        name_row_dims(&b, &l, &g)
     })
 }
 
@@ -107,12 +120,13 @@ pub fn write_powerflow_ac(out: &Path, net: &Network, r: &AcResult, enforce_q_lim
         dataset(&g, "qg_mvar", &ng, &r.qg_mvar, "MVAr", "reactive power output")?;
         let lim: Vec<u8> = (0..ng[0]).map(|k| u8::from(r.gens_at_q_limit.contains(&k))).collect();
         dataset(&g, "at_q_limit", &ng, &lim, "1", "1 where held at QMAX or QMIN (Q limits enforced)")?;
-        Ok(())
+        name_row_dims(&b, &l, &g)
     })
 }
 
 pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, backend: String) -> Result<(), String> {
     write_atomic(out, |f| {
+        global_attrs(f, &format!("thermogrid N-1 contingency screening: {}", net.name))?;
         attr_str(f, "network_name", &net.name)?;
         attr_str(f, "input_path", &net.source)?;
         let p = f.create_group("power")?;
@@ -129,6 +143,7 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
         let label = |r: usize| labels.get(r).cloned().unwrap_or_default();
         let outage_names: Vec<String> = n1.outages.iter().map(|x| label(x.branch)).collect();
         string_dataset(&c, "outage_name", &outage_names, "name of the branch taken out")?;
+        let outage_dim = string_coord(&c, "outage", &outage_names, "outage: name of the branch taken out")?;
         let worst_names: Vec<String> =
             n1.outages.iter().map(|x| x.worst_branch.map(|w| label(w)).unwrap_or_default()).collect();
         string_dataset(
@@ -151,6 +166,7 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
         dataset(&c, "worst_branch", &n, &worst, "1", "branch row with the highest loading, -1 if none is rated")?;
         dataset(&c, "lost_load_mw", &n, &col(|x| x.lost_load_mw), "MW", "load cut off from every reference bus")?;
         let v = c.create_group("violations")?;
+        let violation = index_coord(&v, "violation", n1.violations.len(), "violation number")?;
         let m = [n1.violations.len()];
         dataset(
             &v,
@@ -197,14 +213,18 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
                 "MW",
                 "post-contingency flows: rows outages, columns branch rows",
             )?;
+            let branch = string_coord(&c, "branch", &labels, "branch: facility branch id, else from–to bus numbers")?;
+            attach(&c.dataset("flows_mw")?, &[&outage_dim, &branch])?;
         }
-        Ok(())
+        attach_all(&c, &[&outage_dim])?;
+        attach_all(&v, &[&violation])
     })
 }
 
 /// `/power/timeseries/…` (units on every dataset).
 pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -> Result<(), String> {
     write_atomic(out, |f| {
+        global_attrs(f, &format!("thermogrid power time series: {}", net.name))?;
         attr_str(f, "network_name", &net.name)?;
         attr_str(f, "input_path", &net.source)?;
         let g = f.create_group("power")?.create_group("timeseries")?;
@@ -257,6 +277,11 @@ pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -
             attr_f64(&g, "battery_needed_energy_mwh", s.energy_mwh)?;
         }
         attr_str(&g, "units", "ramps MW/s; energies MWh")?;
-        Ok(())
+        let time = coord(&g, "time", &ts.time_s, "s", "time since the series started", None)?;
+        let branch = string_coord(&g, "branch", &net.branch_labels(), "branch: facility branch id, else from–to bus numbers")?;
+        attach(&g.dataset("flows_mw")?, &[&time, &branch])?;
+        attach(&g.dataset("branch_name")?, &[&branch])?;
+        attach(&g.dataset("peak_loading_pct")?, &[&branch])?;
+        attach_all(&g, &[&time])
     })
 }

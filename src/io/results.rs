@@ -1,25 +1,38 @@
-//! The results file of a steady study. Schema (every dataset has a `units` attribute):
+//! The results file of a steady study: HDF5 that is also netCDF-4 (see
+//! [`super::netcdf`]): every variable has named dimensions with coordinates in its own
+//! group, CF `units` and `long_name`. Schema:
 //!
 //! ```text
-//! /                    attrs: facility_name, input_path, input_sha256, thermogrid_version
+//! /                    attrs: Conventions, title, source, history, facility_name,
+//!                      input_path, input_sha256, thermogrid_version, air_model,
+//!                      max_temperature_c, max_intake_c, rci_hi_pct, rci_lo_pct, pue,
+//!                      warnings, warning_count
+//!                      warnings(warning)   the guard rails' warnings
 //! /grid                attrs: dx (m), nx, ny, nz, origin (m, [x, y, z]), slab_m (m), layout
-//! /thermal/T           °C       (ny, nx) or (nz, ny, nx), C order like fields files
+//! /thermal/x, y, (z)   m        cell centres (coordinates)
+//! /thermal/T           °C       (y, x) or (z, y, x), C order like fields files
 //! /thermal/k           W/(m·K)
 //! /thermal/q           W/m³
 //! /thermal/h           W/(m³·K)
 //! /thermal/T_supply    °C       (NaN where h = 0)
 //! /thermal/material    id       legend in its `legend` attribute (facility inputs)
 //!                      attrs of /thermal: bc_<wall>, T_wall_<wall> (°C), T_amb (fields)
-//! /airflow/u_x, u_y, u_z  m/s  cell-centred air velocity (airflow model only);
+//! /airflow/x, y, (z)   m        the same coordinates
+//! /airflow/u_x, u_y, u_z  m/s  cell-centred air velocity (airflow models only);
 //!                      attrs: mass_residual (relative to the total flow)
-//! /racks/{id, x_m, y_m, power_kw, air_heat_kw, mean_c, max_c, intake_c}
+//! /racks/rack          rack ids (the coordinate of every /racks variable)
+//! /racks/{id, x_m, y_m, power_kw, air_heat_kw, mean_c, max_c, intake_c, intake_top_c,
+//!         intake_in_ashrae_recommended, ashrae_class}
+//! /cooling/unit        unit ids
 //! /cooling/{id, kind, capacity_kw, removed_kw, load_pct}
 //! /solver              attrs: backend, method, iterations, relative_residual, tol,
 //!                      converged, levels, setup_s, solve_s, wall_time_s
 //! /energy              attrs: injected_w, removed_by_cooling_w, removed_by_walls_w, rel_error
+//! /coupling            attrs (electrical coupling) and cooling_electric_kw(unit)
 //! ```
 
 use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
+use super::netcdf::{attach_all, global_attrs, grid_coords, index_coord, string_coord};
 use crate::grid::WALL_NAMES;
 use crate::raster::material;
 use crate::study::Study;
@@ -50,6 +63,7 @@ fn write_h5(
     extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
 ) -> Result<(), String> {
     write_atomic(out, |f| {
+        global_attrs(f, &format!("thermogrid results: {}", s.name))?;
         attr_str(f, "facility_name", &s.name)?;
         attr_str(f, "input_path", &s.input_path)?;
         attr_str(f, "input_sha256", &s.input_sha256)?;
@@ -57,6 +71,23 @@ fn write_h5(
         // Guard-rail warnings (crate::guard), one per line; empty when there are none.
         attr_str(f, "warnings", &s.warnings.join("\n"))?;
         attr_u64(f, "warning_count", s.warnings.len() as u64)?;
+        let w = index_coord(f, "warning", s.warnings.len(), "guard-rail warning number")?;
+        let wv = string_dataset(f, "warnings", &s.warnings, "guard-rail warning (implausible input or answer)")?;
+        super::netcdf::attach(&wv, &[&w])?;
+        attr_str(f, "air_model", crate::report::air_model(s).unwrap_or("none (fields file)"))?;
+        attr_f64(f, "max_temperature_c", crate::report::max_temperature_c(s))?;
+        let max_intake = crate::outcome::nan_max(s.racks.iter().map(|r| r.intake_c));
+        if max_intake.is_finite() {
+            attr_f64(f, "max_intake_c", max_intake)?;
+        }
+        let (hi, lo) = crate::report::rci(s);
+        if let (Some(hi), Some(lo)) = (hi, lo) {
+            attr_f64(f, "rci_hi_pct", hi)?;
+            attr_f64(f, "rci_lo_pct", lo)?;
+        }
+        if let Some(pue) = s.coupling.as_ref().and_then(|c| c.pue) {
+            attr_f64(f, "pue", pue)?;
+        }
         let p = &s.problem;
         let g = &p.grid;
         let grid = f.create_group("grid")?;
@@ -94,20 +125,26 @@ fn write_h5(
         if let Some(t) = s.t_amb {
             attr_f64(&th, "T_amb", t)?;
         }
+        let dims = grid_coords(&th, g)?;
+        attach_all(&th, &dims.iter().collect::<Vec<_>>())?;
 
         if let (Some(u), Some(m)) = (&s.velocity_m_s, s.airflow_mass_residual) {
             let a = f.create_group("airflow")?;
             let nd = if g.is_3d() { 3 } else { 2 };
             for (name, comp) in ["u_x", "u_y", "u_z"].iter().zip(u).take(nd) {
-                dataset(&a, name, &shape, comp, "m/s", "cell-centred air velocity (potential flow)")?;
+                dataset(&a, name, &shape, comp, "m/s", &format!("cell-centred air velocity, {name} component"))?;
             }
             attr_f64(&a, "mass_residual", m)?;
             attr_str(&a, "units", "mass_residual: 1 (largest per-cell imbalance / total flow)")?;
+            let dims = grid_coords(&a, g)?;
+            attach_all(&a, &dims.iter().collect::<Vec<_>>())?;
         }
 
         let racks = f.create_group("racks")?;
         let col = |get: fn(&crate::metrics::RackResult) -> f64| s.racks.iter().map(get).collect::<Vec<f64>>();
         let n = [s.racks.len()];
+        let rack_ids: Vec<String> = s.racks.iter().map(|r| r.id.clone()).collect();
+        let rack = string_coord(&racks, "rack", &rack_ids, "rack id")?;
         string_dataset(&racks, "id", &s.racks.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), "rack id")?;
         dataset(&racks, "x_m", &n, &col(|r| r.x_m), "m", "south-west corner x")?;
         dataset(&racks, "y_m", &n, &col(|r| r.y_m), "m", "south-west corner y")?;
@@ -123,20 +160,36 @@ fn write_h5(
             "degC",
             "mean temperature of the cells in front of the intake",
         )?;
+        dataset(
+            &racks,
+            "intake_top_c",
+            &n,
+            &col(|r| r.intake_top_c),
+            "degC",
+            "mean temperature in front of the top of the intake",
+        )?;
+        let band: Vec<u8> = s.racks.iter().map(|r| u8::from(r.intake_in_band())).collect();
+        dataset(&racks, "intake_in_ashrae_recommended", &n, &band, "1", "1 where the intake is within ASHRAE's recommended 18-27 degC")?;
+        let classes: Vec<String> = s.racks.iter().map(|r| crate::metrics::ashrae_class(r.intake_c).to_string()).collect();
+        string_dataset(&racks, "ashrae_class", &classes, "narrowest ASHRAE allowable class (A1-A4) holding the intake; none above A4")?;
+        attach_all(&racks, &[&rack])?;
 
         let cool = f.create_group("cooling")?;
         let m = [s.cooling.len()];
+        let unit_ids: Vec<String> = s.cooling.iter().map(|c| c.id.clone()).collect();
+        let unit = string_coord(&cool, "unit", &unit_ids, "cooling unit id")?;
         let ccol = |get: fn(&crate::metrics::CoolingResult) -> f64| s.cooling.iter().map(get).collect::<Vec<f64>>();
         string_dataset(&cool, "id", &s.cooling.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), "cooling unit id")?;
         string_dataset(
             &cool,
             "kind",
             &s.cooling.iter().map(|c| c.kind.clone()).collect::<Vec<_>>(),
-            "crah, inrow or reardoor",
+            "crah, in_row, rear_door or cdu (as in the input)",
         )?;
         dataset(&cool, "capacity_kw", &m, &ccol(|c| c.capacity_kw), "kW", "rated capacity")?;
         dataset(&cool, "removed_kw", &m, &ccol(|c| c.removed_kw), "kW", "heat removed from room air")?;
         dataset(&cool, "load_pct", &m, &ccol(|c| c.load_pct), "%", "removed / capacity")?;
+        attach_all(&cool, &[&unit])?;
 
         let r = &s.report;
         let sv = f.create_group("solver")?;
@@ -172,6 +225,8 @@ fn write_h5(
                 "kW",
                 "electric draw of each cooling unit (facility order)",
             )?;
+            let unit = index_coord(&g, "unit", c.cooling_kw.len(), "cooling unit, facility order (CDUs included)")?;
+            attach_all(&g, &[&unit])?;
         }
         let e = f.create_group("energy")?;
         attr_f64(&e, "injected_w", s.energy.injected_w)?;

@@ -321,6 +321,7 @@ fn crossings(thresholds: &[f64], time_s: &[f64], intake_c: &[f64], nr: usize) ->
 /// `/racks/history/{time_s, intake_c}`, `/racks/time_to_threshold_s`.
 pub fn write_scenario(out: &std::path::Path, s: &ScenarioResult) -> Result<(), String> {
     use crate::io::h5util::{attr_str, dataset};
+    use crate::io::netcdf::{attach, coord, grid_coords, string_coord};
     let g = s.end.problem.grid;
     crate::io::results::write_results_with(out, &s.end, |f| {
         let th = f.group("thermal")?;
@@ -337,12 +338,20 @@ pub fn write_scenario(out: &std::path::Path, s: &ScenarioResult) -> Result<(), S
         let ds = snap.new_dataset::<f32>().shape(extents).chunk(chunk).create("T")?;
         ds.write(view)?;
         attr_str(&ds, "units", "degC")?;
-        attr_str(&ds, "description", "temperature snapshots (f32), frames along the first axis, extendable")?;
+        attr_str(&ds, "long_name", "temperature snapshots (f32), frames along the first axis, extendable")?;
         dataset(&snap, "time_s", &[frames], &s.snapshot_time_s, "s", "time of each snapshot")?;
+        let time = coord(&snap, "time", &s.snapshot_time_s, "s", "time since the scenario started", None)?;
+        attach(&snap.dataset("time_s")?, &[&time])?;
+        let mut dims = vec![time];
+        dims.extend(grid_coords(&snap, &g)?);
+        attach(&ds, &dims.iter().collect::<Vec<_>>())?;
         let racks = f.group("racks")?;
         let h = racks.create_group("history")?;
         dataset(&h, "time_s", &[s.time_s.len()], &s.time_s, "s", "time of each step")?;
-        dataset(
+        let time = coord(&h, "time", &s.time_s, "s", "time since the scenario started", None)?;
+        let rack = string_coord(&h, "rack", &s.rack_ids, "rack id")?;
+        attach(&h.dataset("time_s")?, &[&time])?;
+        let intake = dataset(
             &h,
             "intake_c",
             &[s.time_s.len(), s.rack_ids.len()],
@@ -350,6 +359,7 @@ pub fn write_scenario(out: &std::path::Path, s: &ScenarioResult) -> Result<(), S
             "degC",
             "intake temperature per step (rows) and rack (columns)",
         )?;
+        attach(&intake, &[&time, &rack])?;
         let tt: Vec<f64> = s.time_to_threshold_s.iter().flat_map(|v| v.iter().map(|x| x.unwrap_or(f64::NAN))).collect();
         dataset(
             &racks,
@@ -367,6 +377,10 @@ pub fn write_scenario(out: &std::path::Path, s: &ScenarioResult) -> Result<(), S
             "degC",
             "thresholds of time_to_threshold_s",
         )?;
+        let threshold =
+            coord(&racks, "threshold", &s.thresholds_c, "degC", "intake threshold of time_to_threshold_s", None)?;
+        attach(&racks.dataset("thresholds_c")?, &[&threshold])?;
+        attach(&racks.dataset("time_to_threshold_s")?, &[&threshold, &racks.dataset("rack")?])?;
         Ok(())
     })
 }
