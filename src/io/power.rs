@@ -2,7 +2,7 @@
 //! power side returns data, this module writes it.
 
 use super::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
-use super::netcdf::{attach, attach_all, coord, global_attrs, index_coord, string_coord};
+use super::netcdf::{attach, attach_all, coord, global_attrs, index_coord, make_scale, string_coord};
 use crate::power::contingency::N1;
 use crate::power::timeseries::TimeSeries;
 use crate::power::{AcResult, DcResult, Network};
@@ -143,7 +143,9 @@ pub fn write_contingency(out: &Path, net: &Network, n1: &N1, threshold: f64, bac
         let label = |r: usize| labels.get(r).cloned().unwrap_or_default();
         let outage_names: Vec<String> = n1.outages.iter().map(|x| label(x.branch)).collect();
         string_dataset(&c, "outage_name", &outage_names, "name of the branch taken out")?;
-        let outage_dim = string_coord(&c, "outage", &outage_names, "outage: name of the branch taken out")?;
+        // The outages' coordinate is the branch row each takes out (outage_name its name).
+        let outage_dim = c.dataset("outage")?;
+        make_scale(&outage_dim)?;
         let worst_names: Vec<String> =
             n1.outages.iter().map(|x| x.worst_branch.map(|w| label(w)).unwrap_or_default()).collect();
         string_dataset(
