@@ -404,7 +404,7 @@ fn run_case(c: &Case, key: Option<String>, outdir: &Path, backend: Backend, opts
     match solved {
         Ok((fac, study)) => {
             // The case's attributes go in before the file is renamed into place.
-            let written = crate::io::results::write_results_with(&c.output, &study, |f| {
+            let written = crate::io::results::write_results_with(&c.output, &study, &[], |f| {
                 attr_str(f, "sweep_case", &suffix)?;
                 attr_str(f, "run_key", key.as_deref().unwrap_or(""))
             });

@@ -40,18 +40,28 @@ use std::path::Path;
 
 /// Write the results file and its XDMF sidecar (`.xmf`, for ParaView).
 pub fn write_results(out: &Path, s: &Study) -> Result<(), String> {
-    write_results_with(out, s, |_| Ok(()))
+    write_results_with(out, s, &[], |_| Ok(()))
 }
 
-/// The same, with `extra` adding datasets to the file before it is renamed into place.
-/// Both files are written atomically, the sidecar first: when the results file then
-/// fails, the sidecar this run wrote is removed, so a failed run leaves neither.
+/// The same, with `extra` adding datasets to the file before it is renamed into place
+/// (`snapshot_time_s`: the times of the `/thermal/snapshots/T` frames it writes, for the
+/// sidecar's temporal collection). Both files are written atomically, the sidecar
+/// first: when the results file then fails, the sidecar this run wrote is removed, so a
+/// failed run leaves neither.
 pub fn write_results_with(
     out: &Path,
     s: &Study,
+    snapshot_time_s: &[f64],
     extra: impl FnOnce(&hdf5::File) -> super::h5util::H5Result<()>,
 ) -> Result<(), String> {
-    super::xdmf::write_sidecar(out, &s.problem.grid, &s.name, s.material.is_some(), s.velocity_m_s.is_some())?;
+    let sidecar = super::xdmf::Sidecar {
+        grid: &s.problem.grid,
+        name: &s.name,
+        material: s.material.is_some(),
+        velocity: s.velocity_m_s.is_some(),
+        snapshot_time_s,
+    };
+    super::xdmf::write_sidecar(out, &sidecar)?;
     write_h5(out, s, extra).inspect_err(|_| {
         let _ = std::fs::remove_file(super::xdmf::sidecar_path(out));
     })

@@ -323,7 +323,7 @@ pub fn write_scenario(out: &std::path::Path, s: &ScenarioResult) -> Result<(), S
     use crate::io::h5util::{attr_str, dataset};
     use crate::io::netcdf::{attach, coord, grid_coords, string_coord};
     let g = s.end.problem.grid;
-    crate::io::results::write_results_with(out, &s.end, |f| {
+    crate::io::results::write_results_with(out, &s.end, &s.snapshot_time_s, |f| {
         let th = f.group("thermal")?;
         let snap = th.create_group("snapshots")?;
         let frames = s.snapshot_time_s.len();
