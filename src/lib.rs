@@ -18,6 +18,7 @@ pub mod io;
 pub mod mapped;
 pub mod memory;
 pub mod metrics;
+pub mod options;
 pub mod outcome;
 pub mod power;
 pub mod raster;
