@@ -58,18 +58,35 @@ def open(path: PathLike) -> xr.DataTree:  # noqa: A001 (the module's verb, like 
     return xr.open_datatree(os.fspath(path), engine=ENGINE)
 
 
-def _flatten(path: str, groups: Iterable[str], drop: Iterable[str] = (), dims: Optional[Mapping[str, Mapping[str, str]]] = None) -> xr.Dataset:
+def _flatten(
+    path: str,
+    groups: Iterable[str],
+    drop: Iterable[str] = (),
+    dims: Optional[Mapping[str, Mapping[str, str]]] = None,
+    peers: bool = False,
+) -> xr.Dataset:
     """One in-memory Dataset of the file's root attributes and the variables of
     ``groups`` (those present). A variable whose name is already taken gets its group's
-    name in front (``violations_outage``); a group's attributes likewise
-    (``solver_iterations``). ``dims`` renames dimensions per group (``time`` of the
-    snapshots → ``snapshot_time``). Coordinates shared by groups must agree exactly."""
+    name in front (``violations_outage``); with ``peers`` (groups of equal standing,
+    such as bus, branch and gen) every variable whose name two groups share does
+    (``branch_in_service``, ``gen_in_service``). A group's attributes are prefixed
+    likewise (``solver_iterations``). ``dims`` renames dimensions per group (``time`` of
+    the snapshots → ``snapshot_time``). Coordinates shared by groups must agree exactly."""
     dims = dims or {}
+    groups = list(groups)
     with xr.open_datatree(path, engine=ENGINE) as tree:
+        present = set(tree.groups)
+        shared: set = set()
+        if peers:
+            seen: set = set()
+            for g in groups:
+                if "/" + g in present:
+                    names = set(tree["/" + g].to_dataset(inherit=False).data_vars) - set(drop)
+                    shared |= names & seen
+                    seen |= names
         out = xr.Dataset(attrs=dict(tree.attrs))
         root = tree.to_dataset(inherit=False)
         out = xr.merge([out, root], compat="no_conflicts", join="exact", combine_attrs="override")
-        present = set(tree.groups)
         for g in groups:
             if "/" + g not in present:
                 continue
@@ -79,7 +96,7 @@ def _flatten(path: str, groups: Iterable[str], drop: Iterable[str] = (), dims: O
             if g in dims:
                 ds = ds.rename(dict(dims[g]))
             taken = set(out.variables) | set(out.dims)
-            ds = ds.rename({v: f"{leaf}_{v}" for v in ds.data_vars if v in taken})
+            ds = ds.rename({v: f"{leaf}_{v}" for v in ds.data_vars if v in taken or v in shared})
             for k, v in ds.attrs.items():
                 out.attrs[f"{leaf}_{k}"] = v
             ds.attrs = {}
@@ -176,7 +193,7 @@ def powerflow(
     def run(out: str) -> str:
         return _native.powerflow(path, out, bool(ac), bool(enforce_q_lims), float(tol), int(max_iter))
 
-    return _run(output, run, lambda out: _flatten(out, ["power", "power/bus", "power/branch", "power/gen"], drop=("name",)))
+    return _run(output, run, lambda out: _flatten(out, ["power", "power/bus", "power/branch", "power/gen"], drop=("name",), peers=True))
 
 
 def contingency(
