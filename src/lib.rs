@@ -20,6 +20,7 @@ pub mod memory;
 pub mod metrics;
 pub mod outcome;
 pub mod power;
+pub mod progress;
 pub mod raster;
 pub mod report;
 pub mod run;
