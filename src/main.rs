@@ -57,7 +57,9 @@ const BACKEND_HELP: &str = "Where to compute: cpu, gpu or auto (auto never picks
 #[derive(Subcommand)]
 enum Cmd {
     /// Solve the steady thermal field of a facility file (.toml) or fields file (.h5).
-    #[command(after_help = "Examples:\n  thermogrid solve meshes/hall_small.toml -o hall_small.h5\n  thermogrid solve meshes/hall_small.toml --json --backend cpu\n  thermogrid solve tests/data/thermal/transient2d_mode_64x48.h5 --transient --dt 0.5 --steps 20")]
+    #[command(
+        after_help = "Examples:\n  thermogrid solve meshes/hall_small.toml -o hall_small.h5\n  thermogrid solve meshes/hall_small.toml --json --backend cpu\n  thermogrid solve tests/data/thermal/transient2d_mode_64x48.h5 --transient --dt 0.5 --steps 20"
+    )]
     Solve {
         /// Facility file (TOML) or fields file (HDF5, told apart by its signature).
         file: String,
@@ -110,7 +112,9 @@ enum Cmd {
         file: String,
     },
     /// Solve many facility files (and their [sweep]s) into a directory, resumably.
-    #[command(after_help = "Examples:\n  thermogrid batch 'meshes/hall_*.toml' -o runs --jobs 2\n  thermogrid batch meshes -o runs --plan\n  thermogrid batch meshes -o runs --shard 1/4")]
+    #[command(
+        after_help = "Examples:\n  thermogrid batch 'meshes/hall_*.toml' -o runs --jobs 2\n  thermogrid batch meshes -o runs --plan\n  thermogrid batch meshes -o runs --shard 1/4"
+    )]
     Batch {
         /// A directory of .toml files, or a pattern such as meshes/hall_*.toml.
         inputs: String,
@@ -160,7 +164,9 @@ enum Cmd {
         maps: usize,
     },
     /// Heat map of a results file: temperature, outlines, colour bar in °C.
-    #[command(after_help = "Examples:\n  thermogrid render hall_small.h5 -o hall_small.png\n  thermogrid render hall_small.h5 -o intake.png --range 18:35 --height-m 1.0 --labels --axes")]
+    #[command(
+        after_help = "Examples:\n  thermogrid render hall_small.h5 -o hall_small.png\n  thermogrid render hall_small.h5 -o intake.png --range 18:35 --height-m 1.0 --labels --axes"
+    )]
     Render {
         /// Results file (HDF5) written by `thermogrid solve -o`.
         file: PathBuf,
@@ -214,7 +220,9 @@ enum Cmd {
         repeat: usize,
     },
     /// Time series of a training job's power through the network, with battery smoothing.
-    #[command(after_help = "Example:\n  thermogrid timeseries meshes/hall_small.toml --steps 600 --dt 0.1 -o swings.h5")]
+    #[command(
+        after_help = "Example:\n  thermogrid timeseries meshes/hall_small.toml --steps 600 --dt 0.1 -o swings.h5"
+    )]
     Timeseries {
         /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
@@ -244,7 +252,9 @@ enum Cmd {
     },
     /// DC (default) or AC power flow of a MATPOWER case (.m) or a facility file's
     /// [network] (.toml).
-    #[command(after_help = "Examples:\n  thermogrid powerflow tests/data/cases/case118.m -o case118.h5\n  thermogrid powerflow tests/data/cases/case118.m --ac --enforce-q-lims --json")]
+    #[command(
+        after_help = "Examples:\n  thermogrid powerflow tests/data/cases/case118.m -o case118.h5\n  thermogrid powerflow tests/data/cases/case118.m --ac --enforce-q-lims --json"
+    )]
     Powerflow {
         /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
@@ -710,7 +720,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                     RenderError::File(m) => {
                         InputError::new(&fname, "render", m, "give a results file written by thermogrid solve").into()
                     }
-                    RenderError::Option { flag, message, fix } => InputError::new("command line", flag, message, fix).into(),
+                    RenderError::Option { flag, message, fix } => {
+                        InputError::new("command line", flag, message, fix).into()
+                    }
                 }
             };
             // The format first: nothing is read or written for an output render cannot write.

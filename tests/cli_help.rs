@@ -83,11 +83,7 @@ fn described(help: &str) -> Vec<(String, String)> {
             inline
         } else {
             // Next-line layout: the description is the next line, indented deeper.
-            lines
-                .get(i + 1)
-                .filter(|l| l.starts_with("          "))
-                .map(|l| l.trim().to_string())
-                .unwrap_or_default()
+            lines.get(i + 1).filter(|l| l.starts_with("          ")).map(|l| l.trim().to_string()).unwrap_or_default()
         };
         let desc = if desc.starts_with('[') { String::new() } else { desc };
         out.push((spec, desc));
@@ -110,7 +106,8 @@ fn the_help_parser_finds_an_option_without_a_description() {
 #[test]
 fn every_command_describes_every_option_and_shows_an_example() {
     let cmds = commands();
-    for want in ["solve", "validate", "batch", "summarize", "report", "render", "contingency", "timeseries", "powerflow"]
+    for want in
+        ["solve", "validate", "batch", "summarize", "report", "render", "contingency", "timeseries", "powerflow"]
     {
         assert!(cmds.iter().any(|c| c == want), "{want} missing from `thermogrid --help`: {cmds:?}");
     }

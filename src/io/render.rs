@@ -296,11 +296,18 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File, layer: Layer) -> Result<FloorPlane,
     let tc = check_dataset(h5, &t, "/thermal/T", false)?;
     let shape = tc.shape.clone();
     if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&n| n == 0) {
-        return Err(RenderError::File(format!("/thermal/T in {} has shape {shape:?}, not (ny, nx) or (nz, ny, nx)", h5.display())));
+        return Err(RenderError::File(format!(
+            "/thermal/T in {} has shape {shape:?}, not (ny, nx) or (nz, ny, nx)",
+            h5.display()
+        )));
     }
     let data = t.read_raw::<f64>().map_err(|e| format!("/thermal/T in {}: {e}", h5.display()))?;
     if data.len() != tc.values {
-        return Err(RenderError::File(format!("/thermal/T in {} holds {} values for shape {shape:?}", h5.display(), data.len())));
+        return Err(RenderError::File(format!(
+            "/thermal/T in {} holds {} values for shape {shape:?}",
+            h5.display(),
+            data.len()
+        )));
     }
     finite(h5, "/thermal/T", &data)?;
     let cells = tc.values;
@@ -338,7 +345,10 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File, layer: Layer) -> Result<FloorPlane,
                 .and_then(|a| a.read_scalar::<f64>())
                 .map_err(|_| format!("/grid attribute dx in {} is not a number", h5.display()))?;
             if !(dx.is_finite() && dx > 0.0) {
-                return Err(RenderError::File(format!("/grid attribute dx in {} is {dx}: not a cell size", h5.display())));
+                return Err(RenderError::File(format!(
+                    "/grid attribute dx in {} is {dx}: not a cell size",
+                    h5.display()
+                )));
             }
             dx
         }
@@ -371,11 +381,7 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
 /// [`render_results`] with options: a colour range, a layer, rack labels, metre axes.
 /// The output's extension chooses the format ([`check_output_format`]: PNG only), and
 /// every option is checked against the file before the first picture is written.
-pub fn render_with(
-    h5: &Path,
-    png_out: &Path,
-    opts: &RenderOptions,
-) -> Result<Vec<std::path::PathBuf>, RenderError> {
+pub fn render_with(h5: &Path, png_out: &Path, opts: &RenderOptions) -> Result<Vec<std::path::PathBuf>, RenderError> {
     check_output_format(png_out)?;
     if let Some((lo, hi)) = opts.range {
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
@@ -403,7 +409,12 @@ pub fn render_with(
         let tcheck = check_dataset(h5, &td, "/thermal/snapshots/time_s", false)?;
         let frames = match tcheck.shape.as_slice() {
             [n] => *n,
-            s => return Err(RenderError::File(format!("/thermal/snapshots/time_s in {} has shape {s:?}, not (frames,)", h5.display()))),
+            s => {
+                return Err(RenderError::File(format!(
+                    "/thermal/snapshots/time_s in {} has shape {s:?}, not (frames,)",
+                    h5.display()
+                )))
+            }
         };
         if frames > MAX_FRAMES {
             return Err(RenderError::File(format!(
@@ -431,7 +442,10 @@ pub fn render_with(
         }
         let sn = sd.read_raw::<f32>().map_err(|e| format!("/thermal/snapshots/T in {}: {e}", h5.display()))?;
         if sn.len() != frames * cells || ts.len() != frames {
-            return Err(RenderError::File(format!("/thermal/snapshots in {} holds fewer values than its shape", h5.display())));
+            return Err(RenderError::File(format!(
+                "/thermal/snapshots in {} holds fewer values than its shape",
+                h5.display()
+            )));
         }
         if let Some(i) = sn.iter().position(|v| !v.is_finite()) {
             return Err(RenderError::File(format!(
