@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod options;
 pub mod outcome;
 pub mod power;
+pub mod progress;
 pub mod raster;
 pub mod report;
 pub mod run;

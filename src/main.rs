@@ -14,48 +14,74 @@ use thermogrid::thermal::SolveOptions;
 static ALLOC: thermogrid::alloc::HugePageAlloc = thermogrid::alloc::HugePageAlloc;
 
 #[derive(Parser)]
-#[command(name = "thermogrid", version, about = "Heat and power physics of AI data-center facilities")]
+#[command(
+    name = "thermogrid",
+    version,
+    about = "Heat and power physics of AI data-center facilities",
+    after_help = "Examples:\n  thermogrid solve meshes/hall_small.toml -o hall_small.h5\n  thermogrid render hall_small.h5 -o hall_small.png --labels --axes\n  thermogrid powerflow tests/data/cases/case118.m --ac\n\nEach command's --help lists its options, with an example."
+)]
 struct Cli {
+    /// No progress bar (one is drawn on stderr only on a terminal, after a second, never
+    /// with --json); results, warnings and errors still print.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
+/// Where the numbers are computed.
 #[derive(Clone, Copy, ValueEnum)]
 enum BackendArg {
+    /// On the CPU, always.
     Cpu,
+    /// On a GPU (any adapter, a software one included); an error if there is none.
     Gpu,
+    /// A hardware GPU when there is one that fits, else the CPU; never a software adapter.
     Auto,
 }
 
+/// The time-stepping scheme of a transient solve.
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemeArg {
+    /// Implicit, first order in time, unconditionally stable.
     BackwardEuler,
+    /// Implicit, second order in time.
     CrankNicolson,
+    /// Explicit; refused when --dt is above its stability limit.
     ForwardEuler,
 }
+
+/// `--backend` help, shared by every command that has it.
+const BACKEND_HELP: &str = "Where to compute: cpu, gpu or auto (auto never picks a software adapter)";
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Solve the steady thermal field of a facility file (.toml) or fields file (.h5).
+    #[command(
+        after_help = "Examples:\n  thermogrid solve meshes/hall_small.toml -o hall_small.h5\n  thermogrid solve meshes/hall_small.toml --json --backend cpu\n  thermogrid solve tests/data/thermal/transient2d_mode_64x48.h5 --transient --dt 0.5 --steps 20"
+    )]
     Solve {
+        /// Facility file (TOML) or fields file (HDF5, told apart by its signature).
         file: String,
-        /// Results file (HDF5). Written atomically.
+        /// Results file (HDF5, with an .xmf sidecar for ParaView). Written atomically.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "auto")]
+        #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
         backend: BackendArg,
         /// Stop at relative residual ‖b − A T‖₂/‖b‖₂ ≤ tol.
         #[arg(long, default_value_t = 1e-10)]
         tol: f64,
-        /// Iteration limit.
+        /// Iteration limit of the linear solver.
         #[arg(long, default_value_t = 200)]
         max_iter: usize,
-        /// Print the summary as JSON.
+        /// Print the summary as JSON (for programs); no progress bar.
         #[arg(long)]
         json: bool,
-        /// March in time instead of solving the steady state.
+        /// March in time instead of solving the steady state (a fields file from
+        /// T_initial, or a facility's [transient] scenario).
         #[arg(long)]
         transient: bool,
+        /// Time-stepping scheme (with --transient).
         #[arg(long, value_enum, default_value = "backward-euler")]
         scheme: SchemeArg,
         /// Time step, s (with --transient).
@@ -70,24 +96,38 @@ enum Cmd {
         strict: bool,
     },
     /// Check a facility file (or fields file) without solving.
-    Validate { file: String },
+    #[command(after_help = "Example:\n  thermogrid validate meshes/hall_small.toml")]
+    Validate {
+        /// Facility file (TOML) or fields file (HDF5) to check.
+        file: String,
+    },
     /// List the GPU adapters wgpu sees, with the limits that matter.
+    #[command(after_help = "Example:\n  thermogrid adapters")]
     Adapters,
     /// Internal: read an HDF5 file's metadata (run in a child process by the commands
     /// that read HDF5 input, so a file that crashes libhdf5 is bad input, not a crash).
     #[command(name = "__h5-walk", hide = true)]
-    H5Walk { file: String },
+    H5Walk {
+        /// The HDF5 file to walk.
+        file: String,
+    },
     /// Solve many facility files (and their [sweep]s) into a directory, resumably.
+    #[command(
+        after_help = "Examples:\n  thermogrid batch 'meshes/hall_*.toml' -o runs --jobs 2\n  thermogrid batch meshes -o runs --plan\n  thermogrid batch meshes -o runs --shard 1/4"
+    )]
     Batch {
         /// A directory of .toml files, or a pattern such as meshes/hall_*.toml.
         inputs: String,
+        /// Output directory: a results file and a record per case, summary.csv and
+        /// summary.json.
         #[arg(short, long)]
         output: PathBuf,
         /// Cases solved at once.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
-        #[arg(long, value_enum, default_value = "auto")]
+        #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
         backend: BackendArg,
+        /// Stop each solve at relative residual ‖b − A T‖₂/‖b‖₂ ≤ tol.
         #[arg(long, default_value_t = 1e-10)]
         tol: f64,
         /// Run only shard I of N (1 ≤ I ≤ N): every N-th case of the plan. Without it, a
@@ -105,30 +145,58 @@ enum Cmd {
     },
     /// Merge what every shard of a batch wrote into OUTDIR's summary.csv and
     /// summary.json; list the cases that are missing or failed.
+    #[command(after_help = "Example:\n  thermogrid summarize runs")]
     Summarize {
         /// The output directory of `thermogrid batch`.
         outdir: PathBuf,
     },
     /// A self-contained HTML page comparing a batch's cases: a ranking table, the main
     /// results plotted against every swept value, heat maps side by side.
+    #[command(after_help = "Example:\n  thermogrid report runs -o runs/report.html --maps 6")]
     Report {
         /// The output directory of `thermogrid batch`.
         outdir: PathBuf,
-        /// The HTML file to write.
+        /// The HTML file to write (.html).
         #[arg(short, long)]
         output: PathBuf,
         /// Most heat maps shown (the best, the worst and ranks between).
         #[arg(long, default_value_t = thermogrid::batch::report::DEFAULT_MAPS)]
         maps: usize,
     },
-    /// Heat map of a results file (PNG): temperature, outlines, colour bar in °C.
+    /// Heat map of a results file: temperature, outlines, colour bar in °C.
+    #[command(
+        after_help = "Examples:\n  thermogrid render hall_small.h5 -o hall_small.png\n  thermogrid render hall_small.h5 -o intake.png --range 18:35 --height-m 1.0 --labels --axes"
+    )]
     Render {
+        /// Results file (HDF5) written by `thermogrid solve -o`.
         file: PathBuf,
+        /// The picture to write; its extension chooses the format, and .png (PNG) is the
+        /// one render writes: any other is refused. A scenario's snapshots go beside it
+        /// as <stem>_000.png, ….
         #[arg(short, long)]
         output: PathBuf,
+        /// Colour scale MIN:MAX, °C, finite with MIN < MAX (default: the range of the
+        /// values drawn).
+        #[arg(long, value_name = "MIN:MAX", allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Draw layer K (0-based from the floor) of a 3-D result (default: the layer
+        /// about 1 m up, rack-intake height).
+        #[arg(long, value_name = "K", conflicts_with = "height_m")]
+        layer: Option<usize>,
+        /// Draw the layer of a 3-D result that contains this height above the floor, m.
+        #[arg(long, value_name = "M")]
+        height_m: Option<f64>,
+        /// Write each rack's id at the rack (its south-west corner).
+        #[arg(long)]
+        labels: bool,
+        /// Metre axes: tick marks and labels in m along x and y.
+        #[arg(long)]
+        axes: bool,
     },
     /// N-1 contingency screening: every in-service branch outage, against RATE_A.
+    #[command(after_help = "Example:\n  thermogrid contingency tests/data/cases/case118.m --top 5 -o case118_n1.h5")]
     Contingency {
+        /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
         /// Results file (HDF5): /power/contingency/…
         #[arg(short, long)]
@@ -142,8 +210,9 @@ enum Cmd {
         /// Loading above which a post-contingency flow is a violation, % of RATE_A.
         #[arg(long, default_value_t = 100.0)]
         threshold: f64,
-        #[arg(long, value_enum, default_value = "auto")]
+        #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
         backend: BackendArg,
+        /// Print the summary as JSON (for programs); no progress bar.
         #[arg(long)]
         json: bool,
         /// Screen this many times; report the fastest (benchmarking).
@@ -151,14 +220,19 @@ enum Cmd {
         repeat: usize,
     },
     /// Time series of a training job's power through the network, with battery smoothing.
+    #[command(
+        after_help = "Example:\n  thermogrid timeseries meshes/hall_small.toml --steps 600 --dt 0.1 -o swings.h5"
+    )]
     Timeseries {
+        /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
         /// Profile (TOML): dt_s, steps, [workload], [battery], [controller].
         #[arg(long)]
         profile: Option<String>,
+        /// Number of steps (overrides the profile's).
         #[arg(long)]
         steps: Option<usize>,
-        /// Step, s.
+        /// Step, s (overrides the profile's).
         #[arg(long)]
         dt: Option<f64>,
         /// Ignore any battery.
@@ -167,21 +241,27 @@ enum Cmd {
         /// Fill synchronization dips with dummy work.
         #[arg(long)]
         keep_busy: bool,
-        #[arg(long, value_enum, default_value = "auto")]
+        #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
         backend: BackendArg,
+        /// Results file (HDF5): /power/timeseries/…
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Print the summary as JSON (for programs); no progress bar.
         #[arg(long)]
         json: bool,
     },
     /// DC (default) or AC power flow of a MATPOWER case (.m) or a facility file's
     /// [network] (.toml).
+    #[command(
+        after_help = "Examples:\n  thermogrid powerflow tests/data/cases/case118.m -o case118.h5\n  thermogrid powerflow tests/data/cases/case118.m --ac --enforce-q-lims --json"
+    )]
     Powerflow {
+        /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
         /// Results file (HDF5): /power/bus, /power/branch, /power/gen.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Print the summary as JSON.
+        /// Print the summary as JSON (for programs); no progress bar.
         #[arg(long)]
         json: bool,
         /// Build, factorize and solve this many times; report the fastest (benchmarking).
@@ -226,7 +306,98 @@ fn main() -> ExitCode {
     }
 }
 
-/// Before any work: the output path must be writable.
+/// The progress bar of a long run, on stderr: drawn only after a second, only to a
+/// terminal (indicatif hides it elsewhere), never with --json or --quiet. Fed by the
+/// library's progress hook ([`thermogrid::progress`]) or by the command.
+mod bar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    pub struct Bar {
+        bar: ProgressBar,
+        done: Arc<Mutex<bool>>,
+        hooked: bool,
+    }
+
+    impl Bar {
+        /// A bar for the run `what`; `silent` (--json, --quiet): never drawn.
+        pub fn start(what: &str, silent: bool) -> Bar {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            let done = Arc::new(Mutex::new(false));
+            if !silent {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix} · {elapsed} · {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(what.to_string());
+                let (b, d) = (bar.clone(), done.clone());
+                // Shown only once the run has taken a second.
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_secs(1));
+                    let finished = d.lock().unwrap_or_else(|e| e.into_inner());
+                    if !*finished {
+                        b.set_draw_target(ProgressDrawTarget::stderr());
+                        b.enable_steady_tick(Duration::from_millis(120));
+                    }
+                });
+            }
+            Bar { bar, done, hooked: false }
+        }
+
+        /// Report the library's loops (solver steps, time steps) on this bar.
+        pub fn hooked(mut self) -> Bar {
+            let b = self.bar.clone();
+            let last = Mutex::new(None::<Instant>);
+            thermogrid::progress::set_hook(Some(Box::new(move |stage, done, total| {
+                // A message at most every 50 ms (and the last step): steps can be short.
+                let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+                if l.is_some_and(|t| t.elapsed() < Duration::from_millis(50)) && done != total {
+                    return;
+                }
+                *l = Some(Instant::now());
+                b.set_message(if total > 0 { format!("{stage} {done}/{total}") } else { format!("{stage} {done}") });
+            })));
+            self.hooked = true;
+            self
+        }
+
+        /// `done` of `total` items, with a note.
+        pub fn set(&self, done: u64, total: u64, note: &str) {
+            self.bar.set_message(format!("{done}/{total} {note}"));
+        }
+
+        /// Run `f` (which prints to stderr) with the bar out of the way.
+        pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+            self.bar.suspend(f)
+        }
+    }
+
+    impl Drop for Bar {
+        fn drop(&mut self) {
+            *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            self.bar.finish_and_clear();
+            if self.hooked {
+                thermogrid::progress::set_hook(None);
+            }
+        }
+    }
+}
+
+/// `--range MIN:MAX`, °C: finite, MIN < MAX.
+fn parse_range(s: &str) -> Result<(f64, f64), InputError> {
+    let bad = |m: String| {
+        InputError::new("command line", "--range", m, "give MIN:MAX in °C, finite, with MIN < MAX, e.g. 20:35")
+    };
+    let (a, b) = s.split_once(':').ok_or_else(|| bad(format!("\"{s}\" is not MIN:MAX")))?;
+    let num = |v: &str| v.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+    match (num(a), num(b)) {
+        (Some(lo), Some(hi)) if lo < hi => Ok((lo, hi)),
+        (Some(lo), Some(hi)) => Err(bad(format!("{lo} is not below {hi}"))),
+        _ => Err(bad(format!("\"{s}\" is not two finite numbers"))),
+    }
+}
+
 /// Before any work: the output path must be writable, and must not be one of the inputs
 /// (writing it would destroy the input).
 fn precheck(out: Option<&std::path::Path>, inputs: &[&str]) -> Result<(), InputError> {
@@ -338,6 +509,7 @@ fn preflight_h5(file: &str) -> Result<(), InputError> {
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
+    let quiet = cli.quiet;
     match cli.cmd {
         Cmd::H5Walk { file } => {
             thermogrid::io::h5util::walk_metadata(std::path::Path::new(&file)).map_err(Error::Internal)
@@ -418,6 +590,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 eprintln!("shard {}/{} of the plan", s.index + 1, s.count);
             }
             let opts = SolveOptions { tol, ..Default::default() };
+            let bar = bar::Bar::start(&format!("batch {inputs}"), quiet);
             let run = thermogrid::batch::run_batch(
                 &files,
                 &output,
@@ -426,17 +599,28 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &opts,
                 shard,
                 |done, total, r| {
-                    let bar = (20 * done / total.max(1)).min(20);
-                    eprintln!(
-                        "[{}{}] {done}/{total} {} {}{}",
-                        "#".repeat(bar),
-                        ".".repeat(20 - bar),
-                        r.case,
-                        r.status,
-                        r.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or(""))).unwrap_or_default()
-                    );
+                    bar.set(done as u64, total as u64, &format!("cases · {} {}", r.case, r.status));
+                    if quiet {
+                        return;
+                    }
+                    // A line per case, for logs (a terminal also gets the bar).
+                    let filled = (20 * done / total.max(1)).min(20);
+                    bar.suspend(|| {
+                        eprintln!(
+                            "[{}{}] {done}/{total} {} {}{}",
+                            "#".repeat(filled),
+                            ".".repeat(20 - filled),
+                            r.case,
+                            r.status,
+                            r.error
+                                .as_deref()
+                                .map(|e| format!(": {}", e.lines().next().unwrap_or("")))
+                                .unwrap_or_default()
+                        )
+                    });
                 },
             )?;
+            drop(bar);
             let rs = &run.results;
             let failed = rs.iter().filter(|r| r.status == "failed").count();
             let where_ = if run.summarized {
@@ -483,7 +667,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .into());
             }
             precheck(Some(&output), &[])?;
-            let s = thermogrid::batch::report::write_report(&outdir, &output, maps)?;
+            let s = {
+                let _bar = bar::Bar::start(&format!("report {}", outdir.display()), quiet);
+                thermogrid::batch::report::write_report(&outdir, &output, maps)?
+            };
             println!(
                 "{} · {} cases: {} solved, {} failed, {} missing",
                 output.display(),
@@ -525,17 +712,45 @@ fn run(cli: Cli) -> Result<(), Error> {
                 )))
             }
         }
-        Cmd::Render { file, output } => {
-            precheck(Some(&output), &[&file.display().to_string()])?;
-            preflight_h5(&file.display().to_string())?;
-            let written = thermogrid::io::render::render_results(&file, &output).map_err(|m| {
-                InputError::new(
-                    &file.display().to_string(),
-                    "render",
-                    m,
-                    "give a results file written by thermogrid solve",
-                )
-            })?;
+        Cmd::Render { file, output, range, layer, height_m, labels, axes } => {
+            use thermogrid::io::render::{self, Layer, RenderError};
+            let fname = file.display().to_string();
+            let option_error = |e: RenderError| -> Error {
+                match e {
+                    RenderError::File(m) => {
+                        InputError::new(&fname, "render", m, "give a results file written by thermogrid solve").into()
+                    }
+                    RenderError::Option { flag, message, fix } => {
+                        InputError::new("command line", flag, message, fix).into()
+                    }
+                }
+            };
+            // The format first: nothing is read or written for an output render cannot write.
+            render::check_output_format(&output).map_err(option_error)?;
+            let range = range.as_deref().map(parse_range).transpose()?;
+            if let Some(h) = height_m {
+                if !h.is_finite() {
+                    return Err(InputError::new(
+                        "command line",
+                        "--height-m",
+                        format!("{h} is not a height"),
+                        "give a height above the floor in m",
+                    )
+                    .into());
+                }
+            }
+            let layer = match (layer, height_m) {
+                (Some(k), _) => Layer::Index(k),
+                (None, Some(h)) => Layer::Height(h),
+                (None, None) => Layer::Default,
+            };
+            precheck(Some(&output), &[&fname])?;
+            preflight_h5(&fname)?;
+            let opts = render::RenderOptions { range, layer, labels, axes };
+            let written = {
+                let _bar = bar::Bar::start(&format!("render {fname}"), quiet);
+                render::render_with(&file, &output, &opts).map_err(option_error)?
+            };
             for w in written {
                 println!("{}", w.display());
             }
@@ -574,10 +789,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 )
                 .into());
             }
+            let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json);
             let (net, _) = thermogrid::power::read_network(&file)?;
             let mut secs = f64::INFINITY;
             let mut done = None;
-            for _ in 0..repeat {
+            for k in 0..repeat {
+                progress.set(k as u64, repeat as u64, "screenings");
                 let t0 = std::time::Instant::now();
                 let pf = thermogrid::power::DcPowerFlow::new(&net)?;
                 let base = pf.solve_checked(&net)?;
@@ -586,6 +803,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 secs = secs.min(t0.elapsed().as_secs_f64());
                 done = Some(r);
             }
+            drop(progress);
             let (n1, used) = done.expect("screened at least once");
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
@@ -631,12 +849,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             p.workload.keep_busy |= keep_busy;
             p.check()?;
+            let progress = bar::Bar::start(&format!("timeseries {file}"), quiet || json);
             let (net, loads) = thermogrid::power::read_network(&file)?;
             let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));
             let battery = if no_battery { None } else { ts::battery_for(&p, &net, loads.as_ref())? };
             let t0 = std::time::Instant::now();
             let r = ts::run(&net, &it, battery, &p, backend_of(backend))?;
             let secs = t0.elapsed().as_secs_f64();
+            drop(progress);
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
                 thermogrid::io::power::write_timeseries(out, &net, &r).map_err(|m| write_failed(out, m))?;
@@ -665,6 +885,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let tol = flags::tol("--tol", tol)?;
             let max_iter = flags::count("--max-iter", max_iter, 1000)?;
             precheck(output.as_deref(), &[&file])?;
+            let progress = bar::Bar::start(&format!("powerflow {file}"), quiet || json);
             let t_read = std::time::Instant::now();
             let (net, _loads, idx) = thermogrid::power::read_network_indexed(&file)?;
             let read_s = t_read.elapsed().as_secs_f64();
@@ -680,6 +901,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     solved = Some(r);
                 }
                 let r = solved.expect("solved at least once");
+                drop(progress);
                 let totals = thermogrid::power::ac_output::ac_totals(&net, &r);
                 let out_str = output.as_ref().map(|p| p.display().to_string());
                 if let Some(out) = &output {
@@ -716,6 +938,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 solved = Some((pf, r));
             }
             let (pf, r) = solved.expect("solved at least once");
+            drop(progress);
             let totals = thermogrid::power::output::totals(&net, &r, &pf);
             let out_str = output.as_ref().map(|p| p.display().to_string());
             if let Some(out) = &output {
@@ -744,11 +967,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                 BackendArg::Auto => Backend::Auto,
             };
             let opts = SolveOptions { tol, max_iter, ..Default::default() };
+            let progress = bar::Bar::start(&format!("solve {file}"), quiet || json).hooked();
             // A facility with a [transient] scenario.
             if transient && !thermogrid::io::fields::is_hdf5(&file) {
                 let fac = thermogrid::facility::load(&file)?;
                 if fac.transient.is_some() {
                     let sc = thermogrid::scenario::run_scenario(&fac, backend, &opts, dt)?;
+                    drop(progress);
                     let out_str = output.as_ref().map(|p| p.display().to_string());
                     if let Some(out) = &output {
                         thermogrid::scenario::write_scenario(out, &sc).map_err(|m| write_failed(out, m))?;
@@ -786,6 +1011,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 solve_file(&file, backend, &opts)?
             };
+            drop(progress);
             strict_check(strict, &file, &study.warnings)?;
             if (!study.racks.is_empty() || study.coupling.is_some()) && study.airflow_mass_residual.is_none() {
                 // A facility on the diffusion-only model: its effective conductivity

@@ -344,6 +344,7 @@ img.map{{width:420px;border:1px solid #ccc}} .note{{color:#555;font-size:13px}}
                 lo,
                 hi,
                 (600.0, 400.0),
+                &crate::io::render::Decor::default(),
             );
             if let Ok(bytes) = img.png_bytes() {
                 let _ = write!(

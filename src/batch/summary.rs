@@ -119,13 +119,20 @@ pub fn summarize(outdir: &Path) -> Result<Summary, Error> {
     Ok(Summary { rows, missing, failed })
 }
 
-/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// CSV text of `rows` (RFC 4180 through the csv crate: a field is quoted when it holds
+/// a comma, a quote or a line break; records end in `\n`).
+fn csv_text<I, R>(rows: I) -> Result<String, Error>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new().flexible(false).from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).map_err(|e| Error::Internal(format!("CSV: {e}")))?;
     }
+    let bytes = w.into_inner().map_err(|e| Error::Internal(format!("CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Internal(format!("CSV: {e}")))
 }
 
 /// The summary's metric columns: name and value of a row.
@@ -165,8 +172,8 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
     head.extend(swept.iter().cloned());
     head.extend(metrics(&CaseResult::new("", "", "", vec![])).iter().map(|(k, _)| k.to_string()));
     head.extend(["exit_code", "output", "error"].map(String::from));
-    let mut csv = head.iter().map(|h| field(h)).collect::<Vec<_>>().join(",") + "\n";
-    let mut timings = String::from("case,status,wall_s,solve_s\n");
+    let mut table: Vec<Vec<String>> = vec![head];
+    let mut times: Vec<Vec<String>> = vec![["case", "status", "wall_s", "solve_s"].map(String::from).to_vec()];
     for r in rows {
         let mut cells = vec![r.case.clone(), r.status.clone()];
         for k in &swept {
@@ -177,10 +184,11 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
         cells.push(r.output.clone());
         // One line per case: the error's fix follows on the same line.
         cells.push(r.error.as_deref().unwrap_or("").replace("\n  fix: ", " — fix: ").replace(['\n', '\r'], " "));
-        csv += &(cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n");
+        table.push(cells);
         let secs = |v: Option<f64>| v.map(|w| format!("{w:.6}")).unwrap_or_default();
-        timings += &format!("{},{},{},{}\n", field(&r.case), r.status, secs(r.wall_s), secs(r.solve_s));
+        times.push(vec![r.case.clone(), r.status.clone(), secs(r.wall_s), secs(r.solve_s)]);
     }
+    let (csv, timings) = (csv_text(&table)?, csv_text(&times)?);
     // Timings and run keys stay out of summary.json too (see the module documentation).
     let rows_json: Vec<serde_json::Value> = rows
         .iter()
@@ -210,8 +218,7 @@ fn write_summary(outdir: &Path, rows: &[CaseResult]) -> Result<(), Error> {
 mod tests {
     #[test]
     fn csv_fields_are_quoted_when_they_must_be() {
-        assert_eq!(super::field("a"), "a");
-        assert_eq!(super::field("a,b"), "\"a,b\"");
-        assert_eq!(super::field("say \"x\"\nnext"), "\"say \"\"x\"\"\nnext\"");
+        let t = super::csv_text([["a", "a,b", "say \"x\"\nnext", ""], ["1.2500", "ok", " x ", "#"]]).unwrap();
+        assert_eq!(t, "a,\"a,b\",\"say \"\"x\"\"\nnext\",\n1.2500,ok, x ,#\n");
     }
 }

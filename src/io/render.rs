@@ -180,19 +180,134 @@ pub struct FloorPlane {
 /// Read the plane [`render_results`] draws (3-D: the layer ≈ 1 m up) from `h5`.
 pub fn floor_plane(h5: &Path) -> Result<FloorPlane, String> {
     let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
-    floor_plane_of(h5, &f)
+    floor_plane_of(h5, &f, Layer::Default).map_err(|e| e.to_string())
 }
 
-fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
+/// Which horizontal layer of a 3-D result a picture shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Layer {
+    /// The layer whose centre is nearest 1 m above the floor (rack-intake height).
+    #[default]
+    Default,
+    /// Layer `k`, 0-based from the floor.
+    Index(usize),
+    /// The layer containing this height above the floor, m.
+    Height(f64),
+}
+
+/// What `render` draws besides the heat map; the default is [`render_results`]'s picture.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Colour scale, °C (min < max, both finite); `None`: the range of the values drawn.
+    pub range: Option<(f64, f64)>,
+    /// The layer of a 3-D result.
+    pub layer: Layer,
+    /// Draw each rack's id at the rack (from `/racks/{id, x_m, y_m}`).
+    pub labels: bool,
+    /// Tick marks and labels in metres along x and y.
+    pub axes: bool,
+}
+
+/// Why a picture was not drawn: the file (not a results file, damaged), or an option
+/// that does not fit it (a layer beyond the grid, an output that is not a PNG).
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenderError {
+    File(String),
+    Option { flag: &'static str, message: String, fix: String },
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderError::File(m) => write!(f, "{m}"),
+            RenderError::Option { flag, message, fix } => write!(f, "{flag}: {message} (fix: {fix})"),
+        }
+    }
+}
+
+impl From<String> for RenderError {
+    fn from(m: String) -> Self {
+        RenderError::File(m)
+    }
+}
+
+fn bad_option(flag: &'static str, message: String, fix: impl Into<String>) -> RenderError {
+    RenderError::Option { flag, message, fix: fix.into() }
+}
+
+/// The picture formats `render` writes, chosen by the output's extension: PNG only.
+/// Anything else is refused, never written as PNG bytes under another name.
+pub fn check_output_format(out: &Path) -> Result<(), RenderError> {
+    match out.extension().map(|e| e.to_string_lossy().to_lowercase()).as_deref() {
+        Some("png") => Ok(()),
+        other => Err(bad_option(
+            "-o",
+            match other {
+                Some(ext) => format!("{} asks for .{ext}, a format render cannot write (it writes PNG)", out.display()),
+                None => format!("{} has no extension to choose a format by (render writes PNG)", out.display()),
+            },
+            "give an output path ending in .png",
+        )),
+    }
+}
+
+/// The layer a choice picks in a grid of `nz` layers of `dx` m.
+fn pick_layer(layer: Layer, nz: Option<usize>, dx: f64) -> Result<usize, RenderError> {
+    let Some(nz) = nz else {
+        return match layer {
+            Layer::Default | Layer::Index(0) => Ok(0),
+            Layer::Index(k) => Err(bad_option(
+                "--layer",
+                format!("{k} is beyond the result, which is 2-D (one layer)"),
+                "give --layer 0, or leave it out",
+            )),
+            Layer::Height(h) => Err(bad_option(
+                "--height-m",
+                format!("{h} m: the result is 2-D, with no heights"),
+                "leave --height-m out for a 2-D result",
+            )),
+        };
+    };
+    match layer {
+        Layer::Default => Ok(((1.0 / dx - 0.5).round().max(0.0) as usize).min(nz - 1)),
+        Layer::Index(k) if k < nz => Ok(k),
+        Layer::Index(k) => Err(bad_option(
+            "--layer",
+            format!("{k} is beyond the grid's {nz} layers"),
+            format!("give a layer from 0 to {}", nz - 1),
+        )),
+        Layer::Height(h) => {
+            let top = nz as f64 * dx;
+            if h.is_finite() && (0.0..=top).contains(&h) {
+                Ok(((h / dx).floor() as usize).min(nz - 1))
+            } else {
+                Err(bad_option(
+                    "--height-m",
+                    format!("{h} m is outside the grid, 0 to {top} m above the floor"),
+                    format!("give a height from 0 to {top} m"),
+                ))
+            }
+        }
+    }
+}
+
+fn floor_plane_of(h5: &Path, f: &hdf5::File, layer: Layer) -> Result<FloorPlane, RenderError> {
     let t = f.dataset("thermal/T").map_err(|_| format!("{} has no dataset /thermal/T", h5.display()))?;
     let tc = check_dataset(h5, &t, "/thermal/T", false)?;
     let shape = tc.shape.clone();
     if !(shape.len() == 2 || shape.len() == 3) || shape.iter().any(|&n| n == 0) {
-        return Err(format!("/thermal/T in {} has shape {shape:?}, not (ny, nx) or (nz, ny, nx)", h5.display()));
+        return Err(RenderError::File(format!(
+            "/thermal/T in {} has shape {shape:?}, not (ny, nx) or (nz, ny, nx)",
+            h5.display()
+        )));
     }
     let data = t.read_raw::<f64>().map_err(|e| format!("/thermal/T in {}: {e}", h5.display()))?;
     if data.len() != tc.values {
-        return Err(format!("/thermal/T in {} holds {} values for shape {shape:?}", h5.display(), data.len()));
+        return Err(RenderError::File(format!(
+            "/thermal/T in {} holds {} values for shape {shape:?}",
+            h5.display(),
+            data.len()
+        )));
     }
     finite(h5, "/thermal/T", &data)?;
     let cells = tc.values;
@@ -204,19 +319,19 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
                 .map_err(|_| format!("/thermal/material in {} is not a dataset", h5.display()))?;
             let mc = check_dataset(h5, &d, "/thermal/material", true)?;
             if mc.shape != shape {
-                return Err(format!(
+                return Err(RenderError::File(format!(
                     "/thermal/material in {} has shape {:?} but /thermal/T has {shape:?}",
                     h5.display(),
                     mc.shape
-                ));
+                )));
             }
             let m = d.read_raw::<u8>().map_err(|e| format!("/thermal/material in {}: {e}", h5.display()))?;
             if m.len() != cells {
-                return Err(format!(
+                return Err(RenderError::File(format!(
                     "/thermal/material in {} holds {} values for {cells} cells",
                     h5.display(),
                     m.len()
-                ));
+                )));
             }
             Some(m)
         }
@@ -230,7 +345,10 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
                 .and_then(|a| a.read_scalar::<f64>())
                 .map_err(|_| format!("/grid attribute dx in {} is not a number", h5.display()))?;
             if !(dx.is_finite() && dx > 0.0) {
-                return Err(format!("/grid attribute dx in {} is {dx}: not a cell size", h5.display()));
+                return Err(RenderError::File(format!(
+                    "/grid attribute dx in {} is {dx}: not a cell size",
+                    h5.display()
+                )));
             }
             dx
         }
@@ -241,8 +359,8 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
         name = name.chars().take(MAX_TITLE_CHARS - 1).collect::<String>() + "…";
     }
     let (nx, ny, layer) = match shape.as_slice() {
-        [ny, nx] => (*nx, *ny, 0),
-        [nz, ny, nx] => (*nx, *ny, ((1.0 / dx - 0.5).round().max(0.0) as usize).min(nz - 1)),
+        [ny, nx] => (*nx, *ny, pick_layer(layer, None, dx)?),
+        [nz, ny, nx] => (*nx, *ny, pick_layer(layer, Some(*nz), dx)?),
         _ => unreachable!("checked: 2-D or 3-D"),
     };
     let plane = nx * ny;
@@ -257,14 +375,32 @@ fn floor_plane_of(h5: &Path, f: &hdf5::File) -> Result<FloorPlane, String> {
 }
 
 pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    render_with(h5, png_out, &RenderOptions::default()).map_err(|e| e.to_string())
+}
+
+/// [`render_results`] with options: a colour range, a layer, rack labels, metre axes.
+/// The output's extension chooses the format ([`check_output_format`]: PNG only), and
+/// every option is checked against the file before the first picture is written.
+pub fn render_with(h5: &Path, png_out: &Path, opts: &RenderOptions) -> Result<Vec<std::path::PathBuf>, RenderError> {
+    check_output_format(png_out)?;
+    if let Some((lo, hi)) = opts.range {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(bad_option(
+                "--range",
+                format!("{lo}:{hi} is not a colour range"),
+                "give MIN:MAX in °C, finite, with MIN < MAX, e.g. 20:35",
+            ));
+        }
+    }
     let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
-    let p = floor_plane_of(h5, &f)?;
+    let p = floor_plane_of(h5, &f, opts.layer)?;
+    let decor = Decor { labels: if opts.labels { rack_labels(h5, &f)? } else { Vec::new() }, axes: opts.axes };
     let (nx, ny, dx, off, cells) = (p.nx, p.ny, p.dx, p.off, p.cells);
     let (shape, name, mat, plane) = (p.shape.clone(), p.name.clone(), p.material.clone(), nx * ny);
     let mut fields: Vec<(Vec<f64>, String)> = vec![(p.t, String::new())];
     let (has_t, has_times) = (f.link_exists("thermal/snapshots/T"), f.link_exists("thermal/snapshots/time_s"));
     if has_t != has_times {
-        return Err(format!("/thermal/snapshots in {} needs both T and time_s", h5.display()));
+        return Err(RenderError::File(format!("/thermal/snapshots in {} needs both T and time_s", h5.display())));
     }
     if has_t {
         let bad = |what: &str| format!("/thermal/snapshots/{what} in {} is not a dataset", h5.display());
@@ -273,44 +409,52 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
         let tcheck = check_dataset(h5, &td, "/thermal/snapshots/time_s", false)?;
         let frames = match tcheck.shape.as_slice() {
             [n] => *n,
-            s => return Err(format!("/thermal/snapshots/time_s in {} has shape {s:?}, not (frames,)", h5.display())),
+            s => {
+                return Err(RenderError::File(format!(
+                    "/thermal/snapshots/time_s in {} has shape {s:?}, not (frames,)",
+                    h5.display()
+                )))
+            }
         };
         if frames > MAX_FRAMES {
-            return Err(format!(
+            return Err(RenderError::File(format!(
                 "{} holds {frames} snapshots; render draws at most {MAX_FRAMES} pictures",
                 h5.display()
-            ));
+            )));
         }
         let scheck = check_dataset(h5, &sd, "/thermal/snapshots/T", false)?;
         let mut want = vec![frames];
         want.extend(&shape);
         if scheck.shape != want {
-            return Err(format!(
+            return Err(RenderError::File(format!(
                 "/thermal/snapshots/T in {} has shape {:?}, but {frames} times of /thermal/T's {shape:?} make {want:?}",
                 h5.display(),
                 scheck.shape
-            ));
+            )));
         }
         let ts = td.read_raw::<f64>().map_err(|e| format!("/thermal/snapshots/time_s in {}: {e}", h5.display()))?;
         if let Some(i) = ts.iter().position(|t| !t.is_finite()) {
-            return Err(format!(
+            return Err(RenderError::File(format!(
                 "/thermal/snapshots/time_s in {} has {} at index {i}: not a time",
                 h5.display(),
                 ts[i]
-            ));
+            )));
         }
         let sn = sd.read_raw::<f32>().map_err(|e| format!("/thermal/snapshots/T in {}: {e}", h5.display()))?;
         if sn.len() != frames * cells || ts.len() != frames {
-            return Err(format!("/thermal/snapshots in {} holds fewer values than its shape", h5.display()));
+            return Err(RenderError::File(format!(
+                "/thermal/snapshots in {} holds fewer values than its shape",
+                h5.display()
+            )));
         }
         if let Some(i) = sn.iter().position(|v| !v.is_finite()) {
-            return Err(format!(
+            return Err(RenderError::File(format!(
                 "/thermal/snapshots/T in {} has {} at frame {}, cell {}: not a temperature",
                 h5.display(),
                 sn[i],
                 i / cells,
                 i % cells
-            ));
+            )));
         }
         for (k, t) in ts.iter().enumerate() {
             let fr: Vec<f64> = sn[k * cells + off..k * cells + off + plane].iter().map(|&v| v as f64).collect();
@@ -318,10 +462,12 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
             fields.push((fr, format!(", t = {t:.0} s")));
         }
     }
-    let (lo, hi) = fields
-        .iter()
-        .flat_map(|(v, _)| v.iter())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) = opts.range.unwrap_or_else(|| {
+        fields
+            .iter()
+            .flat_map(|(v, _)| v.iter())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+    });
     let what = p.what;
     let mut written = Vec::new();
     for (k, (field, when)) in fields.iter().enumerate() {
@@ -331,22 +477,112 @@ pub fn render_results(h5: &Path, png_out: &Path) -> Result<Vec<std::path::PathBu
             let stem = png_out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "frame".into());
             png_out.with_file_name(format!("{stem}_{:03}.png", k - 1))
         };
-        let img =
-            draw_image(&format!("{name}{what}{when}"), field, mat.as_deref(), nx, ny, dx, lo, hi, (1200.0, 800.0));
+        let img = draw_image(
+            &format!("{name}{what}{when}"),
+            field,
+            mat.as_deref(),
+            nx,
+            ny,
+            dx,
+            lo,
+            hi,
+            (1200.0, 800.0),
+            &decor,
+        );
         if let Err(e) = img.write_png(&path) {
             // Nothing half done: remove the pictures of this run.
             for w in &written {
                 let _ = std::fs::remove_file(w);
             }
-            return Err(e);
+            return Err(e.into());
         }
         written.push(path);
     }
     Ok(written)
 }
 
+/// Most rack labels drawn (a larger hall's labels would cover the map).
+const MAX_LABELS: usize = 5000;
+
+/// The racks' ids and south-west corners (m) of a results file, for labels.
+fn rack_labels(h5: &Path, f: &hdf5::File) -> Result<Vec<(String, f64, f64)>, RenderError> {
+    let no_racks = || {
+        bad_option(
+            "--labels",
+            format!("{} has no rack table (/racks/id, x_m, y_m) to label", h5.display()),
+            "leave --labels out for a file without racks",
+        )
+    };
+    let ids = f.dataset("racks/id").map_err(|_| no_racks())?;
+    let (xd, yd) = (f.dataset("racks/x_m").map_err(|_| no_racks())?, f.dataset("racks/y_m").map_err(|_| no_racks())?);
+    let n = ids.size();
+    if n > MAX_LABELS {
+        return Err(bad_option(
+            "--labels",
+            format!("{} has {n} racks; render labels at most {MAX_LABELS}", h5.display()),
+            "leave --labels out",
+        ));
+    }
+    let id: Vec<String> = match ids.read_raw::<hdf5::types::VarLenUnicode>() {
+        Ok(v) => v.iter().map(|s| s.as_str().to_string()).collect(),
+        Err(_) => ids
+            .read_raw::<hdf5::types::VarLenAscii>()
+            .map_err(|e| RenderError::File(format!("/racks/id in {}: {e}", h5.display())))?
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+    };
+    check_dataset(h5, &xd, "/racks/x_m", false)?;
+    check_dataset(h5, &yd, "/racks/y_m", false)?;
+    let x = xd.read_raw::<f64>().map_err(|e| RenderError::File(format!("/racks/x_m in {}: {e}", h5.display())))?;
+    let y = yd.read_raw::<f64>().map_err(|e| RenderError::File(format!("/racks/y_m in {}: {e}", h5.display())))?;
+    if x.len() != id.len() || y.len() != id.len() {
+        return Err(RenderError::File(format!(
+            "/racks in {} has {} ids but {} x_m and {} y_m",
+            h5.display(),
+            id.len(),
+            x.len(),
+            y.len()
+        )));
+    }
+    Ok(id
+        .into_iter()
+        .zip(x.into_iter().zip(y))
+        .filter(|(_, (x, y))| x.is_finite() && y.is_finite())
+        .map(|(mut id, (x, y))| {
+            id.retain(|c| !c.is_control());
+            if id.chars().count() > 24 {
+                id = id.chars().take(23).collect::<String>() + "…";
+            }
+            (id, x, y)
+        })
+        .collect())
+}
+
+/// What a picture shows besides the heat map: rack labels and metre axes.
+#[derive(Clone, Debug, Default)]
+pub struct Decor {
+    /// Rack ids and their south-west corners (x, y), m from the grid's origin.
+    pub labels: Vec<(String, f64, f64)>,
+    /// Tick marks and labels in metres along x (below the map) and y (left of it).
+    pub axes: bool,
+}
+
+/// A tick spacing of 1, 2 or 5 × 10^k m giving about `want` ticks over `extent` m.
+fn tick_step(extent: f64, want: f64) -> f64 {
+    let raw = (extent / want).max(1e-9);
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|&s| s >= raw).unwrap_or(10.0 * p)
+}
+
+/// A tick's label: as many decimals as the step needs.
+fn tick_label(v: f64, step: f64) -> String {
+    let dec = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
+    format!("{v:.dec$}")
+}
+
 /// Draw one temperature plane, the floor fitted in `fit` (width, height) pixels, on the
-/// colour scale `lo`–`hi` °C.
+/// colour scale `lo`–`hi` °C, with `decor`'s rack labels and axes.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_image(
     title: &str,
@@ -358,14 +594,17 @@ pub fn draw_image(
     lo: f64,
     hi: f64,
     fit: (f64, f64),
+    decor: &Decor,
 ) -> Image {
     let span = if hi > lo { hi - lo } else { 1.0 };
     // Fit the floor in about `fit` pixels.
     let scale = (fit.0 / nx as f64).min(fit.1 / ny as f64);
     let (mw, mh) = (((nx as f64 * scale).round() as usize).max(1), ((ny as f64 * scale).round() as usize).max(1));
-    let (left, top, bar_w, right) = (20usize, 56usize, 24usize, 110usize);
+    // Axes take room left of the map (y labels) and below it (x labels).
+    let (axis_l, axis_b) = if decor.axes { (44usize, 34usize) } else { (0, 0) };
+    let (left, top, bar_w, right) = (20usize + axis_l, 56usize, 24usize, 110usize);
     let width = (left + mw + right).max(Image::text_width(20.0, title).ceil() as usize + 2 * left);
-    let mut img = Image::new(width, top + mh + 30, [255, 255, 255]);
+    let mut img = Image::new(width, top + mh + 30 + axis_b, [255, 255, 255]);
     let cell = |px: usize, py: usize| -> usize {
         let i = ((px as f64 + 0.5) / scale) as usize;
         // y up: row 0 of the image is the north wall.
@@ -415,10 +654,57 @@ pub fn draw_image(
         img.text((bx + bar_w + 8) as f32, y + 5.0, 14.0, &format!("{v:.1}"), [0, 0, 0]);
     }
     img.text(bx as f32, (top - 8) as f32, 14.0, "°C", [0, 0, 0]);
+    // Metres to pixels: x east from the map's left edge, y north from its bottom edge.
+    let px_of = |x: f64| left as f64 + x / dx * scale;
+    let py_of = |y: f64| (top + mh) as f64 - y / dx * scale;
+    if decor.axes {
+        let (w_m, h_m) = (nx as f64 * dx, ny as f64 * dx);
+        let step = tick_step(w_m.max(h_m), 8.0);
+        let mut k = 0.0;
+        while k * step <= w_m + 1e-9 * step {
+            let v = k * step;
+            let x = px_of(v).round().min((left + mw - 1) as f64) as usize;
+            for d in 0..6 {
+                img.set(x, top + mh + d, [0, 0, 0]);
+            }
+            let label = tick_label(v, step);
+            let lw = Image::text_width(12.0, &label);
+            img.text(x as f32 - lw / 2.0, (top + mh + 19) as f32, 12.0, &label, [0, 0, 0]);
+            k += 1.0;
+        }
+        k = 0.0;
+        while k * step <= h_m + 1e-9 * step {
+            let v = k * step;
+            let y = py_of(v).round().clamp(top as f64, (top + mh - 1) as f64) as usize;
+            for d in 1..=6 {
+                img.set(left - d, y, [0, 0, 0]);
+            }
+            let label = tick_label(v, step);
+            let lw = Image::text_width(12.0, &label);
+            img.text(left as f32 - 9.0 - lw, y as f32 + 4.0, 12.0, &label, [0, 0, 0]);
+            k += 1.0;
+        }
+        img.text((left + mw) as f32 - 24.0, (top + mh + 33) as f32, 12.0, "x, m", [0, 0, 0]);
+        img.text(4.0, (top - 8) as f32, 12.0, "y, m", [0, 0, 0]);
+    }
+    // Rack ids at the racks' south-west corners, dark on a light box.
+    for (id, x, y) in &decor.labels {
+        let (x0, y0) = ((px_of(*x) + 2.0) as f32, (py_of(*y) - 3.0) as f32);
+        let size = 11.0f32;
+        let w = Image::text_width(size, id);
+        for py in (y0 - size).floor() as i64..=(y0 + 2.0).ceil() as i64 {
+            for px in (x0 - 1.0).floor() as i64..=(x0 + w + 1.0).ceil() as i64 {
+                if px >= left as i64 && px < (left + mw) as i64 && py >= top as i64 && py < (top + mh) as i64 {
+                    img.blend(px, py, [255, 255, 255], 0.7);
+                }
+            }
+        }
+        img.text(x0, y0, size, id, [0, 0, 0]);
+    }
     img.text(left as f32, 30.0, 20.0, title, [0, 0, 0]);
     img.text(
         left as f32,
-        (top + mh + 22) as f32,
+        (top + mh + 22 + axis_b) as f32,
         13.0,
         &format!("{:.1} m × {:.1} m · {lo:.1}–{hi:.1} °C", nx as f64 * dx, ny as f64 * dx),
         [60, 60, 60],

@@ -200,6 +200,7 @@ pub(super) fn scenario_air(
         let here = &raster;
         let mut on_step = |k: usize, tt: &[f64], rack_t: &[f64]| {
             let time = (base + k + 1) as f64 * dt;
+            crate::progress::report("time step", (base + k + 1) as u64, steps as u64);
             time_s.push(time);
             intake_c.extend(intake(tt));
             if time + 1e-9 * dt >= next_snap {

@@ -159,6 +159,7 @@ pub fn run_transient_with(
                     for step in 0..steps {
                         a.residual(&b, &x, &mut r);
                         euler_step(&w, &r, &mut x);
+                        crate::progress::report("time step", step as u64 + 1, steps as u64);
                         on_step(step, &lay.to_compact(&x));
                     }
                 }
@@ -210,6 +211,7 @@ pub fn run_transient_with(
                 }
                 worst = worst.max(rel);
                 x.iter_mut().zip(&delta).for_each(|(x, d)| *x += d);
+                crate::progress::report("time step", step as u64 + 1, steps as u64);
                 on_step(step, &lay.to_compact(&x));
             }
         }

@@ -391,6 +391,8 @@ pub fn solve_steady(
     let mut window_change = [0.0f64; 2];
     while steps < s.max_steps {
         steps += 1;
+        // Open-ended (total 0): the march stops when it settles, usually long before max_steps.
+        crate::progress::report("airflow step", steps as u64, 0);
         let (dt, uref) = stepper.courant_dt(s, state);
         let ch = stepper.step(d, fluid, s, state, group_t, links, dt, dt * s.energy_dt_factor, (&[], &[]))?;
         ru = ch.du / (s.cfl * uref);
