@@ -423,46 +423,10 @@ fn write_failed(out: &std::path::Path, m: String) -> InputError {
     InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space")
 }
 
-/// Command-line numbers, checked where they are parsed: a bad value is an input error
-/// (exit 2) naming the flag and the fix, never silently replaced.
-mod flags {
-    use thermogrid::error::InputError;
-
-    fn bad(flag: &str, msg: String, fix: &str) -> InputError {
-        InputError::new("command line", flag, msg, fix)
-    }
-    /// A relative tolerance: finite, in [1e-14, 1) (f64 residuals bottom out near 1e-15,
-    /// so a smaller one could never be met).
-    pub fn tol(flag: &str, v: f64) -> Result<f64, InputError> {
-        if v.is_finite() && (1e-14..1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err(bad(
-                flag,
-                format!("{v:e} is not a tolerance this solver can meet"),
-                "give a relative residual from 1e-14 up to (not including) 1, e.g. 1e-10",
-            ))
-        }
-    }
-    /// A time step, s: finite, > 0.
-    pub fn dt(flag: &str, v: f64) -> Result<f64, InputError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(bad(flag, format!("{v} is not a time step"), "give a time step in seconds, finite and > 0"))
-        }
-    }
-    /// A count that must be at least 1, and at most `max`.
-    pub fn count(flag: &str, v: usize, max: usize) -> Result<usize, InputError> {
-        if v == 0 {
-            Err(bad(flag, "must be at least 1".into(), "give a positive whole number"))
-        } else if v > max {
-            Err(bad(flag, format!("{v} is more than this command allows ({max})"), "give a smaller number"))
-        } else {
-            Ok(v)
-        }
-    }
-}
+/// Command-line numbers, checked where they are parsed (the library's checks, shared
+/// with the Python package): a bad value is an input error (exit 2) naming the flag and
+/// the fix, never silently replaced.
+use thermogrid::options as flags;
 
 /// `--strict`: guard-rail warnings are bad input (exit 2, before anything is written).
 fn strict_check(strict: bool, file: &str, warnings: &[String]) -> Result<(), InputError> {
@@ -780,15 +744,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref(), &[&file])?;
-            if !(threshold.is_finite() && threshold > 0.0) {
-                return Err(InputError::new(
-                    "command line",
-                    "--threshold",
-                    format!("{threshold} is not a loading"),
-                    "give a loading in %, finite and > 0, e.g. 100",
-                )
-                .into());
-            }
+            flags::threshold_pct("--threshold", threshold)?;
             let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json);
             let (net, _) = thermogrid::power::read_network(&file)?;
             let mut secs = f64::INFINITY;

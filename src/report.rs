@@ -5,33 +5,7 @@ use crate::study::Study;
 use serde_json::json;
 use std::fmt::Write;
 
-/// Maximum of the temperature field, °C.
-pub fn max_temperature_c(s: &Study) -> f64 {
-    crate::outcome::nan_max(s.t.iter().copied())
-}
-
-/// (RCI_HI, RCI_LO) of the racks' intakes, % (None without racks).
-pub fn rci(s: &Study) -> (Option<f64>, Option<f64>) {
-    if s.racks.is_empty() {
-        return (None, None);
-    }
-    let t: Vec<f64> = s.racks.iter().map(|r| r.intake_c).collect();
-    let (hi, lo) = crate::metrics::rack_cooling_index(&t);
-    (Some(hi), Some(lo))
-}
-
-/// Which air model ran on a facility: "cfd" (momentum), "potential" or "diffusion";
-/// `None` for a fields file.
-pub fn air_model(s: &Study) -> Option<&'static str> {
-    if s.material.is_none() {
-        return None;
-    }
-    Some(match s.airflow_mass_residual {
-        None => "diffusion",
-        Some(_) if s.report.method.contains("cfd") => "cfd",
-        Some(_) => "potential",
-    })
-}
+pub use crate::study::{air_model, max_temperature_c, rci};
 
 /// The `--json` summary.
 pub fn json_summary(s: &Study, output: Option<&str>) -> serde_json::Value {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Rank of each top-level module of src/ (main.rs and lib.rs sit on top).
-const RANKS: [(&str, u32); 23] = [
+const RANKS: [(&str, u32); 25] = [
     // Foundations: no crate imports.
     ("error", 0),
     ("outcome", 0),
@@ -15,6 +15,7 @@ const RANKS: [(&str, u32); 23] = [
     ("memory", 0),
     ("alloc", 0),
     ("mapped", 0),
+    ("progress", 0),
     // Models and solvers.
     ("facility", 1),
     ("backend", 1),
@@ -22,6 +23,7 @@ const RANKS: [(&str, u32); 23] = [
     ("raster", 2),
     ("power", 2),
     ("samples", 2),
+    ("options", 2),
     ("metrics", 3),
     ("airflow", 3),
     ("coupling", 4),

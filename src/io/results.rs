@@ -84,13 +84,13 @@ fn write_h5(
         let w = index_coord(f, "warning", s.warnings.len(), "guard-rail warning number")?;
         let wv = string_dataset(f, "warnings", &s.warnings, "guard-rail warning (implausible input or answer)")?;
         super::netcdf::attach(&wv, &[&w])?;
-        attr_str(f, "air_model", crate::report::air_model(s).unwrap_or("none (fields file)"))?;
-        attr_f64(f, "max_temperature_c", crate::report::max_temperature_c(s))?;
+        attr_str(f, "air_model", crate::study::air_model(s).unwrap_or("none (fields file)"))?;
+        attr_f64(f, "max_temperature_c", crate::study::max_temperature_c(s))?;
         let max_intake = crate::outcome::nan_max(s.racks.iter().map(|r| r.intake_c));
         if max_intake.is_finite() {
             attr_f64(f, "max_intake_c", max_intake)?;
         }
-        let (hi, lo) = crate::report::rci(s);
+        let (hi, lo) = crate::study::rci(s);
         if let (Some(hi), Some(lo)) = (hi, lo) {
             attr_f64(f, "rci_hi_pct", hi)?;
             attr_f64(f, "rci_lo_pct", lo)?;
