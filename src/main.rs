@@ -791,20 +791,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let steps = steps.map(|s| flags::count("--steps", s, usize::MAX)).transpose()?;
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
             precheck(output.as_deref(), &[&file, profile.as_deref().unwrap_or("")])?;
-            let mut p = match &profile {
-                Some(path) => ts::load_profile(path)?,
-                None => ts::Profile::default(),
-            };
-            if let Some(s) = steps {
-                p.steps = s;
-                p.set_by_flag("steps", "--steps");
-            }
-            if let Some(d) = dt {
-                p.dt_s = d;
-                p.set_by_flag("dt_s", "--dt");
-            }
-            p.workload.keep_busy |= keep_busy;
-            p.check()?;
+            let p = ts::profile_for(profile.as_deref(), steps.map(|s| (s, "--steps")), dt.map(|d| (d, "--dt")), keep_busy)?;
             let progress = bar::Bar::start(&format!("timeseries {file}"), quiet || json);
             let (net, loads) = thermogrid::power::read_network(&file)?;
             let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));

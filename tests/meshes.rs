@@ -122,14 +122,25 @@ fn results_file_schema_and_units() {
     let json_max = j["max_temperature_c"].as_f64().unwrap();
     let t = f.dataset("thermal/T").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(t.iter().copied().fold(f64::NEG_INFINITY, f64::max), json_max);
-    // ParaView sidecar next to the HDF5 file, pointing at its datasets.
+    // ParaView sidecar next to the HDF5 file, pointing at its datasets: the 2-D hall is
+    // one layer of cells in the XY plane, with the air velocity as a vector.
     let xmf = std::fs::read_to_string(out.with_extension("xmf")).expect("XDMF sidecar");
     assert!(
         xmf.contains("hall_small.h5:/thermal/T")
-            && xmf.contains("Dimensions=\"140 200\"")
-            && xmf.contains("2DCoRectMesh"),
+            && xmf.contains("Dimensions=\"1 140 200\"")
+            && xmf.contains("TopologyType=\"3DCoRectMesh\" Dimensions=\"2 141 201\"")
+            && xmf.contains("AttributeType=\"Vector\""),
         "{xmf}"
     );
+    // netCDF-4: T's axes are the dimension scales y and x of /thermal.
+    let th = f.group("thermal").unwrap();
+    for (name, n) in [("x", nx), ("y", ny)] {
+        let c = th.dataset(name).unwrap();
+        assert_eq!(c.shape(), vec![n]);
+        assert!(thermogrid::io::netcdf::is_scale(&c), "{name} is a dimension scale");
+        assert_eq!(thermogrid::io::h5util::read_attr_str(&c, "units").unwrap(), "m");
+    }
+    assert!(thermogrid::io::netcdf::has_dims(&th.dataset("T").unwrap()));
     assert!(j["rci_hi_pct"].as_f64().is_some() && !j["racks"][0]["ashrae_class"].is_null());
     let sv = f.group("solver").unwrap();
     // The momentum model is the default for facility files; the summary and the file

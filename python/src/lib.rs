@@ -236,20 +236,7 @@ fn timeseries(
         let steps = steps.map(|s| options::count("steps", s, usize::MAX)).transpose()?;
         let dt = dt.map(|d| options::dt("dt", d)).transpose()?;
         let backend = options::backend("backend", &backend)?;
-        let mut p = match &profile {
-            Some(path) => ts::load_profile(path)?,
-            None => ts::Profile::default(),
-        };
-        if let Some(s) = steps {
-            p.steps = s;
-            p.set_by_flag("steps", "steps");
-        }
-        if let Some(d) = dt {
-            p.dt_s = d;
-            p.set_by_flag("dt_s", "dt");
-        }
-        p.workload.keep_busy |= keep_busy;
-        p.check()?;
+        let p = ts::profile_for(profile.as_deref(), steps.map(|s| (s, "steps")), dt.map(|d| (d, "dt")), keep_busy)?;
         let (net, loads) = thermogrid::power::read_network(&path)?;
         let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));
         let battery = if no_battery { None } else { ts::battery_for(&p, &net, loads.as_ref())? };

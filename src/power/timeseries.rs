@@ -157,6 +157,33 @@ fn positions(src: &str) -> BTreeMap<String, (usize, usize)> {
     pos
 }
 
+/// The profile of one run: the file `profile` (else the defaults) with the caller's
+/// overrides, each `(value, name)` naming the flag or keyword that set it (`--steps`,
+/// `steps`), then checked. The overrides are checked already (a count ≥ 1, a finite
+/// step > 0).
+pub fn profile_for(
+    profile: Option<&str>,
+    steps: Option<(usize, &str)>,
+    dt_s: Option<(f64, &str)>,
+    keep_busy: bool,
+) -> Result<Profile, InputError> {
+    let mut p = match profile {
+        Some(path) => load_profile(path)?,
+        None => Profile::default(),
+    };
+    if let Some((s, flag)) = steps {
+        p.steps = s;
+        p.set_by_flag("steps", flag);
+    }
+    if let Some((d, flag)) = dt_s {
+        p.dt_s = d;
+        p.set_by_flag("dt_s", flag);
+    }
+    p.workload.keep_busy |= keep_busy;
+    p.check()?;
+    Ok(p)
+}
+
 /// Read and validate a profile: every number finite and in range ([`Profile::check`]),
 /// errors naming the file, the key's line:column and the fix.
 pub fn load_profile(path: &str) -> Result<Profile, InputError> {
