@@ -62,6 +62,38 @@ fn venv(python: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// The wheel alone in a new virtual environment (pip resolves its declared
+/// dependencies), then `thermogrid.solve("meshes/hall_small.toml")`: the same
+/// temperatures as the command line.
+fn fresh_install(python: &str, wheel: &Path) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-fresh");
+    let _ = std::fs::remove_dir_all(&dir);
+    run(Command::new(python).args(["-m", "venv"]).arg(&dir), "python3 -m venv (fresh)").unwrap();
+    run(
+        Command::new(dir.join("bin/pip")).args(["install", "-q", "--disable-pip-version-check"]).arg(wheel),
+        "pip install the wheel into a fresh environment",
+    )
+    .unwrap();
+    let o = Command::new(dir.join("bin/python"))
+        .args(["-c", "import thermogrid; ds = thermogrid.solve('meshes/hall_small.toml'); print(repr(float(ds.T.max())))"])
+        .current_dir(root())
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let py_max: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    let c = Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["solve", "meshes/hall_small.toml", "--json"])
+        .current_dir(root())
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .unwrap();
+    assert!(c.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(py_max, j["max_temperature_c"].as_f64().unwrap(), "the package and the CLI agree");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn python_package_netcdf_and_paraview() {
     let python = std::env::var("THERMOGRID_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -101,6 +133,7 @@ fn python_package_netcdf_and_paraview() {
         "pip install the wheel",
     )
     .unwrap();
+    fresh_install(&python, &wheel);
     let o = Command::new(bin.join("python"))
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "python/tests"])
         .current_dir(root())
