@@ -63,7 +63,7 @@ enum Cmd {
     Solve {
         /// Facility file (TOML) or fields file (HDF5, told apart by its signature).
         file: String,
-        /// Results file (HDF5, with an .xmf sidecar for ParaView). Written atomically.
+        /// Results file (HDF5 that is also netCDF-4, with an .xmf sidecar for ParaView). Written atomically.
         #[arg(short, long)]
         output: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
@@ -198,7 +198,7 @@ enum Cmd {
     Contingency {
         /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
-        /// Results file (HDF5): /power/contingency/…
+        /// Results file (HDF5, netCDF-4): /power/contingency/…
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// How many worst outages the summary lists.
@@ -243,7 +243,7 @@ enum Cmd {
         keep_busy: bool,
         #[arg(long, value_enum, default_value = "auto", help = BACKEND_HELP)]
         backend: BackendArg,
-        /// Results file (HDF5): /power/timeseries/…
+        /// Results file (HDF5, netCDF-4): /power/timeseries/…
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Print the summary as JSON (for programs); no progress bar.
@@ -258,7 +258,7 @@ enum Cmd {
     Powerflow {
         /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
-        /// Results file (HDF5): /power/bus, /power/branch, /power/gen.
+        /// Results file (HDF5, netCDF-4): /power/bus, /power/branch, /power/gen.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Print the summary as JSON (for programs); no progress bar.
