@@ -80,6 +80,10 @@ pub struct Rack {
     /// Share of IT power to liquid cooling, 0–1.
     pub liquid_fraction: f64,
     pub feed_bus: Option<String>,
+    /// The B side of a dual feed (see [`Feed`]).
+    pub feed_b_bus: Option<String>,
+    /// Share on `feed_bus` while both sides are live (1 when single-fed).
+    pub feed_a_share: f64,
     pub pos: Pos,
 }
 
@@ -118,6 +122,12 @@ pub struct CoolingUnit {
     /// of [`crate::coupling`] applies).
     pub electric_kw_given: bool,
     pub feed_bus: Option<String>,
+    /// The B side of a dual feed (see [`Feed`]).
+    pub feed_b_bus: Option<String>,
+    /// Share on `feed_bus` while both sides are live (1 when single-fed).
+    pub feed_a_share: f64,
+    /// The chiller whose water the unit's coil takes.
+    pub chiller: Option<String>,
     pub pos: Pos,
 }
 
@@ -182,6 +192,59 @@ pub struct Facility {
     /// Where `[transient]` was written.
     pub transient_pos: Pos,
     pub events: Vec<spec::EventSpec>,
+    /// Chillers (electrical loads that supply the units naming them).
+    pub chillers: Vec<Chiller>,
+}
+
+/// A chiller as an electrical load supplying chilled water (`[[chiller]]`).
+#[derive(Clone, Debug)]
+pub struct Chiller {
+    pub id: String,
+    /// kW.
+    pub electric_kw: f64,
+    /// kW (0 when not given).
+    pub capacity_kw: f64,
+    pub feed: Feed,
+    /// Time from power back to chilled water, s.
+    pub restart_s: f64,
+    pub pos: Pos,
+}
+
+/// Default chiller restart time, s (power back to chilled water again).
+pub const CHILLER_RESTART_S: f64 = 300.0;
+
+/// How a load is fed: bus `a`, or buses `a` and `b` sharing it (`a_share` on `a`) and
+/// each carrying all of it when the other is lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Feed {
+    pub a: Option<String>,
+    pub b: Option<String>,
+    pub a_share: f64,
+}
+
+impl Feed {
+    /// The load's share on each live side, given which sides are live: (on a, on b).
+    /// (0, 0) when neither is.
+    pub fn shares(&self, a_live: bool, b_live: bool) -> (f64, f64) {
+        match (self.a.is_some() && a_live, self.b.is_some() && b_live) {
+            (true, true) => (self.a_share, 1.0 - self.a_share),
+            (true, false) => (1.0, 0.0),
+            (false, true) => (0.0, 1.0),
+            (false, false) => (0.0, 0.0),
+        }
+    }
+}
+
+impl Rack {
+    pub fn feed(&self) -> Feed {
+        Feed { a: self.feed_bus.clone(), b: self.feed_b_bus.clone(), a_share: self.feed_a_share }
+    }
+}
+
+impl CoolingUnit {
+    pub fn feed(&self) -> Feed {
+        Feed { a: self.feed_bus.clone(), b: self.feed_b_bus.clone(), a_share: self.feed_a_share }
+    }
 }
 
 /// Settings of the airflow model.

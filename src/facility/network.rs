@@ -22,6 +22,13 @@ pub struct NetworkSpec {
     pub battery: Vec<Spanned<BatterySpec>>,
     #[serde(default)]
     pub load: Vec<Spanned<LoadSpec>>,
+    /// UPS modules: a branch of the network (input bus → output bus) with stored energy.
+    #[serde(default)]
+    pub ups: Vec<Spanned<UpsSpec>>,
+    /// Transfer switches (ATS, STS): a load bus fed by a normal branch, switched to an
+    /// alternate (normally open) branch when the normal side loses its supply.
+    #[serde(default)]
+    pub transfer: Vec<Spanned<TransferSpec>>,
     /// Power factor of the racks' IT load (lagging), for the AC power flow. Default
     /// [`IT_POWER_FACTOR`].
     #[serde(default)]
@@ -142,6 +149,48 @@ pub struct GeneratorSpec {
     pub p_max_mw: Option<f64>,
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// A standby set: off in normal operation, started when its bus loses supply.
+    #[serde(default)]
+    pub standby: bool,
+    /// Time from the loss of supply to the set carrying load, s (default 10: NFPA 110
+    /// Type 10 diesel sets; gas turbines 30–120).
+    #[serde(default)]
+    pub start_delay_s: Option<f64>,
+}
+
+/// `[[network.ups]]`: a UPS module, the branch `branch` of the network (its input bus to
+/// its output bus; its `rating_kva` is the UPS rating), carrying its output bus from its
+/// batteries when its input is lost.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpsSpec {
+    pub id: String,
+    /// The branch that is the UPS (input → output).
+    pub branch: String,
+    /// Ride-through at its rated load, s (battery autonomy; default 300). Or:
+    #[serde(default)]
+    pub ride_through_s: Option<f64>,
+    /// Usable battery energy, kWh (ride-through = energy / load at the outage).
+    #[serde(default)]
+    pub energy_kwh: Option<f64>,
+}
+
+/// `[[network.transfer]]`: an automatic (ATS) or static (STS) transfer switch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferSpec {
+    pub id: String,
+    /// The branch that normally feeds the load bus (closed).
+    pub normal: String,
+    /// The branch that feeds it after a transfer (normally open: `in_service = false`).
+    pub alternate: String,
+    /// Time from the loss of the normal side to the alternate carrying load, s (default:
+    /// ATS 5, STS 0.004).
+    #[serde(default)]
+    pub transfer_s: Option<f64>,
+    /// "ats" (default) or "sts".
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 /// `[[network.battery]]`: battery energy storage.

@@ -44,6 +44,33 @@ pub struct FacilitySpec {
     /// Events of the scenario, in any order.
     #[serde(default)]
     pub event: Vec<Spanned<EventSpec>>,
+    /// Chillers: electrical loads that supply chilled water to cooling units.
+    #[serde(default)]
+    pub chiller: Vec<Spanned<ChillerSpec>>,
+}
+
+/// `[[chiller]]`: a chiller (with its pumps and cooling tower or dry cooler) as an
+/// electrical load that supplies chilled water to the cooling units naming it
+/// (`chiller = "…"`). Losing it, or its power, stops their cooling (their fans keep
+/// running where they have power); it restarts `restart_s` after its power returns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChillerSpec {
+    pub id: String,
+    /// Electric draw, kW (compressors, pumps, tower fans).
+    pub electric_kw: f64,
+    /// Rated cooling, kW (for the summary).
+    #[serde(default)]
+    pub capacity_kw: Option<f64>,
+    pub feed_bus: String,
+    #[serde(default)]
+    pub feed_b_bus: Option<String>,
+    #[serde(default)]
+    pub feed_a_share: Option<f64>,
+    /// Time from power back to chilled water again, s (default 300: a chiller restart;
+    /// "rapid restart" chillers 60–120 s).
+    #[serde(default)]
+    pub restart_s: Option<f64>,
 }
 
 /// `[airflow]`: solve the air's motion and carry heat with it.
@@ -325,6 +352,14 @@ pub struct RackSpec {
     /// Electrical bus that feeds the rack.
     #[serde(default)]
     pub feed_bus: Option<String>,
+    /// Second (B-side) feed bus: the load shares itself between `feed_bus` (A) and this
+    /// one, and transfers all of it to the side that survives when one is lost
+    /// (dual-corded power supplies; an STS for single-corded loads).
+    #[serde(default)]
+    pub feed_b_bus: Option<String>,
+    /// Share of the load on the A side when both are live, 0–1 (default 0.5).
+    #[serde(default)]
+    pub feed_a_share: Option<f64>,
 }
 
 pub fn rack_width() -> f64 {
@@ -361,6 +396,14 @@ pub struct RackRowSpec {
     pub liquid_fraction: f64,
     #[serde(default)]
     pub feed_bus: Option<String>,
+    /// Second (B-side) feed bus: the load shares itself between `feed_bus` (A) and this
+    /// one, and transfers all of it to the side that survives when one is lost
+    /// (dual-corded power supplies; an STS for single-corded loads).
+    #[serde(default)]
+    pub feed_b_bus: Option<String>,
+    /// Share of the load on the A side when both are live, 0–1 (default 0.5).
+    #[serde(default)]
+    pub feed_a_share: Option<f64>,
 }
 
 /// Kinds of cooling unit.
@@ -433,6 +476,18 @@ pub struct CoolingSpec {
     pub return_from: Option<ReturnFrom>,
     #[serde(default)]
     pub feed_bus: Option<String>,
+    /// Second (B-side) feed bus: the load shares itself between `feed_bus` (A) and this
+    /// one, and transfers all of it to the side that survives when one is lost
+    /// (dual-corded power supplies; an STS for single-corded loads).
+    #[serde(default)]
+    pub feed_b_bus: Option<String>,
+    /// Share of the load on the A side when both are live, 0–1 (default 0.5).
+    #[serde(default)]
+    pub feed_a_share: Option<f64>,
+    /// The chiller whose water the unit's coil takes (`[[chiller]]`); losing it stops
+    /// the unit's cooling, not its fans.
+    #[serde(default)]
+    pub chiller: Option<String>,
 }
 
 /// Where a cooling unit's return air comes from.

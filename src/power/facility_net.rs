@@ -53,22 +53,40 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
         let b = b.get_ref();
         (id[b.bus.as_str()], b.power_mw, b.energy_mwh, b.soc, b.efficiency)
     });
+    // A dual-fed load sits on its two buses by its shares.
+    let sides = |feed: &crate::facility::Feed| -> Vec<(usize, f64)> {
+        let (sa, sb) = feed.shares(true, true);
+        [(feed.a.as_deref(), sa), (feed.b.as_deref(), sb)]
+            .into_iter()
+            .filter_map(|(b, s)| b.and_then(|b| id.get(b)).map(|&i| (i, s)))
+            .filter(|&(_, s)| s > 0.0)
+            .collect()
+    };
     for r in &f.racks {
-        match r.feed_bus.as_deref().and_then(|b| id.get(b)) {
-            Some(&i) => {
-                pd[i] += r.power_kw / 1e3;
-                qd[i] += reactive(r.power_kw / 1e3, it_pf);
-                loads.it_mw_by_bus[i] += r.power_kw / 1e3;
-                loads.it_mw += r.power_kw / 1e3;
-            }
-            None => loads.unattached_it_mw += r.power_kw / 1e3,
+        let on = sides(&r.feed());
+        if on.is_empty() {
+            loads.unattached_it_mw += r.power_kw / 1e3;
+        }
+        for (i, share) in on {
+            let p = r.power_kw / 1e3 * share;
+            pd[i] += p;
+            qd[i] += reactive(p, it_pf);
+            loads.it_mw_by_bus[i] += p;
+            loads.it_mw += p;
         }
     }
     for (u, &kw) in f.cooling.iter().zip(cooling_kw) {
-        if let Some(&i) = u.feed_bus.as_deref().and_then(|b| id.get(b)) {
-            pd[i] += kw / 1e3;
-            qd[i] += reactive(kw / 1e3, cooling_pf);
-            loads.cooling_mw += kw / 1e3;
+        for (i, share) in sides(&u.feed()) {
+            pd[i] += kw / 1e3 * share;
+            qd[i] += reactive(kw / 1e3 * share, cooling_pf);
+            loads.cooling_mw += kw / 1e3 * share;
+        }
+    }
+    for c in &f.chillers {
+        for (i, share) in sides(&c.feed) {
+            pd[i] += c.electric_kw / 1e3 * share;
+            qd[i] += reactive(c.electric_kw / 1e3 * share, cooling_pf);
+            loads.cooling_mw += c.electric_kw / 1e3 * share;
         }
     }
     for l in &spec.load {
@@ -81,7 +99,8 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     let mut gens: Vec<(usize, f64, f64, f64, bool, String)> = Vec::new();
     for g in &spec.generator {
         let g = g.get_ref();
-        gens.push((id[g.bus.as_str()], g.p_mw, g.p_max_mw.unwrap_or(f64::INFINITY), 0.0, g.in_service, g.id.clone()));
+        // A standby set is off in normal operation.
+        gens.push((id[g.bus.as_str()], g.p_mw, g.p_max_mw.unwrap_or(f64::INFINITY), 0.0, g.in_service && !g.standby, g.id.clone()));
     }
     for b in &spec.battery {
         let b = b.get_ref();

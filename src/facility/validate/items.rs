@@ -89,7 +89,9 @@ pub(super) fn rack(cx: &Ctx, pos: Pos, s: RackSpec, f: &Floor) -> Result<Rack, I
         facing: s.facing,
         power_kw: p,
         liquid_fraction: lf,
+        feed_a_share: super::network::a_share(cx, pos, it, s.feed_bus.as_deref(), s.feed_b_bus.as_deref(), s.feed_a_share)?,
         feed_bus: s.feed_bus,
+        feed_b_bus: s.feed_b_bus,
         pos,
     })
 }
@@ -142,6 +144,8 @@ pub(super) fn rack_row(cx: &Ctx, row: &Spanned<RackRowSpec>, f: &Floor) -> Resul
                 power_kw: s.power_kw,
                 liquid_fraction: s.liquid_fraction,
                 feed_bus: s.feed_bus.clone(),
+                feed_b_bus: s.feed_b_bus.clone(),
+                feed_a_share: s.feed_a_share,
             };
             rack(cx, pos, r, f)
         })
@@ -263,7 +267,10 @@ pub(super) fn cooling_unit(
         supply_c: supply,
         delta_t_k: dt,
         rack: s.rack.clone(),
+        feed_a_share: super::network::a_share(cx, pos, it, s.feed_bus.as_deref(), s.feed_b_bus.as_deref(), s.feed_a_share)?,
         feed_bus: s.feed_bus.clone(),
+        feed_b_bus: s.feed_b_bus.clone(),
+        chiller: s.chiller.clone(),
         pos,
     })
 }

@@ -245,7 +245,8 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         }
         None => None,
     };
-    network::feed_buses(&cx, network.as_ref(), &racks, &cooling)?;
+    let chillers = chillers(&cx, &spec.chiller)?;
+    network::feed_buses(&cx, network.as_ref(), &racks, &cooling, &chillers)?;
     heat_path(&cx, &floor, &cooling, &supply)?;
     let sweep = scenario::sweep(&cx, spec.sweep)?;
     let airflow_pos = spec.airflow.as_ref().map(|a| cx.pos(a)).unwrap_or(None);
@@ -273,11 +274,43 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         network,
         sweep,
         transient_pos,
+        chillers,
     };
     if let Some(t) = &facility.transient {
         scenario_steps(&facility, t.dt_s, "dt_s")?;
     }
     Ok(facility)
+}
+
+/// `[[chiller]]`s: ids unique, draws and times in range, feeds checked later with the
+/// other feeds.
+fn chillers(cx: &Ctx, specs: &[toml::Spanned<super::spec::ChillerSpec>]) -> Result<Vec<super::Chiller>, InputError> {
+    let mut out: Vec<super::Chiller> = Vec::new();
+    for c in specs {
+        let pos = cx.pos(c);
+        let s = c.get_ref();
+        let item = format!("chiller \"{}\"", s.id);
+        cx.within(pos, &item, "electric_kw", s.electric_kw, (0.0, MAX_MAGNITUDE), "kW")?;
+        let capacity_kw = match s.capacity_kw {
+            Some(k) => cx.within(pos, &item, "capacity_kw", k, (0.0, MAX_MAGNITUDE), "kW")?,
+            None => 0.0,
+        };
+        let restart_s = match s.restart_s {
+            Some(t) => cx.within(pos, &item, "restart_s", t, (0.0, network::MAX_DELAY_S), "s")?,
+            None => super::CHILLER_RESTART_S,
+        };
+        let a_share = network::a_share(cx, pos, &item, Some(&s.feed_bus), s.feed_b_bus.as_deref(), s.feed_a_share)?;
+        out.push(super::Chiller {
+            id: s.id.clone(),
+            electric_kw: s.electric_kw,
+            capacity_kw,
+            feed: super::Feed { a: Some(s.feed_bus.clone()), b: s.feed_b_bus.clone(), a_share },
+            restart_s,
+            pos,
+        });
+    }
+    unique_ids(cx, out.iter().map(|c| (c.id.as_str(), c.pos)), "chiller")?;
+    Ok(out)
 }
 
 /// Some way for heat to leave the room: an air-side cooling unit, a supply region or a

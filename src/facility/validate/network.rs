@@ -6,7 +6,7 @@ use crate::error::InputError;
 use crate::facility::network::{
     NetworkSpec, BASE_MVA_RANGE, MAX_MW, MAX_SHIFT_DEG, RATE_RANGE, TAP_RANGE, V_SETPOINT_RANGE, X_RANGE,
 };
-use crate::facility::{CoolingUnit, Pos, Rack};
+use crate::facility::{Chiller, CoolingUnit, Pos, Rack};
 use std::collections::{HashMap, HashSet};
 
 fn power_factor(cx: &Ctx, p: Pos, item: &str, key: &str, pf: f64) -> Result<(), InputError> {
@@ -154,6 +154,73 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         if let Some(m) = g.p_max_mw {
             cx.non_negative(p, &item, "p_max_mw", m)?;
         }
+        if let Some(d) = g.start_delay_s {
+            cx.within(p, &item, "start_delay_s", d, (0.0, MAX_DELAY_S), "s")?;
+        }
+    }
+    let branch_index = |p: Pos, item: &str, key: &str, id: &str| -> Result<usize, InputError> {
+        n.branch.iter().position(|b| b.get_ref().id == id).ok_or_else(|| {
+            cx.err(p, item, format!("{key} = \"{id}\" is not a branch of [network]"), "name a branch defined in [[network.branch]]")
+        })
+    };
+    let mut ups_ids = HashSet::new();
+    let mut ups_branches = HashSet::new();
+    for u in &n.ups {
+        let p = cx.pos(u);
+        let u = u.get_ref();
+        let item = format!("ups \"{}\"", u.id);
+        if !ups_ids.insert(u.id.as_str()) {
+            return Err(cx.err(p, item, "duplicate UPS id", "give every UPS a unique id"));
+        }
+        let b = branch_index(p, &item, "branch", &u.branch)?;
+        if !ups_branches.insert(b) {
+            return Err(cx.err(p, item, format!("branch \"{}\" is already another UPS", u.branch), "give each UPS its own branch"));
+        }
+        match (u.ride_through_s, u.energy_kwh) {
+            (Some(_), Some(_)) => {
+                return Err(cx.err(p, item, "gives both ride_through_s and energy_kwh", "give the battery once: its autonomy in s or its energy in kWh"))
+            }
+            (Some(t), None) => cx.within(p, &item, "ride_through_s", t, (0.0, MAX_DELAY_S), "s").map(|_| ())?,
+            (None, Some(e)) => cx.within(p, &item, "energy_kwh", e, (0.0, MAX_MW * 1e3), "kWh").map(|_| ())?,
+            (None, None) => {}
+        }
+    }
+    let mut transfer_ids = HashSet::new();
+    for t in &n.transfer {
+        let p = cx.pos(t);
+        let t = t.get_ref();
+        let item = format!("transfer \"{}\"", t.id);
+        if !transfer_ids.insert(t.id.as_str()) {
+            return Err(cx.err(p, item, "duplicate transfer switch id", "give every transfer switch a unique id"));
+        }
+        let a = n.branch[branch_index(p, &item, "normal", &t.normal)?].get_ref();
+        let b = n.branch[branch_index(p, &item, "alternate", &t.alternate)?].get_ref();
+        if t.normal == t.alternate {
+            return Err(cx.err(p, item, "normal and alternate are the same branch", "name two branches that feed the same load bus"));
+        }
+        if ![&a.from, &a.to].iter().any(|x| *x == &b.from || *x == &b.to) {
+            return Err(cx.err(
+                p,
+                item,
+                format!("branches \"{}\" and \"{}\" share no bus (the load bus they switch)", t.normal, t.alternate),
+                "name two branches that end at the same load bus",
+            ));
+        }
+        if !a.in_service || b.in_service {
+            return Err(cx.err(
+                p,
+                item,
+                "the normal branch must be in service and the alternate open",
+                format!("set in_service = false on branch \"{}\" (and true on \"{}\")", t.alternate, t.normal),
+            ));
+        }
+        if let Some(s) = t.transfer_s {
+            cx.within(p, &item, "transfer_s", s, (0.0, MAX_DELAY_S), "s")?;
+        }
+        match t.kind.as_deref() {
+            None | Some("ats") | Some("sts") => {}
+            Some(k) => return Err(cx.err(p, item, format!("kind = \"{k}\" is not a transfer switch"), "write kind = \"ats\" or \"sts\"")),
+        }
     }
     for b in &n.battery {
         let p = cx.pos(b);
@@ -223,16 +290,58 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
     Ok(())
 }
 
+/// Longest delay, ride-through or restart accepted, s (a week).
+pub const MAX_DELAY_S: f64 = 604_800.0;
+
+/// The A side's share of a load fed from `a` and `b` (1 when single-fed; default 0.5).
+pub(super) fn a_share(cx: &Ctx, pos: Pos, item: &str, a: Option<&str>, b: Option<&str>, share: Option<f64>) -> Result<f64, InputError> {
+    match (a, b, share) {
+        (None, Some(_), _) => Err(cx.err(pos, item, "has feed_b_bus but no feed_bus", "give the A side as feed_bus")),
+        (Some(a), Some(b), _) if a == b => {
+            Err(cx.err(pos, item, format!("feed_bus and feed_b_bus are both \"{a}\""), "feed the B side from another bus, or remove feed_b_bus"))
+        }
+        (_, None, Some(_)) => Err(cx.err(pos, item, "feed_a_share without feed_b_bus", "add the B side (feed_b_bus) or remove feed_a_share")),
+        (_, Some(_), Some(s)) => {
+            cx.finite(pos, item, "feed_a_share", s)?;
+            if (0.0..=1.0).contains(&s) {
+                Ok(s)
+            } else {
+                Err(cx.err(pos, item, format!("feed_a_share = {s} is outside 0–1"), "give the A side's share as a fraction, e.g. 0.5"))
+            }
+        }
+        (_, Some(_), None) => Ok(0.5),
+        (_, None, None) => Ok(1.0),
+    }
+}
+
 pub(super) fn feed_buses(
     cx: &Ctx,
     n: Option<&NetworkSpec>,
     racks: &[Rack],
     cooling: &[CoolingUnit],
+    chillers: &[Chiller],
 ) -> Result<(), InputError> {
     let items = racks
         .iter()
-        .map(|r| (format!("rack \"{}\"", r.id), &r.feed_bus, r.pos))
-        .chain(cooling.iter().map(|c| (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos)));
+        .flat_map(|r| [(format!("rack \"{}\"", r.id), &r.feed_bus, r.pos), (format!("rack \"{}\"", r.id), &r.feed_b_bus, r.pos)])
+        .chain(cooling.iter().flat_map(|c| {
+            [(format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos), (format!("cooling \"{}\"", c.id), &c.feed_b_bus, c.pos)]
+        }))
+        .chain(chillers.iter().flat_map(|c| {
+            [(format!("chiller \"{}\"", c.id), &c.feed.a, c.pos), (format!("chiller \"{}\"", c.id), &c.feed.b, c.pos)]
+        }));
+    for u in cooling {
+        if let Some(ch) = &u.chiller {
+            if !chillers.iter().any(|c| &c.id == ch) {
+                return Err(cx.err(
+                    u.pos,
+                    format!("cooling \"{}\"", u.id),
+                    format!("chiller = \"{ch}\" is not a [[chiller]]"),
+                    "name a chiller defined in [[chiller]], or remove chiller",
+                ));
+            }
+        }
+    }
     for (item, bus, pos) in items {
         let Some(bus) = bus else { continue };
         match n {
@@ -240,7 +349,7 @@ pub(super) fn feed_buses(
                 return Err(cx.err(
                     pos,
                     item,
-                    format!("feed_bus = \"{bus}\" but the file has no [network]"),
+                    format!("feed bus \"{bus}\" but the file has no [network]"),
                     "add a [network] with that bus, or remove feed_bus",
                 ))
             }
@@ -248,7 +357,7 @@ pub(super) fn feed_buses(
                 return Err(cx.err(
                     pos,
                     item,
-                    format!("feed_bus \"{bus}\" is not a bus of [network]"),
+                    format!("feed bus \"{bus}\" is not a bus of [network]"),
                     "name a bus defined in [[network.bus]]",
                 ))
             }
