@@ -140,6 +140,23 @@ pub enum EventKind {
     ItLoad,
     /// Supply temperature of the listed units and supply regions (or all) becomes `supply_c`.
     SupplyTemperature,
+    /// The listed cooling units run again as designed (after a `cooling_failure`).
+    CoolingRestore,
+    /// The listed racks (or all) draw their design IT power again (after an `it_load`).
+    ItRestore,
+}
+
+impl EventKind {
+    /// The name the file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::CoolingFailure => "cooling_failure",
+            EventKind::ItLoad => "it_load",
+            EventKind::SupplyTemperature => "supply_temperature",
+            EventKind::CoolingRestore => "cooling_restore",
+            EventKind::ItRestore => "it_restore",
+        }
+    }
 }
 
 /// `[[event]]`.

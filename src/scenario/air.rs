@@ -35,10 +35,35 @@ fn crah_air(f: &Facility) -> f64 {
     f.cooling.iter().filter(|u| u.kind == CoolingKind::Crah).map(|u| u.capacity_kw * 1e3 / (rho_cp * u.delta_t_k)).sum()
 }
 
-/// Apply an event to the facility as the momentum model sees it.
-fn apply(f: &mut Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut HashSet<String>) {
+/// The raised floor gets what the running CRAHs blow into it: every supply region's
+/// design air scaled by the CRAHs' air now over their design air.
+fn scale_tiles(f: &mut Facility, design: &Facility) {
+    let (now, full) = (crah_air(f), crah_air(design));
+    if full <= 0.0 {
+        return;
+    }
+    let k = now / full;
+    for (s, d) in f.supply.iter_mut().zip(&design.supply) {
+        s.airflow_m3_s = d.airflow_m3_s.map(|q| q * k);
+        s.h_w_m3k = d.h_w_m3k.map(|h| h * k);
+    }
+}
+
+/// Apply an event to the facility as the momentum model sees it (`design`: the
+/// facility as written, which restores go back to).
+fn apply(f: &mut Facility, design: &Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut HashSet<String>) {
+    if e.kind == EventKind::CoolingRestore {
+        // The units run again: fans and coils as designed, their stopped cabinets gone.
+        for id in &e.units {
+            fans_on.remove(id);
+            let stopped = format!("{id} (stopped)");
+            f.obstacles.retain(|o| o.id != stopped);
+        }
+        apply_event(f, design, e);
+        return scale_tiles(f, design);
+    }
     if e.kind != EventKind::CoolingFailure {
-        return apply_event(f, e);
+        return apply_event(f, design, e);
     }
     // A rear door has no fans of its own: its rack's fans keep blowing through it.
     let passive = |id: &String| f.cooling.iter().any(|u| &u.id == id && u.kind == CoolingKind::RearDoor);
@@ -47,7 +72,6 @@ fn apply(f: &mut Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut H
         return;
     }
     fans_on.extend(e.units.iter().filter(|id| passive(id)).cloned());
-    let before = crah_air(f);
     let (stopped, kept): (Vec<_>, Vec<_>) =
         f.cooling.drain(..).partition(|u| e.units.contains(&u.id) && u.kind != CoolingKind::RearDoor);
     f.cooling = kept;
@@ -67,14 +91,7 @@ fn apply(f: &mut Facility, e: &crate::facility::spec::EventSpec, fans_on: &mut H
         }
     }
     // The raised floor gets what the remaining CRAHs blow into it.
-    let after = crah_air(f);
-    if before > 0.0 && after < before {
-        let k = after / before;
-        for s in f.supply.iter_mut() {
-            s.airflow_m3_s = s.airflow_m3_s.map(|q| q * k);
-            s.h_w_m3k = s.h_w_m3k.map(|h| h * k);
-        }
-    }
+    scale_tiles(f, design);
 }
 
 /// Each rack's open intake cells.
@@ -173,16 +190,12 @@ pub(super) fn scenario_air(
         let mut changed = false;
         while let Some(e) = pending.peek() {
             if e.at_s <= now + 1e-9 * dt {
-                apply(&mut fac, e, &mut fans_on);
+                apply(&mut fac, f, e, &mut fans_on);
                 if !changed {
                     last_events.clear();
                 }
                 let names = if e.units.is_empty() { e.racks.join(", ") } else { e.units.join(", ") };
-                let kind = match e.kind {
-                    EventKind::CoolingFailure => "cooling_failure",
-                    EventKind::ItLoad => "it_load",
-                    EventKind::SupplyTemperature => "supply_temperature",
-                };
+                let kind = e.kind.name();
                 last_events +=
                     &format!("{}the {kind} event at {} s ({names})", if changed { " and " } else { "" }, e.at_s);
                 pending.next();

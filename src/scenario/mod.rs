@@ -43,9 +43,25 @@ pub struct ScenarioResult {
     pub end: Study,
 }
 
-pub(crate) fn apply_event(f: &mut Facility, e: &crate::facility::spec::EventSpec) {
+/// Apply an event to `f` (the facility as it now is); `design` is the facility as
+/// written, which restores go back to.
+pub(crate) fn apply_event(f: &mut Facility, design: &Facility, e: &crate::facility::spec::EventSpec) {
     match e.kind {
         EventKind::CoolingFailure => f.cooling.retain(|u| !e.units.contains(&u.id)),
+        EventKind::CoolingRestore => {
+            for u in design.cooling.iter().filter(|u| e.units.contains(&u.id)) {
+                if !f.cooling.iter().any(|c| c.id == u.id) {
+                    f.cooling.push(u.clone());
+                }
+            }
+        }
+        EventKind::ItRestore => {
+            for r in f.racks.iter_mut().filter(|r| e.racks.is_empty() || e.racks.contains(&r.id)) {
+                if let Some(d) = design.racks.iter().find(|d| d.id == r.id) {
+                    r.power_kw = d.power_kw;
+                }
+            }
+        }
         EventKind::ItLoad => {
             let k = e.factor.unwrap_or(1.0);
             f.racks.iter_mut().filter(|r| e.racks.is_empty() || e.racks.contains(&r.id)).for_each(|r| r.power_kw *= k);
@@ -143,7 +159,7 @@ fn scenario_on(
         let mut changed = false;
         while let Some(e) = pending.peek() {
             if e.at_s <= now + 1e-9 * dt {
-                apply_event(&mut fac, e);
+                apply_event(&mut fac, f, e);
                 pending.next();
                 changed = true;
             } else {

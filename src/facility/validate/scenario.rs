@@ -461,6 +461,14 @@ pub(super) fn events(
                     "list the failing units: units = [\"CRAH-1\"]",
                 ))
             }
+            EventKind::CoolingRestore if e.units.is_empty() => {
+                return Err(cx.err(
+                    pos,
+                    it,
+                    "a cooling restore names no unit",
+                    "list the units that run again: units = [\"CRAH-1\"]",
+                ))
+            }
             EventKind::ItLoad => {
                 let f = e.factor.ok_or_else(|| {
                     cx.err(
