@@ -19,6 +19,7 @@ pub mod mapped;
 pub mod memory;
 pub mod metrics;
 pub mod options;
+pub mod outage;
 pub mod outcome;
 pub mod power;
 pub mod progress;

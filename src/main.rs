@@ -194,7 +194,9 @@ enum Cmd {
         axes: bool,
     },
     /// N-1 contingency screening: every in-service branch outage, against RATE_A.
-    #[command(after_help = "Example:\n  thermogrid contingency tests/data/cases/case118.m --top 5 -o case118_n1.h5")]
+    #[command(
+        after_help = "Examples:\n  thermogrid contingency tests/data/cases/case118.m --top 5 -o case118_n1.h5\n  thermogrid contingency meshes/pod_raised_floor.toml --facility --thermal 3 -o pod_outages.h5"
+    )]
     Contingency {
         /// MATPOWER case (.m) or a facility file with a [network] (.toml).
         file: String,
@@ -218,6 +220,23 @@ enum Cmd {
         /// Screen this many times; report the fastest (benchmarking).
         #[arg(long, default_value_t = 1)]
         repeat: usize,
+        /// Facility contingencies (a facility file): lose every element in turn — branch,
+        /// transformer, UPS, generator, utility, transfer switch, chiller, cooling unit —
+        /// with transfers, UPS ride-through and generator starts; IT lost, overloads, the
+        /// cooling units that stop and when they run again; then the room air in time for
+        /// the worst outages. Ranked by severity.
+        #[arg(long)]
+        facility: bool,
+        /// With --facility: how many of the worst outages that touch the room get a
+        /// transient of the room air (0: electrical only).
+        #[arg(long, default_value_t = 10)]
+        thermal: usize,
+        /// With --facility: length of each room transient, s.
+        #[arg(long, default_value_t = thermogrid::outage::thermal::DURATION_S)]
+        duration: f64,
+        /// With --facility: time step of the room transients, s.
+        #[arg(long, default_value_t = thermogrid::outage::thermal::DT_S)]
+        dt: f64,
     },
     /// Time series of a training job's power through the network, with battery smoothing.
     #[command(
@@ -741,9 +760,33 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat } => {
+        Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat, facility, thermal, duration, dt } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref(), &[&file])?;
+            if facility {
+                let dt = flags::dt("--dt", dt)?;
+                let duration = flags::dt("--duration", duration)?;
+                let f = thermogrid::facility::load(&file)?;
+                let steps = (duration / dt).ceil();
+                if steps > thermogrid::facility::MAX_SCENARIO_STEPS as f64 {
+                    return Err(InputError::new("command line", "--duration", format!("{steps} steps of --dt {dt} s"), "give a longer --dt or a shorter --duration").into());
+                }
+                let progress = bar::Bar::start(&format!("contingency --facility {file}"), quiet || json).hooked();
+                let (c, thermal_s) = thermogrid::outage::run(&f, thermal, dt, duration)?;
+                drop(progress);
+                let out_str = output.as_ref().map(|p| p.display().to_string());
+                if let Some(out) = &output {
+                    let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();
+                    thermogrid::outage::output::write_h5(out, &f.name, &racks, &c).map_err(|m| write_failed(out, m))?;
+                }
+                if json {
+                    let j = thermogrid::outage::output::json_summary(&f.name, &c, thermal_s, out_str.as_deref());
+                    println!("{}", serde_json::to_string_pretty(&j).expect("json"));
+                } else {
+                    print!("{}", thermogrid::outage::output::text_summary(&f.name, &c, top, thermal_s, out_str.as_deref()));
+                }
+                return Ok(());
+            }
             flags::threshold_pct("--threshold", threshold)?;
             let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json);
             let (net, _) = thermogrid::power::read_network(&file)?;

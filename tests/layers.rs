@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Rank of each top-level module of src/ (main.rs and lib.rs sit on top).
-const RANKS: [(&str, u32); 25] = [
+const RANKS: [(&str, u32); 26] = [
     // Foundations: no crate imports.
     ("error", 0),
     ("outcome", 0),
@@ -36,6 +36,7 @@ const RANKS: [(&str, u32); 25] = [
     ("run", 7),
     ("scenario", 8),
     ("batch", 8),
+    ("outage", 9),
 ];
 
 /// `crate::X` references per top-level module, comments and `#[cfg(test)]` parts left out.

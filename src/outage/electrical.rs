@@ -1,0 +1,412 @@
+//! The electrical side of one outage in a facility: which buses keep their supply, from
+//! when to when, and from what.
+//!
+//! Sources are the utility infeeds (reference buses), running generators, standby
+//! generators once started (`start_delay_s` after the supply is first lost anywhere)
+//! and UPS batteries (a UPS whose input is lost carries its output side for its
+//! ride-through, then drops it). Transfer switches move their load bus from the normal
+//! branch to the alternate one `transfer_s` after the normal side is lost, once the
+//! alternate side is live: an ATS (upstream of the UPS) senses the supply without the
+//! UPS batteries, an STS (downstream) with them.
+//!
+//! The march is event by event (no time step): generator on line, transfer done, UPS
+//! battery empty. After each, the live buses are found by a breadth-first search over
+//! the closed branches. The result is the piecewise-constant liveness of every bus.
+
+use crate::facility::network::NetworkSpec;
+use crate::facility::Facility;
+use std::collections::HashMap;
+
+/// Default UPS ride-through at rated load, s (a common battery autonomy).
+pub const UPS_RIDE_THROUGH_S: f64 = 300.0;
+/// Default standby generator start delay, s (NFPA 110 Type 10).
+pub const GENERATOR_START_S: f64 = 10.0;
+/// Default transfer times, s: an ATS, an STS (a quarter cycle).
+pub const ATS_TRANSFER_S: f64 = 5.0;
+pub const STS_TRANSFER_S: f64 = 0.004;
+
+/// One element of the facility that can be lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    /// A branch of `[network]` that is not a UPS (cable, busway, transformer, breaker).
+    Branch(usize),
+    /// A `[[network.ups]]` module: its branch and its battery.
+    Ups(usize),
+    /// A `[[network.generator]]`.
+    Generator(usize),
+    /// The utility infeed at a reference bus (bus index).
+    Utility(usize),
+    /// A transfer switch that fails: its normal branch opens and it never transfers.
+    Transfer(usize),
+    /// A `[[chiller]]`.
+    Chiller(usize),
+    /// A `[[cooling]]` unit.
+    CoolingUnit(usize),
+}
+
+/// A source of supply.
+#[derive(Clone, Debug)]
+struct Source {
+    bus: usize,
+    /// On line from the start (utility, running generator) or after `delay` once started.
+    standby: bool,
+    delay: f64,
+    element: Element,
+}
+
+/// A UPS: its branch, input and output buses, and battery.
+#[derive(Clone, Debug)]
+struct Ups {
+    branch: usize,
+    input: usize,
+    output: usize,
+    ride_through_s: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Transfer {
+    normal: usize,
+    alternate: usize,
+    /// The bus it switches, and the far (source) ends of its two branches.
+    normal_far: usize,
+    alternate_far: usize,
+    delay: f64,
+    /// Senses its supply with the UPS batteries (an STS downstream of the UPS).
+    sts: bool,
+}
+
+/// The facility's network as the outage march sees it.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub bus_ids: Vec<String>,
+    /// (from, to) bus indices of every branch.
+    ends: Vec<(usize, usize)>,
+    closed: Vec<bool>,
+    ups: Vec<Ups>,
+    transfers: Vec<Transfer>,
+    sources: Vec<Source>,
+}
+
+/// Liveness of every bus over time: `live[k]` holds from `times[k]` to `times[k + 1]`
+/// (the last one for ever).
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    pub times: Vec<f64>,
+    pub live: Vec<Vec<bool>>,
+    /// Branches closed at the end (transfers done, the lost element open).
+    pub closed_at_end: Vec<bool>,
+    /// Transfers that completed: (transfer index, time s).
+    pub transfers: Vec<(usize, f64)>,
+    /// UPS on battery: (ups index, from s, battery empty at s; `None`: input back first).
+    pub ups_on_battery: Vec<(usize, f64, Option<f64>)>,
+    /// Standby generators on line: (generator index, time s).
+    pub generators_on_line: Vec<(usize, f64)>,
+}
+
+impl Timeline {
+    /// Whether bus `b` is live at the end.
+    pub fn live_at_end(&self, b: usize) -> bool {
+        self.live.last().is_some_and(|l| l[b])
+    }
+}
+
+/// A load's supply over time: the intervals it is without power, `(from, until)`
+/// (`until` `None`: for good).
+pub fn dark_intervals(tl: &Timeline, live: impl Fn(&[bool]) -> bool) -> Vec<(f64, Option<f64>)> {
+    let mut out: Vec<(f64, Option<f64>)> = Vec::new();
+    let mut dark_since: Option<f64> = None;
+    for (k, l) in tl.live.iter().enumerate() {
+        let on = live(l);
+        match (on, dark_since) {
+            (false, None) => dark_since = Some(tl.times[k]),
+            (true, Some(s)) => {
+                out.push((s, Some(tl.times[k])));
+                dark_since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = dark_since {
+        out.push((s, None));
+    }
+    out
+}
+
+impl Topology {
+    /// The topology of a facility's network; `None` without `[network]`. `load_mw` is
+    /// each bus's load (for UPS given as energy: ride-through = energy / load).
+    pub fn of(f: &Facility, load_mw: &[f64]) -> Option<Topology> {
+        let n: &NetworkSpec = f.network.as_ref()?;
+        let index: HashMap<&str, usize> =
+            n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+        let branch_index: HashMap<&str, usize> =
+            n.branch.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+        let ends: Vec<(usize, usize)> = n
+            .branch
+            .iter()
+            .map(|b| (index[b.get_ref().from.as_str()], index[b.get_ref().to.as_str()]))
+            .collect();
+        let closed: Vec<bool> = n.branch.iter().map(|b| b.get_ref().in_service).collect();
+        // Load carried through each branch in normal operation, for UPS energies: the
+        // load of the buses on the output side.
+        let ups = n
+            .ups
+            .iter()
+            .map(|u| {
+                let u = u.get_ref();
+                let b = branch_index[u.branch.as_str()];
+                let (input, output) = ends[b];
+                let ride_through_s = match (u.ride_through_s, u.energy_kwh) {
+                    (Some(t), _) => t,
+                    (None, Some(e)) => {
+                        let side = side_of(&ends, &closed, output, b);
+                        let mw: f64 = side.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| load_mw[i]).sum();
+                        if mw > 0.0 {
+                            e / 1e3 / mw * 3600.0
+                        } else {
+                            f64::INFINITY
+                        }
+                    }
+                    (None, None) => UPS_RIDE_THROUGH_S,
+                };
+                Ups { branch: b, input, output, ride_through_s }
+            })
+            .collect();
+        let transfers = n
+            .transfer
+            .iter()
+            .map(|t| {
+                let t = t.get_ref();
+                let (a, b) = (branch_index[t.normal.as_str()], branch_index[t.alternate.as_str()]);
+                let (na, nb) = ends[a];
+                let (aa, ab) = ends[b];
+                let load = if na == aa || na == ab { na } else { nb };
+                let far = |(x, y): (usize, usize)| if x == load { y } else { x };
+                let sts = t.kind.as_deref() == Some("sts");
+                Transfer {
+                    normal: a,
+                    alternate: b,
+                    normal_far: far((na, nb)),
+                    alternate_far: far((aa, ab)),
+                    delay: t.transfer_s.unwrap_or(if sts { STS_TRANSFER_S } else { ATS_TRANSFER_S }),
+                    sts,
+                }
+            })
+            .collect();
+        let mut sources = Vec::new();
+        for (i, g) in n.generator.iter().enumerate() {
+            let g = g.get_ref();
+            if g.in_service {
+                sources.push(Source {
+                    bus: index[g.bus.as_str()],
+                    standby: g.standby,
+                    delay: g.start_delay_s.unwrap_or(GENERATOR_START_S),
+                    element: Element::Generator(i),
+                });
+            }
+        }
+        for (i, b) in n.bus.iter().enumerate() {
+            // A reference bus without a running generator is the utility's infeed.
+            if b.get_ref().is_reference() && !sources.iter().any(|s| s.bus == i && !s.standby) {
+                sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
+            }
+        }
+        Some(Topology { bus_ids: n.bus.iter().map(|b| b.get_ref().id.clone()).collect(), ends, closed, ups, transfers, sources })
+    }
+
+    /// The elements whose loss the network side can feel (branches, UPS, generators,
+    /// utility infeeds, transfer switches).
+    pub fn elements(&self) -> Vec<Element> {
+        let mut out = Vec::new();
+        for b in 0..self.ends.len() {
+            if self.closed[b] && !self.ups.iter().any(|u| u.branch == b) {
+                out.push(Element::Branch(b));
+            }
+        }
+        out.extend((0..self.ups.len()).map(Element::Ups));
+        out.extend(self.sources.iter().map(|s| s.element));
+        out.extend((0..self.transfers.len()).map(Element::Transfer));
+        out
+    }
+
+    /// Buses reached from `seeds` over closed branches, never through `skip`.
+    fn reach(&self, closed: &[bool], seeds: &[usize], skip: Option<usize>) -> Vec<bool> {
+        let nb = self.bus_ids.len();
+        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
+        for (b, &(f, t)) in self.ends.iter().enumerate() {
+            if closed[b] && Some(b) != skip {
+                adj[f].push(t);
+                adj[t].push(f);
+            }
+        }
+        let mut seen = vec![false; nb];
+        let mut stack: Vec<usize> = seeds.to_vec();
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut seen[i], true) {
+                stack.extend(adj[i].iter().copied().filter(|&j| !seen[j]));
+            }
+        }
+        seen
+    }
+
+    /// The buses live in normal operation.
+    pub fn normal(&self) -> Vec<bool> {
+        let seeds: Vec<usize> = self.sources.iter().filter(|s| !s.standby).map(|s| s.bus).collect();
+        self.reach(&self.closed, &seeds, None)
+    }
+
+    /// March the outage of `lost` (electrical elements; chillers and cooling units do
+    /// not change the network) to its end state.
+    pub fn march(&self, lost: Element) -> Timeline {
+        let mut closed = self.closed.clone();
+        let mut dead_ups = vec![false; self.ups.len()];
+        let mut failed_transfer = vec![false; self.transfers.len()];
+        let mut source_lost = vec![false; self.sources.len()];
+        match lost {
+            Element::Branch(b) => closed[b] = false,
+            Element::Ups(u) => {
+                closed[self.ups[u].branch] = false;
+                dead_ups[u] = true;
+            }
+            Element::Transfer(t) => {
+                closed[self.transfers[t].normal] = false;
+                failed_transfer[t] = true;
+            }
+            Element::Generator(_) | Element::Utility(_) => {
+                for (i, s) in self.sources.iter().enumerate() {
+                    if s.element == lost {
+                        source_lost[i] = true;
+                    }
+                }
+            }
+            Element::Chiller(_) | Element::CoolingUnit(_) => {}
+        }
+        let normal = self.normal();
+        let mut online: Vec<bool> = self.sources.iter().enumerate().map(|(i, s)| !s.standby && !source_lost[i]).collect();
+        // Pending events: (time, what).
+        #[derive(Clone, Copy, PartialEq)]
+        enum Ev {
+            Online(usize),
+            Transfer(usize),
+            Empty(usize),
+        }
+        let mut pending: Vec<(f64, Ev)> = Vec::new();
+        let mut started = false;
+        let mut on_battery: Vec<Option<(f64, f64)>> = vec![None; self.ups.len()];
+        let mut tl = Timeline {
+            times: Vec::new(),
+            live: Vec::new(),
+            closed_at_end: Vec::new(),
+            transfers: Vec::new(),
+            ups_on_battery: Vec::new(),
+            generators_on_line: Vec::new(),
+        };
+        let mut t = 0.0;
+        // Each round: settle the state at `t` (UPS batteries take over or hand back,
+        // generators start, transfers arm), record it, then jump to the next event.
+        for _round in 0..(4 * (self.sources.len() + self.transfers.len() + self.ups.len()) + 8) {
+            let seeds: Vec<usize> = self.sources.iter().zip(&online).filter(|(_, &o)| o).map(|(s, _)| s.bus).collect();
+            let supplied = self.reach(&closed, &seeds, None);
+            // UPS: on battery while the input is dead and the battery lasts.
+            for (u, ups) in self.ups.iter().enumerate() {
+                let feeding = closed[ups.branch] && !dead_ups[u];
+                match on_battery[u] {
+                    None if feeding && !supplied[ups.input] => {
+                        let empty = t + ups.ride_through_s;
+                        on_battery[u] = Some((t, empty));
+                        tl.ups_on_battery.push((u, t, Some(empty)));
+                        if empty.is_finite() {
+                            pending.push((empty, Ev::Empty(u)));
+                        }
+                    }
+                    Some(_) if supplied[ups.input] => {
+                        // Input back: the battery is no longer needed.
+                        on_battery[u] = None;
+                        pending.retain(|e| e.1 != Ev::Empty(u));
+                        if let Some(last) = tl.ups_on_battery.iter_mut().rev().find(|x| x.0 == u) {
+                            last.2 = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut live = supplied.clone();
+            for (u, ups) in self.ups.iter().enumerate() {
+                if on_battery[u].is_some_and(|(_, empty)| t < empty) && closed[ups.branch] && !dead_ups[u] {
+                    let side = self.reach(&closed, &[ups.output], Some(ups.branch));
+                    live.iter_mut().zip(side).for_each(|(l, s)| *l |= s);
+                }
+            }
+            // Standby generators start when a bus that normally has supply loses it.
+            if !started && normal.iter().zip(&supplied).any(|(&n, &s)| n && !s) {
+                started = true;
+                for (i, s) in self.sources.iter().enumerate() {
+                    if s.standby && !source_lost[i] {
+                        pending.push((t + s.delay, Ev::Online(i)));
+                    }
+                }
+            }
+            // Transfer switches arm when their normal side is dead and the alternate live.
+            for (k, x) in self.transfers.iter().enumerate() {
+                let sense = if x.sts { &live } else { &supplied };
+                let armed = pending.iter().any(|e| e.1 == Ev::Transfer(k));
+                let done = closed[x.alternate];
+                if !failed_transfer[k] && !done && !armed && !sense[x.normal_far] && sense[x.alternate_far] {
+                    pending.push((t + x.delay, Ev::Transfer(k)));
+                }
+            }
+            if tl.live.last() != Some(&live) {
+                tl.times.push(t);
+                tl.live.push(live);
+            }
+            // The next event.
+            let Some(next) = pending.iter().enumerate().min_by(|a, b| a.1 .0.total_cmp(&b.1 .0)).map(|(i, _)| i) else {
+                break;
+            };
+            let (at, ev) = pending.swap_remove(next);
+            t = at;
+            match ev {
+                Ev::Online(i) => {
+                    online[i] = true;
+                    if let Element::Generator(g) = self.sources[i].element {
+                        tl.generators_on_line.push((g, t));
+                    }
+                }
+                Ev::Transfer(k) => {
+                    let x = &self.transfers[k];
+                    closed[x.normal] = false;
+                    closed[x.alternate] = true;
+                    tl.transfers.push((k, t));
+                }
+                Ev::Empty(u) => {
+                    on_battery[u] = Some((0.0, t));
+                }
+            }
+        }
+        tl.closed_at_end = closed;
+        tl
+    }
+}
+
+/// The buses on `from`'s side of branch `b` (reached without crossing it).
+fn side_of(ends: &[(usize, usize)], closed: &[bool], from: usize, b: usize) -> Vec<bool> {
+    let nb = ends.iter().map(|&(f, t)| f.max(t) + 1).max().unwrap_or(0).max(from + 1);
+    let mut seen = vec![false; nb];
+    let mut stack = vec![from];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        for (k, &(f, t)) in ends.iter().enumerate() {
+            if k != b && closed[k] {
+                if f == i && !seen[t] {
+                    stack.push(t);
+                }
+                if t == i && !seen[f] {
+                    stack.push(f);
+                }
+            }
+        }
+    }
+    seen
+}

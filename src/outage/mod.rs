@@ -1,0 +1,438 @@
+//! Facility contingencies: lose any one element — a cable, transformer, UPS, generator,
+//! the utility, a transfer switch, a chiller, a cooling unit — and see every rack.
+//!
+//! For each element: the electrical march of [`electrical`] (UPS ride-through, standby
+//! generators, transfers), which racks lose power (even for an instant: the IT lost),
+//! the DC power flow of the end state (overloads on the surviving path), the cooling
+//! units that stop (their power, or their chiller's) and when they run again; then,
+//! for the worst outages, a transient of the room air from the design's steady state
+//! with those units stopping and restarting ([`thermal`]): each rack's time to 27 °C
+//! and 32 °C. Outages are ranked by severity: IT lost, racks above 32 °C, time to 32 °C,
+//! overload, units down.
+
+pub mod electrical;
+pub mod thermal;
+
+use crate::error::{Error, InputError};
+use crate::facility::network::NetworkSpec;
+use crate::facility::Facility;
+use electrical::{dark_intervals, Element, Timeline, Topology};
+
+/// Time from power back to a cooling unit moving air and cooling again, s (fan drives
+/// and controls restarting).
+pub const UNIT_RESTART_S: f64 = 30.0;
+
+/// A cooling unit out of service for a while.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct UnitDown {
+    pub id: String,
+    pub from_s: f64,
+    /// When it cools again (`None`: not within the outage).
+    pub until_s: Option<f64>,
+    /// Whether its fans keep moving air meanwhile (it lost its chiller, not its power).
+    pub fans_on: bool,
+}
+
+/// A branch above its rating after the outage.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Overload {
+    pub branch: String,
+    pub loading_pct: f64,
+    pub flow_mw: f64,
+}
+
+/// What the room air did after an outage.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ThermalOutcome {
+    pub duration_s: f64,
+    pub racks_over_27c: usize,
+    pub racks_over_32c: usize,
+    pub first_time_to_27c_s: Option<f64>,
+    pub first_time_to_32c_s: Option<f64>,
+    pub max_intake_c: f64,
+    /// Per rack: id, time to 27 °C, time to 32 °C, warmest intake.
+    pub racks: Vec<(String, Option<f64>, Option<f64>, f64)>,
+    pub wall_s: f64,
+}
+
+/// One element's outage.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct OutageResult {
+    pub element: String,
+    pub kind: &'static str,
+    /// IT power of the racks that lose power, even for an instant, MW.
+    pub lost_it_mw: f64,
+    pub racks_unpowered: Vec<String>,
+    /// IT still without power at the end, MW.
+    pub lost_it_at_end_mw: f64,
+    pub overloaded: Vec<Overload>,
+    pub cooling_units_down: Vec<UnitDown>,
+    pub transfers: Vec<(String, f64)>,
+    pub ups_on_battery: Vec<(String, f64, Option<f64>)>,
+    pub generators_on_line: Vec<(String, f64)>,
+    /// Buses without supply at the end.
+    pub buses_dead_at_end: Vec<String>,
+    /// Each rack's time without power: (rack, from s, until s; `None`: for good).
+    #[serde(skip)]
+    pub rack_dark: Vec<(String, f64, Option<f64>)>,
+    pub thermal: Option<ThermalOutcome>,
+}
+
+impl OutageResult {
+    /// Sort key, most severe first.
+    fn severity(&self) -> (f64, usize, f64, f64, usize) {
+        let th = self.thermal.as_ref();
+        (
+            -self.lost_it_mw,
+            usize::MAX - th.map_or(0, |t| t.racks_over_32c),
+            th.and_then(|t| t.first_time_to_32c_s).unwrap_or(f64::INFINITY),
+            -self.overloaded.iter().map(|o| o.loading_pct).fold(0.0, f64::max),
+            usize::MAX - self.cooling_units_down.len(),
+        )
+    }
+    /// Whether the outage touches the room's cooling or racks (worth a transient).
+    pub fn affects_room(&self) -> bool {
+        !self.cooling_units_down.is_empty() || !self.racks_unpowered.is_empty()
+    }
+}
+
+/// Every outage of a facility, ranked.
+pub struct Contingencies {
+    pub outages: Vec<OutageResult>,
+    pub elements: usize,
+    /// Seconds of the electrical screening (all elements).
+    pub screen_s: f64,
+}
+
+fn names<'a>(n: &'a NetworkSpec) -> impl Fn(Element) -> (String, &'static str) + 'a {
+    move |e| match e {
+        Element::Branch(b) => {
+            let br = n.branch[b].get_ref();
+            let kind = |id: &str| n.bus.iter().find(|x| x.get_ref().id == id).map(|x| x.get_ref().kind);
+            use crate::facility::network::BusKind;
+            let k = if matches!(kind(&br.to), Some(BusKind::Transformer)) || matches!(kind(&br.from), Some(BusKind::Transformer)) {
+                "transformer"
+            } else {
+                "branch"
+            };
+            (br.id.clone(), k)
+        }
+        Element::Ups(u) => (n.ups[u].get_ref().id.clone(), "ups"),
+        Element::Generator(g) => (n.generator[g].get_ref().id.clone(), "generator"),
+        Element::Utility(b) => (format!("{}-utility", n.bus[b].get_ref().id), "utility"),
+        Element::Transfer(t) => (n.transfer[t].get_ref().id.clone(), "transfer_switch"),
+        Element::Chiller(_) | Element::CoolingUnit(_) => unreachable!("named from the facility"),
+    }
+}
+
+/// Intervals `(from, until)` stretched by `restart` s at their end (until `None` stays).
+fn with_restart(iv: &[(f64, Option<f64>)], restart: f64) -> Vec<(f64, Option<f64>)> {
+    iv.iter().map(|&(a, b)| (a, b.map(|b| b + restart))).collect()
+}
+
+fn live_of(index: &std::collections::HashMap<&str, usize>, feed: &crate::facility::Feed, l: &[bool]) -> bool {
+    let side = |b: &Option<String>| b.as_deref().and_then(|b| index.get(b)).is_some_and(|&i| l[i]);
+    let (a, b) = feed.shares(side(&feed.a), side(&feed.b));
+    a + b > 0.0 || (feed.a.is_none() && feed.b.is_none())
+}
+
+/// The electrical consequences of losing `lost` (no thermal transient yet).
+fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<OutageResult, Error> {
+    let index: std::collections::HashMap<&str, usize> =
+        n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+    let tl = topo.march(lost);
+    let (element, kind) = match lost {
+        Element::Chiller(c) => (f.chillers[c].id.clone(), "chiller"),
+        Element::CoolingUnit(u) => (f.cooling[u].id.clone(), "cooling_unit"),
+        e => names(n)(e),
+    };
+    // Racks that lose power at any time.
+    let mut racks_unpowered = Vec::new();
+    let mut rack_dark = Vec::new();
+    let (mut lost_it, mut lost_end) = (0.0, 0.0);
+    for r in &f.racks {
+        let dark = dark_intervals(&tl, |l| live_of(&index, &r.feed(), l));
+        rack_dark.extend(dark.iter().map(|&(a, b)| (r.id.clone(), a, b)));
+        if !dark.is_empty() {
+            racks_unpowered.push(r.id.clone());
+            lost_it += r.power_kw / 1e3;
+            if dark.last().is_some_and(|d| d.1.is_none()) {
+                lost_end += r.power_kw / 1e3;
+            }
+        }
+    }
+    // Chillers down: their power's dark time plus a restart, or for good when lost.
+    let chiller_down: Vec<Vec<(f64, Option<f64>)>> = f
+        .chillers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if lost == Element::Chiller(i) {
+                vec![(0.0, None)]
+            } else {
+                with_restart(&dark_intervals(&tl, |l| live_of(&index, &c.feed, l)), c.restart_s)
+            }
+        })
+        .collect();
+    let mut cooling_units_down = Vec::new();
+    for (ui, u) in f.cooling.iter().enumerate() {
+        if lost == Element::CoolingUnit(ui) {
+            cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: 0.0, until_s: None, fans_on: false });
+            continue;
+        }
+        let power = with_restart(&dark_intervals(&tl, |l| live_of(&index, &u.feed(), l)), UNIT_RESTART_S);
+        for &(a, b) in &power {
+            cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: a, until_s: b, fans_on: false });
+        }
+        let ch = u.chiller.as_ref().and_then(|c| f.chillers.iter().position(|x| &x.id == c));
+        if let Some(ci) = ch {
+            for &(a, b) in &chiller_down[ci] {
+                // Chiller down while the unit has power: fans on, no cooling (the parts
+                // of the interval the unit is off anyway are left to the power's entry).
+                if !power.iter().any(|&(pa, pb)| pa <= a && pb.is_none_or(|pb| b.is_some_and(|b| b <= pb))) {
+                    cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: a, until_s: b, fans_on: true });
+                }
+            }
+        }
+    }
+    let overloaded = end_flow(f, n, &tl, lost)?;
+    let normal = topo.normal();
+    Ok(OutageResult {
+        element,
+        kind,
+        lost_it_mw: lost_it,
+        racks_unpowered,
+        lost_it_at_end_mw: lost_end,
+        overloaded,
+        cooling_units_down,
+        transfers: tl.transfers.iter().map(|&(k, t)| (n.transfer[k].get_ref().id.clone(), t)).collect(),
+        ups_on_battery: tl.ups_on_battery.iter().map(|&(u, a, b)| (n.ups[u].get_ref().id.clone(), a, b)).collect(),
+        generators_on_line: tl.generators_on_line.iter().map(|&(g, t)| (n.generator[g].get_ref().id.clone(), t)).collect(),
+        // Buses that are dead in normal operation too (spares, generator buses behind
+        // an open transfer switch) are not news.
+        buses_dead_at_end: (0..n.bus.len())
+            .filter(|&b| normal[b] && !tl.live_at_end(b))
+            .map(|b| topo.bus_ids[b].clone())
+            .collect(),
+        rack_dark,
+        thermal: None,
+    })
+}
+
+/// Overloads in the end state: the facility's loads on the buses that are live at the
+/// end (a dual-fed load all on its live side), the lost element open, transfers done,
+/// standby generators on line; DC power flow, loading against each branch's rating.
+fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Result<Vec<Overload>, Error> {
+    use crate::power::network::{branch as br, bus, gen};
+    let index: std::collections::HashMap<&str, usize> =
+        n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+    let live = tl.live.last().cloned().unwrap_or_default();
+    // The loads as the end state carries them.
+    let mut g = f.clone();
+    let on_live = |feed: &mut Option<String>, feed_b: &mut Option<String>, share: &mut f64| -> bool {
+        let lv = |b: &Option<String>| b.as_deref().and_then(|b| index.get(b)).is_some_and(|&i| live[i]);
+        match (lv(feed), lv(feed_b)) {
+            (true, true) => true,
+            (true, false) => {
+                *feed_b = None;
+                *share = 1.0;
+                true
+            }
+            (false, true) => {
+                *feed = feed_b.take();
+                *share = 1.0;
+                true
+            }
+            (false, false) => feed.is_none() && feed_b.is_none(),
+        }
+    };
+    for r in g.racks.iter_mut() {
+        if !on_live(&mut r.feed_bus, &mut r.feed_b_bus, &mut r.feed_a_share) {
+            r.power_kw = 0.0;
+        }
+    }
+    let mut cooling_kw: Vec<f64> = g.cooling.iter().map(|u| u.electric_kw).collect();
+    for (i, u) in g.cooling.iter_mut().enumerate() {
+        if lost == Element::CoolingUnit(i) || !on_live(&mut u.feed_bus, &mut u.feed_b_bus, &mut u.feed_a_share) {
+            cooling_kw[i] = 0.0;
+        }
+    }
+    for (i, c) in g.chillers.iter_mut().enumerate() {
+        let mut b = c.feed.b.clone();
+        let mut a = c.feed.a.clone();
+        let mut s = c.feed.a_share;
+        if lost == Element::Chiller(i) || !on_live(&mut a, &mut b, &mut s) {
+            c.electric_kw = 0.0;
+        }
+        c.feed = crate::facility::Feed { a, b, a_share: s };
+    }
+    let Some((mut net, _)) = crate::power::facility_net::facility_network_with(&g, &cooling_kw) else {
+        return Ok(vec![]);
+    };
+    // Branches as closed at the end; dead buses isolated.
+    for (b, &c) in tl.closed_at_end.iter().enumerate() {
+        let (fr, to) = (index[n.branch[b].get_ref().from.as_str()], index[n.branch[b].get_ref().to.as_str()]);
+        let on = c && live[fr] && live[to];
+        net.branch.set(b, br::BR_STATUS, if on { 1.0 } else { 0.0 });
+    }
+    for (b, &l) in live.iter().enumerate() {
+        if !l {
+            net.bus.set(b, bus::BUS_TYPE, bus::NONE);
+            net.bus.set(b, bus::PD, 0.0);
+            net.bus.set(b, bus::QD, 0.0);
+        }
+    }
+    // Generators: the lost one off, standby sets on line at the end on.
+    for (r, name) in net.gen_names.clone().iter().enumerate() {
+        let bi = net.gen.get(r, gen::GEN_BUS) as usize - 1;
+        let lost_here = match lost {
+            Element::Generator(k) => n.generator[k].get_ref().id == *name,
+            Element::Utility(b) => b == bi && name.ends_with("-infeed"),
+            _ => false,
+        };
+        let standby_on = n
+            .generator
+            .iter()
+            .enumerate()
+            .any(|(k, s)| s.get_ref().id == *name && s.get_ref().standby && tl.generators_on_line.iter().any(|x| x.0 == k));
+        let on = !lost_here && live[bi] && (net.gen.get(r, gen::GEN_STATUS) > 0.0 || standby_on);
+        net.gen.set(r, gen::GEN_STATUS, if on { 1.0 } else { 0.0 });
+    }
+    // Each live island needs its angle reference at a bus with a running source.
+    let islands = islands(&net, &live);
+    for isl in islands {
+        let has_ref = isl.iter().any(|&b| {
+            net.bus.get(b, bus::BUS_TYPE) == bus::REF && (0..net.gen.rows()).any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
+        });
+        if has_ref {
+            continue;
+        }
+        let src = isl.iter().copied().find(|&b| (0..net.gen.rows()).any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0));
+        match src {
+            Some(b) => {
+                for &x in &isl {
+                    if net.bus.get(x, bus::BUS_TYPE) == bus::REF {
+                        net.bus.set(x, bus::BUS_TYPE, bus::PQ);
+                    }
+                }
+                net.bus.set(b, bus::BUS_TYPE, bus::REF);
+            }
+            // Live only from a UPS battery that outlasts the study: no flow to check.
+            None => {
+                for &x in &isl {
+                    net.bus.set(x, bus::BUS_TYPE, bus::NONE);
+                    net.bus.set(x, bus::PD, 0.0);
+                }
+                for b in 0..net.branch.rows() {
+                    let (fr, to) = (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
+                    if isl.contains(&fr) || isl.contains(&to) {
+                        net.branch.set(b, br::BR_STATUS, 0.0);
+                    }
+                }
+            }
+        }
+    }
+    // Nothing live with a source: nothing flows.
+    if (0..net.bus.rows()).all(|b| net.bus.get(b, bus::BUS_TYPE) == bus::NONE) {
+        return Ok(vec![]);
+    }
+    let pf = crate::power::DcPowerFlow::new(&net)?;
+    let r = pf.solve_checked(&net)?;
+    Ok((0..net.branch.rows())
+        .filter(|&b| r.loading_pct[b].is_finite() && r.loading_pct[b] > 100.0 + 1e-9)
+        .map(|b| Overload { branch: n.branch[b].get_ref().id.clone(), loading_pct: r.loading_pct[b], flow_mw: r.pf_mw[b] })
+        .collect())
+}
+
+/// The live buses grouped by the closed branches joining them.
+fn islands(net: &crate::power::Network, live: &[bool]) -> Vec<Vec<usize>> {
+    use crate::power::network::branch as br;
+    let nb = live.len();
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
+    for b in 0..net.branch.rows() {
+        if net.branch.get(b, br::BR_STATUS) > 0.0 {
+            let (f, t) = (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
+            adj[f].push(t);
+            adj[t].push(f);
+        }
+    }
+    let mut seen = vec![false; nb];
+    let mut out = Vec::new();
+    for s in 0..nb {
+        if !live[s] || seen[s] {
+            continue;
+        }
+        let mut isl = Vec::new();
+        let mut stack = vec![s];
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            isl.push(i);
+            stack.extend(adj[i].iter().copied().filter(|&j| !seen[j] && live[j]));
+        }
+        out.push(isl);
+    }
+    out
+}
+
+/// Screen every element of `f` (electrical side), ranked by severity.
+pub fn screen(f: &Facility) -> Result<Contingencies, Error> {
+    let t0 = std::time::Instant::now();
+    let n = f.network.as_ref().ok_or_else(|| {
+        Error::Input(InputError::new(
+            &f.path,
+            "[network]",
+            "facility contingencies need the electrical network",
+            "add [network] with the buses feeding the racks and cooling units (feed_bus)",
+        ))
+    })?;
+    let load_mw = bus_loads(f);
+    let topo = Topology::of(f, &load_mw).expect("a network");
+    let mut elements = topo.elements();
+    elements.extend((0..f.chillers.len()).map(Element::Chiller));
+    elements.extend((0..f.cooling.len()).map(Element::CoolingUnit));
+    let mut outages = elements.iter().map(|&e| one(f, n, &topo, e)).collect::<Result<Vec<_>, _>>()?;
+    rank(&mut outages);
+    Ok(Contingencies { elements: elements.len(), outages, screen_s: t0.elapsed().as_secs_f64() })
+}
+
+/// Sort most severe first (stable: ties keep the element order).
+pub fn rank(outages: &mut [OutageResult]) {
+    outages.sort_by(|a, b| {
+        let (x, y) = (a.severity(), b.severity());
+        x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)).then(x.2.total_cmp(&y.2)).then(x.3.total_cmp(&y.3)).then(x.4.cmp(&y.4))
+    });
+}
+
+/// Each bus's load in normal operation, MW.
+fn bus_loads(f: &Facility) -> Vec<f64> {
+    use crate::power::network::bus;
+    match crate::power::facility_net::facility_network(f) {
+        Some((net, _)) => (0..net.bus.rows()).map(|b| net.bus.get(b, bus::PD)).collect(),
+        None => vec![],
+    }
+}
+
+pub mod output;
+
+/// Screen every element, then run the room transient of the `thermal` most severe
+/// outages that touch the room (cooling units or racks), `dt_s` steps over
+/// `duration_s`; ranked again with their thermal outcome. Returns the outages and the
+/// seconds the transients took.
+pub fn run(f: &Facility, thermal: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, f64), Error> {
+    let mut c = screen(f)?;
+    let t0 = std::time::Instant::now();
+    let mut done = 0;
+    for o in c.outages.iter_mut() {
+        if done == thermal {
+            break;
+        }
+        if o.affects_room() {
+            o.thermal = Some(thermal::transient(f, o, dt_s, duration_s)?);
+            done += 1;
+        }
+    }
+    rank(&mut c.outages);
+    Ok((c, t0.elapsed().as_secs_f64()))
+}

@@ -1,0 +1,142 @@
+//! Facility contingencies for people (text), programs (JSON) and files (HDF5 that is
+//! also netCDF-4: one row per outage along `outage`, racks along `rack`).
+
+use super::{Contingencies, OutageResult};
+use crate::io::h5util::{attr_f64, attr_str, attr_u64, dataset, string_dataset, write_atomic};
+use crate::io::netcdf::{attach, attach_all, global_attrs, string_coord};
+use serde_json::json;
+use std::fmt::Write;
+
+fn opt(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
+fn max_loading(o: &OutageResult) -> Option<f64> {
+    o.overloaded.iter().map(|x| x.loading_pct).reduce(f64::max)
+}
+
+/// One outage as JSON.
+pub fn outage_json(o: &OutageResult) -> serde_json::Value {
+    let th = o.thermal.as_ref();
+    json!({
+        "element": o.element,
+        "kind": o.kind,
+        "lost_it_mw": o.lost_it_mw,
+        "lost_it_at_end_mw": o.lost_it_at_end_mw,
+        "racks_unpowered": o.racks_unpowered,
+        "overloaded": o.overloaded,
+        "cooling_units_down": o.cooling_units_down,
+        "transfers": o.transfers.iter().map(|(id, t)| json!({"id": id, "at_s": t})).collect::<Vec<_>>(),
+        "ups_on_battery": o.ups_on_battery.iter().map(|(id, a, b)| json!({"id": id, "from_s": a, "battery_empty_s": b})).collect::<Vec<_>>(),
+        "generators_on_line": o.generators_on_line.iter().map(|(id, t)| json!({"id": id, "at_s": t})).collect::<Vec<_>>(),
+        "buses_dead_at_end": o.buses_dead_at_end,
+        "thermal_simulated": th.is_some(),
+        "racks_over_27c": th.map(|t| t.racks_over_27c),
+        "racks_over_32c": th.map(|t| t.racks_over_32c),
+        "first_time_to_27c_s": th.and_then(|t| t.first_time_to_27c_s),
+        "first_time_to_32c_s": th.and_then(|t| t.first_time_to_32c_s),
+        "max_intake_c": th.map(|t| t.max_intake_c),
+        "racks": th.map(|t| t.racks.iter().map(|(id, a, b, m)| json!({"id": id, "time_to_27c_s": a, "time_to_32c_s": b, "max_intake_c": m})).collect::<Vec<_>>()),
+    })
+}
+
+/// The `--json` summary.
+pub fn json_summary(name: &str, c: &Contingencies, thermal_s: f64, output: Option<&str>) -> serde_json::Value {
+    json!({
+        "name": name,
+        "output": output,
+        "elements": c.elements,
+        "screen_s": c.screen_s,
+        "thermal_s": thermal_s,
+        "outages_losing_it": c.outages.iter().filter(|o| o.lost_it_mw > 0.0).count(),
+        "outages_with_overloads": c.outages.iter().filter(|o| !o.overloaded.is_empty()).count(),
+        "outages": c.outages.iter().map(outage_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The terminal summary: the `top` most severe outages.
+pub fn text_summary(name: &str, c: &Contingencies, top: usize, thermal_s: f64, output: Option<&str>) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "thermogrid · facility contingencies · {name}");
+    let simulated = c.outages.iter().filter(|x| x.thermal.is_some()).count();
+    let _ = writeln!(
+        o,
+        "{} elements lost one at a time · electrical {:.3} s · room transients for {simulated} of them {:.1} s",
+        c.elements, c.screen_s, thermal_s
+    );
+    let losing = c.outages.iter().filter(|x| x.lost_it_mw > 0.0).count();
+    let over = c.outages.iter().filter(|x| !x.overloaded.is_empty()).count();
+    let _ = writeln!(o, "{losing} outages lose IT power; {over} overload a branch");
+    let _ = writeln!(
+        o,
+        "{:<22} {:<15} {:>8} {:>9} {:>6} {:>9} {:>10}",
+        "element", "kind", "IT lost", "overload", "units", "racks>32", "first 32°C"
+    );
+    for x in c.outages.iter().take(top) {
+        let th = x.thermal.as_ref();
+        let t32 = th.and_then(|t| t.first_time_to_32c_s).map(|t| format!("{t:.0} s")).unwrap_or_else(|| {
+            if th.is_some() { "never".into() } else { "–".into() }
+        });
+        let _ = writeln!(
+            o,
+            "{:<22} {:<15} {:>5.2} MW {:>8} {:>6} {:>9} {:>10}",
+            x.element,
+            x.kind,
+            x.lost_it_mw,
+            max_loading(x).map(|l| format!("{l:.0} %")).unwrap_or_else(|| "–".into()),
+            x.cooling_units_down.iter().map(|d| &d.id).collect::<std::collections::BTreeSet<_>>().len(),
+            th.map(|t| t.racks_over_32c.to_string()).unwrap_or_else(|| "–".into()),
+            t32
+        );
+    }
+    if let Some(p) = output {
+        let _ = writeln!(o, "results: {p}");
+    }
+    o
+}
+
+/// `/outages/…` along `outage` (ranked, most severe first); the simulated ones' per-rack
+/// times along `outage, rack` (NaN: not simulated or never reached).
+pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Contingencies) -> Result<(), String> {
+    write_atomic(out, |f| {
+        global_attrs(f, &format!("thermogrid facility contingencies: {name}"))?;
+        attr_str(f, "facility_name", name)?;
+        let g = f.create_group("outages")?;
+        attr_u64(&g, "elements", c.elements as u64)?;
+        attr_f64(&g, "screen_s", c.screen_s)?;
+        let n = [c.outages.len()];
+        let ids: Vec<String> = c.outages.iter().map(|o| o.element.clone()).collect();
+        let outage = string_coord(&g, "outage", &ids, "element lost (ranked, most severe first)")?;
+        let rack = string_coord(&g, "rack", racks, "rack id")?;
+        string_dataset(&g, "kind", &c.outages.iter().map(|o| o.kind.to_string()).collect::<Vec<_>>(), "kind of element")?;
+        let col = |get: &dyn Fn(&OutageResult) -> f64| c.outages.iter().map(get).collect::<Vec<f64>>();
+        dataset(&g, "lost_it_mw", &n, &col(&|o| o.lost_it_mw), "MW", "IT power of racks losing power, even for an instant")?;
+        dataset(&g, "lost_it_at_end_mw", &n, &col(&|o| o.lost_it_at_end_mw), "MW", "IT power still without power at the end")?;
+        dataset(&g, "max_loading_pct", &n, &col(&|o| opt(max_loading(o))), "%", "highest loading above 100 % after the outage (NaN: none)")?;
+        dataset(&g, "overloaded_branches", &n, &col(&|o| o.overloaded.len() as f64), "1", "branches above their rating")?;
+        dataset(&g, "cooling_units_down", &n, &col(&|o| o.cooling_units_down.len() as f64), "1", "cooling-unit stops")?;
+        let th = |get: &dyn Fn(&super::ThermalOutcome) -> f64| col(&|o: &OutageResult| o.thermal.as_ref().map_or(f64::NAN, get));
+        dataset(&g, "racks_over_27c", &n, &th(&|t| t.racks_over_27c as f64), "1", "racks whose intake reaches 27 degC (NaN: not simulated)")?;
+        dataset(&g, "racks_over_32c", &n, &th(&|t| t.racks_over_32c as f64), "1", "racks whose intake reaches 32 degC (NaN: not simulated)")?;
+        dataset(&g, "first_time_to_27c_s", &n, &th(&|t| opt(t.first_time_to_27c_s)), "s", "first rack intake at 27 degC (NaN: never or not simulated)")?;
+        dataset(&g, "first_time_to_32c_s", &n, &th(&|t| opt(t.first_time_to_32c_s)), "s", "first rack intake at 32 degC (NaN: never or not simulated)")?;
+        dataset(&g, "max_intake_c", &n, &th(&|t| t.max_intake_c), "degC", "warmest rack intake during the transient")?;
+        attach_all(&g, &[&outage])?;
+        let per_rack = |k: usize| -> Vec<f64> {
+            c.outages
+                .iter()
+                .flat_map(|o| {
+                    (0..racks.len()).map(move |r| {
+                        o.thermal.as_ref().map_or(f64::NAN, |t| opt(if k == 0 { t.racks[r].1 } else { t.racks[r].2 }))
+                    })
+                })
+                .collect()
+        };
+        let shape = [c.outages.len(), racks.len()];
+        let a = dataset(&g, "time_to_27c_s", &shape, &per_rack(0), "s", "each rack's intake at 27 degC (NaN: never or not simulated)")?;
+        attach(&a, &[&outage, &rack])?;
+        let b = dataset(&g, "time_to_32c_s", &shape, &per_rack(1), "s", "each rack's intake at 32 degC (NaN: never or not simulated)")?;
+        attach(&b, &[&outage, &rack])?;
+        Ok(())
+    })
+}
