@@ -206,8 +206,10 @@ impl Topology {
             }
         }
         for (i, b) in n.bus.iter().enumerate() {
-            // A reference bus without a running generator is the utility's infeed.
-            if b.get_ref().is_reference() && !sources.iter().any(|s| s.bus == i && !s.standby) {
+            // A reference bus with no generator of its own (running, standby or out of
+            // service) is the utility's infeed; one with a generator is that generator's.
+            let has_gen = n.generator.iter().any(|g| index[g.get_ref().bus.as_str()] == i);
+            if b.get_ref().is_reference() && !has_gen {
                 sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
             }
         }
@@ -351,11 +353,16 @@ impl Topology {
                 let sense = if x.sts { &live } else { &supplied };
                 let armed = pending.iter().any(|e| e.1 == Ev::Transfer(k));
                 let done = closed[x.alternate];
-                if !failed_transfer[k] && !done && !armed && !sense[x.normal_far] && sense[x.alternate_far] {
+                // Its normal input is dead when the far end is, or the normal branch is open.
+                let normal_ok = closed[x.normal] && sense[x.normal_far];
+                if !failed_transfer[k] && !done && !armed && !normal_ok && sense[x.alternate_far] {
                     pending.push((t + x.delay, Ev::Transfer(k)));
                 }
             }
-            if tl.live.last() != Some(&live) {
+            if tl.times.last() == Some(&t) {
+                // Several events at one time: the state after the last of them.
+                *tl.live.last_mut().expect("a state per time") = live;
+            } else if tl.live.last() != Some(&live) {
                 tl.times.push(t);
                 tl.live.push(live);
             }

@@ -125,6 +125,34 @@ fn names<'a>(n: &'a NetworkSpec) -> impl Fn(Element) -> (String, &'static str) +
     }
 }
 
+/// A unit's time out of service as segments of one state each: off (its power lost,
+/// until it restarts) or fans on without cooling (its chiller down while it has power).
+fn unit_segments(id: &str, power: &[(f64, Option<f64>)], chiller: &[(f64, Option<f64>)]) -> Vec<UnitDown> {
+    let inside = |iv: &[(f64, Option<f64>)], t: f64| iv.iter().any(|&(a, b)| a <= t && b.is_none_or(|b| t < b));
+    let mut cuts: Vec<f64> = power.iter().chain(chiller).flat_map(|&(a, b)| [Some(a), b]).flatten().collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let mut out: Vec<UnitDown> = Vec::new();
+    for (k, &t) in cuts.iter().enumerate() {
+        let until = cuts.get(k + 1).copied();
+        let state = if inside(power, t) {
+            Some(false)
+        } else if inside(chiller, t) {
+            Some(true)
+        } else {
+            None
+        };
+        let Some(fans_on) = state else { continue };
+        match out.last_mut() {
+            Some(last) if last.fans_on == fans_on && last.until_s == Some(t) => last.until_s = until,
+            _ => out.push(UnitDown { id: id.to_string(), from_s: t, until_s: until, fans_on }),
+        }
+    }
+    // At the last cut a unit still down stays down: only an open-ended interval
+    // reaches past every finite end.
+    out
+}
+
 /// Intervals `(from, until)` stretched by `restart` s at their end (until `None` stays).
 fn with_restart(iv: &[(f64, Option<f64>)], restart: f64) -> Vec<(f64, Option<f64>)> {
     iv.iter().map(|&(a, b)| (a, b.map(|b| b + restart))).collect()
@@ -181,19 +209,13 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
             continue;
         }
         let power = with_restart(&dark_intervals(&tl, |l| live_of(&index, &u.feed(), l)), UNIT_RESTART_S);
-        for &(a, b) in &power {
-            cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: a, until_s: b, fans_on: false });
-        }
-        let ch = u.chiller.as_ref().and_then(|c| f.chillers.iter().position(|x| &x.id == c));
-        if let Some(ci) = ch {
-            for &(a, b) in &chiller_down[ci] {
-                // Chiller down while the unit has power: fans on, no cooling (the parts
-                // of the interval the unit is off anyway are left to the power's entry).
-                if !power.iter().any(|&(pa, pb)| pa <= a && pb.is_none_or(|pb| b.is_some_and(|b| b <= pb))) {
-                    cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: a, until_s: b, fans_on: true });
-                }
-            }
-        }
+        let chiller = u
+            .chiller
+            .as_ref()
+            .and_then(|c| f.chillers.iter().position(|x| &x.id == c))
+            .map(|ci| chiller_down[ci].clone())
+            .unwrap_or_default();
+        cooling_units_down.extend(unit_segments(&u.id, &power, &chiller));
     }
     let overloaded = end_flow(f, n, &tl, lost)?;
     let normal = topo.normal();

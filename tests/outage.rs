@@ -1,0 +1,352 @@
+//! Facility contingencies (`thermogrid contingency --facility`): the electrical march
+//! against hand-worked cases, and the room air after losing a cooling unit in an N and
+//! an N+1 design.
+//!
+//! The electrical room: a utility (13.8 kV) through TX-MAIN to the 480 V switchgear,
+//! an ATS that moves the switchgear to a standby generator (start 10 s, transfer 5 s);
+//! two UPS (2N, 300 s of battery) to PDU-A and PDU-B; every rack fed from both PDUs;
+//! two mechanical buses (not on UPS) feeding a CRAH and a chiller each (CH-1 serves
+//! CRAH-1, CH-2 serves CRAH-2, restart 300 s); one single-corded rack on PDU-A.
+
+use thermogrid::facility::load_str;
+use thermogrid::outage::{screen, thermal, OutageResult, UnitDown};
+
+/// A 6.4 m × 5.6 m × 2.8 m room at 0.2 m: one row of racks facing north, cooling
+/// units as `cooling` (TOML), and the network above with UPS ratings `ups_kva`.
+fn room(cooling: &str, ups_kva: f64, racks: &[(f64, f64)]) -> String {
+    let mut s = String::from(
+        "name = \"outage room\"\n[floor]\nwidth_m = 6.4\ndepth_m = 5.6\ncell_m = 0.2\nheight_m = 2.8\nlayers = 14\n",
+    );
+    for (i, &(x, kw)) in racks.iter().enumerate() {
+        let feed = if i == 0 { "feed_bus = \"PDU-A\"\n".to_string() } else { "feed_bus = \"PDU-A\"\nfeed_b_bus = \"PDU-B\"\n".to_string() };
+        s += &format!(
+            "[[rack]]\nid = \"R{}\"\nx_m = {x:.1}\ny_m = 2.0\nwidth_m = 0.6\ndepth_m = 1.2\nheight_m = 2.0\nfacing = \"north\"\npower_kw = {kw}\n{feed}",
+            i + 1
+        );
+    }
+    s += cooling;
+    s += &format!(
+        r#"
+[[chiller]]
+id = "CH-1"
+electric_kw = 20.0
+feed_bus = "MECH-A"
+[[chiller]]
+id = "CH-2"
+electric_kw = 20.0
+feed_bus = "MECH-B"
+
+[network]
+base_mva = 10.0
+[[network.bus]]
+id = "UTIL"
+kind = "utility"
+kv = 13.8
+[[network.bus]]
+id = "GEN"
+kind = "generator"
+kv = 0.48
+reference = true
+[[network.bus]]
+id = "SWGR"
+kind = "switchgear"
+kv = 0.48
+[[network.bus]]
+id = "UPSA-OUT"
+kind = "ups"
+kv = 0.48
+[[network.bus]]
+id = "UPSB-OUT"
+kind = "ups"
+kv = 0.48
+[[network.bus]]
+id = "PDU-A"
+kind = "pdu"
+kv = 0.48
+[[network.bus]]
+id = "PDU-B"
+kind = "pdu"
+kv = 0.48
+[[network.bus]]
+id = "MECH-A"
+kind = "other"
+kv = 0.48
+[[network.bus]]
+id = "MECH-B"
+kind = "other"
+kv = 0.48
+[[network.branch]]
+id = "TX-MAIN"
+from = "UTIL"
+to = "SWGR"
+x_pu = 0.5
+rating_kva = 1000.0
+[[network.branch]]
+id = "GEN-BRK"
+from = "GEN"
+to = "SWGR"
+x_pu = 0.01
+in_service = false
+[[network.branch]]
+id = "UPS-A-BR"
+from = "SWGR"
+to = "UPSA-OUT"
+x_pu = 0.05
+rating_kva = {ups_kva}
+[[network.branch]]
+id = "UPS-B-BR"
+from = "SWGR"
+to = "UPSB-OUT"
+x_pu = 0.05
+rating_kva = {ups_kva}
+[[network.branch]]
+id = "PDU-A-FEED"
+from = "UPSA-OUT"
+to = "PDU-A"
+x_pu = 0.02
+[[network.branch]]
+id = "PDU-B-FEED"
+from = "UPSB-OUT"
+to = "PDU-B"
+x_pu = 0.02
+[[network.branch]]
+id = "MECH-A-FEED"
+from = "SWGR"
+to = "MECH-A"
+x_pu = 0.02
+[[network.branch]]
+id = "MECH-B-FEED"
+from = "SWGR"
+to = "MECH-B"
+x_pu = 0.02
+[[network.generator]]
+id = "GEN-1"
+bus = "GEN"
+standby = true
+start_delay_s = 10.0
+[[network.ups]]
+id = "UPS-A"
+branch = "UPS-A-BR"
+ride_through_s = 300.0
+[[network.ups]]
+id = "UPS-B"
+branch = "UPS-B-BR"
+ride_through_s = 300.0
+[[network.transfer]]
+id = "ATS-1"
+normal = "TX-MAIN"
+alternate = "GEN-BRK"
+transfer_s = 5.0
+"#
+    );
+    s
+}
+
+/// Two CRAHs of `kw` at the room's ends, each on its mechanical bus and chiller.
+fn crahs(kw: f64) -> String {
+    [("CRAH-1", 0.0, "MECH-A", "CH-1"), ("CRAH-2", 5.6, "MECH-B", "CH-2")]
+        .iter()
+        .map(|(id, x, bus, ch)| {
+            format!(
+                "[[cooling]]\nid = \"{id}\"\nkind = \"crah\"\nx_m = {x}\ny_m = 3.6\nwidth_m = 0.8\ndepth_m = 1.6\nheight_m = 2.0\ncapacity_kw = {kw}\nsupply_c = 18.0\ndelta_t_k = 12.0\nfeed_bus = \"{bus}\"\nchiller = \"{ch}\"\n"
+            )
+        })
+        .collect()
+}
+
+const RACKS: [(f64, f64); 6] = [(1.2, 10.0), (1.8, 14.0), (2.4, 14.0), (3.6, 14.0), (4.2, 14.0), (4.8, 10.0)];
+
+fn outage<'a>(all: &'a [OutageResult], element: &str) -> &'a OutageResult {
+    all.iter().find(|o| o.element == element).unwrap_or_else(|| panic!("no outage of {element}"))
+}
+
+fn down<'a>(o: &'a OutageResult, id: &str) -> Vec<&'a UnitDown> {
+    o.cooling_units_down.iter().filter(|d| d.id == id).collect()
+}
+
+#[test]
+fn utility_loss_rides_through_on_ups_and_transfers_to_the_generator() {
+    let f = load_str("outage_room.toml", &room(&crahs(60.0), 100.0, &RACKS)).unwrap();
+    let c = screen(&f).unwrap();
+    let o = outage(&c.outages, "UTIL-utility");
+    assert_eq!(o.kind, "utility");
+    // By hand: at 0 the switchgear dies, both UPS go to battery (300 s of it); the
+    // generator starts and is on line at 10 s; the ATS sees it and closes at 15 s; the
+    // UPS are back on their input at 15 s, long before their batteries run out.
+    assert_eq!(o.lost_it_mw, 0.0, "no rack loses power: {:?}", o.racks_unpowered);
+    assert_eq!(o.generators_on_line, vec![("GEN-1".to_string(), 10.0)]);
+    assert_eq!(o.transfers, vec![("ATS-1".to_string(), 15.0)]);
+    assert_eq!(o.ups_on_battery.len(), 2);
+    assert!(o.ups_on_battery.iter().all(|(_, from, empty)| *from == 0.0 && empty.is_none()), "{:?}", o.ups_on_battery);
+    // The mechanical buses are not on UPS: the CRAHs stop until power is back at 15 s
+    // and they restart (30 s), then blow warm air until their chillers restart (300 s).
+    for id in ["CRAH-1", "CRAH-2"] {
+        let d = down(o, id);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!((d[0].from_s, d[0].until_s, d[0].fans_on), (0.0, Some(45.0), false));
+        assert_eq!((d[1].from_s, d[1].until_s, d[1].fans_on), (45.0, Some(315.0), true));
+    }
+    // Only the utility's own bus stays dead.
+    assert_eq!(o.buses_dead_at_end, vec!["UTIL".to_string()]);
+}
+
+#[test]
+fn without_a_generator_the_ups_batteries_run_out() {
+    let text = room(&crahs(60.0), 100.0, &RACKS).replace("standby = true", "standby = true\nin_service = false");
+    let f = load_str("outage_room.toml", &text).unwrap();
+    let c = screen(&f).unwrap();
+    let o = outage(&c.outages, "UTIL-utility");
+    // Every rack rides 300 s on the batteries, then goes dark for good.
+    let it: f64 = RACKS.iter().map(|r| r.1).sum::<f64>() / 1e3;
+    assert!((o.lost_it_mw - it).abs() < 1e-12 && (o.lost_it_at_end_mw - it).abs() < 1e-12, "{} {}", o.lost_it_mw, o.lost_it_at_end_mw);
+    assert!(o.rack_dark.iter().all(|(_, from, until)| *from == 300.0 && until.is_none()), "{:?}", o.rack_dark);
+    assert!(o.ups_on_battery.iter().all(|(_, from, empty)| *from == 0.0 && *empty == Some(300.0)));
+    assert!(o.transfers.is_empty());
+    // Ranked: losing all IT comes first (the utility, its transformer, the ATS).
+    assert!((c.outages[0].lost_it_mw - it).abs() < 1e-12, "{}", c.outages[0].element);
+}
+
+#[test]
+fn losing_one_ups_of_a_2n_pair_loses_no_dual_corded_rack() {
+    let f = load_str("outage_room.toml", &room(&crahs(60.0), 100.0, &RACKS)).unwrap();
+    let c = screen(&f).unwrap();
+    let o = outage(&c.outages, "UPS-A");
+    assert_eq!(o.kind, "ups");
+    // Only R1, corded to PDU-A alone, goes dark; its 10 kW is the IT lost.
+    assert_eq!(o.racks_unpowered, vec!["R1".to_string()]);
+    assert!((o.lost_it_mw - 0.010).abs() < 1e-12);
+    // UPS-B carries the other 66 kW: 66 % of its 100 kVA, no overload.
+    assert!(o.overloaded.is_empty(), "{:?}", o.overloaded);
+    let b = outage(&c.outages, "UPS-B");
+    assert_eq!(b.lost_it_mw, 0.0, "every rack has an A side");
+    // Undersized: 60 kVA modules. After UPS-B is lost UPS-A carries all 76 kW: 126.7 %.
+    let f = load_str("outage_room.toml", &room(&crahs(60.0), 60.0, &RACKS)).unwrap();
+    let c = screen(&f).unwrap();
+    let o = outage(&c.outages, "UPS-B");
+    assert_eq!(o.overloaded.len(), 1, "{:?}", o.overloaded);
+    assert_eq!(o.overloaded[0].branch, "UPS-A-BR");
+    assert!((o.overloaded[0].loading_pct - 100.0 * 76.0 / 60.0).abs() < 1e-6, "{}", o.overloaded[0].loading_pct);
+}
+
+#[test]
+fn a_chiller_loss_stops_exactly_the_units_it_serves() {
+    let f = load_str("outage_room.toml", &room(&crahs(60.0), 100.0, &RACKS)).unwrap();
+    let c = screen(&f).unwrap();
+    let o = outage(&c.outages, "CH-1");
+    assert_eq!(o.kind, "chiller");
+    assert_eq!(o.cooling_units_down, vec![UnitDown { id: "CRAH-1".into(), from_s: 0.0, until_s: None, fans_on: true }]);
+    assert_eq!(o.lost_it_mw, 0.0);
+    // The mechanical feed of CRAH-2 and CH-2: CRAH-2 stops (no power), CRAH-1 keeps going.
+    let m = outage(&c.outages, "MECH-B-FEED");
+    assert_eq!(m.cooling_units_down, vec![UnitDown { id: "CRAH-2".into(), from_s: 0.0, until_s: None, fans_on: false }]);
+    // A standby generator lost while the utility is there changes nothing.
+    let g = outage(&c.outages, "GEN-1");
+    assert!(g.cooling_units_down.is_empty() && g.lost_it_mw == 0.0 && g.overloaded.is_empty());
+    // The transformer: like the utility (the ATS sees its normal input dead).
+    let t = outage(&c.outages, "TX-MAIN");
+    assert_eq!(t.transfers, vec![("ATS-1".to_string(), 15.0)]);
+    assert_eq!(t.lost_it_mw, 0.0);
+    // A failed ATS opens the normal path and never transfers: the UPS run out at 300 s.
+    let a = outage(&c.outages, "ATS-1");
+    assert_eq!(a.kind, "transfer_switch");
+    assert!((a.lost_it_at_end_mw - 0.076).abs() < 1e-12, "{}", a.lost_it_at_end_mw);
+}
+
+#[test]
+fn bad_redundancy_keys_are_input_errors() {
+    let base = room(&crahs(60.0), 100.0, &RACKS);
+    for (from, to, needle) in [
+        ("feed_b_bus = \"PDU-B\"", "feed_b_bus = \"PDU-X\"", "PDU-X"),
+        ("feed_b_bus = \"PDU-B\"", "feed_b_bus = \"PDU-A\"", "both"),
+        ("chiller = \"CH-1\"", "chiller = \"CH-9\"", "CH-9"),
+        ("branch = \"UPS-A-BR\"", "branch = \"NOPE\"", "NOPE"),
+        ("ride_through_s = 300.0\n[[network.ups]]", "ride_through_s = -3.0\n[[network.ups]]", "ride_through_s"),
+        ("transfer_s = 5.0", "transfer_s = 5.0\nkind = \"manual\"", "manual"),
+        ("alternate = \"GEN-BRK\"", "alternate = \"TX-MAIN\"", "same branch"),
+        ("start_delay_s = 10.0", "start_delay_s = nan", "start_delay_s"),
+    ] {
+        let text = base.replacen(from, to, 1);
+        assert_ne!(text, base, "{from}");
+        let e = load_str("outage_room.toml", &text).err().unwrap_or_else(|| panic!("{to} was accepted"));
+        let m = e.to_string();
+        assert!(m.contains(needle) && m.contains("fix:") && m.contains("outage_room.toml:"), "{m}");
+    }
+}
+
+/// Three in-row coolers between the racks when `n_plus_1`, else two; each `kw`.
+fn in_rows(units: &[(&str, f64)], kw: f64) -> String {
+    units
+        .iter()
+        .map(|(id, x)| {
+            format!(
+                "[[cooling]]\nid = \"{id}\"\nkind = \"in_row\"\nx_m = {x:.1}\ny_m = 2.0\nwidth_m = 0.6\ndepth_m = 1.2\nheight_m = 2.0\ncapacity_kw = {kw}\nsupply_c = 18.0\ndelta_t_k = 12.0\nfeed_bus = \"MECH-A\"\nfeed_b_bus = \"MECH-B\"\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_n_plus_1_row_survives_losing_a_cooler_and_an_n_row_does_not() {
+    // 76 kW of racks. N: two 40 kW in-row coolers (80 kW, both needed). N+1: three.
+    let racks = [(0.6, 10.0), (1.2, 14.0), (2.4, 14.0), (3.0, 14.0), (4.2, 14.0), (4.8, 10.0)];
+    let n = in_rows(&[("IRC-1", 1.8), ("IRC-2", 3.6)], 40.0);
+    let n1 = in_rows(&[("IRC-1", 1.8), ("IRC-2", 3.6), ("IRC-3", 5.4)], 40.0);
+    let mut worst = Vec::new();
+    for (label, cooling) in [("N", n), ("N+1", n1)] {
+        let f = load_str("outage_room.toml", &room(&cooling, 100.0, &racks)).unwrap();
+        let c = screen(&f).unwrap();
+        // The middle cooler; every cooler is dual-fed, so no single feed stops one.
+        let o = c.outages.iter().find(|o| o.element == "IRC-2").unwrap();
+        assert_eq!(o.kind, "cooling_unit");
+        assert!(c.outages.iter().filter(|x| x.kind == "branch" && x.element.starts_with("MECH")).all(|x| x.cooling_units_down.is_empty()));
+        let t0 = std::time::Instant::now();
+        let t = thermal::transient(&f, o, 10.0, 900.0).unwrap();
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "{label}: lose {} → warmest intake {:.1} °C, {} racks ≥ 32 °C, first after {:?} s ({secs:.1} s)",
+            o.element, t.max_intake_c, t.racks_over_32c, t.first_time_to_32c_s
+        );
+        worst.push(t);
+    }
+    assert!(worst[0].racks_over_32c > 0, "N: losing one of two coolers overheats racks within 15 min");
+    assert_eq!(worst[1].racks_over_32c, 0, "N+1: the other two carry the room");
+    assert!(worst[1].max_intake_c < worst[0].max_intake_c - 3.0);
+}
+
+#[test]
+fn the_command_line_ranks_writes_json_and_netcdf() {
+    let dir = std::env::temp_dir().join(format!("tg-outage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("room.toml");
+    std::fs::write(&file, room(&crahs(60.0), 100.0, &RACKS)).unwrap();
+    let out = dir.join("outages.h5");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["contingency", file.to_str().unwrap(), "--facility", "--thermal", "1", "--duration", "120", "--dt", "10", "--json", "-o"])
+        .arg(&out)
+        .env("XDG_RUNTIME_DIR", "/tmp")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outages = j["outages"].as_array().unwrap();
+    assert_eq!(j["elements"].as_u64().unwrap() as usize, outages.len());
+    for key in ["element", "kind", "lost_it_mw", "overloaded", "cooling_units_down", "racks_over_32c", "first_time_to_32c_s"] {
+        assert!(outages.iter().all(|x| x.get(key).is_some()), "{key}");
+    }
+    // Ranked: IT lost never increases down the list.
+    let lost: Vec<f64> = outages.iter().map(|x| x["lost_it_mw"].as_f64().unwrap()).collect();
+    assert!(lost.windows(2).all(|w| w[0] >= w[1]), "{lost:?}");
+    assert_eq!(outages.iter().filter(|x| x["thermal_simulated"] == true).count(), 1);
+    let f = hdf5::File::open(&out).unwrap();
+    let g = f.group("outages").unwrap();
+    assert_eq!(g.dataset("lost_it_mw").unwrap().shape(), vec![outages.len()]);
+    assert_eq!(g.dataset("time_to_32c_s").unwrap().shape(), vec![outages.len(), RACKS.len()]);
+    assert!(thermogrid::io::netcdf::has_dims(&g.dataset("time_to_32c_s").unwrap()));
+    // A MATPOWER case is not a facility.
+    let e = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["contingency", "tests/data/cases/case9.m", "--facility"])
+        .output()
+        .unwrap();
+    assert_eq!(e.status.code(), Some(2), "{}", String::from_utf8_lossy(&e.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
