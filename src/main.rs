@@ -760,16 +760,46 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Cmd::Contingency { file, output, top, full, threshold, backend, json, repeat, facility, thermal, duration, dt } => {
+        Cmd::Contingency {
+            file,
+            output,
+            top,
+            full,
+            threshold,
+            backend,
+            json,
+            repeat,
+            facility,
+            thermal,
+            duration,
+            dt,
+        } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref(), &[&file])?;
             if facility {
                 let dt = flags::dt("--dt", dt)?;
                 let duration = flags::dt("--duration", duration)?;
+                if std::path::Path::new(&file).extension().is_some_and(|e| e == "m")
+                    || thermogrid::io::fields::is_hdf5(&file)
+                {
+                    return Err(InputError::new(
+                        &file,
+                        "--facility",
+                        "facility contingencies need a facility file (TOML) with a [network]",
+                        "give a facility file, or drop --facility for the branch N-1 of a MATPOWER case",
+                    )
+                    .into());
+                }
                 let f = thermogrid::facility::load(&file)?;
                 let steps = (duration / dt).ceil();
                 if steps > thermogrid::facility::MAX_SCENARIO_STEPS as f64 {
-                    return Err(InputError::new("command line", "--duration", format!("{steps} steps of --dt {dt} s"), "give a longer --dt or a shorter --duration").into());
+                    return Err(InputError::new(
+                        "command line",
+                        "--duration",
+                        format!("{steps} steps of --dt {dt} s"),
+                        "give a longer --dt or a shorter --duration",
+                    )
+                    .into());
                 }
                 let progress = bar::Bar::start(&format!("contingency --facility {file}"), quiet || json).hooked();
                 let (c, thermal_s) = thermogrid::outage::run(&f, thermal, dt, duration)?;
@@ -783,7 +813,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                     let j = thermogrid::outage::output::json_summary(&f.name, &c, thermal_s, out_str.as_deref());
                     println!("{}", serde_json::to_string_pretty(&j).expect("json"));
                 } else {
-                    print!("{}", thermogrid::outage::output::text_summary(&f.name, &c, top, thermal_s, out_str.as_deref()));
+                    print!(
+                        "{}",
+                        thermogrid::outage::output::text_summary(&f.name, &c, top, thermal_s, out_str.as_deref())
+                    );
                 }
                 return Ok(());
             }
@@ -834,7 +867,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             let steps = steps.map(|s| flags::count("--steps", s, usize::MAX)).transpose()?;
             let dt = dt.map(|d| flags::dt("--dt", d)).transpose()?;
             precheck(output.as_deref(), &[&file, profile.as_deref().unwrap_or("")])?;
-            let p = ts::profile_for(profile.as_deref(), steps.map(|s| (s, "--steps")), dt.map(|d| (d, "--dt")), keep_busy)?;
+            let p =
+                ts::profile_for(profile.as_deref(), steps.map(|s| (s, "--steps")), dt.map(|d| (d, "--dt")), keep_busy)?;
             let progress = bar::Bar::start(&format!("timeseries {file}"), quiet || json);
             let (net, loads) = thermogrid::power::read_network(&file)?;
             let it = ts::it_by_bus(&net, loads.as_ref().map(|l| l.it_mw_by_bus.as_slice()));

@@ -18,7 +18,11 @@ fn room(cooling: &str, ups_kva: f64, racks: &[(f64, f64)]) -> String {
         "name = \"outage room\"\n[floor]\nwidth_m = 6.4\ndepth_m = 5.6\ncell_m = 0.2\nheight_m = 2.8\nlayers = 14\n",
     );
     for (i, &(x, kw)) in racks.iter().enumerate() {
-        let feed = if i == 0 { "feed_bus = \"PDU-A\"\n".to_string() } else { "feed_bus = \"PDU-A\"\nfeed_b_bus = \"PDU-B\"\n".to_string() };
+        let feed = if i == 0 {
+            "feed_bus = \"PDU-A\"\n".to_string()
+        } else {
+            "feed_bus = \"PDU-A\"\nfeed_b_bus = \"PDU-B\"\n".to_string()
+        };
         s += &format!(
             "[[rack]]\nid = \"R{}\"\nx_m = {x:.1}\ny_m = 2.0\nwidth_m = 0.6\ndepth_m = 1.2\nheight_m = 2.0\nfacing = \"north\"\npower_kw = {kw}\n{feed}",
             i + 1
@@ -198,7 +202,12 @@ fn without_a_generator_the_ups_batteries_run_out() {
     let o = outage(&c.outages, "UTIL-utility");
     // Every rack rides 300 s on the batteries, then goes dark for good.
     let it: f64 = RACKS.iter().map(|r| r.1).sum::<f64>() / 1e3;
-    assert!((o.lost_it_mw - it).abs() < 1e-12 && (o.lost_it_at_end_mw - it).abs() < 1e-12, "{} {}", o.lost_it_mw, o.lost_it_at_end_mw);
+    assert!(
+        (o.lost_it_mw - it).abs() < 1e-12 && (o.lost_it_at_end_mw - it).abs() < 1e-12,
+        "{} {}",
+        o.lost_it_mw,
+        o.lost_it_at_end_mw
+    );
     assert!(o.rack_dark.iter().all(|(_, from, until)| *from == 300.0 && until.is_none()), "{:?}", o.rack_dark);
     assert!(o.ups_on_battery.iter().all(|(_, from, empty)| *from == 0.0 && *empty == Some(300.0)));
     assert!(o.transfers.is_empty());
@@ -238,7 +247,10 @@ fn a_chiller_loss_stops_exactly_the_units_it_serves() {
     assert_eq!(o.lost_it_mw, 0.0);
     // The mechanical feed of CRAH-2 and CH-2: CRAH-2 stops (no power), CRAH-1 keeps going.
     let m = outage(&c.outages, "MECH-B-FEED");
-    assert_eq!(m.cooling_units_down, vec![UnitDown { id: "CRAH-2".into(), from_s: 0.0, until_s: None, fans_on: false }]);
+    assert_eq!(
+        m.cooling_units_down,
+        vec![UnitDown { id: "CRAH-2".into(), from_s: 0.0, until_s: None, fans_on: false }]
+    );
     // A standby generator lost while the utility is there changes nothing.
     let g = outage(&c.outages, "GEN-1");
     assert!(g.cooling_units_down.is_empty() && g.lost_it_mw == 0.0 && g.overloaded.is_empty());
@@ -298,7 +310,11 @@ fn an_n_plus_1_row_survives_losing_a_cooler_and_an_n_row_does_not() {
         // The middle cooler; every cooler is dual-fed, so no single feed stops one.
         let o = c.outages.iter().find(|o| o.element == "IRC-2").unwrap();
         assert_eq!(o.kind, "cooling_unit");
-        assert!(c.outages.iter().filter(|x| x.kind == "branch" && x.element.starts_with("MECH")).all(|x| x.cooling_units_down.is_empty()));
+        assert!(c
+            .outages
+            .iter()
+            .filter(|x| x.kind == "branch" && x.element.starts_with("MECH"))
+            .all(|x| x.cooling_units_down.is_empty()));
         let t0 = std::time::Instant::now();
         let t = thermal::transient(&f, o, 10.0, 900.0).unwrap();
         let secs = t0.elapsed().as_secs_f64();
@@ -321,7 +337,19 @@ fn the_command_line_ranks_writes_json_and_netcdf() {
     std::fs::write(&file, room(&crahs(60.0), 100.0, &RACKS)).unwrap();
     let out = dir.join("outages.h5");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
-        .args(["contingency", file.to_str().unwrap(), "--facility", "--thermal", "1", "--duration", "120", "--dt", "10", "--json", "-o"])
+        .args([
+            "contingency",
+            file.to_str().unwrap(),
+            "--facility",
+            "--thermal",
+            "1",
+            "--duration",
+            "120",
+            "--dt",
+            "10",
+            "--json",
+            "-o",
+        ])
         .arg(&out)
         .env("XDG_RUNTIME_DIR", "/tmp")
         .output()
@@ -330,7 +358,9 @@ fn the_command_line_ranks_writes_json_and_netcdf() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let outages = j["outages"].as_array().unwrap();
     assert_eq!(j["elements"].as_u64().unwrap() as usize, outages.len());
-    for key in ["element", "kind", "lost_it_mw", "overloaded", "cooling_units_down", "racks_over_32c", "first_time_to_32c_s"] {
+    for key in
+        ["element", "kind", "lost_it_mw", "overloaded", "cooling_units_down", "racks_over_32c", "first_time_to_32c_s"]
+    {
         assert!(outages.iter().all(|x| x.get(key).is_some()), "{key}");
     }
     // Ranked: IT lost never increases down the list.

@@ -75,7 +75,10 @@ fn fresh_install(python: &str, wheel: &Path) {
     )
     .unwrap();
     let o = Command::new(dir.join("bin/python"))
-        .args(["-c", "import thermogrid; ds = thermogrid.solve('meshes/hall_small.toml'); print(repr(float(ds.T.max())))"])
+        .args([
+            "-c",
+            "import thermogrid; ds = thermogrid.solve('meshes/hall_small.toml'); print(repr(float(ds.T.max())))",
+        ])
         .current_dir(root())
         .env("XDG_RUNTIME_DIR", "/tmp")
         .output()

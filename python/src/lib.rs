@@ -16,7 +16,12 @@ use thermogrid::error::{Error, InputError};
 use thermogrid::options;
 use thermogrid::thermal::SolveOptions;
 
-create_exception!(_native, InputError_, PyValueError, "Bad input: the message names the file, line:column, the item and the fix.");
+create_exception!(
+    _native,
+    InputError_,
+    PyValueError,
+    "Bad input: the message names the file, line:column, the item and the fix."
+);
 create_exception!(_native, NotConvergedError, PyRuntimeError, "A solver did not converge; nothing was written.");
 create_exception!(_native, SolverError, PyRuntimeError, "A solver failed inside; nothing was written.");
 
@@ -44,7 +49,14 @@ fn json(v: &serde_json::Value) -> String {
 
 /// A facility given as JSON text (a Python dict), as TOML text for the facility reader.
 fn toml_of_json(label: &str, json_text: &str) -> Result<String, InputError> {
-    let bad = |m: String| InputError::new(label, "facility dict", m, "give a dict of TOML values: str, int, float, bool, lists and dicts, no None");
+    let bad = |m: String| {
+        InputError::new(
+            label,
+            "facility dict",
+            m,
+            "give a dict of TOML values: str, int, float, bool, lists and dicts, no None",
+        )
+    };
     let v: serde_json::Value = serde_json::from_str(json_text).map_err(|e| bad(e.to_string()))?;
     let t = toml::Value::try_from(v).map_err(|e| bad(e.to_string()))?;
     if !t.is_table() {
@@ -163,7 +175,12 @@ fn powerflow(
 ) -> PyResult<String> {
     py.detach(|| -> Result<String, Error> {
         if !ac && enforce_q_lims {
-            return Err(input(InputError::new("command line", "enforce_q_lims", "reactive limits exist only in the AC model", "pass ac=True")));
+            return Err(input(InputError::new(
+                "command line",
+                "enforce_q_lims",
+                "reactive limits exist only in the AC model",
+                "pass ac=True",
+            )));
         }
         let tol = options::tol("tol", tol)?;
         let max_iter = options::count("max_iter", max_iter, 1000)?;
@@ -175,8 +192,16 @@ fn powerflow(
             let r = thermogrid::power::AcPowerFlow::build(&net, &idx)?.solve(&net, &opts)?;
             let secs = t0.elapsed().as_secs_f64();
             let totals = thermogrid::power::ac_output::ac_totals(&net, &r);
-            thermogrid::io::power::write_powerflow_ac(out_path, &net, &r, enforce_q_lims).map_err(|m| write_failed(&out, m))?;
-            return Ok(json(&thermogrid::power::ac_output::json_summary(&net, &r, &totals, Some(&out), secs, enforce_q_lims)));
+            thermogrid::io::power::write_powerflow_ac(out_path, &net, &r, enforce_q_lims)
+                .map_err(|m| write_failed(&out, m))?;
+            return Ok(json(&thermogrid::power::ac_output::json_summary(
+                &net,
+                &r,
+                &totals,
+                Some(&out),
+                secs,
+                enforce_q_lims,
+            )));
         }
         let pf = thermogrid::power::DcPowerFlow::build(&net, &idx)?;
         let r = pf.solve_checked(&net)?;

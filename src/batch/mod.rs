@@ -382,7 +382,7 @@ fn run_case(c: &Case, key: Option<String>, outdir: &Path, backend: Backend, opts
     // Resume: an output and a record with the same run key (input, sweep case,
     // options, backend, version).
     if let (true, Some(key)) = (c.output.exists(), &key) {
-        if let (Ok(f), Some(rec)) = (hdf5::File::open(&c.output), summary::read_record(outdir, &c.name)) {
+        if let (Ok(f), Some(rec)) = (crate::io::h5util::open(&c.output), summary::read_record(outdir, &c.name)) {
             if read_attr_str(&f, "run_key").as_deref() == Some(key.as_str())
                 && rec.run_key.as_deref() == Some(key.as_str())
                 && rec.status == "ok"

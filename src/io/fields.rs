@@ -58,7 +58,7 @@ pub const MAX_FIELD_VALUE: f64 = 1e30;
 
 pub fn read_fields(path: &str) -> Result<FieldsFile, InputError> {
     let err = |item: &str, msg: String, fix: &str| InputError::new(path, item, msg, fix);
-    let f = hdf5::File::open(path).map_err(|e| {
+    let f = super::h5util::open(path).map_err(|e| {
         err("fields file", format!("cannot open as HDF5: {e}"), "give a fields file in the schema of the README")
     })?;
     let avail = crate::facility::available_memory_bytes() as u128;

@@ -8,6 +8,20 @@ use std::path::{Path, PathBuf};
 
 pub type H5Result<T> = hdf5::Result<T>;
 
+/// Open an HDF5 file to read, without HDF5's file lock. HDF5 locks every file it opens
+/// and its descriptors survive fork + exec, so a file another process (a child a
+/// parallel thread spawned, a notebook) has open would refuse to open. Outputs are
+/// written to a private temporary and renamed, so no two writers ever share a file, and
+/// reading needs no lock.
+pub fn open(path: impl AsRef<Path>) -> H5Result<hdf5::File> {
+    hdf5::File::with_options().with_fapl(|p| p.file_locking(false)).open(path)
+}
+
+/// Create an HDF5 file (a private temporary), without HDF5's file lock (see [`open`]).
+pub fn create(path: impl AsRef<Path>) -> H5Result<hdf5::File> {
+    hdf5::File::with_options().with_fapl(|p| p.file_locking(false)).create(path)
+}
+
 /// Write a string attribute.
 pub fn attr_str(loc: &Location, name: &str, value: &str) -> H5Result<()> {
     let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("{e:?}")))?;
@@ -111,7 +125,7 @@ pub fn temp_path(out: &Path) -> PathBuf {
 pub fn write_atomic(out: &Path, write: impl FnOnce(&hdf5::File) -> H5Result<()>) -> Result<(), String> {
     let tmp = temp_path(out);
     let result = (|| -> Result<(), String> {
-        let f = hdf5::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let f = create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
         write(&f).map_err(|e| format!("writing {}: {e}", out.display()))?;
         f.close().map_err(|e| format!("closing {}: {e}", out.display()))?;
         std::fs::rename(&tmp, out).map_err(|e| format!("renaming to {}: {e}", out.display()))
@@ -226,6 +240,6 @@ pub fn walk_metadata(path: &Path) -> Result<(), String> {
         }
         Ok(())
     }
-    let f = hdf5::File::open(path).map_err(|e| e.to_string())?;
+    let f = open(path).map_err(|e| e.to_string())?;
     walk(&f).map_err(|e| e.to_string())
 }

@@ -58,7 +58,12 @@ pub fn attach(ds: &Dataset, scales: &[&Dataset]) -> H5Result<()> {
     }
     for (axis, (s, &n)) in scales.iter().zip(&shape).enumerate() {
         if s.shape() != [n] {
-            return Err(h5err(&format!("{}: axis {axis} has {n} entries, dimension {} has {:?}", ds.name(), s.name(), s.shape())));
+            return Err(h5err(&format!(
+                "{}: axis {axis} has {n} entries, dimension {} has {:?}",
+                ds.name(),
+                s.name(),
+                s.shape()
+            )));
         }
         let rc = hdf5::sync::sync(|| unsafe { H5DSattach_scale(ds.id(), s.id(), axis as c_uint) });
         if rc < 0 {
@@ -118,9 +123,23 @@ pub fn index_coord(g: &Group, name: &str, n: usize, long_name: &str) -> H5Result
 /// in the files' axis order: `[y, x]` or `[z, y, x]`.
 pub fn grid_coords(group: &Group, g: &Grid) -> H5Result<Vec<Dataset>> {
     let centres = |n: usize| (0..n).map(|i| (i as f64 + 0.5) * g.dx).collect::<Vec<f64>>();
-    let x = coord(group, "x", &centres(g.nx), "m", "x of the cell centre (along the hall's width)", Some("projection_x_coordinate"))?;
+    let x = coord(
+        group,
+        "x",
+        &centres(g.nx),
+        "m",
+        "x of the cell centre (along the hall's width)",
+        Some("projection_x_coordinate"),
+    )?;
     attr_str(&x, "axis", "X")?;
-    let y = coord(group, "y", &centres(g.ny), "m", "y of the cell centre (along the hall's depth)", Some("projection_y_coordinate"))?;
+    let y = coord(
+        group,
+        "y",
+        &centres(g.ny),
+        "m",
+        "y of the cell centre (along the hall's depth)",
+        Some("projection_y_coordinate"),
+    )?;
     attr_str(&y, "axis", "Y")?;
     if g.is_3d() {
         let z = coord(group, "z", &centres(g.nz), "m", "height of the cell centre above the floor", Some("height"))?;
@@ -146,7 +165,11 @@ pub fn attach_all(group: &Group, dims: &[&Dataset]) -> H5Result<()> {
         if ds.shape() == shape {
             attach(&ds, dims)?;
         } else {
-            return Err(h5err(&format!("{} has shape {:?}, not that of dimensions {dim_names:?}", ds.name(), ds.shape())));
+            return Err(h5err(&format!(
+                "{} has shape {:?}, not that of dimensions {dim_names:?}",
+                ds.name(),
+                ds.shape()
+            )));
         }
     }
     Ok(())

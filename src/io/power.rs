@@ -280,7 +280,8 @@ pub fn write_timeseries(out: &std::path::Path, net: &Network, ts: &TimeSeries) -
         }
         attr_str(&g, "units", "ramps MW/s; energies MWh")?;
         let time = coord(&g, "time", &ts.time_s, "s", "time since the series started", None)?;
-        let branch = string_coord(&g, "branch", &net.branch_labels(), "branch: facility branch id, else from–to bus numbers")?;
+        let branch =
+            string_coord(&g, "branch", &net.branch_labels(), "branch: facility branch id, else from–to bus numbers")?;
         attach(&g.dataset("flows_mw")?, &[&time, &branch])?;
         attach(&g.dataset("branch_name")?, &[&branch])?;
         attach(&g.dataset("peak_loading_pct")?, &[&branch])?;

@@ -179,7 +179,7 @@ pub struct FloorPlane {
 
 /// Read the plane [`render_results`] draws (3-D: the layer ≈ 1 m up) from `h5`.
 pub fn floor_plane(h5: &Path) -> Result<FloorPlane, String> {
-    let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
+    let f = super::h5util::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
     floor_plane_of(h5, &f, Layer::Default).map_err(|e| e.to_string())
 }
 
@@ -392,7 +392,7 @@ pub fn render_with(h5: &Path, png_out: &Path, opts: &RenderOptions) -> Result<Ve
             ));
         }
     }
-    let f = hdf5::File::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
+    let f = super::h5util::open(h5).map_err(|e| format!("cannot open {}: {e}", h5.display()))?;
     let p = floor_plane_of(h5, &f, opts.layer)?;
     let decor = Decor { labels: if opts.labels { rack_labels(h5, &f)? } else { Vec::new() }, axes: opts.axes };
     let (nx, ny, dx, off, cells) = (p.nx, p.ny, p.dx, p.off, p.cells);

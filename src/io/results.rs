@@ -179,9 +179,22 @@ fn write_h5(
             "mean temperature in front of the top of the intake",
         )?;
         let band: Vec<u8> = s.racks.iter().map(|r| u8::from(r.intake_in_band())).collect();
-        dataset(&racks, "intake_in_ashrae_recommended", &n, &band, "1", "1 where the intake is within ASHRAE's recommended 18-27 degC")?;
-        let classes: Vec<String> = s.racks.iter().map(|r| crate::metrics::ashrae_class(r.intake_c).to_string()).collect();
-        string_dataset(&racks, "ashrae_class", &classes, "narrowest ASHRAE allowable class (A1-A4) holding the intake; none above A4")?;
+        dataset(
+            &racks,
+            "intake_in_ashrae_recommended",
+            &n,
+            &band,
+            "1",
+            "1 where the intake is within ASHRAE's recommended 18-27 degC",
+        )?;
+        let classes: Vec<String> =
+            s.racks.iter().map(|r| crate::metrics::ashrae_class(r.intake_c).to_string()).collect();
+        string_dataset(
+            &racks,
+            "ashrae_class",
+            &classes,
+            "narrowest ASHRAE allowable class (A1-A4) holding the intake; none above A4",
+        )?;
         attach_all(&racks, &[&rack])?;
 
         let cool = f.create_group("cooling")?;

@@ -55,9 +55,13 @@ fn uniform_grid(o: &mut String, s: &Sidecar, h5: &str, name: &str, time: Option<
     if let Some(t) = time {
         let _ = writeln!(o, "      <Time Value=\"{t}\"/>");
     }
-    let _ = writeln!(o, "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"{} {} {}\"/>", cz + 1, cy + 1, cx + 1);
+    let _ =
+        writeln!(o, "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"{} {} {}\"/>", cz + 1, cy + 1, cx + 1);
     let _ = writeln!(o, "      <Geometry GeometryType=\"ORIGIN_DXDYDZ\">");
-    let _ = writeln!(o, "        <DataItem Format=\"XML\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\">0 0 0</DataItem>");
+    let _ = writeln!(
+        o,
+        "        <DataItem Format=\"XML\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\">0 0 0</DataItem>"
+    );
     let _ = writeln!(
         o,
         "        <DataItem Format=\"XML\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\">{dz} {0} {0}</DataItem>",
@@ -67,7 +71,8 @@ fn uniform_grid(o: &mut String, s: &Sidecar, h5: &str, name: &str, time: Option<
     let _ = writeln!(o, "      <Attribute Name=\"T\" AttributeType=\"Scalar\" Center=\"Cell\">");
     t_item(o);
     let _ = writeln!(o, "      </Attribute>");
-    let mut fields = vec![("k", "/thermal/k", "Float", 8), ("q", "/thermal/q", "Float", 8), ("h", "/thermal/h", "Float", 8)];
+    let mut fields =
+        vec![("k", "/thermal/k", "Float", 8), ("q", "/thermal/q", "Float", 8), ("h", "/thermal/h", "Float", 8)];
     if s.material {
         fields.push(("material", "/thermal/material", "UChar", 1));
     }
@@ -104,11 +109,8 @@ pub fn xdmf_text(h5_name: &str, s: &Sidecar) -> String {
         uniform_grid(&mut o, s, &h5, s.name, None, &|o| item_hdf(o, "        ", &h5, "/thermal/T", &cells, "Float", 8));
     } else {
         let frames = s.snapshot_time_s.len();
-        let _ = writeln!(
-            o,
-            "  <Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">",
-            xml_escape(s.name)
-        );
+        let _ =
+            writeln!(o, "  <Grid Name=\"{}\" GridType=\"Collection\" CollectionType=\"Temporal\">", xml_escape(s.name));
         for (k, &t) in s.snapshot_time_s.iter().enumerate() {
             // Frame k of /thermal/snapshots/T (frames, [nz,] ny, nx), f32.
             let (start, stride, count, whole) = if s.grid.is_3d() {
@@ -118,7 +120,8 @@ pub fn xdmf_text(h5_name: &str, s: &Sidecar) -> String {
             };
             let rank = if s.grid.is_3d() { 4 } else { 3 };
             let t_item = |o: &mut String| {
-                let _ = writeln!(o, "        <DataItem ItemType=\"HyperSlab\" Dimensions=\"{cells}\" Type=\"HyperSlab\">");
+                let _ =
+                    writeln!(o, "        <DataItem ItemType=\"HyperSlab\" Dimensions=\"{cells}\" Type=\"HyperSlab\">");
                 let _ = writeln!(
                     o,
                     "          <DataItem Dimensions=\"3 {rank}\" Format=\"XML\">{start} {stride} {count}</DataItem>"

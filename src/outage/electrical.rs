@@ -137,15 +137,11 @@ impl Topology {
     /// each bus's load (for UPS given as energy: ride-through = energy / load).
     pub fn of(f: &Facility, load_mw: &[f64]) -> Option<Topology> {
         let n: &NetworkSpec = f.network.as_ref()?;
-        let index: HashMap<&str, usize> =
-            n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
         let branch_index: HashMap<&str, usize> =
             n.branch.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
-        let ends: Vec<(usize, usize)> = n
-            .branch
-            .iter()
-            .map(|b| (index[b.get_ref().from.as_str()], index[b.get_ref().to.as_str()]))
-            .collect();
+        let ends: Vec<(usize, usize)> =
+            n.branch.iter().map(|b| (index[b.get_ref().from.as_str()], index[b.get_ref().to.as_str()])).collect();
         let closed: Vec<bool> = n.branch.iter().map(|b| b.get_ref().in_service).collect();
         // Load carried through each branch in normal operation, for UPS energies: the
         // load of the buses on the output side.
@@ -213,7 +209,14 @@ impl Topology {
                 sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
             }
         }
-        Some(Topology { bus_ids: n.bus.iter().map(|b| b.get_ref().id.clone()).collect(), ends, closed, ups, transfers, sources })
+        Some(Topology {
+            bus_ids: n.bus.iter().map(|b| b.get_ref().id.clone()).collect(),
+            ends,
+            closed,
+            ups,
+            transfers,
+            sources,
+        })
     }
 
     /// The elements whose loss the network side can feel (branches, UPS, generators,
@@ -284,7 +287,8 @@ impl Topology {
             Element::Chiller(_) | Element::CoolingUnit(_) => {}
         }
         let normal = self.normal();
-        let mut online: Vec<bool> = self.sources.iter().enumerate().map(|(i, s)| !s.standby && !source_lost[i]).collect();
+        let mut online: Vec<bool> =
+            self.sources.iter().enumerate().map(|(i, s)| !s.standby && !source_lost[i]).collect();
         // Pending events: (time, what).
         #[derive(Clone, Copy, PartialEq)]
         enum Ev {

@@ -110,7 +110,9 @@ fn names<'a>(n: &'a NetworkSpec) -> impl Fn(Element) -> (String, &'static str) +
             let br = n.branch[b].get_ref();
             let kind = |id: &str| n.bus.iter().find(|x| x.get_ref().id == id).map(|x| x.get_ref().kind);
             use crate::facility::network::BusKind;
-            let k = if matches!(kind(&br.to), Some(BusKind::Transformer)) || matches!(kind(&br.from), Some(BusKind::Transformer)) {
+            let k = if matches!(kind(&br.to), Some(BusKind::Transformer))
+                || matches!(kind(&br.from), Some(BusKind::Transformer))
+            {
                 "transformer"
             } else {
                 "branch"
@@ -229,7 +231,11 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
         cooling_units_down,
         transfers: tl.transfers.iter().map(|&(k, t)| (n.transfer[k].get_ref().id.clone(), t)).collect(),
         ups_on_battery: tl.ups_on_battery.iter().map(|&(u, a, b)| (n.ups[u].get_ref().id.clone(), a, b)).collect(),
-        generators_on_line: tl.generators_on_line.iter().map(|&(g, t)| (n.generator[g].get_ref().id.clone(), t)).collect(),
+        generators_on_line: tl
+            .generators_on_line
+            .iter()
+            .map(|&(g, t)| (n.generator[g].get_ref().id.clone(), t))
+            .collect(),
         // Buses that are dead in normal operation too (spares, generator buses behind
         // an open transfer switch) are not news.
         buses_dead_at_end: (0..n.bus.len())
@@ -312,11 +318,9 @@ fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Resu
             Element::Utility(b) => b == bi && name.ends_with("-infeed"),
             _ => false,
         };
-        let standby_on = n
-            .generator
-            .iter()
-            .enumerate()
-            .any(|(k, s)| s.get_ref().id == *name && s.get_ref().standby && tl.generators_on_line.iter().any(|x| x.0 == k));
+        let standby_on = n.generator.iter().enumerate().any(|(k, s)| {
+            s.get_ref().id == *name && s.get_ref().standby && tl.generators_on_line.iter().any(|x| x.0 == k)
+        });
         let on = !lost_here && live[bi] && (net.gen.get(r, gen::GEN_STATUS) > 0.0 || standby_on);
         net.gen.set(r, gen::GEN_STATUS, if on { 1.0 } else { 0.0 });
     }
@@ -324,12 +328,17 @@ fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Resu
     let islands = islands(&net, &live);
     for isl in islands {
         let has_ref = isl.iter().any(|&b| {
-            net.bus.get(b, bus::BUS_TYPE) == bus::REF && (0..net.gen.rows()).any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
+            net.bus.get(b, bus::BUS_TYPE) == bus::REF
+                && (0..net.gen.rows())
+                    .any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
         });
         if has_ref {
             continue;
         }
-        let src = isl.iter().copied().find(|&b| (0..net.gen.rows()).any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0));
+        let src = isl.iter().copied().find(|&b| {
+            (0..net.gen.rows())
+                .any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
+        });
         match src {
             Some(b) => {
                 for &x in &isl {
@@ -346,7 +355,8 @@ fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Resu
                     net.bus.set(x, bus::PD, 0.0);
                 }
                 for b in 0..net.branch.rows() {
-                    let (fr, to) = (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
+                    let (fr, to) =
+                        (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
                     if isl.contains(&fr) || isl.contains(&to) {
                         net.branch.set(b, br::BR_STATUS, 0.0);
                     }
@@ -362,7 +372,11 @@ fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Resu
     let r = pf.solve_checked(&net)?;
     Ok((0..net.branch.rows())
         .filter(|&b| r.loading_pct[b].is_finite() && r.loading_pct[b] > 100.0 + 1e-9)
-        .map(|b| Overload { branch: n.branch[b].get_ref().id.clone(), loading_pct: r.loading_pct[b], flow_mw: r.pf_mw[b] })
+        .map(|b| Overload {
+            branch: n.branch[b].get_ref().id.clone(),
+            loading_pct: r.loading_pct[b],
+            flow_mw: r.pf_mw[b],
+        })
         .collect())
 }
 

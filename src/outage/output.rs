@@ -75,7 +75,11 @@ pub fn text_summary(name: &str, c: &Contingencies, top: usize, thermal_s: f64, o
     for x in c.outages.iter().take(top) {
         let th = x.thermal.as_ref();
         let t32 = th.and_then(|t| t.first_time_to_32c_s).map(|t| format!("{t:.0} s")).unwrap_or_else(|| {
-            if th.is_some() { "never".into() } else { "–".into() }
+            if th.is_some() {
+                "never".into()
+            } else {
+                "–".into()
+            }
         });
         let _ = writeln!(
             o,
@@ -108,18 +112,81 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
         let ids: Vec<String> = c.outages.iter().map(|o| o.element.clone()).collect();
         let outage = string_coord(&g, "outage", &ids, "element lost (ranked, most severe first)")?;
         let rack = string_coord(&g, "rack", racks, "rack id")?;
-        string_dataset(&g, "kind", &c.outages.iter().map(|o| o.kind.to_string()).collect::<Vec<_>>(), "kind of element")?;
+        string_dataset(
+            &g,
+            "kind",
+            &c.outages.iter().map(|o| o.kind.to_string()).collect::<Vec<_>>(),
+            "kind of element",
+        )?;
         let col = |get: &dyn Fn(&OutageResult) -> f64| c.outages.iter().map(get).collect::<Vec<f64>>();
-        dataset(&g, "lost_it_mw", &n, &col(&|o| o.lost_it_mw), "MW", "IT power of racks losing power, even for an instant")?;
-        dataset(&g, "lost_it_at_end_mw", &n, &col(&|o| o.lost_it_at_end_mw), "MW", "IT power still without power at the end")?;
-        dataset(&g, "max_loading_pct", &n, &col(&|o| opt(max_loading(o))), "%", "highest loading above 100 % after the outage (NaN: none)")?;
-        dataset(&g, "overloaded_branches", &n, &col(&|o| o.overloaded.len() as f64), "1", "branches above their rating")?;
+        dataset(
+            &g,
+            "lost_it_mw",
+            &n,
+            &col(&|o| o.lost_it_mw),
+            "MW",
+            "IT power of racks losing power, even for an instant",
+        )?;
+        dataset(
+            &g,
+            "lost_it_at_end_mw",
+            &n,
+            &col(&|o| o.lost_it_at_end_mw),
+            "MW",
+            "IT power still without power at the end",
+        )?;
+        dataset(
+            &g,
+            "max_loading_pct",
+            &n,
+            &col(&|o| opt(max_loading(o))),
+            "%",
+            "highest loading above 100 % after the outage (NaN: none)",
+        )?;
+        dataset(
+            &g,
+            "overloaded_branches",
+            &n,
+            &col(&|o| o.overloaded.len() as f64),
+            "1",
+            "branches above their rating",
+        )?;
         dataset(&g, "cooling_units_down", &n, &col(&|o| o.cooling_units_down.len() as f64), "1", "cooling-unit stops")?;
-        let th = |get: &dyn Fn(&super::ThermalOutcome) -> f64| col(&|o: &OutageResult| o.thermal.as_ref().map_or(f64::NAN, get));
-        dataset(&g, "racks_over_27c", &n, &th(&|t| t.racks_over_27c as f64), "1", "racks whose intake reaches 27 degC (NaN: not simulated)")?;
-        dataset(&g, "racks_over_32c", &n, &th(&|t| t.racks_over_32c as f64), "1", "racks whose intake reaches 32 degC (NaN: not simulated)")?;
-        dataset(&g, "first_time_to_27c_s", &n, &th(&|t| opt(t.first_time_to_27c_s)), "s", "first rack intake at 27 degC (NaN: never or not simulated)")?;
-        dataset(&g, "first_time_to_32c_s", &n, &th(&|t| opt(t.first_time_to_32c_s)), "s", "first rack intake at 32 degC (NaN: never or not simulated)")?;
+        let th = |get: &dyn Fn(&super::ThermalOutcome) -> f64| {
+            col(&|o: &OutageResult| o.thermal.as_ref().map_or(f64::NAN, get))
+        };
+        dataset(
+            &g,
+            "racks_over_27c",
+            &n,
+            &th(&|t| t.racks_over_27c as f64),
+            "1",
+            "racks whose intake reaches 27 degC (NaN: not simulated)",
+        )?;
+        dataset(
+            &g,
+            "racks_over_32c",
+            &n,
+            &th(&|t| t.racks_over_32c as f64),
+            "1",
+            "racks whose intake reaches 32 degC (NaN: not simulated)",
+        )?;
+        dataset(
+            &g,
+            "first_time_to_27c_s",
+            &n,
+            &th(&|t| opt(t.first_time_to_27c_s)),
+            "s",
+            "first rack intake at 27 degC (NaN: never or not simulated)",
+        )?;
+        dataset(
+            &g,
+            "first_time_to_32c_s",
+            &n,
+            &th(&|t| opt(t.first_time_to_32c_s)),
+            "s",
+            "first rack intake at 32 degC (NaN: never or not simulated)",
+        )?;
         dataset(&g, "max_intake_c", &n, &th(&|t| t.max_intake_c), "degC", "warmest rack intake during the transient")?;
         attach_all(&g, &[&outage])?;
         let per_rack = |k: usize| -> Vec<f64> {
@@ -133,9 +200,23 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
                 .collect()
         };
         let shape = [c.outages.len(), racks.len()];
-        let a = dataset(&g, "time_to_27c_s", &shape, &per_rack(0), "s", "each rack's intake at 27 degC (NaN: never or not simulated)")?;
+        let a = dataset(
+            &g,
+            "time_to_27c_s",
+            &shape,
+            &per_rack(0),
+            "s",
+            "each rack's intake at 27 degC (NaN: never or not simulated)",
+        )?;
         attach(&a, &[&outage, &rack])?;
-        let b = dataset(&g, "time_to_32c_s", &shape, &per_rack(1), "s", "each rack's intake at 32 degC (NaN: never or not simulated)")?;
+        let b = dataset(
+            &g,
+            "time_to_32c_s",
+            &shape,
+            &per_rack(1),
+            "s",
+            "each rack's intake at 32 degC (NaN: never or not simulated)",
+        )?;
         attach(&b, &[&outage, &rack])?;
         Ok(())
     })

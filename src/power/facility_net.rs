@@ -100,7 +100,14 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     for g in &spec.generator {
         let g = g.get_ref();
         // A standby set is off in normal operation.
-        gens.push((id[g.bus.as_str()], g.p_mw, g.p_max_mw.unwrap_or(f64::INFINITY), 0.0, g.in_service && !g.standby, g.id.clone()));
+        gens.push((
+            id[g.bus.as_str()],
+            g.p_mw,
+            g.p_max_mw.unwrap_or(f64::INFINITY),
+            0.0,
+            g.in_service && !g.standby,
+            g.id.clone(),
+        ));
     }
     for b in &spec.battery {
         let b = b.get_ref();

@@ -160,7 +160,12 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
     }
     let branch_index = |p: Pos, item: &str, key: &str, id: &str| -> Result<usize, InputError> {
         n.branch.iter().position(|b| b.get_ref().id == id).ok_or_else(|| {
-            cx.err(p, item, format!("{key} = \"{id}\" is not a branch of [network]"), "name a branch defined in [[network.branch]]")
+            cx.err(
+                p,
+                item,
+                format!("{key} = \"{id}\" is not a branch of [network]"),
+                "name a branch defined in [[network.branch]]",
+            )
         })
     };
     let mut ups_ids = HashSet::new();
@@ -174,11 +179,21 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         }
         let b = branch_index(p, &item, "branch", &u.branch)?;
         if !ups_branches.insert(b) {
-            return Err(cx.err(p, item, format!("branch \"{}\" is already another UPS", u.branch), "give each UPS its own branch"));
+            return Err(cx.err(
+                p,
+                item,
+                format!("branch \"{}\" is already another UPS", u.branch),
+                "give each UPS its own branch",
+            ));
         }
         match (u.ride_through_s, u.energy_kwh) {
             (Some(_), Some(_)) => {
-                return Err(cx.err(p, item, "gives both ride_through_s and energy_kwh", "give the battery once: its autonomy in s or its energy in kWh"))
+                return Err(cx.err(
+                    p,
+                    item,
+                    "gives both ride_through_s and energy_kwh",
+                    "give the battery once: its autonomy in s or its energy in kWh",
+                ))
             }
             (Some(t), None) => cx.within(p, &item, "ride_through_s", t, (0.0, MAX_DELAY_S), "s").map(|_| ())?,
             (None, Some(e)) => cx.within(p, &item, "energy_kwh", e, (0.0, MAX_MW * 1e3), "kWh").map(|_| ())?,
@@ -196,7 +211,12 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         let a = n.branch[branch_index(p, &item, "normal", &t.normal)?].get_ref();
         let b = n.branch[branch_index(p, &item, "alternate", &t.alternate)?].get_ref();
         if t.normal == t.alternate {
-            return Err(cx.err(p, item, "normal and alternate are the same branch", "name two branches that feed the same load bus"));
+            return Err(cx.err(
+                p,
+                item,
+                "normal and alternate are the same branch",
+                "name two branches that feed the same load bus",
+            ));
         }
         if ![&a.from, &a.to].iter().any(|x| *x == &b.from || *x == &b.to) {
             return Err(cx.err(
@@ -219,7 +239,14 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         }
         match t.kind.as_deref() {
             None | Some("ats") | Some("sts") => {}
-            Some(k) => return Err(cx.err(p, item, format!("kind = \"{k}\" is not a transfer switch"), "write kind = \"ats\" or \"sts\"")),
+            Some(k) => {
+                return Err(cx.err(
+                    p,
+                    item,
+                    format!("kind = \"{k}\" is not a transfer switch"),
+                    "write kind = \"ats\" or \"sts\"",
+                ))
+            }
         }
     }
     for b in &n.battery {
@@ -294,19 +321,39 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
 pub const MAX_DELAY_S: f64 = 604_800.0;
 
 /// The A side's share of a load fed from `a` and `b` (1 when single-fed; default 0.5).
-pub(super) fn a_share(cx: &Ctx, pos: Pos, item: &str, a: Option<&str>, b: Option<&str>, share: Option<f64>) -> Result<f64, InputError> {
+pub(super) fn a_share(
+    cx: &Ctx,
+    pos: Pos,
+    item: &str,
+    a: Option<&str>,
+    b: Option<&str>,
+    share: Option<f64>,
+) -> Result<f64, InputError> {
     match (a, b, share) {
         (None, Some(_), _) => Err(cx.err(pos, item, "has feed_b_bus but no feed_bus", "give the A side as feed_bus")),
-        (Some(a), Some(b), _) if a == b => {
-            Err(cx.err(pos, item, format!("feed_bus and feed_b_bus are both \"{a}\""), "feed the B side from another bus, or remove feed_b_bus"))
-        }
-        (_, None, Some(_)) => Err(cx.err(pos, item, "feed_a_share without feed_b_bus", "add the B side (feed_b_bus) or remove feed_a_share")),
+        (Some(a), Some(b), _) if a == b => Err(cx.err(
+            pos,
+            item,
+            format!("feed_bus and feed_b_bus are both \"{a}\""),
+            "feed the B side from another bus, or remove feed_b_bus",
+        )),
+        (_, None, Some(_)) => Err(cx.err(
+            pos,
+            item,
+            "feed_a_share without feed_b_bus",
+            "add the B side (feed_b_bus) or remove feed_a_share",
+        )),
         (_, Some(_), Some(s)) => {
             cx.finite(pos, item, "feed_a_share", s)?;
             if (0.0..=1.0).contains(&s) {
                 Ok(s)
             } else {
-                Err(cx.err(pos, item, format!("feed_a_share = {s} is outside 0–1"), "give the A side's share as a fraction, e.g. 0.5"))
+                Err(cx.err(
+                    pos,
+                    item,
+                    format!("feed_a_share = {s} is outside 0–1"),
+                    "give the A side's share as a fraction, e.g. 0.5",
+                ))
             }
         }
         (_, Some(_), None) => Ok(0.5),
@@ -323,9 +370,14 @@ pub(super) fn feed_buses(
 ) -> Result<(), InputError> {
     let items = racks
         .iter()
-        .flat_map(|r| [(format!("rack \"{}\"", r.id), &r.feed_bus, r.pos), (format!("rack \"{}\"", r.id), &r.feed_b_bus, r.pos)])
+        .flat_map(|r| {
+            [(format!("rack \"{}\"", r.id), &r.feed_bus, r.pos), (format!("rack \"{}\"", r.id), &r.feed_b_bus, r.pos)]
+        })
         .chain(cooling.iter().flat_map(|c| {
-            [(format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos), (format!("cooling \"{}\"", c.id), &c.feed_b_bus, c.pos)]
+            [
+                (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos),
+                (format!("cooling \"{}\"", c.id), &c.feed_b_bus, c.pos),
+            ]
         }))
         .chain(chillers.iter().flat_map(|c| {
             [(format!("chiller \"{}\"", c.id), &c.feed.a, c.pos), (format!("chiller \"{}\"", c.id), &c.feed.b, c.pos)]
