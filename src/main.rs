@@ -802,12 +802,23 @@ fn run(cli: Cli) -> Result<(), Error> {
                     .into());
                 }
                 let progress = bar::Bar::start(&format!("contingency --facility {file}"), quiet || json).hooked();
-                let (c, thermal_s) = thermogrid::outage::run(&f, thermal, dt, duration)?;
+                // With an output, the three most severe simulated outages also get their
+                // scenario's results file and heat maps: OUT.<rank>_<element>.h5 / .png.
+                let keep = if output.is_some() { 3 } else { 0 };
+                let (c, thermal_s, worst) = thermogrid::outage::run(&f, thermal, dt, duration, keep)?;
                 drop(progress);
                 let out_str = output.as_ref().map(|p| p.display().to_string());
                 if let Some(out) = &output {
                     let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();
                     thermogrid::outage::output::write_h5(out, &f.name, &racks, &c).map_err(|m| write_failed(out, m))?;
+                    for (k, sc) in &worst {
+                        let stem = out.with_extension("");
+                        let name = thermogrid::outage::output::group_name(*k, &c.outages[*k].element);
+                        let h5 = std::path::PathBuf::from(format!("{}.{name}.h5", stem.display()));
+                        thermogrid::scenario::write_scenario(&h5, sc).map_err(|m| write_failed(&h5, m))?;
+                        thermogrid::io::render::render_results(&h5, &h5.with_extension("png"))
+                            .map_err(|m| write_failed(&h5, m))?;
+                    }
                 }
                 if json {
                     let j = thermogrid::outage::output::json_summary(&f.name, &c, thermal_s, out_str.as_deref());

@@ -316,7 +316,7 @@ fn an_n_plus_1_row_survives_losing_a_cooler_and_an_n_row_does_not() {
             .filter(|x| x.kind == "branch" && x.element.starts_with("MECH"))
             .all(|x| x.cooling_units_down.is_empty()));
         let t0 = std::time::Instant::now();
-        let t = thermal::transient(&f, o, 10.0, 900.0).unwrap();
+        let (t, _) = thermal::transient(&f, o, 10.0, 900.0).unwrap();
         let secs = t0.elapsed().as_secs_f64();
         eprintln!(
             "{label}: lose {} → warmest intake {:.1} °C, {} racks ≥ 32 °C, first after {:?} s ({secs:.1} s)",
@@ -372,6 +372,17 @@ fn the_command_line_ranks_writes_json_and_netcdf() {
     assert_eq!(g.dataset("lost_it_mw").unwrap().shape(), vec![outages.len()]);
     assert_eq!(g.dataset("time_to_32c_s").unwrap().shape(), vec![outages.len(), RACKS.len()]);
     assert!(thermogrid::io::netcdf::has_dims(&g.dataset("time_to_32c_s").unwrap()));
+    // The simulated outage's intake history, and its own results file and heat maps.
+    let tr = g.group("transients").unwrap();
+    let names = tr.member_names().unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let h = tr.group(&names[0]).unwrap().dataset("intake_c").unwrap();
+    assert_eq!(h.shape(), vec![13, RACKS.len()], "0, 10, … 120 s");
+    let files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    let stem = format!("outages.{}", names[0]);
+    assert!(files.contains(&format!("{stem}.h5")), "{files:?}");
+    assert!(files.iter().any(|f| f.starts_with(&stem) && f.ends_with(".png")), "{files:?}");
     // A MATPOWER case is not a facility.
     let e = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
         .args(["contingency", "tests/data/cases/case9.m", "--facility"])

@@ -101,6 +101,8 @@ pub struct Timeline {
     pub ups_on_battery: Vec<(usize, f64, Option<f64>)>,
     /// Standby generators on line: (generator index, time s).
     pub generators_on_line: Vec<(usize, f64)>,
+    /// Whether the march reached a state with nothing pending.
+    pub complete: bool,
 }
 
 impl Timeline {
@@ -155,7 +157,9 @@ impl Topology {
                 let ride_through_s = match (u.ride_through_s, u.energy_kwh) {
                     (Some(t), _) => t,
                     (None, Some(e)) => {
-                        let side = side_of(&ends, &closed, output, b);
+                        let ups_branches: Vec<usize> =
+                            n.ups.iter().map(|x| branch_index[x.get_ref().branch.as_str()]).collect();
+                        let side = side_of(&ends, &closed, output, &ups_branches);
                         let mw: f64 = side.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| load_mw[i]).sum();
                         if mw > 0.0 {
                             e / 1e3 / mw * 3600.0
@@ -202,10 +206,13 @@ impl Topology {
             }
         }
         for (i, b) in n.bus.iter().enumerate() {
-            // A reference bus with no generator of its own (running, standby or out of
-            // service) is the utility's infeed; one with a generator is that generator's.
-            let has_gen = n.generator.iter().any(|g| index[g.get_ref().bus.as_str()] == i);
-            if b.get_ref().is_reference() && !has_gen {
+            // A reference bus is the utility's infeed unless a generator runs there.
+            // (A utility-kind bus whose generator is out of service is still the utility;
+            // a generator bus marked reference only to close its island is not.)
+            let any_gen = n.generator.iter().any(|g| index[g.get_ref().bus.as_str()] == i);
+            let running = sources.iter().any(|s| s.bus == i && !s.standby);
+            let b = b.get_ref();
+            if b.is_reference() && !running && (b.kind == crate::facility::network::BusKind::Utility || !any_gen) {
                 sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
             }
         }
@@ -234,12 +241,12 @@ impl Topology {
         out
     }
 
-    /// Buses reached from `seeds` over closed branches, never through `skip`.
-    fn reach(&self, closed: &[bool], seeds: &[usize], skip: Option<usize>) -> Vec<bool> {
+    /// Buses reached from `seeds` over closed branches (`skip_ups`: never through a UPS).
+    fn reach(&self, closed: &[bool], seeds: &[usize], skip_ups: bool) -> Vec<bool> {
         let nb = self.bus_ids.len();
         let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
         for (b, &(f, t)) in self.ends.iter().enumerate() {
-            if closed[b] && Some(b) != skip {
+            if closed[b] && !(skip_ups && self.ups.iter().any(|u| u.branch == b)) {
                 adj[f].push(t);
                 adj[t].push(f);
             }
@@ -257,7 +264,7 @@ impl Topology {
     /// The buses live in normal operation.
     pub fn normal(&self) -> Vec<bool> {
         let seeds: Vec<usize> = self.sources.iter().filter(|s| !s.standby).map(|s| s.bus).collect();
-        self.reach(&self.closed, &seeds, None)
+        self.reach(&self.closed, &seeds, false)
     }
 
     /// March the outage of `lost` (electrical elements; chillers and cooling units do
@@ -306,13 +313,19 @@ impl Topology {
             transfers: Vec::new(),
             ups_on_battery: Vec::new(),
             generators_on_line: Vec::new(),
+            complete: true,
         };
         let mut t = 0.0;
         // Each round: settle the state at `t` (UPS batteries take over or hand back,
         // generators start, transfers arm), record it, then jump to the next event.
-        for _round in 0..(4 * (self.sources.len() + self.transfers.len() + self.ups.len()) + 8) {
+        let guard = 64 * (self.sources.len() + self.transfers.len() + self.ups.len() + 1);
+        for round in 0.. {
+            if round > guard {
+                tl.complete = false;
+                break;
+            }
             let seeds: Vec<usize> = self.sources.iter().zip(&online).filter(|(_, &o)| o).map(|(s, _)| s.bus).collect();
-            let supplied = self.reach(&closed, &seeds, None);
+            let supplied = self.reach(&closed, &seeds, false);
             // UPS: on battery while the input is dead and the battery lasts.
             for (u, ups) in self.ups.iter().enumerate() {
                 let feeding = closed[ups.branch] && !dead_ups[u];
@@ -325,12 +338,15 @@ impl Topology {
                             pending.push((empty, Ev::Empty(u)));
                         }
                     }
-                    Some(_) if supplied[ups.input] => {
-                        // Input back: the battery is no longer needed.
+                    Some((_, empty)) if supplied[ups.input] => {
+                        // Input back: the battery is no longer needed (if it still had
+                        // charge, it never ran out).
                         on_battery[u] = None;
                         pending.retain(|e| e.1 != Ev::Empty(u));
-                        if let Some(last) = tl.ups_on_battery.iter_mut().rev().find(|x| x.0 == u) {
-                            last.2 = None;
+                        if t < empty {
+                            if let Some(last) = tl.ups_on_battery.iter_mut().rev().find(|x| x.0 == u) {
+                                last.2 = None;
+                            }
                         }
                     }
                     _ => {}
@@ -339,7 +355,9 @@ impl Topology {
             let mut live = supplied.clone();
             for (u, ups) in self.ups.iter().enumerate() {
                 if on_battery[u].is_some_and(|(_, empty)| t < empty) && closed[ups.branch] && !dead_ups[u] {
-                    let side = self.reach(&closed, &[ups.output], Some(ups.branch));
+                    // A battery feeds forward only: never back through a UPS (its own
+                    // or a parallel module's) into the dead input side.
+                    let side = self.reach(&closed, &[ups.output], true);
                     live.iter_mut().zip(side).for_each(|(l, s)| *l |= s);
                 }
             }
@@ -359,8 +377,12 @@ impl Topology {
                 let done = closed[x.alternate];
                 // Its normal input is dead when the far end is, or the normal branch is open.
                 let normal_ok = closed[x.normal] && sense[x.normal_far];
-                if !failed_transfer[k] && !done && !armed && !normal_ok && sense[x.alternate_far] {
+                let wanted = !failed_transfer[k] && !done && !normal_ok && sense[x.alternate_far];
+                if wanted && !armed {
                     pending.push((t + x.delay, Ev::Transfer(k)));
+                } else if !wanted && armed {
+                    // The normal side came back, or the alternate died: no transfer.
+                    pending.retain(|e| e.1 != Ev::Transfer(k));
                 }
             }
             if tl.times.last() == Some(&t) {
@@ -399,8 +421,8 @@ impl Topology {
     }
 }
 
-/// The buses on `from`'s side of branch `b` (reached without crossing it).
-fn side_of(ends: &[(usize, usize)], closed: &[bool], from: usize, b: usize) -> Vec<bool> {
+/// The buses on `from`'s side of the UPS branches `ups` (reached without crossing any).
+fn side_of(ends: &[(usize, usize)], closed: &[bool], from: usize, ups: &[usize]) -> Vec<bool> {
     let nb = ends.iter().map(|&(f, t)| f.max(t) + 1).max().unwrap_or(0).max(from + 1);
     let mut seen = vec![false; nb];
     let mut stack = vec![from];
@@ -409,7 +431,7 @@ fn side_of(ends: &[(usize, usize)], closed: &[bool], from: usize, b: usize) -> V
             continue;
         }
         for (k, &(f, t)) in ends.iter().enumerate() {
-            if k != b && closed[k] {
+            if !ups.contains(&k) && closed[k] {
                 if f == i && !seen[t] {
                     stack.push(t);
                 }

@@ -21,6 +21,9 @@ use electrical::{dark_intervals, Element, Timeline, Topology};
 /// Time from power back to a cooling unit moving air and cooling again, s (fan drives
 /// and controls restarting).
 pub const UNIT_RESTART_S: f64 = 30.0;
+/// Longest loss of voltage IT equipment rides through on its power supplies' hold-up,
+/// s (the ITIC/CBEMA curve: 20 ms at zero voltage). An STS transfer (4 ms) is within it.
+pub const IT_HOLD_UP_S: f64 = 0.02;
 
 /// A cooling unit out of service for a while.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -53,6 +56,11 @@ pub struct ThermalOutcome {
     /// Per rack: id, time to 27 °C, time to 32 °C, warmest intake.
     pub racks: Vec<(String, Option<f64>, Option<f64>, f64)>,
     pub wall_s: f64,
+    /// Recorded times, s, and the intakes at each (one row of racks per time), °C.
+    #[serde(skip)]
+    pub time_s: Vec<f64>,
+    #[serde(skip)]
+    pub intake_c: Vec<f64>,
 }
 
 /// One element's outage.
@@ -93,6 +101,10 @@ impl OutageResult {
     /// Whether the outage touches the room's cooling or racks (worth a transient).
     pub fn affects_room(&self) -> bool {
         !self.cooling_units_down.is_empty() || !self.racks_unpowered.is_empty()
+    }
+    /// The outage's identity: element ids are unique within a kind, not across kinds.
+    pub fn key(&self) -> (&'static str, &str) {
+        (self.kind, &self.element)
     }
 }
 
@@ -171,6 +183,20 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
     let index: std::collections::HashMap<&str, usize> =
         n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
     let tl = topo.march(lost);
+    if !tl.complete {
+        return Err(Error::Internal(format!("the electrical march of the outage of {lost:?} did not settle")));
+    }
+    // Loads without supply in normal operation too are not this outage's doing.
+    let normal = topo.normal();
+    let dark = |feed: &crate::facility::Feed| -> Vec<(f64, Option<f64>)> {
+        if !live_of(&index, feed, &normal) {
+            return vec![];
+        }
+        dark_intervals(&tl, |l| live_of(&index, feed, l))
+            .into_iter()
+            .filter(|&(a, b)| b.is_none_or(|b| b - a > IT_HOLD_UP_S))
+            .collect()
+    };
     let (element, kind) = match lost {
         Element::Chiller(c) => (f.chillers[c].id.clone(), "chiller"),
         Element::CoolingUnit(u) => (f.cooling[u].id.clone(), "cooling_unit"),
@@ -181,7 +207,7 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
     let mut rack_dark = Vec::new();
     let (mut lost_it, mut lost_end) = (0.0, 0.0);
     for r in &f.racks {
-        let dark = dark_intervals(&tl, |l| live_of(&index, &r.feed(), l));
+        let dark = dark(&r.feed());
         rack_dark.extend(dark.iter().map(|&(a, b)| (r.id.clone(), a, b)));
         if !dark.is_empty() {
             racks_unpowered.push(r.id.clone());
@@ -192,25 +218,25 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
         }
     }
     // Chillers down: their power's dark time plus a restart, or for good when lost.
-    let chiller_down: Vec<Vec<(f64, Option<f64>)>> = f
-        .chillers
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if lost == Element::Chiller(i) {
-                vec![(0.0, None)]
-            } else {
-                with_restart(&dark_intervals(&tl, |l| live_of(&index, &c.feed, l)), c.restart_s)
-            }
-        })
-        .collect();
+    let chiller_down: Vec<Vec<(f64, Option<f64>)>> =
+        f.chillers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if lost == Element::Chiller(i) {
+                    vec![(0.0, None)]
+                } else {
+                    with_restart(&dark(&c.feed), c.restart_s)
+                }
+            })
+            .collect();
     let mut cooling_units_down = Vec::new();
     for (ui, u) in f.cooling.iter().enumerate() {
         if lost == Element::CoolingUnit(ui) {
             cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: 0.0, until_s: None, fans_on: false });
             continue;
         }
-        let power = with_restart(&dark_intervals(&tl, |l| live_of(&index, &u.feed(), l)), UNIT_RESTART_S);
+        let power = with_restart(&dark(&u.feed()), UNIT_RESTART_S);
         let chiller = u
             .chiller
             .as_ref()
@@ -220,7 +246,6 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
         cooling_units_down.extend(unit_segments(&u.id, &power, &chiller));
     }
     let overloaded = end_flow(f, n, &tl, lost)?;
-    let normal = topo.normal();
     Ok(OutageResult {
         element,
         kind,
@@ -454,21 +479,32 @@ pub mod output;
 
 /// Screen every element, then run the room transient of the `thermal` most severe
 /// outages that touch the room (cooling units or racks), `dt_s` steps over
-/// `duration_s`; ranked again with their thermal outcome. Returns the outages and the
-/// seconds the transients took.
-pub fn run(f: &Facility, thermal: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, f64), Error> {
+/// `duration_s`; ranked again with their thermal outcome. Returns the outages, the
+/// seconds the transients took and the full scenarios of the `keep` most severe
+/// simulated outages (their rank, from 0, and the scenario), most severe first.
+pub fn run(
+    f: &Facility,
+    thermal: usize,
+    dt_s: f64,
+    duration_s: f64,
+    keep: usize,
+) -> Result<(Contingencies, f64, Vec<(usize, crate::scenario::ScenarioResult)>), Error> {
     let mut c = screen(f)?;
     let t0 = std::time::Instant::now();
-    let mut done = 0;
-    for o in c.outages.iter_mut() {
-        if done == thermal {
-            break;
-        }
-        if o.affects_room() {
-            o.thermal = Some(thermal::transient(f, o, dt_s, duration_s)?);
-            done += 1;
+    let mut scenarios = Vec::new();
+    let room = !f.racks.is_empty();
+    for o in c.outages.iter_mut().filter(|o| room && o.affects_room()).take(thermal) {
+        let (outcome, sc) = thermal::transient(f, o, dt_s, duration_s)?;
+        o.thermal = Some(outcome);
+        if keep > 0 {
+            scenarios.push(((o.kind, o.element.clone()), sc));
         }
     }
     rank(&mut c.outages);
-    Ok((c, t0.elapsed().as_secs_f64()))
+    // The scenarios of the most severe simulated outages, in rank order.
+    let rank_of = |k: &(&'static str, String)| c.outages.iter().position(|o| o.key() == (k.0, k.1.as_str()));
+    scenarios.sort_by_key(|(k, _)| rank_of(k));
+    scenarios.truncate(keep);
+    let scenarios = scenarios.into_iter().map(|(k, sc)| (rank_of(&k).unwrap_or(0), sc)).collect();
+    Ok((c, t0.elapsed().as_secs_f64(), scenarios))
 }

@@ -99,6 +99,17 @@ pub fn text_summary(name: &str, c: &Contingencies, top: usize, thermal_s: f64, o
     o
 }
 
+/// A group or file name for outage `k` (rank from 1) of `element`: letters, digits,
+/// `-` and `_` kept, anything else `_`.
+pub fn group_name(k: usize, element: &str) -> String {
+    let safe: String = element
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(64)
+        .collect();
+    format!("{:02}_{safe}", k + 1)
+}
+
 /// `/outages/…` along `outage` (ranked, most severe first); the simulated ones' per-rack
 /// times along `outage, rack` (NaN: not simulated or never reached).
 pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Contingencies) -> Result<(), String> {
@@ -218,6 +229,26 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
             "each rack's intake at 32 degC (NaN: never or not simulated)",
         )?;
         attach(&b, &[&outage, &rack])?;
+        // The intake histories of the simulated outages, one group each (rank order).
+        let h = g.create_group("transients")?;
+        attr_str(&h, "long_name", "rack intakes in time after each simulated outage, one group per outage")?;
+        for (k, o) in c.outages.iter().enumerate() {
+            let Some(t) = &o.thermal else { continue };
+            let sub = h.create_group(&group_name(k, &o.element))?;
+            attr_str(&sub, "element", &o.element)?;
+            attr_str(&sub, "kind", o.kind)?;
+            let time = crate::io::netcdf::coord(&sub, "time", &t.time_s, "s", "time since the outage", None)?;
+            let rk = string_coord(&sub, "rack", racks, "rack id")?;
+            let ds = dataset(
+                &sub,
+                "intake_c",
+                &[t.time_s.len(), racks.len()],
+                &t.intake_c,
+                "degC",
+                "rack intake temperature",
+            )?;
+            attach(&ds, &[&time, &rk])?;
+        }
         Ok(())
     })
 }

@@ -64,7 +64,12 @@ pub fn events(o: &OutageResult, duration_s: f64) -> Vec<EventSpec> {
 /// The room's transient after outage `o`: `duration_s` of `dt_s` steps from the steady
 /// state, on the facility's air model (the momentum model by default), on the CPU. The
 /// facility's own `[transient]` heat capacities apply where it has one.
-pub fn transient(f: &Facility, o: &OutageResult, dt_s: f64, duration_s: f64) -> Result<ThermalOutcome, Error> {
+pub fn transient(
+    f: &Facility,
+    o: &OutageResult,
+    dt_s: f64,
+    duration_s: f64,
+) -> Result<(ThermalOutcome, crate::scenario::ScenarioResult), Error> {
     let t0 = std::time::Instant::now();
     let mut g = f.clone();
     let mut spec = f.transient.clone().unwrap_or(TransientSpec {
@@ -90,7 +95,7 @@ pub fn transient(f: &Facility, o: &OutageResult, dt_s: f64, duration_s: f64) -> 
         .map(|r| (0..sc.time_s.len()).map(|k| sc.intake_c[k * nr + r]).fold(f64::NEG_INFINITY, f64::max))
         .collect();
     let first = |k: usize| sc.time_to_threshold_s[k].iter().flatten().copied().reduce(f64::min);
-    Ok(ThermalOutcome {
+    let outcome = ThermalOutcome {
         duration_s,
         racks_over_27c: sc.time_to_threshold_s[0].iter().filter(|t| t.is_some()).count(),
         racks_over_32c: sc.time_to_threshold_s[1].iter().filter(|t| t.is_some()).count(),
@@ -101,5 +106,8 @@ pub fn transient(f: &Facility, o: &OutageResult, dt_s: f64, duration_s: f64) -> 
             .map(|r| (sc.rack_ids[r].clone(), sc.time_to_threshold_s[0][r], sc.time_to_threshold_s[1][r], warmest[r]))
             .collect(),
         wall_s: t0.elapsed().as_secs_f64(),
-    })
+        time_s: sc.time_s.clone(),
+        intake_c: sc.intake_c.clone(),
+    };
+    Ok((outcome, sc))
 }

@@ -214,7 +214,16 @@ def contingency(
     def run(out: str) -> str:
         return _native.contingency(path, out, float(threshold), bool(full), backend, int(top))
 
-    return _run(output, run, lambda out: _flatten(out, ["power/contingency", "power/contingency/violations"]))
+    def read(out: str) -> xr.Dataset:
+        ds = _flatten(out, ["power/contingency"])
+        # The violations' variables always carry their group's name (their outage and
+        # branch rows are variables, not the outage and branch coordinates).
+        v = _flatten(out, ["power/contingency/violations"])
+        v = v[list(v.data_vars)]
+        v = v.rename({k: f"violations_{k}" for k in v.data_vars})
+        return xr.merge([ds, v], compat="no_conflicts", join="exact", combine_attrs="override")
+
+    return _run(output, run, read)
 
 
 def timeseries(

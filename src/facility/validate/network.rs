@@ -371,16 +371,16 @@ pub(super) fn feed_buses(
     let items = racks
         .iter()
         .flat_map(|r| {
-            [(format!("rack \"{}\"", r.id), &r.feed_bus, r.pos), (format!("rack \"{}\"", r.id), &r.feed_b_bus, r.pos)]
+            let it = format!("rack \"{}\"", r.id);
+            [(it.clone(), "feed_bus", &r.feed_bus, r.pos), (it, "feed_b_bus", &r.feed_b_bus, r.pos)]
         })
         .chain(cooling.iter().flat_map(|c| {
-            [
-                (format!("cooling \"{}\"", c.id), &c.feed_bus, c.pos),
-                (format!("cooling \"{}\"", c.id), &c.feed_b_bus, c.pos),
-            ]
+            let it = format!("cooling \"{}\"", c.id);
+            [(it.clone(), "feed_bus", &c.feed_bus, c.pos), (it, "feed_b_bus", &c.feed_b_bus, c.pos)]
         }))
         .chain(chillers.iter().flat_map(|c| {
-            [(format!("chiller \"{}\"", c.id), &c.feed.a, c.pos), (format!("chiller \"{}\"", c.id), &c.feed.b, c.pos)]
+            let it = format!("chiller \"{}\"", c.id);
+            [(it.clone(), "feed_bus", &c.feed.a, c.pos), (it, "feed_b_bus", &c.feed.b, c.pos)]
         }));
     for u in cooling {
         if let Some(ch) = &u.chiller {
@@ -394,22 +394,22 @@ pub(super) fn feed_buses(
             }
         }
     }
-    for (item, bus, pos) in items {
+    for (item, key, bus, pos) in items {
         let Some(bus) = bus else { continue };
         match n {
             None => {
                 return Err(cx.err(
                     pos,
                     item,
-                    format!("feed bus \"{bus}\" but the file has no [network]"),
-                    "add a [network] with that bus, or remove feed_bus",
+                    format!("{key} = \"{bus}\" but the file has no [network]"),
+                    format!("add a [network] with that bus, or remove {key}"),
                 ))
             }
             Some(n) if !n.bus.iter().any(|b| b.get_ref().id == *bus) => {
                 return Err(cx.err(
                     pos,
                     item,
-                    format!("feed bus \"{bus}\" is not a bus of [network]"),
+                    format!("{key} \"{bus}\" is not a bus of [network]"),
                     "name a bus defined in [[network.bus]]",
                 ))
             }
