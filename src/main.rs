@@ -308,13 +308,8 @@ fn main() -> ExitCode {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
-    // HDF5 locks every file it opens, and its descriptors survive fork + exec: a file
-    // another process has open (a notebook, a parallel test's child) would refuse to
-    // open here. Outputs are written to a private temporary and renamed, so no two
-    // writers ever share a file; reading needs no lock.
-    if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
-        std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
-    }
+    // No HDF5 file locks (see the library's reason), before any thread starts.
+    thermogrid::io::h5util::no_file_locking();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,18 +8,33 @@ use std::path::{Path, PathBuf};
 
 pub type H5Result<T> = hdf5::Result<T>;
 
-/// Open an HDF5 file to read, without HDF5's file lock. HDF5 locks every file it opens
-/// and its descriptors survive fork + exec, so a file another process (a child a
-/// parallel thread spawned, a notebook) has open would refuse to open. Outputs are
-/// written to a private temporary and renamed, so no two writers ever share a file, and
-/// reading needs no lock.
-pub fn open(path: impl AsRef<Path>) -> H5Result<hdf5::File> {
-    hdf5::File::with_options().with_fapl(|p| p.file_locking(false)).open(path)
+/// Turn HDF5's file locking off for this process (unless the user's environment says
+/// otherwise), once, before the first file is opened. HDF5 locks every file it opens and
+/// its descriptors survive fork + exec, so a file a child process inherited (a parallel
+/// test's, a notebook's) would refuse to open. Outputs are written to a private
+/// temporary and renamed, so no two writers ever share a file, and reading needs no
+/// lock. It is the environment variable, not a file-access property, so that every open
+/// in the process (a caller's own `hdf5::File::open` included) agrees: HDF5 refuses to
+/// open a file already open with the other locking setting.
+pub fn no_file_locking() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+            std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
+        }
+    });
 }
 
-/// Create an HDF5 file (a private temporary), without HDF5's file lock (see [`open`]).
+/// Open an HDF5 file to read (file locking off: [`no_file_locking`]).
+pub fn open(path: impl AsRef<Path>) -> H5Result<hdf5::File> {
+    no_file_locking();
+    hdf5::File::open(path)
+}
+
+/// Create an HDF5 file (a private temporary; file locking off: [`no_file_locking`]).
 pub fn create(path: impl AsRef<Path>) -> H5Result<hdf5::File> {
-    hdf5::File::with_options().with_fapl(|p| p.file_locking(false)).create(path)
+    no_file_locking();
+    hdf5::File::create(path)
 }
 
 /// Write a string attribute.
