@@ -211,6 +211,12 @@ fn without_a_generator_the_ups_batteries_run_out() {
     assert!(o.rack_dark.iter().all(|(_, from, until)| *from == 300.0 && until.is_none()), "{:?}", o.rack_dark);
     assert!(o.ups_on_battery.iter().all(|(_, from, empty)| *from == 0.0 && *empty == Some(300.0)));
     assert!(o.transfers.is_empty());
+    // UPS-A's battery as energy: 43 kW normally on its side (R1's 10 kW and half of the
+    // other 66 kW), so 43/12 kWh lasts 300 s.
+    let energy = text.replacen("ride_through_s = 300.0", &format!("energy_kwh = {}", 43.0 / 12.0), 1);
+    let c2 = screen(&load_str("outage_room.toml", &energy).unwrap()).unwrap();
+    let u = outage(&c2.outages, "UTIL-utility").ups_on_battery.iter().find(|x| x.0 == "UPS-A").unwrap().2.unwrap();
+    assert!((u - 300.0).abs() < 1e-9, "{u}");
     // Ranked: losing all IT comes first (the utility, its transformer, the ATS).
     assert!((c.outages[0].lost_it_mw - it).abs() < 1e-12, "{}", c.outages[0].element);
 }

@@ -85,6 +85,8 @@ pub struct Topology {
     ups: Vec<Ups>,
     transfers: Vec<Transfer>,
     sources: Vec<Source>,
+    /// The buses live in normal operation.
+    normal: Vec<bool>,
 }
 
 /// Liveness of every bus over time: `live[k]` holds from `times[k]` to `times[k + 1]`
@@ -154,21 +156,9 @@ impl Topology {
                 let u = u.get_ref();
                 let b = branch_index[u.branch.as_str()];
                 let (input, output) = ends[b];
-                let ride_through_s = match (u.ride_through_s, u.energy_kwh) {
-                    (Some(t), _) => t,
-                    (None, Some(e)) => {
-                        let ups_branches: Vec<usize> =
-                            n.ups.iter().map(|x| branch_index[x.get_ref().branch.as_str()]).collect();
-                        let side = side_of(&ends, &closed, output, &ups_branches);
-                        let mw: f64 = side.iter().enumerate().filter(|(_, &s)| s).map(|(i, _)| load_mw[i]).sum();
-                        if mw > 0.0 {
-                            e / 1e3 / mw * 3600.0
-                        } else {
-                            f64::INFINITY
-                        }
-                    }
-                    (None, None) => UPS_RIDE_THROUGH_S,
-                };
+                // A battery given as energy: its ride-through follows once the load it
+                // carries is known (below).
+                let ride_through_s = u.ride_through_s.unwrap_or(UPS_RIDE_THROUGH_S);
                 Ups { branch: b, input, output, ride_through_s }
             })
             .collect();
@@ -216,14 +206,27 @@ impl Topology {
                 sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
             }
         }
-        Some(Topology {
+        let mut topo = Topology {
             bus_ids: n.bus.iter().map(|b| b.get_ref().id.clone()).collect(),
             ends,
             closed,
             ups,
             transfers,
             sources,
-        })
+            normal: Vec::new(),
+        };
+        // A UPS given as energy: ride-through = energy / the normal load on its output
+        // side (reached without crossing any UPS).
+        for (k, u) in n.ups.iter().enumerate() {
+            if let (None, Some(e)) = (u.get_ref().ride_through_s, u.get_ref().energy_kwh) {
+                let side = topo.reach(&topo.closed, &[topo.ups[k].output], true);
+                let mw: f64 = side.iter().zip(load_mw).filter(|(&s, _)| s).map(|(_, &p)| p).sum();
+                topo.ups[k].ride_through_s = if mw > 0.0 { e / 1e3 / mw * 3600.0 } else { f64::INFINITY };
+            }
+        }
+        let seeds: Vec<usize> = topo.sources.iter().filter(|s| !s.standby).map(|s| s.bus).collect();
+        topo.normal = topo.reach(&topo.closed, &seeds, false);
+        Some(topo)
     }
 
     /// The elements whose loss the network side can feel (branches, UPS, generators,
@@ -262,9 +265,8 @@ impl Topology {
     }
 
     /// The buses live in normal operation.
-    pub fn normal(&self) -> Vec<bool> {
-        let seeds: Vec<usize> = self.sources.iter().filter(|s| !s.standby).map(|s| s.bus).collect();
-        self.reach(&self.closed, &seeds, false)
+    pub fn normal(&self) -> &[bool] {
+        &self.normal
     }
 
     /// March the outage of `lost` (electrical elements; chillers and cooling units do
@@ -293,7 +295,7 @@ impl Topology {
             }
             Element::Chiller(_) | Element::CoolingUnit(_) => {}
         }
-        let normal = self.normal();
+        let normal = &self.normal;
         let mut online: Vec<bool> =
             self.sources.iter().enumerate().map(|(i, s)| !s.standby && !source_lost[i]).collect();
         // Pending events: (time, what).
@@ -419,27 +421,4 @@ impl Topology {
         tl.closed_at_end = closed;
         tl
     }
-}
-
-/// The buses on `from`'s side of the UPS branches `ups` (reached without crossing any).
-fn side_of(ends: &[(usize, usize)], closed: &[bool], from: usize, ups: &[usize]) -> Vec<bool> {
-    let nb = ends.iter().map(|&(f, t)| f.max(t) + 1).max().unwrap_or(0).max(from + 1);
-    let mut seen = vec![false; nb];
-    let mut stack = vec![from];
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        for (k, &(f, t)) in ends.iter().enumerate() {
-            if !ups.contains(&k) && closed[k] {
-                if f == i && !seen[t] {
-                    stack.push(t);
-                }
-                if t == i && !seen[f] {
-                    stack.push(f);
-                }
-            }
-        }
-    }
-    seen
 }

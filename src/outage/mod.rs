@@ -245,7 +245,7 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
             .unwrap_or_default();
         cooling_units_down.extend(unit_segments(&u.id, &power, &chiller));
     }
-    let overloaded = end_flow(f, n, &tl, lost)?;
+    let overloaded = end_flow(f, n, &index, &tl, lost)?;
     Ok(OutageResult {
         element,
         kind,
@@ -275,10 +275,14 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
 /// Overloads in the end state: the facility's loads on the buses that are live at the
 /// end (a dual-fed load all on its live side), the lost element open, transfers done,
 /// standby generators on line; DC power flow, loading against each branch's rating.
-fn end_flow(f: &Facility, n: &NetworkSpec, tl: &Timeline, lost: Element) -> Result<Vec<Overload>, Error> {
+fn end_flow(
+    f: &Facility,
+    n: &NetworkSpec,
+    index: &std::collections::HashMap<&str, usize>,
+    tl: &Timeline,
+    lost: Element,
+) -> Result<Vec<Overload>, Error> {
     use crate::power::network::{branch as br, bus, gen};
-    let index: std::collections::HashMap<&str, usize> =
-        n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
     let live = tl.live.last().cloned().unwrap_or_default();
     // The loads as the end state carries them.
     let mut g = f.clone();
