@@ -771,7 +771,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref(), &[&file])?;
-            if facility {
+            let campus = thermogrid::facility::campus::is_campus(&file);
+            if facility || campus {
                 let dt = flags::dt("--dt", dt)?;
                 let duration = flags::dt("--duration", duration)?;
                 if std::path::Path::new(&file).extension().is_some_and(|e| e == "m")
@@ -785,7 +786,6 @@ fn run(cli: Cli) -> Result<(), Error> {
                     )
                     .into());
                 }
-                let f = thermogrid::facility::load(&file)?;
                 let steps = (duration / dt).ceil();
                 if steps > thermogrid::facility::MAX_SCENARIO_STEPS as f64 {
                     return Err(InputError::new(
@@ -796,6 +796,53 @@ fn run(cli: Cli) -> Result<(), Error> {
                     )
                     .into());
                 }
+                if campus {
+                    let c = thermogrid::facility::campus::load(&file)?;
+                    let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json).hooked();
+                    let (cont, cost) = thermogrid::outage::campus::run(&c, thermal, dt, duration)?;
+                    drop(progress);
+                    let out_str = output.as_ref().map(|p| p.display().to_string());
+                    if let Some(out) = &output {
+                        let racks: Vec<String> = c.plant.racks.iter().map(|r| r.id.clone()).collect();
+                        thermogrid::outage::output::write_h5(out, &c.name, &racks, &cont)
+                            .map_err(|m| write_failed(out, m))?;
+                    }
+                    if json {
+                        let mut j =
+                            thermogrid::outage::output::json_summary(&c.name, &cont, cost.wall_s, out_str.as_deref());
+                        j["halls"] = serde_json::json!(c
+                            .halls
+                            .iter()
+                            .map(|h| serde_json::json!({
+                                "id": h.id, "file": h.file, "racks": h.facility.racks.len(),
+                                "it_mw": h.facility.racks.iter().map(|r| r.power_kw).sum::<f64>() / 1e3,
+                            }))
+                            .collect::<Vec<_>>());
+                        j["transients"] = serde_json::json!(cost);
+                        println!("{}", serde_json::to_string_pretty(&j).expect("json"));
+                    } else {
+                        print!(
+                            "{}",
+                            thermogrid::outage::output::text_summary(
+                                &c.name,
+                                &cont,
+                                top,
+                                cost.wall_s,
+                                out_str.as_deref()
+                            )
+                        );
+                        println!(
+                            "{} halls · transients: {} (hall, outage) pairs, {} run ({} steady starts), {:.1} s",
+                            c.halls.len(),
+                            cost.pairs,
+                            cost.runs,
+                            cost.steady_starts,
+                            cost.wall_s
+                        );
+                    }
+                    return Ok(());
+                }
+                let f = thermogrid::facility::load(&file)?;
                 let progress = bar::Bar::start(&format!("contingency --facility {file}"), quiet || json).hooked();
                 // With an output, the three most severe simulated outages also get their
                 // scenario's results file and heat maps: OUT.<rank>_<element>.h5 / .png.

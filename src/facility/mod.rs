@@ -1,6 +1,7 @@
 //! The user's model of a hall: floor, racks, cooling, supply regions, obstacles and the
 //! electrical network, read from a TOML facility file and validated.
 
+pub mod campus;
 pub mod network;
 pub mod spec;
 pub mod sweep;

@@ -87,6 +87,11 @@ pub struct Topology {
     sources: Vec<Source>,
     /// The buses live in normal operation.
     normal: Vec<bool>,
+    /// Every branch at each bus: `adj[adj_at[i]..adj_at[i + 1]]` = (other bus, branch).
+    adj_at: Vec<usize>,
+    adj: Vec<(usize, usize)>,
+    /// Whether each branch is a UPS.
+    is_ups: Vec<bool>,
 }
 
 /// Liveness of every bus over time: `live[k]` holds from `times[k]` to `times[k + 1]`
@@ -149,7 +154,7 @@ impl Topology {
         let closed: Vec<bool> = n.branch.iter().map(|b| b.get_ref().in_service).collect();
         // Load carried through each branch in normal operation, for UPS energies: the
         // load of the buses on the output side.
-        let ups = n
+        let ups: Vec<Ups> = n
             .ups
             .iter()
             .map(|u| {
@@ -206,6 +211,27 @@ impl Topology {
                 sources.push(Source { bus: i, standby: false, delay: 0.0, element: Element::Utility(i) });
             }
         }
+        let nb = n.bus.len();
+        let mut adj_at = vec![0usize; nb + 1];
+        for &(f, t) in &ends {
+            adj_at[f + 1] += 1;
+            adj_at[t + 1] += 1;
+        }
+        for i in 0..nb {
+            adj_at[i + 1] += adj_at[i];
+        }
+        let mut fill = adj_at.clone();
+        let mut adj = vec![(0usize, 0usize); adj_at[nb]];
+        for (b, &(f, t)) in ends.iter().enumerate() {
+            adj[fill[f]] = (t, b);
+            fill[f] += 1;
+            adj[fill[t]] = (f, b);
+            fill[t] += 1;
+        }
+        let mut is_ups = vec![false; ends.len()];
+        for u in &ups {
+            is_ups[u.branch] = true;
+        }
         let mut topo = Topology {
             bus_ids: n.bus.iter().map(|b| b.get_ref().id.clone()).collect(),
             ends,
@@ -214,6 +240,9 @@ impl Topology {
             transfers,
             sources,
             normal: Vec::new(),
+            adj_at,
+            adj,
+            is_ups,
         };
         // A UPS given as energy: ride-through = energy / the normal load on its output
         // side (reached without crossing any UPS).
@@ -246,22 +275,24 @@ impl Topology {
 
     /// Buses reached from `seeds` over closed branches (`skip_ups`: never through a UPS).
     fn reach(&self, closed: &[bool], seeds: &[usize], skip_ups: bool) -> Vec<bool> {
-        let nb = self.bus_ids.len();
-        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
-        for (b, &(f, t)) in self.ends.iter().enumerate() {
-            if closed[b] && !(skip_ups && self.ups.iter().any(|u| u.branch == b)) {
-                adj[f].push(t);
-                adj[t].push(f);
-            }
-        }
-        let mut seen = vec![false; nb];
+        let mut seen = vec![false; self.bus_ids.len()];
         let mut stack: Vec<usize> = seeds.to_vec();
         while let Some(i) = stack.pop() {
-            if !std::mem::replace(&mut seen[i], true) {
-                stack.extend(adj[i].iter().copied().filter(|&j| !seen[j]));
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            for &(j, b) in &self.adj[self.adj_at[i]..self.adj_at[i + 1]] {
+                if closed[b] && !seen[j] && !(skip_ups && self.is_ups[b]) {
+                    stack.push(j);
+                }
             }
         }
         seen
+    }
+
+    /// The sources (index into the topology's list) at each of `buses` (a flag per bus).
+    pub fn sources_at(&self, buses: &[bool]) -> Vec<usize> {
+        (0..self.sources.len()).filter(|&i| buses[self.sources[i].bus]).collect()
     }
 
     /// The buses live in normal operation.
@@ -272,6 +303,12 @@ impl Topology {
     /// March the outage of `lost` (electrical elements; chillers and cooling units do
     /// not change the network) to its end state.
     pub fn march(&self, lost: Element) -> Timeline {
+        self.march_with(lost, &[])
+    }
+
+    /// [`Self::march`] with the sources `tripped` (indices, see [`Self::sources_at`])
+    /// lost too: an island whose sources could not carry its load collapses.
+    pub fn march_with(&self, lost: Element, tripped: &[usize]) -> Timeline {
         let mut closed = self.closed.clone();
         let mut dead_ups = vec![false; self.ups.len()];
         let mut failed_transfer = vec![false; self.transfers.len()];
@@ -294,6 +331,9 @@ impl Topology {
                 }
             }
             Element::Chiller(_) | Element::CoolingUnit(_) => {}
+        }
+        for &i in tripped {
+            source_lost[i] = true;
         }
         let normal = &self.normal;
         let mut online: Vec<bool> =

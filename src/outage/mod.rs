@@ -10,6 +10,7 @@
 //! and 32 °C. Outages are ranked by severity: IT lost, racks above 32 °C, time to 32 °C,
 //! overload, units down.
 
+pub mod campus;
 pub mod electrical;
 pub mod thermal;
 
@@ -17,6 +18,7 @@ use crate::error::{Error, InputError};
 use crate::facility::network::NetworkSpec;
 use crate::facility::Facility;
 use electrical::{dark_intervals, Element, Timeline, Topology};
+use std::collections::HashMap;
 
 /// Time from power back to a cooling unit moving air and cooling again, s (fan drives
 /// and controls restarting).
@@ -74,6 +76,8 @@ pub struct OutageResult {
     /// IT still without power at the end, MW.
     pub lost_it_at_end_mw: f64,
     pub overloaded: Vec<Overload>,
+    /// Islands left without enough sources, which collapsed (their loads lost).
+    pub collapsed: Vec<Collapse>,
     pub cooling_units_down: Vec<UnitDown>,
     pub transfers: Vec<(String, f64)>,
     pub ups_on_battery: Vec<(String, f64, Option<f64>)>,
@@ -172,27 +176,149 @@ fn with_restart(iv: &[(f64, Option<f64>)], restart: f64) -> Vec<(f64, Option<f64
     iv.iter().map(|&(a, b)| (a, b.map(|b| b + restart))).collect()
 }
 
-fn live_of(index: &std::collections::HashMap<&str, usize>, feed: &crate::facility::Feed, l: &[bool]) -> bool {
-    let side = |b: &Option<String>| b.as_deref().and_then(|b| index.get(b)).is_some_and(|&i| l[i]);
-    let (a, b) = feed.shares(side(&feed.a), side(&feed.b));
-    a + b > 0.0 || (feed.a.is_none() && feed.b.is_none())
+/// A load's feed as bus indices (see [`crate::facility::Feed`]).
+#[derive(Clone, Copy, Debug)]
+struct FeedIx {
+    a: Option<usize>,
+    b: Option<usize>,
+    a_share: f64,
+    /// Whether it names any bus (a load without one is never dark).
+    any: bool,
+}
+
+impl FeedIx {
+    fn of(index: &HashMap<&str, usize>, f: &crate::facility::Feed) -> Self {
+        let ix = |b: &Option<String>| b.as_deref().and_then(|b| index.get(b).copied());
+        FeedIx { a: ix(&f.a), b: ix(&f.b), a_share: f.a_share, any: f.a.is_some() || f.b.is_some() }
+    }
+    /// Its share on each side given the live buses (as [`crate::facility::Feed::shares`]).
+    fn shares(&self, l: &[bool]) -> (f64, f64) {
+        match (self.a.is_some_and(|i| l[i]), self.b.is_some_and(|i| l[i])) {
+            (true, true) => (self.a_share, 1.0 - self.a_share),
+            (true, false) => (1.0, 0.0),
+            (false, true) => (0.0, 1.0),
+            (false, false) => (0.0, 0.0),
+        }
+    }
+    fn live(&self, l: &[bool]) -> bool {
+        let (a, b) = self.shares(l);
+        a + b > 0.0 || !self.any
+    }
+    /// Add `mw` to `pd` on its live sides.
+    fn add(&self, l: &[bool], mw: f64, pd: &mut [f64]) {
+        let (sa, sb) = self.shares(l);
+        for (side, share) in [(self.a, sa), (self.b, sb)] {
+            if let Some(i) = side.filter(|_| share > 0.0) {
+                pd[i] += mw * share;
+            }
+        }
+    }
+}
+
+/// Hours an island's batteries must carry their share for it to count on them: an
+/// island's battery counts for min(power, stored energy / this), MW.
+pub const ISLAND_BATTERY_HOURS: f64 = 1.0;
+
+/// What a generator row of the facility's network is.
+#[derive(Clone, Copy, Debug)]
+enum GenRow {
+    /// `[[network.generator]]` k.
+    Spec(usize),
+    /// A `[[network.battery]]`, with the power it can hold for [`ISLAND_BATTERY_HOURS`], MW.
+    Battery(f64),
+    /// The utility infeed added at a reference bus.
+    Infeed(usize),
+}
+
+/// Everything about the facility the outages share, computed once: the loads' feeds
+/// as bus indices and the normal-operation network.
+struct Plant {
+    index: HashMap<String, usize>,
+    racks: Vec<FeedIx>,
+    units: Vec<FeedIx>,
+    chillers: Vec<FeedIx>,
+    /// Each unit's chiller (index), if any.
+    unit_chiller: Vec<Option<usize>>,
+    /// `[[network.load]]` per bus, MW.
+    other_mw: Vec<f64>,
+    net: crate::power::Network,
+    gen_rows: Vec<GenRow>,
+}
+
+impl Plant {
+    fn of(f: &Facility, n: &NetworkSpec) -> Option<Plant> {
+        let index: HashMap<&str, usize> = n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
+        let (net, _) = crate::power::facility_net::facility_network(f)?;
+        let mut other_mw = vec![0.0; n.bus.len()];
+        for l in &n.load {
+            other_mw[index[l.get_ref().bus.as_str()]] += l.get_ref().p_mw;
+        }
+        // The rows as facility_network makes them: generators, batteries, infeeds.
+        let mut gen_rows: Vec<GenRow> = (0..n.generator.len()).map(GenRow::Spec).collect();
+        gen_rows.extend(n.battery.iter().map(|b| {
+            let b = b.get_ref();
+            GenRow::Battery(b.power_mw.min(b.energy_mwh * b.soc.unwrap_or(1.0) / ISLAND_BATTERY_HOURS))
+        }));
+        use crate::power::network::gen;
+        for r in gen_rows.len()..net.gen.rows() {
+            gen_rows.push(GenRow::Infeed(net.gen.get(r, gen::GEN_BUS) as usize - 1));
+        }
+        Some(Plant {
+            racks: f.racks.iter().map(|r| FeedIx::of(&index, &r.feed())).collect(),
+            units: f.cooling.iter().map(|u| FeedIx::of(&index, &u.feed())).collect(),
+            chillers: f.chillers.iter().map(|c| FeedIx::of(&index, &c.feed)).collect(),
+            unit_chiller: f
+                .cooling
+                .iter()
+                .map(|u| u.chiller.as_ref().and_then(|c| f.chillers.iter().position(|x| &x.id == c)))
+                .collect(),
+            other_mw,
+            index: index.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            net,
+            gen_rows,
+        })
+    }
+}
+
+/// An island that its running sources could not carry: it collapses.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Collapse {
+    /// Its buses (ids).
+    pub buses: usize,
+    /// Its load, MW.
+    pub load_mw: f64,
+    /// What its sources could give, MW (generators to their maximum, batteries for
+    /// [`ISLAND_BATTERY_HOURS`]).
+    pub capacity_mw: f64,
 }
 
 /// The electrical consequences of losing `lost` (no thermal transient yet).
-fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<OutageResult, Error> {
-    let index: std::collections::HashMap<&str, usize> =
-        n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
-    let tl = topo.march(lost);
-    if !tl.complete {
-        return Err(Error::Internal(format!("the electrical march of the outage of {lost:?} did not settle")));
-    }
+fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, plant: &Plant, lost: Element) -> Result<OutageResult, Error> {
+    // The march; an island left short of sources collapses (its sources trip) and the
+    // march runs again with them lost, until every island left carries its load.
+    let mut tripped: Vec<usize> = Vec::new();
+    let mut collapsed: Vec<Collapse> = Vec::new();
+    let (tl, overloaded) = loop {
+        let tl = topo.march_with(lost, &tripped);
+        if !tl.complete {
+            return Err(Error::Internal(format!("the electrical march of the outage of {lost:?} did not settle")));
+        }
+        let (overloaded, short) = end_flow(f, n, plant, &tl, lost)?;
+        let more: Vec<usize> =
+            short.iter().flat_map(|(isl, _)| topo.sources_at(isl)).filter(|i| !tripped.contains(i)).collect();
+        collapsed.extend(short.into_iter().map(|(_, c)| c));
+        if more.is_empty() {
+            break (tl, overloaded);
+        }
+        tripped.extend(more);
+    };
     // Loads without supply in normal operation too are not this outage's doing.
     let normal = topo.normal();
-    let dark = |feed: &crate::facility::Feed| -> Vec<(f64, Option<f64>)> {
-        if !live_of(&index, feed, &normal) {
+    let dark = |feed: &FeedIx| -> Vec<(f64, Option<f64>)> {
+        if !feed.live(normal) {
             return vec![];
         }
-        dark_intervals(&tl, |l| live_of(&index, feed, l))
+        dark_intervals(&tl, |l| feed.live(l))
             .into_iter()
             .filter(|&(a, b)| b.is_none_or(|b| b - a > IT_HOLD_UP_S))
             .collect()
@@ -206,10 +332,10 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
     let mut racks_unpowered = Vec::new();
     let mut rack_dark = Vec::new();
     let (mut lost_it, mut lost_end) = (0.0, 0.0);
-    for r in &f.racks {
-        let dark = dark(&r.feed());
-        rack_dark.extend(dark.iter().map(|&(a, b)| (r.id.clone(), a, b)));
+    for (r, feed) in f.racks.iter().zip(&plant.racks) {
+        let dark = dark(feed);
         if !dark.is_empty() {
+            rack_dark.extend(dark.iter().map(|&(a, b)| (r.id.clone(), a, b)));
             racks_unpowered.push(r.id.clone());
             lost_it += r.power_kw / 1e3;
             if dark.last().is_some_and(|d| d.1.is_none()) {
@@ -218,34 +344,34 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
         }
     }
     // Chillers down: their power's dark time plus a restart, or for good when lost.
-    let chiller_down: Vec<Vec<(f64, Option<f64>)>> =
-        f.chillers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+    let chiller_down: Vec<Vec<(f64, Option<f64>)>> = f
+        .chillers
+        .iter()
+        .zip(&plant.chillers)
+        .enumerate()
+        .map(
+            |(i, (c, feed))| {
                 if lost == Element::Chiller(i) {
                     vec![(0.0, None)]
                 } else {
-                    with_restart(&dark(&c.feed), c.restart_s)
+                    with_restart(&dark(feed), c.restart_s)
                 }
-            })
-            .collect();
+            },
+        )
+        .collect();
     let mut cooling_units_down = Vec::new();
     for (ui, u) in f.cooling.iter().enumerate() {
         if lost == Element::CoolingUnit(ui) {
             cooling_units_down.push(UnitDown { id: u.id.clone(), from_s: 0.0, until_s: None, fans_on: false });
             continue;
         }
-        let power = with_restart(&dark(&u.feed()), UNIT_RESTART_S);
-        let chiller = u
-            .chiller
-            .as_ref()
-            .and_then(|c| f.chillers.iter().position(|x| &x.id == c))
-            .map(|ci| chiller_down[ci].clone())
-            .unwrap_or_default();
+        let power = with_restart(&dark(&plant.units[ui]), UNIT_RESTART_S);
+        let chiller = plant.unit_chiller[ui].map(|ci| chiller_down[ci].clone()).unwrap_or_default();
+        if power.is_empty() && chiller.is_empty() {
+            continue;
+        }
         cooling_units_down.extend(unit_segments(&u.id, &power, &chiller));
     }
-    let overloaded = end_flow(f, n, &index, &tl, lost)?;
     Ok(OutageResult {
         element,
         kind,
@@ -253,6 +379,7 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
         racks_unpowered,
         lost_it_at_end_mw: lost_end,
         overloaded,
+        collapsed,
         cooling_units_down,
         transfers: tl.transfers.iter().map(|&(k, t)| (n.transfer[k].get_ref().id.clone(), t)).collect(),
         ups_on_battery: tl.ups_on_battery.iter().map(|&(u, a, b)| (n.ups[u].get_ref().id.clone(), a, b)).collect(),
@@ -272,141 +399,147 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, lost: Element) -> Result<
     })
 }
 
-/// Overloads in the end state: the facility's loads on the buses that are live at the
-/// end (a dual-fed load all on its live side), the lost element open, transfers done,
-/// standby generators on line; DC power flow, loading against each branch's rating.
+/// The end state's power flow: the facility's loads on the buses live at the end (a
+/// dual-fed load all on its live side), the lost element open, transfers done, standby
+/// generators on line; DC power flow, loading against each branch's rating. Each live
+/// island must be carried by its running sources (generators to their maximum,
+/// batteries for [`ISLAND_BATTERY_HOURS`], a utility without limit): an island short
+/// of them is returned (its buses, and its load against its capacity) and not solved.
+/// An island cut off from its reference shares its load among its sources by their
+/// capacity (droop).
+#[allow(clippy::type_complexity)]
 fn end_flow(
     f: &Facility,
     n: &NetworkSpec,
-    index: &std::collections::HashMap<&str, usize>,
+    plant: &Plant,
     tl: &Timeline,
     lost: Element,
-) -> Result<Vec<Overload>, Error> {
+) -> Result<(Vec<Overload>, Vec<(Vec<bool>, Collapse)>), Error> {
     use crate::power::network::{branch as br, bus, gen};
     let live = tl.live.last().cloned().unwrap_or_default();
     // The loads as the end state carries them.
-    let mut g = f.clone();
-    let on_live = |feed: &mut Option<String>, feed_b: &mut Option<String>, share: &mut f64| -> bool {
-        let lv = |b: &Option<String>| b.as_deref().and_then(|b| index.get(b)).is_some_and(|&i| live[i]);
-        match (lv(feed), lv(feed_b)) {
-            (true, true) => true,
-            (true, false) => {
-                *feed_b = None;
-                *share = 1.0;
-                true
-            }
-            (false, true) => {
-                *feed = feed_b.take();
-                *share = 1.0;
-                true
-            }
-            (false, false) => feed.is_none() && feed_b.is_none(),
-        }
-    };
-    for r in g.racks.iter_mut() {
-        if !on_live(&mut r.feed_bus, &mut r.feed_b_bus, &mut r.feed_a_share) {
-            r.power_kw = 0.0;
+    let mut pd: Vec<f64> = plant.other_mw.clone();
+    for (r, feed) in f.racks.iter().zip(&plant.racks) {
+        feed.add(&live, r.power_kw / 1e3, &mut pd);
+    }
+    for (i, (u, feed)) in f.cooling.iter().zip(&plant.units).enumerate() {
+        if lost != Element::CoolingUnit(i) {
+            feed.add(&live, u.electric_kw / 1e3, &mut pd);
         }
     }
-    let mut cooling_kw: Vec<f64> = g.cooling.iter().map(|u| u.electric_kw).collect();
-    for (i, u) in g.cooling.iter_mut().enumerate() {
-        if lost == Element::CoolingUnit(i) || !on_live(&mut u.feed_bus, &mut u.feed_b_bus, &mut u.feed_a_share) {
-            cooling_kw[i] = 0.0;
+    for (i, (c, feed)) in f.chillers.iter().zip(&plant.chillers).enumerate() {
+        if lost != Element::Chiller(i) {
+            feed.add(&live, c.electric_kw / 1e3, &mut pd);
         }
     }
-    for (i, c) in g.chillers.iter_mut().enumerate() {
-        let mut b = c.feed.b.clone();
-        let mut a = c.feed.a.clone();
-        let mut s = c.feed.a_share;
-        if lost == Element::Chiller(i) || !on_live(&mut a, &mut b, &mut s) {
-            c.electric_kw = 0.0;
-        }
-        c.feed = crate::facility::Feed { a, b, a_share: s };
+    let mut net = plant.net.clone();
+    for (b, &p) in pd.iter().enumerate() {
+        net.bus.set(b, bus::PD, if live[b] { p } else { 0.0 });
+        net.bus.set(b, bus::QD, 0.0);
     }
-    let Some((mut net, _)) = crate::power::facility_net::facility_network_with(&g, &cooling_kw) else {
-        return Ok(vec![]);
-    };
     // Branches as closed at the end; dead buses isolated.
     for (b, &c) in tl.closed_at_end.iter().enumerate() {
-        let (fr, to) = (index[n.branch[b].get_ref().from.as_str()], index[n.branch[b].get_ref().to.as_str()]);
+        let (fr, to) =
+            (plant.index[n.branch[b].get_ref().from.as_str()], plant.index[n.branch[b].get_ref().to.as_str()]);
         let on = c && live[fr] && live[to];
         net.branch.set(b, br::BR_STATUS, if on { 1.0 } else { 0.0 });
     }
     for (b, &l) in live.iter().enumerate() {
         if !l {
             net.bus.set(b, bus::BUS_TYPE, bus::NONE);
-            net.bus.set(b, bus::PD, 0.0);
-            net.bus.set(b, bus::QD, 0.0);
         }
     }
     // Generators: the lost one off, standby sets on line at the end on.
-    for (r, name) in net.gen_names.clone().iter().enumerate() {
+    for (r, row) in plant.gen_rows.iter().enumerate() {
         let bi = net.gen.get(r, gen::GEN_BUS) as usize - 1;
-        let lost_here = match lost {
-            Element::Generator(k) => n.generator[k].get_ref().id == *name,
-            Element::Utility(b) => b == bi && name.ends_with("-infeed"),
+        let lost_here = match (*row, lost) {
+            (GenRow::Spec(k), Element::Generator(j)) => k == j,
+            (GenRow::Infeed(b), Element::Utility(u)) => b == u,
             _ => false,
         };
-        let standby_on = n.generator.iter().enumerate().any(|(k, s)| {
-            s.get_ref().id == *name && s.get_ref().standby && tl.generators_on_line.iter().any(|x| x.0 == k)
-        });
+        let standby_on = match *row {
+            GenRow::Spec(k) => n.generator[k].get_ref().standby && tl.generators_on_line.iter().any(|x| x.0 == k),
+            _ => false,
+        };
         let on = !lost_here && live[bi] && (net.gen.get(r, gen::GEN_STATUS) > 0.0 || standby_on);
         net.gen.set(r, gen::GEN_STATUS, if on { 1.0 } else { 0.0 });
     }
-    // Each live island needs its angle reference at a bus with a running source.
-    let islands = islands(&net, &live);
-    for isl in islands {
-        let has_ref = isl.iter().any(|&b| {
-            net.bus.get(b, bus::BUS_TYPE) == bus::REF
-                && (0..net.gen.rows())
-                    .any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
-        });
+    let on_at = |net: &crate::power::Network, b: usize| -> Vec<usize> {
+        (0..net.gen.rows())
+            .filter(|&r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
+            .collect()
+    };
+    let capacity = |net: &crate::power::Network, r: usize| -> f64 {
+        match plant.gen_rows[r] {
+            GenRow::Spec(_) => net.gen.get(r, gen::PMAX),
+            GenRow::Battery(mw) => mw,
+            GenRow::Infeed(_) => f64::INFINITY,
+        }
+    };
+    let mut short = Vec::new();
+    for isl in islands(&net, &live) {
+        let gens: Vec<usize> = isl.iter().flat_map(|&b| on_at(&net, b)).collect();
+        let load: f64 = isl.iter().map(|&b| net.bus.get(b, bus::PD)).sum();
+        let cap: f64 = gens.iter().map(|&r| capacity(&net, r)).sum();
+        let has_ref = isl.iter().any(|&b| net.bus.get(b, bus::BUS_TYPE) == bus::REF && !on_at(&net, b).is_empty());
+        let shut = |net: &mut crate::power::Network| {
+            for &x in &isl {
+                net.bus.set(x, bus::BUS_TYPE, bus::NONE);
+                net.bus.set(x, bus::PD, 0.0);
+            }
+            for b in 0..net.branch.rows() {
+                let (fr, to) = (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
+                if isl.contains(&fr) || isl.contains(&to) {
+                    net.branch.set(b, br::BR_STATUS, 0.0);
+                }
+            }
+        };
+        if gens.is_empty() {
+            // Live only from a UPS battery that outlasts the study: no flow to check.
+            shut(&mut net);
+            continue;
+        }
+        if load > cap * (1.0 + 1e-9) + 1e-9 {
+            let mut flags = vec![false; live.len()];
+            isl.iter().for_each(|&b| flags[b] = true);
+            short.push((flags, Collapse { buses: isl.len(), load_mw: load, capacity_mw: cap }));
+            shut(&mut net);
+            continue;
+        }
         if has_ref {
             continue;
         }
-        let src = isl.iter().copied().find(|&b| {
-            (0..net.gen.rows())
-                .any(|r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
-        });
-        match src {
-            Some(b) => {
-                for &x in &isl {
-                    if net.bus.get(x, bus::BUS_TYPE) == bus::REF {
-                        net.bus.set(x, bus::BUS_TYPE, bus::PQ);
-                    }
-                }
-                net.bus.set(b, bus::BUS_TYPE, bus::REF);
+        // Cut off from its reference: the largest source holds the angle, every source
+        // carries the island's load in proportion to its capacity.
+        for &x in &isl {
+            if net.bus.get(x, bus::BUS_TYPE) == bus::REF {
+                net.bus.set(x, bus::BUS_TYPE, bus::PQ);
             }
-            // Live only from a UPS battery that outlasts the study: no flow to check.
-            None => {
-                for &x in &isl {
-                    net.bus.set(x, bus::BUS_TYPE, bus::NONE);
-                    net.bus.set(x, bus::PD, 0.0);
-                }
-                for b in 0..net.branch.rows() {
-                    let (fr, to) =
-                        (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
-                    if isl.contains(&fr) || isl.contains(&to) {
-                        net.branch.set(b, br::BR_STATUS, 0.0);
-                    }
-                }
+        }
+        let big =
+            gens.iter().copied().max_by(|&a, &b| capacity(&net, a).total_cmp(&capacity(&net, b))).expect("a source");
+        net.bus.set(net.gen.get(big, gen::GEN_BUS) as usize - 1, bus::BUS_TYPE, bus::REF);
+        if cap.is_finite() {
+            for &r in &gens {
+                net.gen.set(r, gen::PG, capacity(&net, r) * load / cap);
             }
         }
     }
     // Nothing live with a source: nothing flows.
     if (0..net.bus.rows()).all(|b| net.bus.get(b, bus::BUS_TYPE) == bus::NONE) {
-        return Ok(vec![]);
+        return Ok((vec![], short));
     }
     let pf = crate::power::DcPowerFlow::new(&net)?;
     let r = pf.solve_checked(&net)?;
-    Ok((0..net.branch.rows())
+    let overloads = (0..net.branch.rows())
         .filter(|&b| r.loading_pct[b].is_finite() && r.loading_pct[b] > 100.0 + 1e-9)
         .map(|b| Overload {
             branch: n.branch[b].get_ref().id.clone(),
             loading_pct: r.loading_pct[b],
             flow_mw: r.pf_mw[b],
         })
-        .collect())
+        .collect();
+    Ok((overloads, short))
 }
 
 /// The live buses grouped by the closed branches joining them.
@@ -454,12 +587,13 @@ pub fn screen(f: &Facility) -> Result<Contingencies, Error> {
     })?;
     let load_mw = bus_loads(f);
     let topo = Topology::of(f, &load_mw).expect("a network");
+    let plant = Plant::of(f, n).expect("a network");
     let mut elements = topo.elements();
     elements.extend((0..f.chillers.len()).map(Element::Chiller));
     elements.extend((0..f.cooling.len()).map(Element::CoolingUnit));
     // Every outage is independent of the others: in parallel.
     use rayon::prelude::*;
-    let mut outages = elements.par_iter().map(|&e| one(f, n, &topo, e)).collect::<Result<Vec<_>, _>>()?;
+    let mut outages = elements.par_iter().map(|&e| one(f, n, &topo, &plant, e)).collect::<Result<Vec<_>, _>>()?;
     rank(&mut outages);
     Ok(Contingencies { elements: elements.len(), outages, screen_s: t0.elapsed().as_secs_f64() })
 }
@@ -499,8 +633,14 @@ pub fn run(
     let t0 = std::time::Instant::now();
     let mut scenarios = Vec::new();
     let room = !f.racks.is_empty();
+    // One steady start shared by every transient (solved only if one runs).
+    let mut start: Option<thermal::Start> = None;
     for o in c.outages.iter_mut().filter(|o| room && o.affects_room()).take(thermal) {
-        let (outcome, sc) = thermal::transient(f, o, dt_s, duration_s)?;
+        let s = match start.as_ref() {
+            Some(s) => s,
+            None => start.insert(thermal::Start::of(f)?),
+        };
+        let (outcome, sc) = thermal::transient_from(f, s, o, dt_s, duration_s)?;
         o.thermal = Some(outcome);
         if keep > 0 {
             scenarios.push(((o.kind, o.element.clone()), sc));

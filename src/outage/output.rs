@@ -25,6 +25,7 @@ pub fn outage_json(o: &OutageResult) -> serde_json::Value {
         "lost_it_at_end_mw": o.lost_it_at_end_mw,
         "racks_unpowered": o.racks_unpowered,
         "overloaded": o.overloaded,
+        "collapsed": o.collapsed,
         "cooling_units_down": o.cooling_units_down,
         "transfers": o.transfers.iter().map(|(id, t)| json!({"id": id, "at_s": t})).collect::<Vec<_>>(),
         "ups_on_battery": o.ups_on_battery.iter().map(|(id, a, b)| json!({"id": id, "from_s": a, "battery_empty_s": b})).collect::<Vec<_>>(),

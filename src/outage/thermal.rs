@@ -70,6 +70,26 @@ pub fn transient(
     dt_s: f64,
     duration_s: f64,
 ) -> Result<(ThermalOutcome, crate::scenario::ScenarioResult), Error> {
+    transient_from(f, &Start::of(f)?, o, dt_s, duration_s)
+}
+
+/// The steady state a hall's outage transients start from, solved once per design.
+pub struct Start(Option<crate::scenario::SteadyStart>);
+
+impl Start {
+    pub fn of(f: &Facility) -> Result<Self, Error> {
+        crate::scenario::steady_start(f).map(Start)
+    }
+}
+
+/// [`transient`] from a steady start of `f` already solved.
+pub fn transient_from(
+    f: &Facility,
+    start: &Start,
+    o: &OutageResult,
+    dt_s: f64,
+    duration_s: f64,
+) -> Result<(ThermalOutcome, crate::scenario::ScenarioResult), Error> {
     let t0 = std::time::Instant::now();
     let mut g = f.clone();
     let mut spec = f.transient.clone().unwrap_or(TransientSpec {
@@ -89,7 +109,7 @@ pub fn transient(
     spec.thresholds_c = Some(LIMITS_C.to_vec());
     g.transient = Some(spec);
     g.events = events(o, duration_s);
-    let sc = crate::scenario::run_scenario(&g, Backend::Cpu, &SolveOptions::default(), None)?;
+    let sc = crate::scenario::run_scenario_from(&g, Backend::Cpu, &SolveOptions::default(), None, start.0.as_ref())?;
     let nr = sc.rack_ids.len();
     let warmest: Vec<f64> = (0..nr)
         .map(|r| (0..sc.time_s.len()).map(|k| sc.intake_c[k * nr + r]).fold(f64::NEG_INFINITY, f64::max))

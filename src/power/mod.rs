@@ -45,7 +45,12 @@ pub fn read_network_indexed(
         let idx = validate::validate(&n)?;
         return Ok((n, None, idx));
     }
-    let f = crate::facility::load(path)?;
+    // A campus: the joined network of its halls and its own.
+    let f = if crate::facility::campus::is_campus(path) {
+        crate::facility::campus::load(path)?.plant
+    } else {
+        crate::facility::load(path)?
+    };
     match facility_net::facility_network(&f) {
         Some((n, l)) => {
             let idx = validate::validate(&n)?;

@@ -154,10 +154,32 @@ fn with_solids(r: &Raster, rack_t: &[f64], t: &[f64]) -> Vec<f64> {
 }
 
 /// Run the scenario of `f` (which has `[transient]`) on the momentum model.
+/// The momentum model's steady state of a facility, before any event: the start of
+/// its scenarios, solved once and shared by any number of them ([`steady_start`]).
+#[derive(Clone)]
+pub struct SteadyStart {
+    air: AirScenario,
+    report: crate::airflow::cfd::CfdReport,
+    /// The facility's input hash, to refuse a start of another design.
+    sha256: String,
+}
+
+/// The steady start of `f`'s scenarios when it runs on the momentum model (`None` for
+/// the other models, whose scenarios start from their own steady solve).
+pub fn steady_start(f: &Facility) -> Result<Option<SteadyStart>, Error> {
+    let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) else {
+        return Ok(None);
+    };
+    let raster = rasterize(f)?;
+    let (air, report) = AirScenario::start(f, &raster, a)?;
+    Ok(Some(SteadyStart { air, report, sha256: f.input_sha256.clone() }))
+}
+
 pub(super) fn scenario_air(
     f: &Facility,
     a: &AirflowSettings,
     dt_override: Option<f64>,
+    from: Option<&SteadyStart>,
 ) -> Result<ScenarioResult, Error> {
     let t0 = Instant::now();
     let Plan { spec, dt, steps, thresholds, snap_every } = plan(f, dt_override)?;
@@ -169,7 +191,11 @@ pub(super) fn scenario_air(
     };
     let mut fac = f.clone();
     let mut raster = rasterize(&fac)?;
-    let (mut air, start) = AirScenario::start(&fac, &raster, a)?;
+    let (mut air, start) = match from {
+        Some(s) if s.sha256 == f.input_sha256 => (s.air.clone(), s.report.clone()),
+        Some(_) => return Err(Error::Internal("a steady start of another facility was given".into())),
+        None => AirScenario::start(&fac, &raster, a)?,
+    };
     let intakes = intake_cells(&raster);
     let intake = |t: &[f64]| -> Vec<f64> {
         intakes.iter().map(|cs| cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64).collect()

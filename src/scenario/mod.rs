@@ -14,6 +14,7 @@
 //! every cell, on the CPU or the GPU.
 
 mod air;
+pub use air::{steady_start, SteadyStart};
 
 use crate::error::{Error, InputError};
 use crate::facility::spec::EventKind;
@@ -88,10 +89,23 @@ pub fn run_scenario(
     opts: &SolveOptions,
     dt_override: Option<f64>,
 ) -> Result<ScenarioResult, Error> {
+    run_scenario_from(f, backend, opts, dt_override, None)
+}
+
+/// [`run_scenario`] from a steady start already solved for this facility's design
+/// ([`steady_start`]; the momentum model only, ignored otherwise): many scenarios of
+/// one hall (outages, sweeps of events) share one steady solve.
+pub fn run_scenario_from(
+    f: &Facility,
+    backend: Backend,
+    opts: &SolveOptions,
+    dt_override: Option<f64>,
+    from: Option<&SteadyStart>,
+) -> Result<ScenarioResult, Error> {
     // The momentum model of hall air marches the scenario itself (CPU, f64; no GPU twin
     // yet, as for its steady solve).
     if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
-        return air::scenario_air(f, a, dt_override);
+        return air::scenario_air(f, a, dt_override, from);
     }
     let ctx = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
     crate::backend::run_on(

@@ -53,6 +53,7 @@ pub struct Masses {
 }
 
 /// The state of a hall-air scenario, carried across its events.
+#[derive(Clone)]
 pub struct AirScenario {
     pub state: State,
     fluid: Fluid,

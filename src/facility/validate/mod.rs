@@ -6,6 +6,7 @@
 //! [`network`] (`[network]` and feed buses) and [`scenario`] (`[sweep]`, `[airflow]`,
 //! `[transient]` and its `[[event]]`s).
 
+pub(super) mod campus;
 mod floor;
 mod items;
 mod network;
@@ -186,6 +187,14 @@ fn too_deep(src: &str) -> Option<usize> {
 /// Parse and validate facility text; `file` names it in messages.
 pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
     let cx = Ctx { file, src };
+    if campus::is_campus_str(src) {
+        return Err(cx.err(
+            None,
+            "[campus]",
+            "is a campus file (several halls), not one hall's facility file",
+            "run `thermogrid contingency` or `powerflow` on the campus, or give one hall's own file",
+        ));
+    }
     if let Some(at) = too_deep(src) {
         return Err(cx.err(
             Some(line_col(src, at)),
