@@ -112,7 +112,7 @@ pub fn group_name(k: usize, element: &str) -> String {
 }
 
 /// `/outages/…` along `outage` (ranked, most severe first); the simulated ones' per-rack
-/// times along `outage, rack` (NaN: not simulated or never reached).
+/// times along `simulated, rack` (NaN: never reached, or the rack's hall not simulated).
 pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Contingencies) -> Result<(), String> {
     write_atomic(out, |f| {
         global_attrs(f, &format!("thermogrid facility contingencies: {name}"))?;
@@ -201,35 +201,42 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
         )?;
         dataset(&g, "max_intake_c", &n, &th(&|t| t.max_intake_c), "degC", "warmest rack intake during the transient")?;
         attach_all(&g, &[&outage])?;
+        // Per rack, the simulated outages only (a campus screens thousands).
+        let sim: Vec<&OutageResult> = c.outages.iter().filter(|o| o.thermal.is_some()).collect();
+        let sim_ids: Vec<String> = sim.iter().map(|o| o.element.clone()).collect();
+        let simulated = string_coord(&g, "simulated", &sim_ids, "simulated outage (ranked, most severe first)")?;
+        let at: std::collections::HashMap<&str, usize> =
+            racks.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
         let per_rack = |k: usize| -> Vec<f64> {
-            c.outages
-                .iter()
-                .flat_map(|o| {
-                    (0..racks.len()).map(move |r| {
-                        o.thermal.as_ref().map_or(f64::NAN, |t| opt(if k == 0 { t.racks[r].1 } else { t.racks[r].2 }))
-                    })
-                })
-                .collect()
+            let mut out = vec![f64::NAN; sim.len() * racks.len()];
+            for (i, o) in sim.iter().enumerate() {
+                for (id, t27, t32, _) in &o.thermal.as_ref().expect("simulated").racks {
+                    if let Some(&r) = at.get(id.as_str()) {
+                        out[i * racks.len() + r] = opt(if k == 0 { *t27 } else { *t32 });
+                    }
+                }
+            }
+            out
         };
-        let shape = [c.outages.len(), racks.len()];
+        let shape = [sim.len(), racks.len()];
         let a = dataset(
             &g,
             "time_to_27c_s",
             &shape,
             &per_rack(0),
             "s",
-            "each rack's intake at 27 degC (NaN: never or not simulated)",
+            "each rack's intake at 27 degC (NaN: never, or the rack's hall not simulated)",
         )?;
-        attach(&a, &[&outage, &rack])?;
+        attach(&a, &[&simulated, &rack])?;
         let b = dataset(
             &g,
             "time_to_32c_s",
             &shape,
             &per_rack(1),
             "s",
-            "each rack's intake at 32 degC (NaN: never or not simulated)",
+            "each rack's intake at 32 degC (NaN: never, or the rack's hall not simulated)",
         )?;
-        attach(&b, &[&outage, &rack])?;
+        attach(&b, &[&simulated, &rack])?;
         // The intake histories of the simulated outages, one group each (rank order).
         let h = g.create_group("transients")?;
         attr_str(&h, "long_name", "rack intakes in time after each simulated outage, one group per outage")?;
@@ -239,11 +246,12 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
             attr_str(&sub, "element", &o.element)?;
             attr_str(&sub, "kind", o.kind)?;
             let time = crate::io::netcdf::coord(&sub, "time", &t.time_s, "s", "time since the outage", None)?;
-            let rk = string_coord(&sub, "rack", racks, "rack id")?;
+            let ids: Vec<String> = t.racks.iter().map(|r| r.0.clone()).collect();
+            let rk = string_coord(&sub, "rack", &ids, "rack id")?;
             let ds = dataset(
                 &sub,
                 "intake_c",
-                &[t.time_s.len(), racks.len()],
+                &[t.time_s.len(), ids.len()],
                 &t.intake_c,
                 "degC",
                 "rack intake temperature",
