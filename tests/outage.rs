@@ -397,3 +397,84 @@ fn the_command_line_ranks_writes_json_and_netcdf() {
     assert_eq!(e.status.code(), Some(2), "{}", String::from_utf8_lossy(&e.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The two-node lumped estimate of a sealed room (air C_a, racks C_r, joined by the
+/// racks' air G = ṁc_p, heated by P in the racks): the air temperature at `t` s from
+/// air at `ta0` and racks at `tr0`.
+///
+/// C_a dT_a/dt = G (T_r − T_a),  C_r dT_r/dt = P − G (T_r − T_a). With D = T_r − T_a:
+/// dD/dt = P/C_r − G D (1/C_r + 1/C_a), so D relaxes from D0 to P C_a / (G (C_a + C_r))
+/// with τ = 1 / (G (1/C_r + 1/C_a)); the stored energy C_a T_a + C_r T_r grows as P t,
+/// hence T_a = (C_a ta0 + C_r tr0 + P t − C_r D(t)) / (C_a + C_r).
+fn lumped_air_c(t: f64, ta0: f64, tr0: f64, p: f64, g: f64, ca: f64, cr: f64) -> f64 {
+    let d0 = tr0 - ta0;
+    let dinf = p * ca / (g * (ca + cr));
+    let tau = 1.0 / (g * (1.0 / cr + 1.0 / ca));
+    let d = dinf + (d0 - dinf) * (-t / tau).exp();
+    (ca * ta0 + cr * tr0 + p * t - cr * d) / (ca + cr)
+}
+
+#[test]
+fn a_sealed_room_reaches_its_limit_when_the_lumped_capacitances_say() {
+    // The room of the tests above, its two CRAHs (fans off) lost at 0: no air in or
+    // out, adiabatic walls, no building mass (h = 0): every watt of the racks stays in
+    // the air and the racks' own thermal mass.
+    let mut toml = room(&crahs(60.0), 100.0, &RACKS);
+    toml += "\n[airflow]\nrack_delta_t_k = 12.0\n[transient]\ndt_s = 5.0\nduration_s = 600.0\nthresholds_c = [32.0, 40.0, 50.0]\nrack_heat_capacity_kj_k = 300.0\nbuilding_h_w_m2k = 0.0\nbuilding_heat_capacity_kj_m2k = 0.0\nsnapshot_every_s = 600.0\n[[event]]\nat_s = 0.0\nkind = \"cooling_failure\"\nunits = [\"CRAH-1\", \"CRAH-2\"]\nfans = \"off\"\n";
+    let f = load_str("sealed_room.toml", &toml).unwrap();
+    let sc = thermogrid::scenario::run_scenario(
+        &f,
+        thermogrid::run::Backend::Cpu,
+        &thermogrid::thermal::SolveOptions::default(),
+        None,
+    )
+    .unwrap();
+    let raster = thermogrid::raster::rasterize(&f).unwrap();
+    let air: Vec<usize> = (0..raster.material.len()).filter(|&c| raster.material[c] == 0).collect();
+    let cell_m3 = 0.2f64.powi(3);
+    let ta0 = air.iter().map(|&c| sc.snapshots[c] as f64).sum::<f64>() / air.len() as f64;
+    let p: f64 = RACKS.iter().map(|r| r.1 * 1e3).sum();
+    let ca = f.materials.air_rho_cp_j_m3k * air.len() as f64 * cell_m3;
+    let cr = RACKS.len() as f64 * 300e3;
+    let g = p / 12.0;
+    // The racks' mass starts at their steady exhaust: intake + 12 K (mean over racks).
+    let nr = RACKS.len();
+    let tr0 = sc.intake_c[..nr].iter().sum::<f64>() / nr as f64 + 12.0;
+    // Once the racks' air has mixed the room (its time constant: C_a / G ≈ 16 s), the
+    // racks' mean intake follows the lumped air: within 0.3 K from 60 s on (the room
+    // stratifies a little; the intakes sit below its mean).
+    for k in 0..sc.time_s.len() {
+        if sc.time_s[k] >= 60.0 {
+            let m = sc.intake_c[k * nr..(k + 1) * nr].iter().sum::<f64>() / nr as f64;
+            let want = lumped_air_c(sc.time_s[k], ta0, tr0, p, g, ca, cr);
+            assert!((m - want).abs() < 0.3, "t = {} s: mean intake {m:.3} °C, lumped {want:.3} °C", sc.time_s[k]);
+        }
+    }
+    // Each limit: when the lumped air reaches it, against the racks' times. 32 °C comes
+    // within the first half minute (the racks' stored heat mixing into the air); 40 and
+    // 50 °C are the room's bulk heating, P / (C_a + C_r) ≈ 0.040 K/s.
+    for (k, &lim) in [32.0, 40.0, 50.0].iter().enumerate() {
+        let (mut lo, mut hi) = (0.0, 600.0);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if lumped_air_c(mid, ta0, tr0, p, g, ca, cr) < lim {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let times: Vec<f64> = sc.time_to_threshold_s[k].iter().map(|t| t.expect("every rack reaches it")).collect();
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        eprintln!("{lim} °C: lumped {lo:.0} s; racks {times:.0?} (mean {mean:.0} s)");
+        if lim > 32.0 {
+            // The racks' mean time within 3 % of the lumped one; each rack within 10 %
+            // (the racks' intakes differ by up to ±1.2 K, ±30 s at 0.04 K/s).
+            assert!((mean - lo).abs() < 0.03 * lo, "{lim} °C: racks' mean {mean:.1} s, lumped {lo:.1} s");
+            for &t in &times {
+                assert!((t - lo).abs() < 0.10 * lo, "{lim} °C: a rack at {t:.1} s, lumped {lo:.1} s");
+            }
+        } else {
+            assert!(times.iter().all(|&t| t < 60.0), "{lim} °C: {times:?}");
+        }
+    }
+}
