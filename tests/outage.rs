@@ -478,3 +478,58 @@ fn a_sealed_room_reaches_its_limit_when_the_lumped_capacitances_say() {
         }
     }
 }
+
+/// The room with liquid-cooled racks (80 % of each rack's heat to the loop: 60.8 kW)
+/// and `n` CDUs of 40 kW (200 L of loop water each, 10 K allowed) on MECH-A/MECH-B by
+/// turns, not on UPS.
+fn liquid_room(n: usize) -> thermogrid::facility::Facility {
+    let mut cooling = crahs(60.0);
+    for k in 0..n {
+        let bus = if k % 2 == 0 { "MECH-A" } else { "MECH-B" };
+        cooling += &format!(
+            "[[cooling]]\nid = \"CDU-{}\"\nkind = \"cdu\"\ncapacity_kw = 40.0\nfeed_bus = \"{bus}\"\nloop_volume_l = 200.0\nloop_limit_k = 10.0\n",
+            k + 1
+        );
+    }
+    let toml = room(&cooling, 100.0, &RACKS).replace("power_kw = ", "liquid_fraction = 0.8\npower_kw = ");
+    load_str("liquid_room.toml", &toml).unwrap()
+}
+
+#[test]
+fn a_liquid_loop_short_of_cdus_warms_to_its_limit_as_its_water_allows() {
+    let water_j_k = |cdus: f64| cdus * 200.0 * 4180.0;
+    // N: two CDUs for 60.8 kW. Losing one leaves 40 kW: the loop (400 L) warms at
+    // 20.8 kW / 1.672 MJ/K and reaches 10 K after 803.85 s, every liquid rack with it.
+    let c = screen(&liquid_room(2)).unwrap();
+    let l = outage(&c.outages, "CDU-1").liquid.clone().expect("a liquid loop");
+    assert!((l.heat_mw - 0.0608).abs() < 1e-12 && (l.capacity_mw - 0.08).abs() < 1e-12, "{l:?}");
+    assert!((l.min_capacity_mw - 0.04).abs() < 1e-12 && (l.max_deficit_mw - 0.0208).abs() < 1e-12, "{l:?}");
+    let want = 10.0 * water_j_k(2.0) / 20.8e3;
+    assert!((l.time_to_limit_s.unwrap() - want).abs() < 1e-9, "{l:?} against {want}");
+    assert_eq!(l.racks_over_limit, RACKS.len());
+    // Its feeder lost for good: the same.
+    let l = outage(&c.outages, "MECH-A-FEED").liquid.clone().unwrap();
+    assert!((l.time_to_limit_s.unwrap() - want).abs() < 1e-9, "{l:?}");
+    // It ranks above outages that lose nothing (racks over a limit come second).
+    let rank = |e: &str| c.outages.iter().position(|o| o.element == e).unwrap();
+    assert!(rank("CDU-1") < rank("CRAH-1"), "{} {}", rank("CDU-1"), rank("CRAH-1"));
+    // The utility lost: both CDUs stop until the generator's ATS (15 s) plus their
+    // restart (30 s); the racks ride on UPS. 60.8 kW for 45 s into 1.672 MJ/K: 1.636 K,
+    // then the loop cools back (80 kW for 60.8).
+    let l = outage(&c.outages, "UTIL-utility").liquid.clone().unwrap();
+    let rise = 60.8e3 * 45.0 / water_j_k(2.0);
+    assert!((l.max_rise_k - rise).abs() < 1e-9, "{l:?} against {rise}");
+    assert_eq!((l.time_to_limit_s, l.racks_over_limit), (None, 0));
+    // N+1: three CDUs, one lost: 80 kW still run, no shortfall.
+    let c = screen(&liquid_room(3)).unwrap();
+    let l = outage(&c.outages, "CDU-2").liquid.clone().unwrap();
+    assert_eq!((l.max_deficit_mw, l.max_rise_k, l.time_to_limit_s), (0.0, 0.0, None), "{l:?}");
+    // A CDU key on an air unit is refused.
+    let bad = room(
+        &crahs(60.0).replacen("chiller = \"CH-1\"\n", "chiller = \"CH-1\"\nloop_volume_l = 10.0\n", 1),
+        100.0,
+        &RACKS,
+    );
+    let e = load_str("bad.toml", &bad).unwrap_err();
+    assert!(e.to_string().contains("CDU's liquid loop"), "{e}");
+}

@@ -129,6 +129,11 @@ pub struct CoolingUnit {
     pub feed_a_share: f64,
     /// The chiller whose water the unit's coil takes.
     pub chiller: Option<String>,
+    /// CDUs: water in the loop it serves, L (0 for air-side units).
+    pub loop_volume_l: f64,
+    /// CDUs: allowed warming of the loop above its design supply, K (NaN for air-side
+    /// units).
+    pub loop_limit_k: f64,
     pub pos: Pos,
 }
 
@@ -136,6 +141,15 @@ pub struct CoolingUnit {
 pub const AIR_UNIT_KW_E_PER_KW: f64 = 0.25;
 /// Default electric draw per kW of rated CDU capacity (pumps, dry-cooler fans).
 pub const CDU_KW_E_PER_KW: f64 = 0.05;
+/// Default water in a CDU's secondary loop per kW of its capacity, L: a loop sized for a
+/// 10 K rise circulates ≈ 1.44 L/min per kW (1 kW / (4.18 kJ/(kg·K) · 10 K)); at a
+/// circulation time of ≈ 20 s through CDU, manifolds and cold plates that is ≈ 0.5 L
+/// per kW. An estimate: give `loop_volume_l` where the loop's volume is known.
+pub const LOOP_L_PER_KW: f64 = 0.5;
+/// Default allowed warming of a liquid loop, K: from a 30 °C design supply (ASHRAE W32)
+/// to 45 °C (the top of class W45), where cold-plated GPUs approach their throttling
+/// temperatures.
+pub const LOOP_LIMIT_K: f64 = 15.0;
 
 impl CoolingUnit {
     /// Whether the unit removes heat from room air.

@@ -505,6 +505,15 @@ pub struct CoolingSpec {
     /// the unit's cooling, not its fans.
     #[serde(default)]
     pub chiller: Option<String>,
+    /// CDUs: water in the secondary (TCS) loop the CDU serves, L — the loop's heat
+    /// capacity when its cooling is lost. Default [`crate::facility::LOOP_L_PER_KW`] L
+    /// per kW of capacity.
+    #[serde(default)]
+    pub loop_volume_l: Option<f64>,
+    /// CDUs: how far the loop may warm above its design supply before the racks on it
+    /// throttle, K. Default [`crate::facility::LOOP_LIMIT_K`].
+    #[serde(default)]
+    pub loop_limit_k: Option<f64>,
 }
 
 /// Where a cooling unit's return air comes from.

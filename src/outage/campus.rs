@@ -86,7 +86,23 @@ fn combine(parts: Vec<(String, ThermalOutcome)>) -> ThermalOutcome {
 /// most) `per_hall` of the most severe outages touching it; ranked again with their
 /// thermal outcomes.
 pub fn run(c: &Campus, per_hall: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, CampusThermal), Error> {
-    let mut cont = super::screen(&c.plant)?;
+    let t_screen = std::time::Instant::now();
+    let mut cont = super::screen_with(&c.plant, false)?;
+    // Each hall's liquid loop (its own CDUs, its own racks), for the outages touching it.
+    let liquid_halls: Vec<usize> =
+        (0..c.halls.len()).filter(|&h| c.halls[h].facility.racks.iter().any(|r| r.liquid_heat_w() > 0.0)).collect();
+    for o in cont.outages.iter_mut() {
+        let parts: Vec<_> = liquid_halls
+            .iter()
+            .filter_map(|&h| {
+                let l = local(c, h, o)?;
+                super::liquid::loop_outcome(&c.halls[h].facility, &l.cooling_units_down, &l.rack_dark)
+            })
+            .collect();
+        o.liquid = super::liquid::combine(&parts);
+    }
+    rank(&mut cont.outages);
+    cont.screen_s = t_screen.elapsed().as_secs_f64();
     let t0 = std::time::Instant::now();
     let mut cost = CampusThermal::default();
     // Per hall, the most severe outages touching it (screening order), with their

@@ -12,6 +12,7 @@
 
 pub mod campus;
 pub mod electrical;
+pub mod liquid;
 pub mod thermal;
 
 use crate::error::{Error, InputError};
@@ -88,16 +89,21 @@ pub struct OutageResult {
     #[serde(skip)]
     pub rack_dark: Vec<(String, f64, Option<f64>)>,
     pub thermal: Option<ThermalOutcome>,
+    /// The racks' liquid loop (facilities with CDUs and liquid-cooled racks).
+    pub liquid: Option<liquid::LiquidOutcome>,
 }
 
 impl OutageResult {
-    /// Sort key, most severe first.
+    /// Sort key, most severe first: IT lost, racks over their limit (air intakes above
+    /// 32 °C, liquid loops past their limit), the first time to a limit, overload, units.
     fn severity(&self) -> (f64, usize, f64, f64, usize) {
         let th = self.thermal.as_ref();
+        let lq = self.liquid.as_ref();
+        let first = th.and_then(|t| t.first_time_to_32c_s).unwrap_or(f64::INFINITY);
         (
             -self.lost_it_mw,
-            usize::MAX - th.map_or(0, |t| t.racks_over_32c),
-            th.and_then(|t| t.first_time_to_32c_s).unwrap_or(f64::INFINITY),
+            usize::MAX - th.map_or(0, |t| t.racks_over_32c) - lq.map_or(0, |l| l.racks_over_limit),
+            first.min(lq.and_then(|l| l.time_to_limit_s).unwrap_or(f64::INFINITY)),
             -self.overloaded.iter().map(|o| o.loading_pct).fold(0.0, f64::max),
             usize::MAX - self.cooling_units_down.len(),
         )
@@ -396,6 +402,7 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, plant: &Plant, lost: Elem
             .collect(),
         rack_dark,
         thermal: None,
+        liquid: None,
     })
 }
 
@@ -574,8 +581,15 @@ fn islands(net: &crate::power::Network, live: &[bool]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Screen every element of `f` (electrical side), ranked by severity.
+/// Screen every element of `f` (electrical side, and its liquid loop), ranked by
+/// severity.
 pub fn screen(f: &Facility) -> Result<Contingencies, Error> {
+    screen_with(f, true)
+}
+
+/// [`screen`], with or without following the liquid loop of `f` as one hall's (a
+/// campus follows each hall's own).
+pub(crate) fn screen_with(f: &Facility, loops: bool) -> Result<Contingencies, Error> {
     let t0 = std::time::Instant::now();
     let n = f.network.as_ref().ok_or_else(|| {
         Error::Input(InputError::new(
@@ -593,7 +607,16 @@ pub fn screen(f: &Facility) -> Result<Contingencies, Error> {
     elements.extend((0..f.cooling.len()).map(Element::CoolingUnit));
     // Every outage is independent of the others: in parallel.
     use rayon::prelude::*;
-    let mut outages = elements.par_iter().map(|&e| one(f, n, &topo, &plant, e)).collect::<Result<Vec<_>, _>>()?;
+    let mut outages = elements
+        .par_iter()
+        .map(|&e| {
+            let mut o = one(f, n, &topo, &plant, e)?;
+            if loops {
+                o.liquid = liquid::loop_outcome(f, &o.cooling_units_down, &o.rack_dark);
+            }
+            Ok(o)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     rank(&mut outages);
     Ok(Contingencies { elements: elements.len(), outages, screen_s: t0.elapsed().as_secs_f64() })
 }

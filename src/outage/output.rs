@@ -26,6 +26,7 @@ pub fn outage_json(o: &OutageResult) -> serde_json::Value {
         "racks_unpowered": o.racks_unpowered,
         "overloaded": o.overloaded,
         "collapsed": o.collapsed,
+        "liquid": o.liquid,
         "cooling_units_down": o.cooling_units_down,
         "transfers": o.transfers.iter().map(|(id, t)| json!({"id": id, "at_s": t})).collect::<Vec<_>>(),
         "ups_on_battery": o.ups_on_battery.iter().map(|(id, a, b)| json!({"id": id, "from_s": a, "battery_empty_s": b})).collect::<Vec<_>>(),
@@ -164,6 +165,41 @@ pub fn write_h5(out: &std::path::Path, name: &str, racks: &[String], c: &Conting
             "branches above their rating",
         )?;
         dataset(&g, "cooling_units_down", &n, &col(&|o| o.cooling_units_down.len() as f64), "1", "cooling-unit stops")?;
+        dataset(
+            &g,
+            "collapsed_islands",
+            &n,
+            &col(&|o| o.collapsed.len() as f64),
+            "1",
+            "islands whose sources could not carry their load",
+        )?;
+        let lq = |get: &dyn Fn(&super::liquid::LiquidOutcome) -> f64| {
+            col(&|o: &OutageResult| o.liquid.as_ref().map_or(f64::NAN, get))
+        };
+        dataset(
+            &g,
+            "liquid_max_deficit_mw",
+            &n,
+            &lq(&|l| l.max_deficit_mw),
+            "MW",
+            "largest shortfall of running CDU capacity under the racks' liquid heat (NaN: no liquid loop)",
+        )?;
+        dataset(
+            &g,
+            "liquid_time_to_limit_s",
+            &n,
+            &lq(&|l| opt(l.time_to_limit_s)),
+            "s",
+            "liquid loop at its allowed rise (NaN: never within the horizon, or no liquid loop)",
+        )?;
+        dataset(
+            &g,
+            "liquid_racks_over_limit",
+            &n,
+            &lq(&|l| l.racks_over_limit as f64),
+            "1",
+            "liquid-cooled racks with power when their loop reaches its limit (NaN: no liquid loop)",
+        )?;
         let th = |get: &dyn Fn(&super::ThermalOutcome) -> f64| {
             col(&|o: &OutageResult| o.thermal.as_ref().map_or(f64::NAN, get))
         };

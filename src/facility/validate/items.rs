@@ -241,6 +241,22 @@ pub(super) fn cooling_unit(
         }
     };
     let per_kw = if s.kind == CoolingKind::Cdu { CDU_KW_E_PER_KW } else { AIR_UNIT_KW_E_PER_KW };
+    let (loop_volume_l, loop_limit_k) = if s.kind == CoolingKind::Cdu {
+        (
+            cx.positive(pos, it, "loop_volume_l", s.loop_volume_l.unwrap_or(capacity * LOOP_L_PER_KW))?,
+            cx.positive(pos, it, "loop_limit_k", s.loop_limit_k.unwrap_or(LOOP_LIMIT_K))?,
+        )
+    } else {
+        if s.loop_volume_l.is_some() || s.loop_limit_k.is_some() {
+            return Err(cx.err(
+                pos,
+                it,
+                "loop_volume_l and loop_limit_k are a CDU's liquid loop",
+                "remove them, or use kind = \"cdu\"",
+            ));
+        }
+        (0.0, f64::NAN)
+    };
     let electric_kw = cx.non_negative(pos, it, "electric_kw", s.electric_kw.unwrap_or(capacity * per_kw))?;
     let ceiling_return = match s.return_from {
         Some(ReturnFrom::Ceiling) if f.layers < 2 => {
@@ -285,6 +301,8 @@ pub(super) fn cooling_unit(
         feed_bus: s.feed_bus.clone(),
         feed_b_bus: s.feed_b_bus.clone(),
         chiller: s.chiller.clone(),
+        loop_volume_l,
+        loop_limit_k,
         pos,
     })
 }
