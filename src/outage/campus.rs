@@ -87,7 +87,14 @@ fn combine(parts: Vec<(String, ThermalOutcome)>) -> ThermalOutcome {
 /// thermal outcomes.
 pub fn run(c: &Campus, per_hall: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, CampusThermal), Error> {
     let t_screen = std::time::Instant::now();
-    let mut cont = super::screen_with(&c.plant, false)?;
+    // Each hall's standby sets answer to their own hall's buses.
+    let group: Vec<usize> = c
+        .plant
+        .network
+        .as_ref()
+        .map(|n| n.bus.iter().map(|b| c.split(&b.get_ref().id).map_or(0, |(h, _)| h + 1)).collect())
+        .unwrap_or_default();
+    let mut cont = super::screen_with(&c.plant, false, Some(group))?;
     // Each hall's liquid loop (its own CDUs, its own racks), for the outages touching it.
     let liquid_halls: Vec<usize> =
         (0..c.halls.len()).filter(|&h| c.halls[h].facility.racks.iter().any(|r| r.liquid_heat_w() > 0.0)).collect();

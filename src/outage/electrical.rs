@@ -92,6 +92,10 @@ pub struct Topology {
     adj: Vec<(usize, usize)>,
     /// Whether each branch is a UPS.
     is_ups: Vec<bool>,
+    /// Each bus's group (a campus's hall, from 1; 0: the campus's own buses, or every
+    /// bus of a single facility). A standby set starts when a normally live bus of its
+    /// own group loses supply (a set of group 0: any bus).
+    group: Vec<usize>,
 }
 
 /// Liveness of every bus over time: `live[k]` holds from `times[k]` to `times[k + 1]`
@@ -145,6 +149,11 @@ impl Topology {
     /// The topology of a facility's network; `None` without `[network]`. `load_mw` is
     /// each bus's load (for UPS given as energy: ride-through = energy / load).
     pub fn of(f: &Facility, load_mw: &[f64]) -> Option<Topology> {
+        Self::of_groups(f, load_mw, None)
+    }
+
+    /// [`Self::of`] with each bus's group (see `group`); `None`: all in group 0.
+    pub fn of_groups(f: &Facility, load_mw: &[f64], group: Option<Vec<usize>>) -> Option<Topology> {
         let n: &NetworkSpec = f.network.as_ref()?;
         let index: HashMap<&str, usize> = n.bus.iter().enumerate().map(|(i, b)| (b.get_ref().id.as_str(), i)).collect();
         let branch_index: HashMap<&str, usize> =
@@ -243,6 +252,7 @@ impl Topology {
             adj_at,
             adj,
             is_ups,
+            group: group.unwrap_or_else(|| vec![0; nb]),
         };
         // A UPS given as energy: ride-through = energy / the normal load on its output
         // side (reached without crossing any UPS).
@@ -346,7 +356,7 @@ impl Topology {
             Empty(usize),
         }
         let mut pending: Vec<(f64, Ev)> = Vec::new();
-        let mut started = false;
+        let mut started = vec![false; self.sources.len()];
         let mut on_battery: Vec<Option<(f64, f64)>> = vec![None; self.ups.len()];
         let mut tl = Timeline {
             times: Vec::new(),
@@ -403,13 +413,25 @@ impl Topology {
                     live.iter_mut().zip(side).for_each(|(l, s)| *l |= s);
                 }
             }
-            // Standby generators start when a bus that normally has supply loses it.
-            if !started && normal.iter().zip(&supplied).any(|(&n, &s)| n && !s) {
-                started = true;
-                for (i, s) in self.sources.iter().enumerate() {
-                    if s.standby && !source_lost[i] {
-                        pending.push((t + s.delay, Ev::Online(i)));
-                    }
+            // Standby generators start when a bus of their group that normally has
+            // supply loses it.
+            let dead_groups: Vec<usize> = {
+                let mut g: Vec<usize> =
+                    (0..normal.len()).filter(|&b| normal[b] && !supplied[b]).map(|b| self.group[b]).collect();
+                g.sort_unstable();
+                g.dedup();
+                g
+            };
+            for (i, s) in self.sources.iter().enumerate() {
+                let mine = self.group[s.bus];
+                if s.standby
+                    && !source_lost[i]
+                    && !started[i]
+                    && !dead_groups.is_empty()
+                    && (mine == 0 || dead_groups.contains(&mine))
+                {
+                    started[i] = true;
+                    pending.push((t + s.delay, Ev::Online(i)));
                 }
             }
             // Transfer switches arm when their normal side is dead and the alternate live.

@@ -30,7 +30,8 @@ pub struct LiquidOutcome {
     pub min_capacity_mw: f64,
     /// The largest shortfall (liquid heat − running capacity), MW; 0: none.
     pub max_deficit_mw: f64,
-    /// The loop's warmest rise above design within the horizon, K.
+    /// The loop's warmest rise above design within the horizon, K (at most its limit:
+    /// past it the racks throttle).
     pub max_rise_k: f64,
     /// The loop's allowed rise, K.
     pub limit_k: f64,
@@ -98,10 +99,14 @@ pub fn loop_outcome(
         max_theta = max_theta.max(theta);
     }
     let racks_over_limit = hit.map_or(0, |t| rack_off.iter().filter(|o| !down_at(o, t)).count());
+    // Past its limit the racks throttle and the lumped loop no longer holds.
+    if hit.is_some() {
+        max_theta = limit;
+    }
     Some(LiquidOutcome {
         heat_mw: racks.iter().map(|r| r.liquid_heat_w()).sum::<f64>() / 1e6,
         capacity_mw: cdus.iter().map(|u| u.capacity_kw).sum::<f64>() / 1e3,
-        min_capacity_mw: min_cap / 1e6,
+        min_capacity_mw: min_cap / 1e6 + 0.0,
         max_deficit_mw: max_def / 1e6,
         max_rise_k: max_theta,
         limit_k: limit,

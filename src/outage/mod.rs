@@ -584,12 +584,12 @@ fn islands(net: &crate::power::Network, live: &[bool]) -> Vec<Vec<usize>> {
 /// Screen every element of `f` (electrical side, and its liquid loop), ranked by
 /// severity.
 pub fn screen(f: &Facility) -> Result<Contingencies, Error> {
-    screen_with(f, true)
+    screen_with(f, true, None)
 }
 
 /// [`screen`], with or without following the liquid loop of `f` as one hall's (a
 /// campus follows each hall's own).
-pub(crate) fn screen_with(f: &Facility, loops: bool) -> Result<Contingencies, Error> {
+pub(crate) fn screen_with(f: &Facility, loops: bool, group: Option<Vec<usize>>) -> Result<Contingencies, Error> {
     let t0 = std::time::Instant::now();
     let n = f.network.as_ref().ok_or_else(|| {
         Error::Input(InputError::new(
@@ -600,7 +600,7 @@ pub(crate) fn screen_with(f: &Facility, loops: bool) -> Result<Contingencies, Er
         ))
     })?;
     let load_mw = bus_loads(f);
-    let topo = Topology::of(f, &load_mw).expect("a network");
+    let topo = Topology::of_groups(f, &load_mw, group).expect("a network");
     let plant = Plant::of(f, n).expect("a network");
     let mut elements = topo.elements();
     elements.extend((0..f.chillers.len()).map(Element::Chiller));
