@@ -494,6 +494,22 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Cmd::Validate { file } => {
             preflight_h5(&file)?;
+            if thermogrid::facility::campus::is_campus(&file) {
+                let c = thermogrid::facility::campus::load(&file)?;
+                thermogrid::power::read_network(&file)?;
+                let n = c.plant.network.as_ref().expect("a campus has a network");
+                println!(
+                    "{file}: ok — campus \"{}\", {} halls, {} racks ({:.2} MW IT), {} cooling units, joined network of {} buses and {} branches",
+                    c.name,
+                    c.halls.len(),
+                    c.plant.racks.len(),
+                    c.plant.it_power_w() / 1e6,
+                    c.plant.cooling.len(),
+                    n.bus.len(),
+                    n.branch.len()
+                );
+                return Ok(());
+            }
             match read_input(&file)? {
                 Input::Facility(f) => {
                     // Everything a solve checks before it solves: the cells each item

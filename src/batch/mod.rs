@@ -222,11 +222,15 @@ impl Case {
 
 /// Every case of a batch over `inputs` into `outdir`, in plan order: each input's
 /// sweep expanded; an input that does not load is one case, which fails. A file that
-/// another input names as a variant's fragment is not an input. Names are unique
+/// another input names as a variant's fragment is not an input, nor is a campus file
+/// (several halls: its halls' own files are the cases). Names are unique
 /// (a clash gets `__2`, `__3`, …) and no longer than [`MAX_CASE_NAME`].
 pub fn plan(inputs: &[PathBuf], outdir: &Path) -> Vec<Case> {
-    let loaded: Vec<(PathBuf, Result<facility::Facility, InputError>)> =
-        inputs.iter().map(|i| (i.clone(), facility::load(&i.display().to_string()))).collect();
+    let loaded: Vec<(PathBuf, Result<facility::Facility, InputError>)> = inputs
+        .iter()
+        .filter(|i| !facility::campus::is_campus(&i.display().to_string()))
+        .map(|i| (i.clone(), facility::load(&i.display().to_string())))
+        .collect();
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let fragments: std::collections::HashSet<PathBuf> = loaded
         .iter()

@@ -192,7 +192,7 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
             None,
             "[campus]",
             "is a campus file (several halls), not one hall's facility file",
-            "run `thermogrid contingency` or `powerflow` on the campus, or give one hall's own file",
+            "run `thermogrid contingency`, `powerflow` or `validate` on the campus, or give one hall's own file",
         ));
     }
     if let Some(at) = too_deep(src) {
