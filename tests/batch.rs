@@ -118,6 +118,8 @@ fn batch_over_meshes_resumes() {
     let n = std::fs::read_dir(&meshes)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "toml"))
+        // A campus file is not a case: its halls are (they are in the same folder).
+        .filter(|e| !thermogrid::facility::campus::is_campus(&e.as_ref().unwrap().path().display().to_string()))
         .count();
     assert!(stdout.contains(&format!("{n} cases: {n} solved, 0 up to date, 0 failed")), "{stdout}");
     assert!(stderr.contains(&format!("{n}/{n}")), "progress: {stderr}");

@@ -533,3 +533,37 @@ fn a_liquid_loop_short_of_cdus_warms_to_its_limit_as_its_water_allows() {
     let e = load_str("bad.toml", &bad).unwrap_err();
     assert!(e.to_string().contains("CDU's liquid loop"), "{e}");
 }
+
+#[test]
+fn a_ramping_set_carries_later_and_ups_losses_load_their_inputs() {
+    // GEN-1 of 0.5 MW taking load at 0.01 MW/s: on line 10 s + 50 s after the utility
+    // is lost; the ATS follows 5 s later; the CRAHs run again 30 s after that.
+    let text = room(&crahs(60.0), 100.0, &RACKS).replace(
+        "standby = true\nstart_delay_s = 10.0",
+        "standby = true\nstart_delay_s = 10.0\np_max_mw = 0.5\nramp_mw_per_s = 0.01",
+    );
+    let c = screen(&load_str("outage_room.toml", &text).unwrap()).unwrap();
+    let o = outage(&c.outages, "UTIL-utility");
+    assert_eq!(o.generators_on_line, vec![("GEN-1".to_string(), 60.0)]);
+    assert_eq!(o.transfers, vec![("ATS-1".to_string(), 65.0)]);
+    assert_eq!(o.lost_it_mw, 0.0);
+    assert_eq!((down(o, "CRAH-1")[0].from_s, down(o, "CRAH-1")[0].until_s), (0.0, Some(95.0)));
+    // A ramp without a rating, or on a running set, is refused.
+    for bad in [text.replace("p_max_mw = 0.5\n", ""), text.replace("standby = true\n", "")] {
+        let e = load_str("outage_room.toml", &bad).unwrap_err();
+        assert!(e.to_string().contains("ramp_mw_per_s"), "{e}");
+    }
+    // UPS at 95 %: UPS-A carries 43 kW (R1 and half the rest), UPS-B 33 kW; their inputs
+    // draw 76 / 0.95 = 80 kW, so TX-MAIN carries 80 + 2 × 15 (CRAH fans and coils at
+    // 0.25 kW/kW) + 2 × 20 (chillers) = 150 kW.
+    let text = room(&crahs(60.0), 100.0, &RACKS)
+        .replace("ride_through_s = 300.0\n", "ride_through_s = 300.0\nefficiency = 0.95\n");
+    let f = load_str("outage_room.toml", &text).unwrap();
+    let (net, _) = thermogrid::power::facility_net::facility_network(&f).unwrap();
+    let r = thermogrid::power::DcPowerFlow::new(&net).unwrap().solve_checked(&net).unwrap();
+    let flow = |id: &str| r.pf_mw[net.branch_names.iter().position(|b| b == id).unwrap()];
+    assert!((flow("TX-MAIN") - 0.150).abs() < 1e-12, "{}", flow("TX-MAIN"));
+    assert!((flow("UPS-A-BR") - 0.043).abs() < 1e-12 && (flow("UPS-B-BR") - 0.033).abs() < 1e-12);
+    let e = load_str("outage_room.toml", &text.replacen("efficiency = 0.95", "efficiency = 1.5", 1)).unwrap_err();
+    assert!(e.to_string().contains("efficiency"), "{e}");
+}

@@ -156,6 +156,12 @@ pub struct GeneratorSpec {
     /// Type 10 diesel sets; gas turbines 30–120).
     #[serde(default)]
     pub start_delay_s: Option<f64>,
+    /// How fast a standby set takes load once on line, MW/s: it carries its whole
+    /// rating (`p_max_mw`) from `start_delay_s + p_max_mw / ramp_mw_per_s` (a gas
+    /// turbine loads at 0.1–0.5 MW/s; a diesel set of NFPA 110 Type 10 takes its rated
+    /// load at once, the default).
+    #[serde(default)]
+    pub ramp_mw_per_s: Option<f64>,
 }
 
 /// `[[network.ups]]`: a UPS module, the branch `branch` of the network (its input bus to
@@ -173,7 +179,15 @@ pub struct UpsSpec {
     /// Usable battery energy, kWh (ride-through = energy / load at the outage).
     #[serde(default)]
     pub energy_kwh: Option<f64>,
+    /// Efficiency from input to output, 0.5–1 (default [`UPS_EFFICIENCY`]): its input
+    /// draws the load on its output side / efficiency.
+    #[serde(default)]
+    pub efficiency: Option<f64>,
 }
+
+/// Default UPS efficiency: double-conversion UPS at 40–100 % load (EN 62040-3 figures of
+/// 2–3 MW class units: 0.95–0.97; eco-mode 0.99).
+pub const UPS_EFFICIENCY: f64 = 0.96;
 
 /// `[[network.transfer]]`: an automatic (ATS) or static (STS) transfer switch.
 #[derive(Debug, Clone, Deserialize)]

@@ -201,10 +201,15 @@ impl Topology {
         for (i, g) in n.generator.iter().enumerate() {
             let g = g.get_ref();
             if g.in_service {
+                // A set that takes load at a ramp carries its rating once ramped up.
+                let ramp = match (g.ramp_mw_per_s, g.p_max_mw) {
+                    (Some(r), Some(p)) => p / r,
+                    _ => 0.0,
+                };
                 sources.push(Source {
                     bus: index[g.bus.as_str()],
                     standby: g.standby,
-                    delay: g.start_delay_s.unwrap_or(GENERATOR_START_S),
+                    delay: g.start_delay_s.unwrap_or(GENERATOR_START_S) + ramp,
                     element: Element::Generator(i),
                 });
             }

@@ -249,6 +249,7 @@ struct Plant {
     other_mw: Vec<f64>,
     net: crate::power::Network,
     gen_rows: Vec<GenRow>,
+    ups_losses: crate::power::facility_net::UpsLosses,
 }
 
 impl Plant {
@@ -279,6 +280,7 @@ impl Plant {
                 .map(|u| u.chiller.as_ref().and_then(|c| f.chillers.iter().position(|x| &x.id == c)))
                 .collect(),
             other_mw,
+            ups_losses: crate::power::facility_net::UpsLosses::of(n, &index),
             index: index.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             net,
             gen_rows,
@@ -438,6 +440,11 @@ fn end_flow(
         if lost != Element::Chiller(i) {
             feed.add(&live, c.electric_kw / 1e3, &mut pd);
         }
+    }
+    // UPS losses at the inputs of the UPS still carrying load from their input.
+    let pd_live: Vec<f64> = pd.iter().zip(&live).map(|(&p, &l)| if l { p } else { 0.0 }).collect();
+    for (b, mw) in plant.ups_losses.losses(&tl.closed_at_end, &pd_live, &live) {
+        pd[b] += mw;
     }
     let mut net = plant.net.clone();
     for (b, &p) in pd.iter().enumerate() {

@@ -89,6 +89,13 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
             loads.cooling_mw += c.electric_kw / 1e3 * share;
         }
     }
+    // UPS losses at their inputs (normal operation: every branch as written).
+    let closed: Vec<bool> = spec.branch.iter().map(|b| b.get_ref().in_service).collect();
+    for (bus_row, mw) in UpsLosses::of(spec, &id).losses(&closed, &pd, &vec![true; nb]) {
+        pd[bus_row] += mw;
+        qd[bus_row] += reactive(mw, cooling_pf);
+        loads.other_mw += mw;
+    }
     for l in &spec.load {
         let l = l.get_ref();
         pd[id[l.bus.as_str()]] += l.p_mw;
@@ -199,4 +206,86 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
         gen_names: gens.iter().map(|g| g.5.clone()).collect(),
     };
     Some((net, loads))
+}
+
+/// The UPS modules of a network as their losses need them: each one's input draws the
+/// load on its output side × (1/η − 1). The output side is what the output bus reaches
+/// over closed branches without crossing the UPS; a UPS inside a loop (its output side
+/// reaching its input) is left lossless, its load not attributable to it. Nested UPS
+/// count their own load only.
+#[derive(Clone, Debug)]
+pub struct UpsLosses {
+    /// (branch, input bus, output bus, 1/η − 1).
+    ups: Vec<(usize, usize, usize, f64)>,
+    adj_at: Vec<usize>,
+    adj: Vec<(usize, usize)>,
+}
+
+impl UpsLosses {
+    pub fn of(spec: &crate::facility::network::NetworkSpec, id: &HashMap<&str, usize>) -> UpsLosses {
+        let nb = spec.bus.len();
+        let ends: Vec<(usize, usize)> =
+            spec.branch.iter().map(|b| (id[b.get_ref().from.as_str()], id[b.get_ref().to.as_str()])).collect();
+        let mut adj_at = vec![0usize; nb + 1];
+        for &(f, t) in &ends {
+            adj_at[f + 1] += 1;
+            adj_at[t + 1] += 1;
+        }
+        for i in 0..nb {
+            adj_at[i + 1] += adj_at[i];
+        }
+        let mut fill = adj_at.clone();
+        let mut adj = vec![(0, 0); adj_at[nb]];
+        for (b, &(f, t)) in ends.iter().enumerate() {
+            adj[fill[f]] = (t, b);
+            fill[f] += 1;
+            adj[fill[t]] = (f, b);
+            fill[t] += 1;
+        }
+        let ups = spec
+            .ups
+            .iter()
+            .filter_map(|u| {
+                let u = u.get_ref();
+                let b = spec.branch.iter().position(|x| x.get_ref().id == u.branch)?;
+                let eta = u.efficiency.unwrap_or(crate::facility::network::UPS_EFFICIENCY);
+                Some((b, ends[b].0, ends[b].1, 1.0 / eta - 1.0))
+            })
+            .collect();
+        UpsLosses { ups, adj_at, adj }
+    }
+
+    /// (input bus row, MW) of each UPS carrying load through `closed` branches from a
+    /// `live` input, with bus loads `pd` (MW).
+    pub fn losses(&self, closed: &[bool], pd: &[f64], live: &[bool]) -> Vec<(usize, f64)> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; pd.len()];
+        for &(b, input, output, k) in &self.ups {
+            if !closed[b] || !live[input] || k == 0.0 {
+                continue;
+            }
+            seen.iter_mut().for_each(|s| *s = false);
+            let mut stack = vec![output];
+            let (mut load, mut looped) = (0.0, false);
+            while let Some(i) = stack.pop() {
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                if i == input {
+                    looped = true;
+                    break;
+                }
+                load += pd[i];
+                for &(j, br) in &self.adj[self.adj_at[i]..self.adj_at[i + 1]] {
+                    if br != b && closed[br] && !seen[j] {
+                        stack.push(j);
+                    }
+                }
+            }
+            if !looped && load > 0.0 {
+                out.push((input, load * k));
+            }
+        }
+        out
+    }
 }

@@ -157,6 +157,17 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
         if let Some(d) = g.start_delay_s {
             cx.within(p, &item, "start_delay_s", d, (0.0, MAX_DELAY_S), "s")?;
         }
+        if let Some(r) = g.ramp_mw_per_s {
+            cx.positive(p, &item, "ramp_mw_per_s", r)?;
+            if g.p_max_mw.is_none() || !g.standby {
+                return Err(cx.err(
+                    p,
+                    item,
+                    "ramp_mw_per_s is a standby set's loading rate and needs its p_max_mw",
+                    "give p_max_mw and standby = true, or remove ramp_mw_per_s",
+                ));
+            }
+        }
     }
     let branch_index = |p: Pos, item: &str, key: &str, id: &str| -> Result<usize, InputError> {
         n.branch.iter().position(|b| b.get_ref().id == id).ok_or_else(|| {
@@ -198,6 +209,9 @@ pub(super) fn validate_network(cx: &Ctx, pos: Pos, n: &NetworkSpec) -> Result<()
             (Some(t), None) => cx.within(p, &item, "ride_through_s", t, (0.0, MAX_DELAY_S), "s").map(|_| ())?,
             (None, Some(e)) => cx.within(p, &item, "energy_kwh", e, (0.0, MAX_MW * 1e3), "kWh").map(|_| ())?,
             (None, None) => {}
+        }
+        if let Some(e) = u.efficiency {
+            cx.within(p, &item, "efficiency", e, (0.5, 1.0), "")?;
         }
     }
     let mut transfer_ids = HashSet::new();
