@@ -253,6 +253,7 @@ fn a_bad_campus_is_an_input_error_naming_the_hall() {
             "13.8 kV but campus bus \"MV-2\" is 0.48 kV",
         ),
         (good.replace("[campus]", "[campus]\nfloor = 1"), "unknown field"),
+        (good.replace("id = \"FDR-2\"", "id = \"H2/FDR\""), "contains '/'"),
     ];
     for (text, want) in cases {
         let e = campus::load(&write(&d, &text)).err().unwrap_or_else(|| panic!("accepted: {want}"));
@@ -260,6 +261,19 @@ fn a_bad_campus_is_an_input_error_naming_the_hall() {
         assert!(msg.contains(want), "{want}: {msg}");
         assert!(!e.fix.is_empty(), "{msg}");
     }
+    // A hall with two utility buses tied together, both connected to one campus bus:
+    // the tie would join that bus to itself.
+    let two = HALL.replace(
+        "[[network.generator]]\nid = \"UTIL-INFEED\"",
+        "[[network.bus]]\nid = \"UTIL-B\"\nkind = \"utility\"\nkv = 13.8\n[[network.branch]]\nid = \"UTIL-TIE\"\nfrom = \"UTIL\"\nto = \"UTIL-B\"\nx_pu = 0.01\n[[network.generator]]\nid = \"UTIL-INFEED\"",
+    );
+    std::fs::write(d.join("two.toml"), two).unwrap();
+    let text = good.replace(
+        "file = \"hall.toml\"\nconnect = { \"UTIL\" = \"MV-2\" }",
+        "file = \"two.toml\"\nconnect = { \"UTIL\" = \"MV-2\", \"UTIL-B\" = \"MV-2\" }",
+    );
+    let e = campus::load(&write(&d, &text)).unwrap_err();
+    assert!(e.to_string().contains("joins campus bus \"MV-2\" to itself"), "{e}");
     // A campus is not a hall: the facility reader says so.
     let p = write(&d, &good);
     let e = thermogrid::facility::load(&p).unwrap_err();
@@ -309,27 +323,37 @@ fn an_island_its_sources_cannot_carry_collapses_and_one_they_can_shares_its_load
 #[test]
 fn each_halls_transients_are_batched_and_equal_the_hall_alone() {
     let d = dir("thermal");
-    // The grid loss collapses the campus (as above): the worst outage for both halls,
-    // with the same consequences in each — one transient serves both.
-    let c = campus::load(&write(&d, &campus_text(0.05, 1.0, 0.01, 0.01))).unwrap();
-    let (s, cost) = thermogrid::outage::campus::run(&c, 1, 10.0, 60.0).unwrap();
-    assert_eq!((cost.pairs, cost.runs, cost.steady_starts), (2, 1, 1), "{cost:?}");
-    let o = outage(&s, "GRID-utility");
-    let t = o.thermal.as_ref().expect("simulated");
-    let ids: Vec<&str> = t.racks.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(ids, vec!["H1/R1", "H1/R2", "H1/R3", "H2/R1", "H2/R2", "H2/R3"]);
-    // The hall alone, with its part of the outage: the same numbers.
-    let h = &c.halls[0].facility;
-    let l = thermogrid::outage::campus::local(&c, 0, o).unwrap();
-    assert_eq!(l.racks_unpowered, vec!["R1", "R2", "R3"]);
-    let (alone, _) = thermogrid::outage::thermal::transient(h, &l, 10.0, 60.0).unwrap();
-    for k in 0..3 {
-        assert_eq!(t.racks[k].3, alone.racks[k].3);
-        assert_eq!(t.racks[k + 3].3, alone.racks[k].3);
-    }
-    assert_eq!(t.time_s, alone.time_s);
-    assert_eq!(t.intake_c.len(), 2 * alone.intake_c.len());
-    assert_eq!(t.racks_over_27c, 2 * alone.racks_over_27c);
+    // The turbine and a 20 kW battery carry the campus without the grid: the outages
+    // that touch a hall are its own TX (racks and CRAH dark), MECH-FEED and CRAH-1 (the
+    // CRAH stopped for good, racks heating) — the last two the same in the hall — and
+    // for H2 FDR-2 too (the battery alone does not hold MV-2: H2 dark, as its TX lost).
+    let c = campus::load(&write(&d, &campus_text(0.05, 1.0, 0.02, 0.02))).unwrap();
+    let (s, cost) = thermogrid::outage::campus::run(&c, 10, 10.0, 60.0).unwrap();
+    // 3 + 4 (hall, outage) pairs; 2 distinct consequences in one design; 1 steady start.
+    assert_eq!((cost.pairs, cost.runs, cost.steady_starts), (7, 2, 1), "{cost:?}");
+    assert_eq!(outage(&s, "FDR-2").racks_unpowered.len(), 3);
+    assert!(outage(&s, "FDR-1").racks_unpowered.is_empty());
+    let h1 = outage(&s, "H1/MECH-FEED").thermal.clone().expect("simulated");
+    let h2 = outage(&s, "H2/CRAH-1").thermal.clone().expect("simulated");
+    let ids: Vec<&str> = h2.racks.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids, vec!["H2/R1", "H2/R2", "H2/R3"]);
+    // The hall alone, with its part of the outage: the same histories to the bit.
+    let o = outage(&s, "H2/CRAH-1");
+    let l = thermogrid::outage::campus::local(&c, 1, o).unwrap();
+    assert_eq!(l.cooling_units_down.len(), 1);
+    assert_eq!(l.cooling_units_down[0].id, "CRAH-1");
+    let (alone, _) = thermogrid::outage::thermal::transient(&c.halls[1].facility, &l, 10.0, 60.0).unwrap();
+    assert_eq!(h2.time_s, alone.time_s);
+    assert_eq!(h2.intake_c, alone.intake_c);
+    assert_eq!(h1.intake_c, alone.intake_c);
+    assert_eq!(h2.max_intake_c, alone.max_intake_c);
+    // Without cooling the racks warm: the transient is not trivial.
+    let nr = 3;
+    let last = &alone.intake_c[alone.intake_c.len() - nr..];
+    assert!(last.iter().zip(&alone.intake_c[..nr]).all(|(b, a)| b > &(a + 0.5)), "{:?}", alone.intake_c);
+    // An outage of the campus that touches no hall has no transient; FDR-2's is H2's.
+    assert!(outage(&s, "FDR-1").thermal.is_none());
+    assert_eq!(outage(&s, "FDR-2").thermal.as_ref().unwrap().racks.len(), 3);
 }
 
 #[test]
@@ -355,7 +379,7 @@ fn the_bundled_campus_screens_every_element() {
     // Every campus transformer and ring segment is N-1 secure for IT.
     for o in outages {
         let e = o["element"].as_str().unwrap();
-        if e.starts_with("TX-345") || e.starts_with("RING-") || e.starts_with("L345") || e.starts_with("TX-W") {
+        if ["TX-345", "RING-", "L345", "TX-W", "TX-E", "TX-BESS", "TIE-345"].iter().any(|p| e.starts_with(p)) {
             assert_eq!(o["lost_it_mw"].as_f64().unwrap(), 0.0, "{e}");
         }
     }

@@ -451,7 +451,7 @@ fn a_sealed_room_reaches_its_limit_when_the_lumped_capacitances_say() {
         }
     }
     // Each limit: when the lumped air reaches it, against the racks' times. 32 °C comes
-    // within the first half minute (the racks' stored heat mixing into the air); 40 and
+    // within the first minute (the racks' stored heat mixing into the air); 40 and
     // 50 °C are the room's bulk heating, P / (C_a + C_r) ≈ 0.040 K/s.
     for (k, &lim) in [32.0, 40.0, 50.0].iter().enumerate() {
         let (mut lo, mut hi) = (0.0, 600.0);
@@ -566,4 +566,34 @@ fn a_ramping_set_carries_later_and_ups_losses_load_their_inputs() {
     assert!((flow("UPS-A-BR") - 0.043).abs() < 1e-12 && (flow("UPS-B-BR") - 0.033).abs() < 1e-12);
     let e = load_str("outage_room.toml", &text.replacen("efficiency = 0.95", "efficiency = 1.5", 1)).unwrap_err();
     assert!(e.to_string().contains("efficiency"), "{e}");
+}
+
+#[test]
+fn a_standby_set_too_small_for_its_island_collapses_it_and_ups_losses_reach_the_end_state() {
+    // GEN-1 of 0.1 MW behind the ATS for 76 kW of racks / 0.95, 30 kW of CRAHs and
+    // 40 kW of chillers (150 kW): when the ATS closes at 15 s the island is 50 kW short
+    // and collapses; the UPS carry the racks on battery to 300 s, then every rack is dark.
+    let base = room(&crahs(60.0), 100.0, &RACKS)
+        .replace("ride_through_s = 300.0\n", "ride_through_s = 300.0\nefficiency = 0.95\n");
+    let small =
+        base.replace("standby = true\nstart_delay_s = 10.0", "standby = true\nstart_delay_s = 10.0\np_max_mw = 0.1");
+    let c = screen(&load_str("outage_room.toml", &small).unwrap()).unwrap();
+    let o = outage(&c.outages, "UTIL-utility");
+    assert_eq!(o.collapsed.len(), 1, "{o:?}");
+    assert!(
+        (o.collapsed[0].load_mw - 0.150).abs() < 1e-12 && (o.collapsed[0].capacity_mw - 0.1).abs() < 1e-12,
+        "{:?}",
+        o.collapsed
+    );
+    assert_eq!(o.racks_unpowered.len(), RACKS.len());
+    assert!(o.rack_dark.iter().all(|(_, from, until)| *from == 300.0 && until.is_none()), "{:?}", o.rack_dark);
+    // A set that carries it: the end state draws the UPS losses too — GEN-BRK, rated
+    // 149 kW, carries 150 kW (100.67 %).
+    let rated = base.replace("x_pu = 0.01\nin_service = false", "x_pu = 0.01\nrating_mw = 0.149\nin_service = false");
+    let c = screen(&load_str("outage_room.toml", &rated).unwrap()).unwrap();
+    let o = outage(&c.outages, "UTIL-utility");
+    assert!(o.collapsed.is_empty() && o.racks_unpowered.is_empty(), "{o:?}");
+    assert_eq!(o.overloaded.len(), 1, "{:?}", o.overloaded);
+    assert_eq!(o.overloaded[0].branch, "GEN-BRK");
+    assert!((o.overloaded[0].flow_mw.abs() - 0.150).abs() < 1e-12, "{:?}", o.overloaded);
 }

@@ -87,6 +87,10 @@ fn combine(parts: Vec<(String, ThermalOutcome)>) -> ThermalOutcome {
 /// thermal outcomes.
 pub fn run(c: &Campus, per_hall: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, CampusThermal), Error> {
     let t_screen = std::time::Instant::now();
+    // The joined network as the power model reads it (each part was checked alone).
+    if let Some((net, _)) = crate::power::facility_net::facility_network(&c.plant) {
+        crate::power::validate::validate(&net)?;
+    }
     // Each hall's standby sets answer to their own hall's buses.
     let group: Vec<usize> = c
         .plant

@@ -94,7 +94,7 @@ pub struct Topology {
     is_ups: Vec<bool>,
     /// Each bus's group (a campus's hall, from 1; 0: the campus's own buses, or every
     /// bus of a single facility). A standby set starts when a normally live bus of its
-    /// own group loses supply (a set of group 0: any bus).
+    /// own group loses supply.
     group: Vec<usize>,
 }
 
@@ -226,22 +226,7 @@ impl Topology {
             }
         }
         let nb = n.bus.len();
-        let mut adj_at = vec![0usize; nb + 1];
-        for &(f, t) in &ends {
-            adj_at[f + 1] += 1;
-            adj_at[t + 1] += 1;
-        }
-        for i in 0..nb {
-            adj_at[i + 1] += adj_at[i];
-        }
-        let mut fill = adj_at.clone();
-        let mut adj = vec![(0usize, 0usize); adj_at[nb]];
-        for (b, &(f, t)) in ends.iter().enumerate() {
-            adj[fill[f]] = (t, b);
-            fill[f] += 1;
-            adj[fill[t]] = (f, b);
-            fill[t] += 1;
-        }
+        let (adj_at, adj) = crate::power::facility_net::adjacency(nb, &ends);
         let mut is_ups = vec![false; ends.len()];
         for u in &ups {
             is_ups[u.branch] = true;
@@ -303,6 +288,14 @@ impl Topology {
             }
         }
         seen
+    }
+
+    /// The generator (index into `[[network.generator]]`) a source is, if it is one.
+    pub fn generator_of(&self, source: usize) -> Option<usize> {
+        match self.sources[source].element {
+            Element::Generator(g) => Some(g),
+            _ => None,
+        }
     }
 
     /// The sources (index into the topology's list) at each of `buses` (a flag per bus).
@@ -429,11 +422,7 @@ impl Topology {
             };
             for (i, s) in self.sources.iter().enumerate() {
                 let mine = self.group[s.bus];
-                if s.standby
-                    && !source_lost[i]
-                    && !started[i]
-                    && !dead_groups.is_empty()
-                    && (mine == 0 || dead_groups.contains(&mine))
+                if s.standby && !source_lost[i] && !started[i] && !dead_groups.is_empty() && dead_groups.contains(&mine)
                 {
                     started[i] = true;
                     pending.push((t + s.delay, Ev::Online(i)));

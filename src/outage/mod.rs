@@ -234,6 +234,9 @@ enum GenRow {
     Battery(f64),
     /// The utility infeed added at a reference bus.
     Infeed(usize),
+    /// The infeed the power model adds at a reference bus that is not the utility (a
+    /// standby set's bus marked reference to close its island): no source at all.
+    NoSource,
 }
 
 /// Everything about the facility the outages share, computed once: the loads' feeds
@@ -267,8 +270,17 @@ impl Plant {
             GenRow::Battery(b.power_mw.min(b.energy_mwh * b.soc.unwrap_or(1.0) / ISLAND_BATTERY_HOURS))
         }));
         use crate::power::network::gen;
+        // A reference bus is the utility's only when it is a utility bus or has no
+        // generator (the outage march's rule, `Topology::of`).
         for r in gen_rows.len()..net.gen.rows() {
-            gen_rows.push(GenRow::Infeed(net.gen.get(r, gen::GEN_BUS) as usize - 1));
+            let b = net.gen.get(r, gen::GEN_BUS) as usize - 1;
+            let spec = n.bus[b].get_ref();
+            let any_gen = n.generator.iter().any(|g| index[g.get_ref().bus.as_str()] == b);
+            gen_rows.push(if spec.kind == crate::facility::network::BusKind::Utility || !any_gen {
+                GenRow::Infeed(b)
+            } else {
+                GenRow::NoSource
+            });
         }
         Some(Plant {
             racks: f.racks.iter().map(|r| FeedIx::of(&index, &r.feed())).collect(),
@@ -311,7 +323,8 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, plant: &Plant, lost: Elem
         if !tl.complete {
             return Err(Error::Internal(format!("the electrical march of the outage of {lost:?} did not settle")));
         }
-        let (overloaded, short) = end_flow(f, n, plant, &tl, lost)?;
+        let tripped_gens: Vec<usize> = tripped.iter().filter_map(|&i| topo.generator_of(i)).collect();
+        let (overloaded, short) = end_flow(f, n, plant, &tl, lost, &tripped_gens)?;
         let more: Vec<usize> =
             short.iter().flat_map(|(isl, _)| topo.sources_at(isl)).filter(|i| !tripped.contains(i)).collect();
         collapsed.extend(short.into_iter().map(|(_, c)| c));
@@ -423,6 +436,7 @@ fn end_flow(
     plant: &Plant,
     tl: &Timeline,
     lost: Element,
+    tripped_gens: &[usize],
 ) -> Result<(Vec<Overload>, Vec<(Vec<bool>, Collapse)>), Error> {
     use crate::power::network::{branch as br, bus, gen};
     let live = tl.live.last().cloned().unwrap_or_default();
@@ -467,8 +481,10 @@ fn end_flow(
     for (r, row) in plant.gen_rows.iter().enumerate() {
         let bi = net.gen.get(r, gen::GEN_BUS) as usize - 1;
         let lost_here = match (*row, lost) {
-            (GenRow::Spec(k), Element::Generator(j)) => k == j,
+            (GenRow::Spec(k), Element::Generator(j)) => k == j || tripped_gens.contains(&k),
+            (GenRow::Spec(k), _) => tripped_gens.contains(&k),
             (GenRow::Infeed(b), Element::Utility(u)) => b == u,
+            (GenRow::NoSource, _) => true,
             _ => false,
         };
         let standby_on = match *row {
@@ -488,6 +504,7 @@ fn end_flow(
             GenRow::Spec(_) => net.gen.get(r, gen::PMAX),
             GenRow::Battery(mw) => mw,
             GenRow::Infeed(_) => f64::INFINITY,
+            GenRow::NoSource => 0.0,
         }
     };
     let mut short = Vec::new();
@@ -508,8 +525,9 @@ fn end_flow(
                 }
             }
         };
-        if gens.is_empty() {
-            // Live only from a UPS battery that outlasts the study: no flow to check.
+        if !gens.iter().any(|&r| !matches!(plant.gen_rows[r], GenRow::Battery(_))) {
+            // Live only from a UPS battery that outlasts the study (a battery bank does
+            // not form an island alone): no flow to check.
             shut(&mut net);
             continue;
         }
@@ -533,7 +551,7 @@ fn end_flow(
         let big =
             gens.iter().copied().max_by(|&a, &b| capacity(&net, a).total_cmp(&capacity(&net, b))).expect("a source");
         net.bus.set(net.gen.get(big, gen::GEN_BUS) as usize - 1, bus::BUS_TYPE, bus::REF);
-        if cap.is_finite() {
+        if cap.is_finite() && cap > 0.0 {
             for &r in &gens {
                 net.gen.set(r, gen::PG, capacity(&net, r) * load / cap);
             }

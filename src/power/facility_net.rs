@@ -89,18 +89,18 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
             loads.cooling_mw += c.electric_kw / 1e3 * share;
         }
     }
+    for l in &spec.load {
+        let l = l.get_ref();
+        pd[id[l.bus.as_str()]] += l.p_mw;
+        qd[id[l.bus.as_str()]] += reactive(l.p_mw, l.power_factor.unwrap_or(LOAD_POWER_FACTOR));
+        loads.other_mw += l.p_mw;
+    }
     // UPS losses at their inputs (normal operation: every branch as written).
     let closed: Vec<bool> = spec.branch.iter().map(|b| b.get_ref().in_service).collect();
     for (bus_row, mw) in UpsLosses::of(spec, &id).losses(&closed, &pd, &vec![true; nb]) {
         pd[bus_row] += mw;
         qd[bus_row] += reactive(mw, cooling_pf);
         loads.other_mw += mw;
-    }
-    for l in &spec.load {
-        let l = l.get_ref();
-        pd[id[l.bus.as_str()]] += l.p_mw;
-        qd[id[l.bus.as_str()]] += reactive(l.p_mw, l.power_factor.unwrap_or(LOAD_POWER_FACTOR));
-        loads.other_mw += l.p_mw;
     }
     // Generators: the file's, batteries, then an infeed at each reference bus without one.
     let mut gens: Vec<(usize, f64, f64, f64, bool, String)> = Vec::new();
@@ -208,84 +208,138 @@ pub fn facility_network_with(f: &Facility, cooling_kw: &[f64]) -> Option<(Networ
     Some((net, loads))
 }
 
-/// The UPS modules of a network as their losses need them: each one's input draws the
-/// load on its output side × (1/η − 1). The output side is what the output bus reaches
-/// over closed branches without crossing the UPS; a UPS inside a loop (its output side
-/// reaching its input) is left lossless, its load not attributable to it. Nested UPS
-/// count their own load only.
+/// The UPS modules of a network as their losses need them: each one's input draws its
+/// share of the load on its output side × (1/η − 1). The output side is what the output
+/// bus reaches over closed branches without crossing any UPS; modules whose outputs lie
+/// on one side share its load by their ratings (equally where one has none); a UPS
+/// whose input lies on its own output side (a loop around it) is left lossless, its
+/// load not attributable. A side's load includes what the UPS fed from it carry (their
+/// own load and losses), so nested UPS are counted through.
 #[derive(Clone, Debug)]
 pub struct UpsLosses {
-    /// (branch, input bus, output bus, 1/η − 1).
-    ups: Vec<(usize, usize, usize, f64)>,
+    /// (branch, input bus, output bus, 1/η − 1, rating MVA or NaN).
+    ups: Vec<(usize, usize, usize, f64, f64)>,
     adj_at: Vec<usize>,
     adj: Vec<(usize, usize)>,
+    is_ups: Vec<bool>,
 }
 
 impl UpsLosses {
     pub fn of(spec: &crate::facility::network::NetworkSpec, id: &HashMap<&str, usize>) -> UpsLosses {
-        let nb = spec.bus.len();
         let ends: Vec<(usize, usize)> =
             spec.branch.iter().map(|b| (id[b.get_ref().from.as_str()], id[b.get_ref().to.as_str()])).collect();
-        let mut adj_at = vec![0usize; nb + 1];
-        for &(f, t) in &ends {
-            adj_at[f + 1] += 1;
-            adj_at[t + 1] += 1;
-        }
-        for i in 0..nb {
-            adj_at[i + 1] += adj_at[i];
-        }
-        let mut fill = adj_at.clone();
-        let mut adj = vec![(0, 0); adj_at[nb]];
-        for (b, &(f, t)) in ends.iter().enumerate() {
-            adj[fill[f]] = (t, b);
-            fill[f] += 1;
-            adj[fill[t]] = (f, b);
-            fill[t] += 1;
-        }
+        let (adj_at, adj) = adjacency(spec.bus.len(), &ends);
+        let mut is_ups = vec![false; ends.len()];
         let ups = spec
             .ups
             .iter()
             .filter_map(|u| {
                 let u = u.get_ref();
                 let b = spec.branch.iter().position(|x| x.get_ref().id == u.branch)?;
+                is_ups[b] = true;
                 let eta = u.efficiency.unwrap_or(crate::facility::network::UPS_EFFICIENCY);
-                Some((b, ends[b].0, ends[b].1, 1.0 / eta - 1.0))
+                let rating = spec.branch[b].get_ref().rating_mva().or(spec.branch[b].get_ref().rating_mw);
+                Some((b, ends[b].0, ends[b].1, 1.0 / eta - 1.0, rating.unwrap_or(f64::NAN)))
             })
             .collect();
-        UpsLosses { ups, adj_at, adj }
+        UpsLosses { ups, adj_at, adj, is_ups }
+    }
+
+    /// The buses the output of UPS `u` reaches without crossing a UPS (`None`: its input
+    /// among them).
+    fn side(&self, u: usize, closed: &[bool], nb: usize) -> Option<Vec<bool>> {
+        let (_, input, output, _, _) = self.ups[u];
+        let mut seen = vec![false; nb];
+        let mut stack = vec![output];
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            if i == input {
+                return None;
+            }
+            for &(j, br) in &self.adj[self.adj_at[i]..self.adj_at[i + 1]] {
+                if !self.is_ups[br] && closed[br] && !seen[j] {
+                    stack.push(j);
+                }
+            }
+        }
+        Some(seen)
     }
 
     /// (input bus row, MW) of each UPS carrying load through `closed` branches from a
     /// `live` input, with bus loads `pd` (MW).
     pub fn losses(&self, closed: &[bool], pd: &[f64], live: &[bool]) -> Vec<(usize, f64)> {
+        let nb = pd.len();
+        let active: Vec<bool> = self.ups.iter().map(|u| closed[u.0] && live[u.1]).collect();
+        let sides: Vec<Option<Vec<bool>>> =
+            (0..self.ups.len()).map(|u| if active[u] { self.side(u, closed, nb) } else { None }).collect();
+        // What each UPS carries (its share of its side, nested UPS through), MW.
+        let mut carried: Vec<Option<f64>> = vec![None; self.ups.len()];
+        fn carry(
+            me: &UpsLosses,
+            u: usize,
+            sides: &[Option<Vec<bool>>],
+            pd: &[f64],
+            carried: &mut Vec<Option<f64>>,
+            depth: usize,
+        ) -> f64 {
+            if let Some(c) = carried[u] {
+                return c;
+            }
+            let Some(side) = &sides[u] else { return 0.0 };
+            if depth > me.ups.len() {
+                return 0.0;
+            }
+            let mut load: f64 = side.iter().zip(pd).filter(|(&s, _)| s).map(|(_, &p)| p).sum();
+            // UPS fed from this side (their inputs here, their outputs elsewhere).
+            for v in 0..me.ups.len() {
+                if v != u && side[me.ups[v].1] && sides[v].as_ref().is_some_and(|sv| !sv[me.ups[u].2]) {
+                    let c = carry(me, v, sides, pd, carried, depth + 1);
+                    load += c * (1.0 + me.ups[v].3);
+                }
+            }
+            // Modules in parallel onto this side share it by rating.
+            let peers: Vec<usize> = (0..me.ups.len()).filter(|&v| sides[v].is_some() && side[me.ups[v].2]).collect();
+            let rated = peers.iter().all(|&v| me.ups[v].4.is_finite() && me.ups[v].4 > 0.0);
+            let share = if rated {
+                me.ups[u].4 / peers.iter().map(|&v| me.ups[v].4).sum::<f64>()
+            } else {
+                1.0 / peers.len().max(1) as f64
+            };
+            let c = load * share;
+            carried[u] = Some(c);
+            c
+        }
         let mut out = Vec::new();
-        let mut seen = vec![false; pd.len()];
-        for &(b, input, output, k) in &self.ups {
-            if !closed[b] || !live[input] || k == 0.0 {
-                continue;
-            }
-            seen.iter_mut().for_each(|s| *s = false);
-            let mut stack = vec![output];
-            let (mut load, mut looped) = (0.0, false);
-            while let Some(i) = stack.pop() {
-                if std::mem::replace(&mut seen[i], true) {
-                    continue;
-                }
-                if i == input {
-                    looped = true;
-                    break;
-                }
-                load += pd[i];
-                for &(j, br) in &self.adj[self.adj_at[i]..self.adj_at[i + 1]] {
-                    if br != b && closed[br] && !seen[j] {
-                        stack.push(j);
-                    }
-                }
-            }
-            if !looped && load > 0.0 {
-                out.push((input, load * k));
+        for u in 0..self.ups.len() {
+            let c = carry(self, u, &sides, pd, &mut carried, 0);
+            if c > 0.0 && self.ups[u].3 > 0.0 {
+                out.push((self.ups[u].1, c * self.ups[u].3));
             }
         }
         out
     }
+}
+
+/// Every branch at each bus, compressed: `adj[adj_at[i]..adj_at[i + 1]]` are the
+/// (other bus, branch) pairs at bus `i`, for branches with ends `ends`.
+pub fn adjacency(nb: usize, ends: &[(usize, usize)]) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut adj_at = vec![0usize; nb + 1];
+    for &(f, t) in ends {
+        adj_at[f + 1] += 1;
+        adj_at[t + 1] += 1;
+    }
+    for i in 0..nb {
+        adj_at[i + 1] += adj_at[i];
+    }
+    let mut fill = adj_at.clone();
+    let mut adj = vec![(0, 0); adj_at[nb]];
+    for (b, &(f, t)) in ends.iter().enumerate() {
+        adj[fill[f]] = (t, b);
+        fill[f] += 1;
+        adj[fill[t]] = (f, b);
+        fill[t] += 1;
+    }
+    (adj_at, adj)
 }

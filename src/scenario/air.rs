@@ -160,8 +160,18 @@ fn with_solids(r: &Raster, rack_t: &[f64], t: &[f64]) -> Vec<f64> {
 pub struct SteadyStart {
     air: AirScenario,
     report: crate::airflow::cfd::CfdReport,
-    /// The facility's input hash, to refuse a start of another design.
+    /// The design it was solved for ([`design_key`]), to refuse it to another.
     sha256: String,
+}
+
+/// What a steady start depends on: the file (its hash) and what a sweep case or a
+/// caller may have changed in it since (powers, units, supplies, the air model).
+fn design_key(f: &Facility) -> String {
+    let racks: Vec<(f64, f64)> = f.racks.iter().map(|r| (r.power_kw, r.liquid_fraction)).collect();
+    let units: Vec<(f64, f64, f64)> = f.cooling.iter().map(|u| (u.capacity_kw, u.supply_c, u.delta_t_k)).collect();
+    let supply: Vec<(f64, Option<f64>, Option<f64>)> =
+        f.supply.iter().map(|s| (s.supply_c, s.airflow_m3_s, s.h_w_m3k)).collect();
+    format!("{}|{racks:?}|{units:?}|{supply:?}|{:?}|{:?}", f.input_sha256, f.airflow, f.materials)
 }
 
 /// The steady start of `f`'s scenarios when it runs on the momentum model (`None` for
@@ -172,7 +182,7 @@ pub fn steady_start(f: &Facility) -> Result<Option<SteadyStart>, Error> {
     };
     let raster = rasterize(f)?;
     let (air, report) = AirScenario::start(f, &raster, a)?;
-    Ok(Some(SteadyStart { air, report, sha256: f.input_sha256.clone() }))
+    Ok(Some(SteadyStart { air, report, sha256: design_key(f) }))
 }
 
 pub(super) fn scenario_air(
@@ -192,7 +202,7 @@ pub(super) fn scenario_air(
     let mut fac = f.clone();
     let mut raster = rasterize(&fac)?;
     let (mut air, start) = match from {
-        Some(s) if s.sha256 == f.input_sha256 => (s.air.clone(), s.report.clone()),
+        Some(s) if s.sha256 == design_key(f) => (s.air.clone(), s.report.clone()),
         Some(_) => return Err(Error::Internal("a steady start of another facility was given".into())),
         None => AirScenario::start(&fac, &raster, a)?,
     };

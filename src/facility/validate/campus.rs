@@ -20,7 +20,7 @@
 //! chillers keep their feeds, prefixed the same way.
 
 use super::Ctx;
-use crate::error::{line_col, InputError};
+use crate::error::InputError;
 use crate::facility::campus::{Campus, Hall, SEP};
 use crate::facility::network::{BusKind, NetworkSpec};
 use crate::facility::Facility;
@@ -59,7 +59,7 @@ struct HallSpec {
 pub fn is_campus_str(src: &str) -> bool {
     // Cheap: a line that is exactly the table header, outside any multi-line string
     // (facility files never use that header).
-    src.lines().any(|l| l.trim() == "[campus]")
+    src.lines().any(|l| l.split('#').next().unwrap_or("").trim() == "[campus]")
 }
 
 /// Whether the file at `path` is a campus file.
@@ -74,16 +74,12 @@ pub fn load_campus(path: &str) -> Result<Campus, InputError> {
     })?;
     let cx = Ctx { file: path, src: &src };
     let spec: CampusSpec = toml::from_str(&src).map_err(|e| {
-        let pos = e.span().map(|s| line_col(&src, s.start));
-        let msg = e.message().trim().to_string();
-        let fix = if msg.contains("unknown field") {
-            "remove or correct the key (a campus file has [campus], [[hall]] and [network])"
-        } else if msg.contains("missing field") {
-            "add the missing key"
-        } else {
-            "correct the TOML at that position"
-        };
-        InputError::new(path, "TOML", msg, fix).at(pos)
+        super::toml_error(
+            path,
+            &src,
+            &e,
+            "remove or correct the key (a campus file has [campus], [[hall]] and [network])",
+        )
     })?;
     let name = spec.campus.name.trim().to_string();
     if name.is_empty() {
@@ -92,6 +88,27 @@ pub fn load_campus(path: &str) -> Result<Campus, InputError> {
     let net_pos = cx.pos(&spec.network);
     let mut net = spec.network.into_inner();
     super::network::validate_network(&cx, net_pos, &net)?;
+    // Campus ids never look like a hall's (`<hall>/<id>`).
+    let ids = net
+        .bus
+        .iter()
+        .map(|b| (cx.pos(b), "bus", b.get_ref().id.as_str()))
+        .chain(net.branch.iter().map(|b| (cx.pos(b), "branch", b.get_ref().id.as_str())))
+        .chain(net.generator.iter().map(|b| (cx.pos(b), "generator", b.get_ref().id.as_str())))
+        .chain(net.battery.iter().map(|b| (cx.pos(b), "battery", b.get_ref().id.as_str())))
+        .chain(net.load.iter().map(|b| (cx.pos(b), "load", b.get_ref().id.as_str())))
+        .chain(net.ups.iter().map(|b| (cx.pos(b), "ups", b.get_ref().id.as_str())))
+        .chain(net.transfer.iter().map(|b| (cx.pos(b), "transfer", b.get_ref().id.as_str())));
+    for (pos, kind, id) in ids {
+        if id.contains(SEP) {
+            return Err(cx.err(
+                pos,
+                format!("{kind} \"{id}\""),
+                "a campus id contains '/', which joins a hall's id to its elements' ids",
+                "rename it without '/'",
+            ));
+        }
+    }
     if spec.hall.is_empty() {
         return Err(cx.err(
             net_pos,
@@ -179,7 +196,27 @@ pub fn load_campus(path: &str) -> Result<Campus, InputError> {
                 ));
             }
         }
+        if let Some(g) = hn.generator.iter().map(|g| g.get_ref()).find(|g| g.standby && h.connect.contains_key(&g.bus))
+        {
+            return Err(cx.err(
+                pos,
+                &item,
+                format!(
+                    "standby generator \"{}\" of {} sits on its utility bus \"{}\", which the campus replaces",
+                    g.id, h.file, g.bus
+                ),
+                "put the set on a bus of its own behind a breaker in the hall's file",
+            ));
+        }
         let hall_net = prefixed_network(&h.id, hn, &h.connect);
+        if let Some(b) = hall_net.branch.iter().map(|b| b.get_ref()).find(|b| b.from == b.to) {
+            return Err(cx.err(
+                pos,
+                &item,
+                format!("once connected, branch \"{}\" joins campus bus \"{}\" to itself", b.id, b.from),
+                "connect the hall's utility buses that this branch joins to different campus buses",
+            ));
+        }
         splice(&mut net, hall_net);
         let f_pre = prefixed_facility(&h.id, &f, &h.connect);
         match plant.as_mut() {
@@ -211,28 +248,8 @@ pub fn load_campus(path: &str) -> Result<Campus, InputError> {
         }
         plant.input_sha256 = format!("{:x}", d.finalize());
     }
-    // The joined network: each part was checked alone, each hall reaches a campus
-    // reference through its connection; ids must stay unique once joined (a campus id
-    // may not look like a hall's prefixed one).
-    let mut ids = HashSet::new();
-    let all = net
-        .bus
-        .iter()
-        .map(|b| ("bus", b.get_ref().id.as_str()))
-        .chain(net.branch.iter().map(|b| ("branch", b.get_ref().id.as_str())))
-        .chain(net.generator.iter().map(|b| ("generator", b.get_ref().id.as_str())))
-        .chain(net.ups.iter().map(|b| ("ups", b.get_ref().id.as_str())))
-        .chain(net.transfer.iter().map(|b| ("transfer", b.get_ref().id.as_str())));
-    for (kind, id) in all {
-        if !ids.insert((kind, id)) {
-            return Err(cx.err(
-                net_pos,
-                "[network]",
-                format!("{kind} id \"{id}\" is both a campus id and a hall's (hall ids are prefixed \"<hall>/\")"),
-                "rename the campus element (no '/' in campus ids)",
-            ));
-        }
-    }
+    // The joined network: each part was checked alone, and each hall reaches a campus
+    // reference through its connection.
     plant.network = Some(net);
     Ok(Campus { name, path: path.to_string(), halls, plant })
 }
@@ -252,8 +269,8 @@ fn prefixed_network(hall: &str, n: &NetworkSpec, connect: &BTreeMap<String, Stri
     let bus_of = |id: &str| rename(hall, connect, id);
     let mut n = n.clone();
     n.bus.retain(|b| !connect.contains_key(&b.get_ref().id));
-    // A generator on a connected utility bus is the grid's infeed: the campus is now
-    // that grid.
+    // A generator on a connected utility bus is the grid's infeed (standby sets there
+    // are refused): the campus is now that grid.
     n.generator.retain(|g| !connect.contains_key(&g.get_ref().bus));
     for b in n.bus.iter_mut() {
         let b = b.get_mut();

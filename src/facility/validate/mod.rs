@@ -204,16 +204,7 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         ));
     }
     let spec: FacilitySpec = toml::from_str(src).map_err(|e| {
-        let pos = e.span().map(|s| line_col(src, s.start));
-        let msg = e.message().trim().to_string();
-        let fix = if msg.contains("unknown field") {
-            "remove or correct the key (keys are listed in the README's facility-file section)"
-        } else if msg.contains("missing field") {
-            "add the missing key"
-        } else {
-            "correct the TOML at that position"
-        };
-        InputError::new(file, "TOML", msg, fix).at(pos)
+        toml_error(file, src, &e, "remove or correct the key (keys are listed in the README's facility-file section)")
     })?;
     let name = spec.name.trim().to_string();
     if name.is_empty() {
@@ -289,6 +280,21 @@ pub fn load_str(file: &str, src: &str) -> Result<Facility, InputError> {
         scenario_steps(&facility, t.dt_s, "dt_s")?;
     }
     Ok(facility)
+}
+
+/// A TOML or serde error as an input error at its position; `unknown_fix` is the fix
+/// for an unknown key.
+fn toml_error(file: &str, src: &str, e: &toml::de::Error, unknown_fix: &str) -> InputError {
+    let pos = e.span().map(|s| line_col(src, s.start));
+    let msg = e.message().trim().to_string();
+    let fix = if msg.contains("unknown field") {
+        unknown_fix
+    } else if msg.contains("missing field") {
+        "add the missing key"
+    } else {
+        "correct the TOML at that position"
+    };
+    InputError::new(file, "TOML", msg, fix).at(pos)
 }
 
 /// `[[chiller]]`s: ids unique, draws and times in range, feeds checked later with the
