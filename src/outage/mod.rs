@@ -324,7 +324,9 @@ fn one(f: &Facility, n: &NetworkSpec, topo: &Topology, plant: &Plant, lost: Elem
             return Err(Error::Internal(format!("the electrical march of the outage of {lost:?} did not settle")));
         }
         let tripped_gens: Vec<usize> = tripped.iter().filter_map(|&i| topo.generator_of(i)).collect();
-        let (overloaded, short) = end_flow(f, n, plant, &tl, lost, &tripped_gens)?;
+        // The facility was validated: a failure here is this program's, said with its outage.
+        let (overloaded, short) = end_flow(f, n, plant, &tl, lost, &tripped_gens)
+            .map_err(|e| Error::Internal(format!("the end-state power flow after losing {lost:?}: {e}")))?;
         let more: Vec<usize> =
             short.iter().flat_map(|(isl, _)| topo.sources_at(isl)).filter(|i| !tripped.contains(i)).collect();
         collapsed.extend(short.into_iter().map(|(_, c)| c));
@@ -517,6 +519,9 @@ fn end_flow(
             for &x in &isl {
                 net.bus.set(x, bus::BUS_TYPE, bus::NONE);
                 net.bus.set(x, bus::PD, 0.0);
+            }
+            for &r in &gens {
+                net.gen.set(r, gen::GEN_STATUS, 0.0);
             }
             for b in 0..net.branch.rows() {
                 let (fr, to) = (net.branch.get(b, br::F_BUS) as usize - 1, net.branch.get(b, br::T_BUS) as usize - 1);
