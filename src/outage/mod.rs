@@ -242,7 +242,10 @@ enum GenRow {
 /// Everything about the facility the outages share, computed once: the loads' feeds
 /// as bus indices and the normal-operation network.
 struct Plant {
-    index: HashMap<String, usize>,
+    /// (from, to) bus of every branch.
+    ends: Vec<(usize, usize)>,
+    /// The generator rows at each bus.
+    rows_at: Vec<Vec<usize>>,
     racks: Vec<FeedIx>,
     units: Vec<FeedIx>,
     chillers: Vec<FeedIx>,
@@ -293,7 +296,14 @@ impl Plant {
                 .collect(),
             other_mw,
             ups_losses: crate::power::facility_net::UpsLosses::of(n, &index),
-            index: index.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            ends: n.branch.iter().map(|b| (index[b.get_ref().from.as_str()], index[b.get_ref().to.as_str()])).collect(),
+            rows_at: {
+                let mut at = vec![Vec::new(); n.bus.len()];
+                for r in 0..net.gen.rows() {
+                    at[net.gen.get(r, gen::GEN_BUS) as usize - 1].push(r);
+                }
+                at
+            },
             net,
             gen_rows,
         })
@@ -469,8 +479,7 @@ fn end_flow(
     }
     // Branches as closed at the end; dead buses isolated.
     for (b, &c) in tl.closed_at_end.iter().enumerate() {
-        let (fr, to) =
-            (plant.index[n.branch[b].get_ref().from.as_str()], plant.index[n.branch[b].get_ref().to.as_str()]);
+        let (fr, to) = plant.ends[b];
         let on = c && live[fr] && live[to];
         net.branch.set(b, br::BR_STATUS, if on { 1.0 } else { 0.0 });
     }
@@ -497,9 +506,7 @@ fn end_flow(
         net.gen.set(r, gen::GEN_STATUS, if on { 1.0 } else { 0.0 });
     }
     let on_at = |net: &crate::power::Network, b: usize| -> Vec<usize> {
-        (0..net.gen.rows())
-            .filter(|&r| net.gen.get(r, gen::GEN_BUS) as usize - 1 == b && net.gen.get(r, gen::GEN_STATUS) > 0.0)
-            .collect()
+        plant.rows_at[b].iter().copied().filter(|&r| net.gen.get(r, gen::GEN_STATUS) > 0.0).collect()
     };
     let capacity = |net: &crate::power::Network, r: usize| -> f64 {
         match plant.gen_rows[r] {
