@@ -15,18 +15,15 @@
 //! Every island of in-service branches needs a reference bus; one without is an error
 //! naming its buses, never a NaN.
 
+use super::chol::CholFactor;
 use super::network::{branch as br, bus, gen, Network};
+use super::peel::PeelFactor;
 use super::validate::validate;
 use crate::error::InputError;
-use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::solvers::Solve;
-use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, LdltRef, LltRef, SymbolicCholesky, SymmetricOrdering,
-};
 use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
-use faer::Side;
 
 /// A prepared DC power flow: indices, susceptances, and the factorized reduced matrix.
 pub struct DcPowerFlow {
@@ -55,10 +52,8 @@ pub struct DcPowerFlow {
     /// Internal index of each generator's bus (`None` at isolated buses).
     gen_idx: Vec<Option<usize>>,
     factor: Option<Factor>,
-    /// Reduced size and the lower-triangle entries of B as (row, col, branch, sign):
-    /// the pattern a refactorization refills.
+    /// Reduced size (unknowns).
     nr: usize,
-    entries: Vec<(usize, usize, usize, f64)>,
     /// Slack generator row at each reference bus (first on-line generator, file order).
     pub slack_gen: Vec<Option<usize>>,
     /// Number of islands (connected components of in-service branches).
@@ -70,170 +65,44 @@ pub struct DcPowerFlow {
 /// Laplacian with its reference rows removed and so positive definite: sparse Cholesky.
 /// With negative susceptances (series compensation, three-winding transformer stars)
 /// B may be indefinite: sparse LDLᵀ on the same symbolic structure, which needs no
-/// sign and costs the same, checked by its residual and refined; sparse LU only if
-/// LDLᵀ meets a zero pivot. The unknowns are numbered in the order of
-/// [`super::ordering`] (radial and chained buses first, AMD on the meshed core), which
-/// is cheaper than AMD on the whole matrix and needs no permutation afterwards.
+/// sign and costs the same, checked by its residual and refined.
+///
+/// The fast path ([`FactorPath::Peel`], the default) eliminates radial and chained
+/// buses on the network's graph and factorizes only the meshed core that is left
+/// ([`super::peel`]). The reference path ([`FactorPath::Reference`], also taken when
+/// the peel meets a tiny pivot) numbers the unknowns in the same order
+/// ([`super::ordering`]), assembles the whole matrix and factorizes it with faer; it
+/// falls back to sparse LU if LDLᵀ meets a zero pivot.
 pub enum Factor {
+    Peeled(Box<PeelFactor>),
     Llt(Box<CholFactor>),
     Ldlt(Box<CholFactor>),
     Lu(SymbolicLu<usize>, Lu<usize, f64>),
 }
 
-/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (one triangle kept for residuals).
-pub struct CholFactor {
-    sym: std::sync::Arc<SymbolicCholesky<usize>>,
-    values: Vec<f64>,
-    /// The matrix, kept for the residuals of LDLᵀ solves (`None` for LLᵀ).
-    matrix: Option<SparseColMat<usize, f64>>,
-    ldlt: bool,
-}
-
-/// Relative residual ‖b − A x‖∞ / ‖b‖∞ above which an LDLᵀ solve is refined.
-const LDLT_REFINE_ABOVE: f64 = 1e-13;
-
-/// The symbolic Cholesky structure of `m` (upper triangle), whose rows and columns
-/// are already in elimination order ([`DcPowerFlow::build`] numbers them so).
-fn symbolic_cholesky(m: &SparseColMat<usize, f64>) -> Result<SymbolicCholesky<usize>, String> {
-    factorize_symbolic_cholesky(m.symbolic(), Side::Upper, SymmetricOrdering::Identity, Default::default())
-        .map_err(|e| format!("{e:?}"))
-}
-
-impl CholFactor {
-    fn new(
-        m: &SparseColMat<usize, f64>,
-        previous: Option<std::sync::Arc<SymbolicCholesky<usize>>>,
-        ldlt: bool,
-    ) -> Result<Self, String> {
-        let sym = match previous {
-            Some(s) => s,
-            None => std::sync::Arc::new(symbolic_cholesky(m)?),
-        };
-        let mut values = vec![0.0; sym.len_val()];
-        let par = faer::get_global_parallelism();
-        if ldlt {
-            let mut mem = MemBuffer::try_new(sym.factorize_numeric_ldlt_scratch::<f64>(par, Default::default()))
-                .map_err(|e| format!("{e:?}"))?;
-            sym.factorize_numeric_ldlt(
-                &mut values,
-                m.as_ref(),
-                Side::Upper,
-                Default::default(),
-                par,
-                MemStack::new(&mut mem),
-                Default::default(),
-            )
-            .map_err(|e| format!("{e:?}"))?;
-        } else {
-            let mut mem = MemBuffer::try_new(sym.factorize_numeric_llt_scratch::<f64>(par, Default::default()))
-                .map_err(|e| format!("{e:?}"))?;
-            sym.factorize_numeric_llt(
-                &mut values,
-                m.as_ref(),
-                Side::Upper,
-                Default::default(),
-                par,
-                MemStack::new(&mut mem),
-                Default::default(),
-            )
-            .map_err(|e| format!("{e:?}"))?;
-        }
-        if values.iter().any(|v| !v.is_finite()) {
-            return Err("non-finite pivot".into());
-        }
-        Ok(CholFactor { sym, values, matrix: ldlt.then(|| m.clone()), ldlt })
-    }
-
-    fn solve_raw(&self, rhs: &mut [f64], ncols: usize) {
-        let n = rhs.len() / ncols.max(1);
-        let par = faer::get_global_parallelism();
-        let mut mem = MemBuffer::new(self.sym.solve_in_place_scratch::<f64>(ncols, par));
-        let rhs = MatMut::from_column_major_slice_mut(rhs, n, ncols);
-        if self.ldlt {
-            LdltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
-                faer::Conj::No,
-                rhs,
-                par,
-                MemStack::new(&mut mem),
-            );
-        } else {
-            LltRef::new(&self.sym, &self.values).solve_in_place_with_conj(
-                faer::Conj::No,
-                rhs,
-                par,
-                MemStack::new(&mut mem),
-            );
-        }
-    }
-
-    /// `A x` for the symmetric matrix stored as one triangle.
-    fn apply(&self, x: &[f64], y: &mut [f64]) {
-        y.iter_mut().for_each(|v| *v = 0.0);
-        let a = self.matrix.as_ref().expect("kept for LDLᵀ").as_ref();
-        let (rows, vals) = (a.symbolic().row_idx(), a.val());
-        for j in 0..a.ncols() {
-            for k in a.col_range(j) {
-                let (i, v) = (rows[k], vals[k]);
-                y[i] += v * x[j];
-                if i != j {
-                    y[j] += v * x[i];
-                }
-            }
-        }
-    }
-
-    /// Solve; after LDLᵀ (no pivoting on an indefinite matrix may lose digits, and the
-    /// residual tells) with up to two steps of iterative refinement per column.
-    fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
-        if !self.ldlt {
-            return self.solve_raw(rhs, ncols);
-        }
-        let n = rhs.len() / ncols.max(1);
-        let b = rhs.to_vec();
-        self.solve_raw(rhs, ncols);
-        let mut ax = vec![0.0; n];
-        for c in 0..ncols {
-            let (bc, xc) = (&b[c * n..(c + 1) * n], c * n..(c + 1) * n);
-            let bnorm = bc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            for _ in 0..2 {
-                self.apply(&rhs[xc.clone()], &mut ax);
-                let mut r: Vec<f64> = bc.iter().zip(&ax).map(|(b, a)| b - a).collect();
-                let rnorm = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                if !(rnorm > LDLT_REFINE_ABOVE * bnorm) {
-                    break;
-                }
-                self.solve_raw(&mut r, 1);
-                rhs[xc.clone()].iter_mut().zip(&r).for_each(|(x, d)| *x += d);
-            }
-        }
-    }
+/// Which factorization [`DcPowerFlow::build_with`] tries first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactorPath {
+    /// Peel radial and chained buses, factorize the core (the default).
+    Peel,
+    /// Factorize the whole reduced matrix (the reference the peel is tested against).
+    Reference,
 }
 
 impl Factor {
-    /// Factorize `m` (upper triangle), reusing `previous`'s symbolic factorization when
-    /// given (same sparsity pattern). `definite`: every susceptance is positive.
-    fn new(
-        m: &SparseColMat<usize, f64>,
-        previous: Option<&Factor>,
-        definite: bool,
-        source: &str,
-    ) -> Result<Self, InputError> {
+    /// Factorize the whole reduced matrix `m` (upper triangle, in elimination order):
+    /// the reference path. `definite`: every susceptance is positive.
+    fn new(m: &SparseColMat<usize, f64>, definite: bool, source: &str) -> Result<Self, InputError> {
         let err = |what: &str, e: String| {
             InputError::new(source, "network", format!("{what}: {e}"), "check the branch data (reactances, islands)")
         };
-        let previous_sym = match previous {
-            Some(Factor::Llt(f) | Factor::Ldlt(f)) => Some(f.sym.clone()),
-            _ => None,
-        };
         if definite {
-            if let Ok(f) = CholFactor::new(m, previous_sym.clone(), false) {
+            if let Ok(f) = CholFactor::new(m, false) {
                 return Ok(Factor::Llt(Box::new(f)));
             }
         }
-        if !matches!(previous, Some(Factor::Lu(..))) {
-            if let Ok(f) = CholFactor::new(m, previous_sym, true) {
-                return Ok(Factor::Ldlt(Box::new(f)));
-            }
+        if let Ok(f) = CholFactor::new(m, true) {
+            return Ok(Factor::Ldlt(Box::new(f)));
         }
         // A zero pivot in LDLᵀ: LU (with pivoting) of the full symmetric matrix.
         let mut full = Vec::with_capacity(2 * m.compute_nnz());
@@ -249,10 +118,7 @@ impl Factor {
         }
         let m = SparseColMat::<usize, f64>::try_new_from_triplets(m.nrows(), m.ncols(), &full)
             .map_err(|e| err("cannot assemble B", format!("{e:?}")))?;
-        let sym = match previous {
-            Some(Factor::Lu(s, _)) => s.clone(),
-            _ => SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?,
-        };
+        let sym = SymbolicLu::try_new(m.symbolic()).map_err(|e| err("cannot order B", format!("{e:?}")))?;
         let lu =
             Lu::try_new_with_symbolic(sym.clone(), m.as_ref()).map_err(|e| err("B is singular", format!("{e:?}")))?;
         Ok(Factor::Lu(sym, lu))
@@ -262,6 +128,7 @@ impl Factor {
     fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
         let n = rhs.len() / ncols.max(1);
         match self {
+            Factor::Peeled(f) => f.solve_in_place(rhs, ncols),
             Factor::Llt(f) | Factor::Ldlt(f) => f.solve_in_place(rhs, ncols),
             Factor::Lu(_, f) => f.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, ncols)),
         }
@@ -270,6 +137,7 @@ impl Factor {
     /// "cholesky", "ldlt" or "lu".
     pub fn kind(&self) -> &'static str {
         match self {
+            Factor::Peeled(f) => f.kind(),
             Factor::Llt(..) => "cholesky",
             Factor::Ldlt(..) => "ldlt",
             Factor::Lu(..) => "lu",
@@ -477,6 +345,12 @@ impl DcPowerFlow {
     /// Index, build and factorize a network already validated ([`validate`] returned
     /// `idx` for it).
     pub fn build(net: &Network, idx: &super::validate::BusIndex) -> Result<Self, InputError> {
+        Self::build_with(net, idx, FactorPath::Peel)
+    }
+
+    /// [`build`](Self::build) with the factorization path chosen (the reference path is
+    /// what the fast one is tested against).
+    pub fn build_with(net: &Network, idx: &super::validate::BusIndex, path: FactorPath) -> Result<Self, InputError> {
         let bm = &net.bus;
         let nrow = bm.rows();
         let mut bus_idx = vec![None; nrow];
@@ -561,10 +435,36 @@ impl DcPowerFlow {
                 nr += 1;
             }
         }
+        let definite = b.iter().zip(&in_service).all(|(&b, &on)| !on || b > 0.0);
+        // The fast path: the reduced B as a weighted graph (off-diagonals once each; a
+        // branch from a bus to itself adds nothing), peeled and its core factorized.
+        let peeled = match path {
+            FactorPath::Peel if nr > 0 => {
+                let mut diag = vec![0.0; nr];
+                let mut edges = Vec::with_capacity(nl);
+                for r in 0..nl {
+                    if !in_service[r] || f_idx[r] == t_idx[r] {
+                        continue;
+                    }
+                    let (rf, rt, bb) = (red[f_idx[r]], red[t_idx[r]], b[r]);
+                    if rf != usize::MAX {
+                        diag[rf] += bb;
+                    }
+                    if rt != usize::MAX {
+                        diag[rt] += bb;
+                    }
+                    if rf != usize::MAX && rt != usize::MAX {
+                        edges.push((rf as u32, rt as u32, -bb));
+                    }
+                }
+                PeelFactor::new(&diag, &edges, definite).ok()
+            }
+            _ => None,
+        };
         // Number the unknowns in elimination order (radial and chained buses first, AMD
         // on the meshed core), so that B is assembled already ordered and factorized as
         // it is.
-        {
+        if peeled.is_none() {
             let mut edges = Vec::with_capacity(nl);
             for r in 0..nl {
                 if in_service[r] && red[f_idx[r]] != usize::MAX && red[t_idx[r]] != usize::MAX {
@@ -586,7 +486,7 @@ impl DcPowerFlow {
         ref_idx.iter().enumerate().for_each(|(k, &i)| ref_pos[i] = k);
         // Reduced B (lower triangle; the factorization mirrors it) and the couplings
         // to reference buses.
-        let mut entries = Vec::with_capacity(3 * nl);
+        let mut entries = Vec::with_capacity(if peeled.is_some() { 0 } else { 3 * nl });
         let mut ref_coupling = Vec::new();
         for r in 0..nl {
             if !in_service[r] {
@@ -596,7 +496,7 @@ impl DcPowerFlow {
             for (p, q, sign) in [(f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)] {
                 match (red[p], red[q]) {
                     (rp, rq) if rp != usize::MAX && rq != usize::MAX => {
-                        if rp >= rq {
+                        if rp >= rq && peeled.is_none() {
                             entries.push((rp, rq, r, sign))
                         }
                     }
@@ -605,11 +505,10 @@ impl DcPowerFlow {
                 }
             }
         }
-        let factor = if nr > 0 {
-            let definite = b.iter().zip(&in_service).all(|(&b, &on)| !on || b > 0.0);
-            Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, None, definite, &net.source)?)
-        } else {
-            None
+        let factor = match peeled {
+            Some(p) => Some(Factor::Peeled(Box::new(p))),
+            None if nr > 0 => Some(Factor::new(&reduced_b(nr, &entries, &b, &net.source)?, definite, &net.source)?),
+            None => None,
         };
         let slack_gen = ref_idx.iter().map(|&i| first_gen[i]).collect();
         let ref_va_rad = ref_idx.iter().map(|&i| bm.get(bus_row[i], bus::VA).to_radians()).collect();
@@ -628,7 +527,6 @@ impl DcPowerFlow {
             ref_coupling,
             factor,
             nr,
-            entries,
             ref_pos,
             gen_idx,
             slack_gen,
@@ -637,8 +535,8 @@ impl DcPowerFlow {
     }
 
     /// New branch reactances, taps and shifts on the same topology (same buses, same
-    /// in-service branches, same references): refill B and refactorize numerically,
-    /// reusing the symbolic factorization (ordering and elimination tree).
+    /// in-service branches, same references): B refilled and refactorized; a changed
+    /// topology is refused.
     pub fn refactor(&mut self, net: &Network) -> Result<(), InputError> {
         let idx = validate(net)?;
         let l = &net.branch;
@@ -664,34 +562,15 @@ impl DcPowerFlow {
                     "build a new DcPowerFlow for a new topology",
                 ));
             }
-            if on {
-                let tap = l.get(r, br::TAP);
-                self.b[r] = 1.0 / (l.get(r, br::BR_X) * if tap != 0.0 { tap } else { 1.0 });
-                self.shift_rad[r] = l.get(r, br::SHIFT).to_radians();
-            }
         }
-        for c in self.ref_coupling.iter_mut() {
-            c.2 = 0.0;
-        }
-        // Refill the reference couplings in the order they were built.
-        let mut k = 0;
-        for r in 0..l.rows() {
-            if !self.in_service[r] {
-                continue;
-            }
-            let (f, t) = (self.f_idx[r], self.t_idx[r]);
-            for (p, q, sign) in [(f, f, 1.0), (t, t, 1.0), (f, t, -1.0), (t, f, -1.0)] {
-                if self.red[p] != usize::MAX && self.red[q] == usize::MAX {
-                    self.ref_coupling[k].2 = sign * self.b[r];
-                    k += 1;
-                }
-            }
-        }
-        if self.nr > 0 {
-            let m = reduced_b(self.nr, &self.entries, &self.b, &net.source)?;
-            let definite = self.b.iter().zip(&self.in_service).all(|(&b, &on)| !on || b > 0.0);
-            self.factor = Some(Factor::new(&m, self.factor.as_ref(), definite, &net.source)?);
-        }
+        // The same topology numbers everything the same way: build afresh on the path
+        // this one took (the peel's symbolic work is the elimination itself; the
+        // reference path reorders too, which costs little beside its numeric work).
+        let path = match self.factor {
+            Some(Factor::Peeled(_)) | None => FactorPath::Peel,
+            _ => FactorPath::Reference,
+        };
+        *self = Self::build_with(net, &idx, path)?;
         Ok(())
     }
 
@@ -720,6 +599,15 @@ impl DcPowerFlow {
     /// Position in the reference list of internal bus `i`, if it is a reference.
     pub fn ref_position(&self, i: usize) -> Option<usize> {
         (self.ref_pos[i] != usize::MAX).then_some(self.ref_pos[i])
+    }
+
+    /// Unknowns eliminated by peeling radial and chained buses, when the fast path
+    /// was taken ([`FactorPath::Peel`]); `None` on the reference path.
+    pub fn peeled_buses(&self) -> Option<usize> {
+        match &self.factor {
+            Some(Factor::Peeled(f)) => Some(f.peeled()),
+            _ => None,
+        }
     }
 
     /// Which factorization was used ("cholesky", "lu", or "none" without unknowns).

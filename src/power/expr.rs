@@ -66,6 +66,7 @@ const POW10: [f64; 23] = [
 /// most 2⁵³ and whose power of ten is within ±22 is `m · 10^e` or `m / 10^−e` with a
 /// single rounding of exact operands, i.e. exactly what `str::parse` returns. `None`
 /// for anything else (more digits, `d` exponents, …), which the general path reads.
+#[inline]
 pub fn fast_number(s: &[u8]) -> Option<(f64, usize)> {
     let n = s.len();
     let (mut m, mut i) = digit_run(s, 0, 0);

@@ -3,6 +3,7 @@
 
 pub mod ac_output;
 pub mod acpf;
+pub mod chol;
 pub mod contingency;
 pub mod dcpf;
 pub mod expr;
@@ -14,6 +15,7 @@ pub mod network;
 pub mod newton;
 pub mod ordering;
 pub mod output;
+pub mod peel;
 pub mod screen;
 pub mod sparse_lu;
 pub mod timeseries;
