@@ -67,12 +67,13 @@ pub struct DcPowerFlow {
 /// B may be indefinite: sparse LDLᵀ on the same symbolic structure, which needs no
 /// sign and costs the same, checked by its residual and refined.
 ///
-/// The fast path ([`FactorPath::Peel`], the default) eliminates radial and chained
-/// buses on the network's graph and factorizes only the meshed core that is left
-/// ([`super::peel`]). The reference path ([`FactorPath::Reference`], also taken when
-/// the peel meets a tiny pivot) numbers the unknowns in the same order
-/// ([`super::ordering`]), assembles the whole matrix and factorizes it with faer; it
-/// falls back to sparse LU if LDLᵀ meets a zero pivot.
+/// The fast path ([`FactorPath::Peel`], the default) eliminates buses with at most
+/// three neighbours left on the network's graph and factorizes only the meshed core
+/// that is left ([`super::peel`]). The reference path ([`FactorPath::Reference`],
+/// also taken when the peel meets a tiny pivot) numbers the unknowns in the order of
+/// [`super::ordering`] (degree ≤ 2 peeled, AMD on the rest), assembles the whole
+/// matrix and factorizes it with faer; it falls back to sparse LU if LDLᵀ meets a zero
+/// pivot.
 pub enum Factor {
     Peeled(Box<PeelFactor>),
     Llt(Box<CholFactor>),
@@ -83,7 +84,7 @@ pub enum Factor {
 /// Which factorization [`DcPowerFlow::build_with`] tries first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FactorPath {
-    /// Peel radial and chained buses, factorize the core (the default).
+    /// Peel buses with few neighbours, factorize the core (the default).
     Peel,
     /// Factorize the whole reduced matrix (the reference the peel is tested against).
     Reference,
@@ -601,7 +602,7 @@ impl DcPowerFlow {
         (self.ref_pos[i] != usize::MAX).then_some(self.ref_pos[i])
     }
 
-    /// Unknowns eliminated by peeling radial and chained buses, when the fast path
+    /// Unknowns eliminated by peeling (buses with at most three neighbours), when the fast path
     /// was taken ([`FactorPath::Peel`]); `None` on the reference path.
     pub fn peeled_buses(&self) -> Option<usize> {
         match &self.factor {

@@ -1,23 +1,34 @@
 //! LDLᵀ of a network matrix by peeling: power networks are mostly radial or chained
 //! at their edges, so most buses can be eliminated before any sparse-matrix machinery
 //! is needed. A bus with one neighbour left is eliminated with no fill, one with two
-//! with at most one fill edge (the series reduction of circuit theory); eliminating
-//! either may make its neighbours such buses. This module does that elimination
-//! numerically on the weighted graph (in about linear time, the pivots and
-//! multipliers kept as the first columns of L), then hands the meshed core that is
-//! left — its Schur complement, 20–40 % of the buses of the MATPOWER cases from 2 k to
-//! 82 k buses — to AMD and faer's sparse Cholesky ([`super::chol`]).
+//! with at most one fill edge (the series reduction of circuit theory), one with three
+//! with at most three (the star–mesh transform); eliminating one may make its
+//! neighbours such buses. This module does that elimination numerically on the
+//! weighted graph, fewest neighbours first (minimum degree, which is what AMD would
+//! pick there too), in about linear time, keeping the pivots and multipliers as the
+//! first columns of L; then it hands the meshed core that is left — its Schur
+//! complement, 10–20 % of the buses of the MATPOWER cases from 2 k to 82 k buses — to
+//! AMD and faer's sparse Cholesky ([`super::chol`]).
 //!
-//! It is the same elimination, in the same order, as [`super::ordering`] followed by a
-//! factorization of the whole matrix (the reference path of the DC power flow, which a
-//! test compares with this one): only the work on the peeled buses is cheaper. There
-//! is no pivoting: a pivot that is zero or tiny against its row (possible only with
-//! negative susceptances) is reported, and the caller takes the reference path.
+//! The reference path of the DC power flow factorizes the whole matrix with faer in
+//! the order of [`super::ordering`] (degree ≤ 2 peeled, AMD on the rest); a test
+//! compares the two. There is no pivoting: a pivot that is zero or tiny against its
+//! row (possible only with negative susceptances) is reported, and the caller takes
+//! the reference path.
 
 use super::chol::{refine, CholFactor};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::sparse::linalg::amd;
 use faer::sparse::{SparseColMat, SymbolicSparseColMat, SymbolicSparseColMatRef};
+
+/// Buses with at most this many neighbours left are eliminated on the graph, fewest
+/// first (minimum degree, exact at these degrees); the rest form the core that AMD
+/// orders. A degree-d elimination adds at most d(d−1)/2 fill edges.
+const PEEL_MAX_DEGREE: usize = 3;
+
+/// Room left in each row of the graph for fill, entries (a bus whose elimination
+/// would overflow a neighbour's row waits for the core).
+const ROW_SLACK: usize = 4;
 
 /// A pivot smaller than this times the largest magnitude in its original row (diagonal
 /// and off-diagonals) is refused: elimination without pivoting would lose the digits.
@@ -31,9 +42,9 @@ pub struct PeelFactor {
     piv: Vec<u32>,
     /// Its pivot (the D entry).
     d: Vec<f64>,
-    /// Its neighbours when eliminated (at most two; `u32::MAX` = none) and their
-    /// multipliers `a_ji / d` (the L entries of its column).
-    nb: Vec<[(u32, f64); 2]>,
+    /// Its neighbours when eliminated (at most [`PEEL_MAX_DEGREE`]; `u32::MAX` = none)
+    /// and their multipliers `a_ji / d` (the L entries of its column).
+    nb: Vec<[(u32, f64); PEEL_MAX_DEGREE]>,
     /// The core's buses in the core factorization's order.
     core: Vec<u32>,
     core_factor: Option<CholFactor>,
@@ -42,10 +53,11 @@ pub struct PeelFactor {
     original: Option<(Vec<f64>, Vec<(u32, u32, f64)>)>,
 }
 
-/// Weighted adjacency in compressed rows with a live length per row (a row never grows
-/// during the peel: eliminating a degree-2 neighbour swaps one edge for at most one).
+/// Weighted adjacency in compressed rows with a live length per row and
+/// [`ROW_SLACK`] spare entries per row for fill.
 struct Graph {
     ptr: Vec<usize>,
+    cap: Vec<u32>,
     len: Vec<u32>,
     nbr: Vec<u32>,
     val: Vec<f64>,
@@ -60,8 +72,9 @@ impl Graph {
             ptr[a as usize + 1] += 1;
             ptr[b as usize + 1] += 1;
         }
+        let cap: Vec<u32> = (0..n).map(|i| (ptr[i + 1] + ROW_SLACK) as u32).collect();
         for i in 0..n {
-            ptr[i + 1] += ptr[i];
+            ptr[i + 1] += ptr[i] + ROW_SLACK;
         }
         let mut len = vec![0u32; n];
         let mut nbr = vec![0u32; ptr[n]];
@@ -94,7 +107,7 @@ impl Graph {
             }
             len[i] = m as u32;
         }
-        Graph { ptr, len, nbr, val }
+        Graph { ptr, cap, len, nbr, val }
     }
 
     fn row(&self, i: usize) -> std::ops::Range<usize> {
@@ -112,7 +125,13 @@ impl Graph {
         }
     }
 
-    /// Add `v` to entry (i, j) and (j, i), creating it where absent.
+    /// Whether row `i` has neighbour `j`.
+    fn has(&self, i: usize, j: u32) -> bool {
+        self.nbr[self.row(i)].contains(&j)
+    }
+
+    /// Add `v` to entry (i, j) and (j, i), creating it where absent (the caller has
+    /// checked there is room).
     fn add(&mut self, i: usize, j: usize, v: f64) {
         for (p, q) in [(i, j), (j, i)] {
             let r = self.row(p);
@@ -146,12 +165,33 @@ impl PeelFactor {
         let mut d = diag.to_vec();
         let mut gone = vec![false; n];
         let (mut piv, mut pivots, mut nbs) = (Vec::new(), Vec::new(), Vec::new());
-        let mut leaves: Vec<u32> = (0..n as u32).filter(|&i| g.len[i as usize] <= 1).collect();
-        let mut twos: Vec<u32> = (0..n as u32).filter(|&i| g.len[i as usize] == 2).collect();
-        while let Some(i) = leaves.pop().or_else(|| twos.pop()) {
-            let i = i as usize;
+        // Candidates by degree (a bus may sit in several lists: only the one matching
+        // its current degree counts).
+        let mut by_degree: Vec<Vec<u32>> = vec![Vec::new(); PEEL_MAX_DEGREE + 1];
+        for i in 0..n {
             let k = g.len[i] as usize;
-            if gone[i] || k > 2 {
+            if k <= PEEL_MAX_DEGREE {
+                by_degree[k].push(i as u32);
+            }
+        }
+        while let Some((deg, i)) = by_degree.iter_mut().enumerate().find_map(|(k, l)| l.pop().map(|i| (k, i as usize)))
+        {
+            let k = g.len[i] as usize;
+            if gone[i] || k != deg {
+                continue;
+            }
+            // Room for the fill in every neighbour's row.
+            let r = g.row(i);
+            let mut step = [(u32::MAX, 0.0); PEEL_MAX_DEGREE];
+            for (s, q) in step.iter_mut().zip(r.clone()) {
+                *s = (g.nbr[q], g.val[q]);
+            }
+            let fits = (0..k).all(|x| {
+                let u = step[x].0 as usize;
+                let missing = (0..k).filter(|&y| y != x && !g.has(u, step[y].0)).count();
+                g.len[u] as usize - 1 + missing <= g.cap[u] as usize
+            });
+            if !fits {
                 continue;
             }
             let p = d[i];
@@ -159,25 +199,21 @@ impl PeelFactor {
                 return Err(format!("pivot {p:e} at unknown {i}"));
             }
             gone[i] = true;
-            let r = g.row(i);
-            let mut step = [(u32::MAX, 0.0); 2];
-            for (s, q) in step.iter_mut().zip(r.clone()) {
-                *s = (g.nbr[q], g.val[q]);
-            }
             g.len[i] = 0;
             for &(j, a) in &step[..k] {
                 g.remove(j as usize, i as u32);
                 d[j as usize] -= a * a / p;
             }
-            if k == 2 {
-                let ((a, va), (b, vb)) = (step[0], step[1]);
-                g.add(a as usize, b as usize, -va * vb / p);
+            for x in 0..k {
+                for y in x + 1..k {
+                    let ((a, va), (b, vb)) = (step[x], step[y]);
+                    g.add(a as usize, b as usize, -va * vb / p);
+                }
             }
             for &(j, _) in &step[..k] {
-                match g.len[j as usize] {
-                    0 | 1 => leaves.push(j),
-                    2 => twos.push(j),
-                    _ => {}
+                let kj = g.len[j as usize] as usize;
+                if kj <= PEEL_MAX_DEGREE {
+                    by_degree[kj].push(j);
                 }
             }
             for s in step.iter_mut().take(k) {
