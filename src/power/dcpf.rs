@@ -458,7 +458,7 @@ impl DcPowerFlow {
                         edges.push((rf as u32, rt as u32, -bb));
                     }
                 }
-                PeelFactor::new(&diag, &edges, definite).ok()
+                PeelFactor::new(diag, edges, definite).ok()
             }
             _ => None,
         };

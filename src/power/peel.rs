@@ -28,7 +28,7 @@ const PEEL_MAX_DEGREE: usize = 3;
 
 /// Room left in each row of the graph for fill, entries (a bus whose elimination
 /// would overflow a neighbour's row waits for the core).
-const ROW_SLACK: usize = 4;
+const ROW_SLACK: usize = 2;
 
 /// A pivot smaller than this times the largest magnitude in its original row (diagonal
 /// and off-diagonals) is refused: elimination without pivoting would lose the digits.
@@ -42,9 +42,11 @@ pub struct PeelFactor {
     piv: Vec<u32>,
     /// Its pivot (the D entry).
     d: Vec<f64>,
-    /// Its neighbours when eliminated (at most [`PEEL_MAX_DEGREE`]; `u32::MAX` = none)
-    /// and their multipliers `a_ji / d` (the L entries of its column).
-    nb: Vec<[(u32, f64); PEEL_MAX_DEGREE]>,
+    /// Its column of L: its neighbours when eliminated (at most [`PEEL_MAX_DEGREE`])
+    /// and their multipliers `a_ji / d`, step k's at `lptr[k]..lptr[k + 1]`.
+    lptr: Vec<u32>,
+    lidx: Vec<u32>,
+    lval: Vec<f64>,
     /// The core's buses in the core factorization's order.
     core: Vec<u32>,
     core_factor: Option<CholFactor>,
@@ -153,18 +155,26 @@ impl PeelFactor {
     /// `definite`: the caller knows the matrix is positive definite (Cholesky on the
     /// core; otherwise LDLᵀ with refined solves). An error (a tiny pivot, a failed core
     /// factorization) means: use another method.
-    pub fn new(diag: &[f64], edges: &[(u32, u32, f64)], definite: bool) -> Result<PeelFactor, String> {
+    pub fn new(diag: Vec<f64>, edges: Vec<(u32, u32, f64)>, definite: bool) -> Result<PeelFactor, String> {
         let n = diag.len();
         if n >= u32::MAX as usize {
             return Err("too many unknowns".into());
         }
-        let mut g = Graph::new(n, edges);
+        let mut g = Graph::new(n, &edges);
         // The scale of each row, for the pivot test.
         let scale: Vec<f64> =
             (0..n).map(|i| g.val[g.row(i)].iter().fold(diag[i].abs(), |m, v| m.max(v.abs()))).collect();
         let mut d = diag.to_vec();
         let mut gone = vec![false; n];
-        let (mut piv, mut pivots, mut nbs) = (Vec::new(), Vec::new(), Vec::new());
+        // Room for every bus (capacity never touched costs nothing), so nothing is
+        // copied as they grow.
+        let (mut piv, mut pivots) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut lptr, mut lidx, mut lval) = (
+            Vec::with_capacity(n + 1),
+            Vec::with_capacity(PEEL_MAX_DEGREE * n),
+            Vec::with_capacity(PEEL_MAX_DEGREE * n),
+        );
+        lptr.push(0u32);
         // Candidates by degree (a bus may sit in several lists: only the one matching
         // its current degree counts).
         let mut by_degree: Vec<Vec<u32>> = vec![Vec::new(); PEEL_MAX_DEGREE + 1];
@@ -216,17 +226,18 @@ impl PeelFactor {
                     by_degree[kj].push(j);
                 }
             }
-            for s in step.iter_mut().take(k) {
-                s.1 /= p;
+            for &(j, a) in &step[..k] {
+                lidx.push(j);
+                lval.push(a / p);
             }
+            lptr.push(lidx.len() as u32);
             piv.push(i as u32);
             pivots.push(p);
-            nbs.push(step);
         }
-        let original = (!definite).then(|| (diag.to_vec(), edges.to_vec()));
+        let original = (!definite).then_some((diag, edges));
         let core: Vec<u32> = (0..n as u32).filter(|&i| !gone[i as usize]).collect();
         if core.is_empty() {
-            return Ok(PeelFactor { n, piv, d: pivots, nb: nbs, core, core_factor: None, original });
+            return Ok(PeelFactor { n, piv, d: pivots, lptr, lidx, lval, core, core_factor: None, original });
         }
         // The core: AMD on its pattern, then its upper triangle in that order.
         let nc = core.len();
@@ -275,7 +286,7 @@ impl PeelFactor {
         let m = SparseColMat::new(SymbolicSparseColMat::new_checked(nc, nc, cptr, None, ridx), cval);
         let ordered: Vec<u32> = perm.iter().map(|&k| core[k]).collect();
         let core_factor = CholFactor::new(&m, !definite)?;
-        Ok(PeelFactor { n, piv, d: pivots, nb: nbs, core: ordered, core_factor: Some(core_factor), original })
+        Ok(PeelFactor { n, piv, d: pivots, lptr, lidx, lval, core: ordered, core_factor: Some(core_factor), original })
     }
 
     /// "cholesky" for a positive definite matrix (D > 0, the core by Cholesky), else
@@ -316,10 +327,8 @@ impl PeelFactor {
             // L y = b over the peeled columns.
             for (k, &i) in self.piv.iter().enumerate() {
                 let xi = x[i as usize];
-                for &(j, l) in &self.nb[k] {
-                    if j != u32::MAX {
-                        x[j as usize] -= l * xi;
-                    }
+                for q in self.lptr[k] as usize..self.lptr[k + 1] as usize {
+                    x[self.lidx[q] as usize] -= self.lval[q] * xi;
                 }
             }
             for (b, &i) in buf[c * nc..(c + 1) * nc].iter_mut().zip(&self.core) {
@@ -338,10 +347,8 @@ impl PeelFactor {
             // D z = y, then Lᵀ x = z, peeled columns in reverse.
             for (k, &i) in self.piv.iter().enumerate().rev() {
                 let mut v = x[i as usize] / self.d[k];
-                for &(j, l) in &self.nb[k] {
-                    if j != u32::MAX {
-                        v -= l * x[j as usize];
-                    }
+                for q in self.lptr[k] as usize..self.lptr[k + 1] as usize {
+                    v -= self.lval[q] * x[self.lidx[q] as usize];
                 }
                 x[i as usize] = v;
             }
@@ -422,7 +429,7 @@ mod tests {
     fn solves_what_a_dense_matrix_says() {
         for (sign, definite) in [(1.0, true), (-1.0, false)] {
             let (diag, edges) = network(sign);
-            let f = PeelFactor::new(&diag, &edges, definite).unwrap();
+            let f = PeelFactor::new(diag.clone(), edges.clone(), definite).unwrap();
             assert!(f.peeled() >= 4, "tail and star peel: {}", f.peeled());
             let n = diag.len();
             let a = dense(&diag, &edges);
@@ -446,7 +453,7 @@ mod tests {
             diag[i as usize] -= v;
             diag[j as usize] -= v;
         }
-        let f = PeelFactor::new(&diag, &edges, true).unwrap();
+        let f = PeelFactor::new(diag.clone(), edges.to_vec(), true).unwrap();
         assert_eq!(f.peeled(), 5);
         let b = vec![1.0, -2.0, 0.5, 3.0, -1.0];
         let mut x = b.clone();
@@ -458,7 +465,7 @@ mod tests {
     #[test]
     fn a_zero_pivot_is_refused() {
         // Reduced B = [[0, 10], [10, 0]]: the buses' susceptances cancel.
-        let e = PeelFactor::new(&[0.0, 0.0], &[(0, 1, 10.0)], false).err().unwrap();
+        let e = PeelFactor::new(vec![0.0, 0.0], vec![(0, 1, 10.0)], false).err().unwrap();
         assert!(e.contains("pivot"), "{e}");
     }
 }
