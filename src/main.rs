@@ -787,105 +787,20 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let repeat = flags::count("--repeat", repeat, 1_000_000)?;
             precheck(output.as_deref(), &[&file])?;
-            let campus = thermogrid::facility::campus::is_campus(&file);
-            if facility || campus {
-                let dt = flags::dt("--dt", dt)?;
-                let duration = flags::dt("--duration", duration)?;
-                if std::path::Path::new(&file).extension().is_some_and(|e| e == "m")
-                    || thermogrid::io::fields::is_hdf5(&file)
-                {
-                    return Err(InputError::new(
-                        &file,
-                        "--facility",
-                        "facility contingencies need a facility file (TOML) with a [network]",
-                        "give a facility file, or drop --facility for the branch N-1 of a MATPOWER case",
-                    )
-                    .into());
-                }
-                let steps = (duration / dt).ceil();
-                if steps > thermogrid::facility::MAX_SCENARIO_STEPS as f64 {
-                    return Err(InputError::new(
-                        "command line",
-                        "--duration",
-                        format!("{steps} steps of --dt {dt} s"),
-                        "give a longer --dt or a shorter --duration",
-                    )
-                    .into());
-                }
-                if campus {
-                    let c = thermogrid::facility::campus::load(&file)?;
-                    let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json).hooked();
-                    let (cont, cost) = thermogrid::outage::campus::run(&c, thermal, dt, duration)?;
-                    drop(progress);
-                    let out_str = output.as_ref().map(|p| p.display().to_string());
-                    if let Some(out) = &output {
-                        let racks: Vec<String> = c.plant.racks.iter().map(|r| r.id.clone()).collect();
-                        thermogrid::outage::output::write_h5(out, &c.name, &racks, &cont)
-                            .map_err(|m| write_failed(out, m))?;
-                    }
-                    if json {
-                        let mut j =
-                            thermogrid::outage::output::json_summary(&c.name, &cont, cost.wall_s, out_str.as_deref());
-                        j["halls"] = serde_json::json!(c
-                            .halls
-                            .iter()
-                            .map(|h| serde_json::json!({
-                                "id": h.id, "file": h.file, "racks": h.facility.racks.len(),
-                                "it_mw": h.facility.racks.iter().map(|r| r.power_kw).sum::<f64>() / 1e3,
-                            }))
-                            .collect::<Vec<_>>());
-                        j["transients"] = serde_json::json!(cost);
-                        println!("{}", serde_json::to_string_pretty(&j).expect("json"));
-                    } else {
-                        print!(
-                            "{}",
-                            thermogrid::outage::output::text_summary(
-                                &c.name,
-                                &cont,
-                                top,
-                                cost.wall_s,
-                                out_str.as_deref()
-                            )
-                        );
-                        println!(
-                            "{} halls · transients: {} (hall, outage) pairs, {} run ({} steady starts), {:.1} s",
-                            c.halls.len(),
-                            cost.pairs,
-                            cost.runs,
-                            cost.steady_starts,
-                            cost.wall_s
-                        );
-                    }
-                    return Ok(());
-                }
-                let f = thermogrid::facility::load(&file)?;
-                let progress = bar::Bar::start(&format!("contingency --facility {file}"), quiet || json).hooked();
-                // With an output, the three most severe simulated outages also get their
-                // scenario's results file and heat maps: OUT.<rank>_<element>.h5 / .png.
-                let keep = if output.is_some() { 3 } else { 0 };
-                let (c, thermal_s, worst) = thermogrid::outage::run(&f, thermal, dt, duration, keep)?;
+            if facility || thermogrid::facility::campus::is_campus(&file) {
+                let o = thermogrid::outage::study::Options {
+                    thermal,
+                    dt_s: flags::dt("--dt", dt)?,
+                    duration_s: flags::dt("--duration", duration)?,
+                };
+                let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json).hooked();
+                let study = thermogrid::outage::study::run(&file, &o, ("--dt", "--duration"), output.as_deref())?;
                 drop(progress);
                 let out_str = output.as_ref().map(|p| p.display().to_string());
-                if let Some(out) = &output {
-                    let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();
-                    thermogrid::outage::output::write_h5(out, &f.name, &racks, &c).map_err(|m| write_failed(out, m))?;
-                    for (k, sc) in &worst {
-                        let stem = out.with_extension("");
-                        let name = thermogrid::outage::output::group_name(*k, &c.outages[*k].element);
-                        let h5 = std::path::PathBuf::from(format!("{}.{name}.h5", stem.display()));
-                        thermogrid::scenario::write_scenario(&h5, sc).map_err(|m| write_failed(&h5, m))?;
-                        thermogrid::io::render::render_results(&h5, &h5.with_extension("png"))
-                            .map_err(|m| write_failed(&h5, m))?;
-                    }
-                }
                 if json {
-                    let j = thermogrid::outage::output::json_summary(&f.name, &c, thermal_s, out_str.as_deref());
-                    println!("{}", serde_json::to_string_pretty(&j).expect("json"));
+                    println!("{}", serde_json::to_string_pretty(&study.json(out_str.as_deref())).expect("json"));
                 } else {
-                    print!(
-                        "{}",
-                        thermogrid::outage::output::text_summary(&f.name, &c, top, thermal_s, out_str.as_deref())
-                    );
+                    print!("{}", study.text(top, out_str.as_deref()));
                 }
                 return Ok(());
             }

@@ -676,6 +676,7 @@ fn bus_loads(f: &Facility) -> Vec<f64> {
 }
 
 pub mod output;
+pub mod study;
 
 /// Screen every element, then run the room transient of the `thermal` most severe
 /// outages that touch the room (cooling units or racks), `dt_s` steps over
