@@ -241,6 +241,31 @@ fn contingency(
     .map_err(py_err)
 }
 
+/// `thermogrid contingency FILE --facility` (a campus file needs no flag): every element
+/// of the facility's or campus's network lost in turn, then the room transients of the
+/// `thermal` most severe outages per room; writes `out` (and, for a single facility,
+/// the scenario files and heat maps of its three most severe simulated outages beside
+/// it).
+#[pyfunction]
+#[pyo3(signature = (path, out, thermal, dt, duration))]
+fn facility_contingency(
+    py: Python<'_>,
+    path: String,
+    out: String,
+    thermal: usize,
+    dt: f64,
+    duration: f64,
+) -> PyResult<String> {
+    use thermogrid::outage::study;
+    py.detach(|| -> Result<String, Error> {
+        let o =
+            study::Options { thermal, dt_s: options::dt("dt", dt)?, duration_s: options::dt("duration", duration)? };
+        let s = study::run(&path, &o, ("dt", "duration"), Some(Path::new(&out)))?;
+        Ok(json(&s.json(Some(&out))))
+    })
+    .map_err(py_err)
+}
+
 /// `thermogrid timeseries`: a training job's power through the network; writes `out`.
 #[pyfunction]
 #[pyo3(signature = (path, out, profile, steps, dt, no_battery, keep_busy, backend))]
@@ -279,6 +304,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(solve, m)?)?;
     m.add_function(wrap_pyfunction!(powerflow, m)?)?;
     m.add_function(wrap_pyfunction!(contingency, m)?)?;
+    m.add_function(wrap_pyfunction!(facility_contingency, m)?)?;
     m.add_function(wrap_pyfunction!(timeseries, m)?)?;
     m.add("InputError", m.py().get_type::<InputError_>())?;
     m.add("NotConvergedError", m.py().get_type::<NotConvergedError>())?;

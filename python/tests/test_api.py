@@ -131,3 +131,23 @@ def test_contingency_and_timeseries():
     assert ts.flows_mw.dims == ("time", "branch")
     jt = cli("timeseries", str(HALL), "--steps", "30")
     assert float(ts.attrs["timeseries_max_ramp_grid_mw_per_s"]) == pytest.approx(jt["max_ramp_grid_mw_per_s"], rel=1e-12)
+
+
+def test_facility_contingency():
+    """Every element of hall_small's network lost in turn, the two most severe outages'
+    room transients: the same ranking and numbers as the command line's --json, and
+    bad options refused as the command line refuses them."""
+    hall = MESHES / "hall_small.toml"
+    fc = thermogrid.facility_contingency(hall, thermal=2, dt=10.0, duration=60.0)
+    j = cli("contingency", str(hall), "--facility", "--thermal", "2", "--dt", "10", "--duration", "60")
+    s = json.loads(fc.attrs["summary"])
+    assert s["elements"] == j["elements"] and fc.sizes["outage"] == len(j["outages"])
+    assert list(fc.outage.values) == [o["element"] for o in j["outages"]]
+    assert list(fc.lost_it_mw.values) == pytest.approx([o["lost_it_mw"] for o in j["outages"]], abs=1e-12)
+    simulated = [o for o in j["outages"] if o["thermal_simulated"]]
+    assert fc.sizes["simulated"] == len(simulated) == 2
+    assert fc.sizes["rack"] == len(simulated[0]["racks"])
+    with pytest.raises(thermogrid.InputError, match="dt"):
+        thermogrid.facility_contingency(hall, dt=0.0)
+    with pytest.raises(thermogrid.InputError, match="TOML"):
+        thermogrid.facility_contingency(CASES / "case30.m")

@@ -82,7 +82,12 @@ pub fn run(file: &str, o: &Options, names: (&str, &str), output: Option<&Path>) 
                 })
             })
             .collect();
-        return Ok(Study { name: c.name.clone(), contingencies: cont, thermal_s: cost.wall_s, campus: Some((halls, cost)) });
+        return Ok(Study {
+            name: c.name.clone(),
+            contingencies: cont,
+            thermal_s: cost.wall_s,
+            campus: Some((halls, cost)),
+        });
     }
     let f = crate::facility::load(file)?;
     let keep = if output.is_some() { WORST_KEPT } else { 0 };

@@ -41,6 +41,7 @@ __all__ = [
     "solve",
     "powerflow",
     "contingency",
+    "facility_contingency",
     "timeseries",
     "open",
     "InputError",
@@ -224,6 +225,32 @@ def contingency(
         return xr.merge([ds, v], compat="no_conflicts", join="exact", combine_attrs="override")
 
     return _run(output, run, read)
+
+
+def facility_contingency(
+    facility: PathLike,
+    *,
+    thermal: int = 10,
+    dt: float = 10.0,
+    duration: float = 300.0,
+    output: Optional[PathLike] = None,
+) -> xr.Dataset:
+    """``thermogrid contingency FILE --facility`` (a campus file needs no flag): every
+    element of the facility's (or campus's) network lost in turn — transfers, UPS
+    ride-through, standby starts, IT lost, overloads, cooling units and liquid loops
+    stopped — then the room transient of the ``thermal`` most severe outages that touch
+    each room, ``dt`` steps over ``duration`` seconds: the time to 27 °C and 32 °C of each
+    rack. Variables on ``outage`` (ranked, most severe first: ``kind``, ``lost_it_mw``,
+    ``racks_over_32c``, ``first_time_to_32c_s`` …) and the simulated outages' per-rack
+    times on ``simulated, rack``; the summary (``attrs["summary"]``) is the command
+    line's ``--json``. With ``output``, a single facility's three most severe simulated
+    outages also get their scenario file and heat maps beside it."""
+    path = os.fspath(facility)
+
+    def run(out: str) -> str:
+        return _native.facility_contingency(path, out, int(thermal), float(dt), float(duration))
+
+    return _run(output, run, lambda out: _flatten(out, ["outages"]))
 
 
 def timeseries(
