@@ -793,8 +793,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                     dt_s: flags::dt("--dt", dt)?,
                     duration_s: flags::dt("--duration", duration)?,
                 };
-                let progress = bar::Bar::start(&format!("contingency {file}"), quiet || json).hooked();
-                let study = thermogrid::outage::study::run(&file, &o, ("--dt", "--duration"), output.as_deref())?;
+                let label =
+                    if facility { format!("contingency --facility {file}") } else { format!("contingency {file}") };
+                let progress = bar::Bar::start(&label, quiet || json).hooked();
+                let study = thermogrid::outage::study::run(&file, &o, ("--dt", "--duration"), output.as_deref(), true)?;
                 drop(progress);
                 let out_str = output.as_ref().map(|p| p.display().to_string());
                 if json {

@@ -254,8 +254,8 @@ fn ldlt_on_indefinite_real_network() {
     assert!(worst < 1e-8, "KCL mismatch {worst} MW");
 }
 
-/// New reactances on the same topology: numeric refactorization on the kept symbolic
-/// factorization gives what a fresh build gives.
+/// New reactances on the same topology: the refactorization gives what a fresh build
+/// gives, with the unknowns' numbering kept; a new topology is refused.
 #[test]
 fn refactor_with_new_reactances() {
     let net = case("case1354pegase.m");

@@ -243,11 +243,11 @@ fn contingency(
 
 /// `thermogrid contingency FILE --facility` (a campus file needs no flag): every element
 /// of the facility's or campus's network lost in turn, then the room transients of the
-/// `thermal` most severe outages per room; writes `out` (and, for a single facility,
-/// the scenario files and heat maps of its three most severe simulated outages beside
-/// it).
+/// `thermal` most severe outages per room; writes `out` (and, with `worst_files`, for a
+/// single facility, the scenario files and heat maps of its three most severe simulated
+/// outages beside it).
 #[pyfunction]
-#[pyo3(signature = (path, out, thermal, dt, duration))]
+#[pyo3(signature = (path, out, thermal, dt, duration, worst_files))]
 fn facility_contingency(
     py: Python<'_>,
     path: String,
@@ -255,12 +255,13 @@ fn facility_contingency(
     thermal: usize,
     dt: f64,
     duration: f64,
+    worst_files: bool,
 ) -> PyResult<String> {
     use thermogrid::outage::study;
     py.detach(|| -> Result<String, Error> {
         let o =
             study::Options { thermal, dt_s: options::dt("dt", dt)?, duration_s: options::dt("duration", duration)? };
-        let s = study::run(&path, &o, ("dt", "duration"), Some(Path::new(&out)))?;
+        let s = study::run(&path, &o, ("dt", "duration"), Some(Path::new(&out)), worst_files)?;
         Ok(json(&s.json(Some(&out))))
     })
     .map_err(py_err)

@@ -39,10 +39,17 @@ pub struct Study {
 const WORST_KEPT: usize = 3;
 
 /// Run the study of `file` (a facility TOML with a `[network]`, or a campus file);
-/// with `output`, write its results there (atomically, as every results file).
-/// `names` are the caller's names of the time step and duration (`--dt`, `dt`) for
-/// messages.
-pub fn run(file: &str, o: &Options, names: (&str, &str), output: Option<&Path>) -> Result<Study, Error> {
+/// with `output`, write its results there (atomically, as every results file) and,
+/// with `worst_files` too, a single facility's worst outages' scenario files and heat
+/// maps beside it. `names` are the caller's names of the time step and duration
+/// (`--dt`, `dt`) for messages.
+pub fn run(
+    file: &str,
+    o: &Options,
+    names: (&str, &str),
+    output: Option<&Path>,
+    worst_files: bool,
+) -> Result<Study, Error> {
     if Path::new(file).extension().is_some_and(|e| e == "m") || crate::io::fields::is_hdf5(file) {
         return Err(InputError::new(
             file,
@@ -55,7 +62,7 @@ pub fn run(file: &str, o: &Options, names: (&str, &str), output: Option<&Path>) 
     let steps = (o.duration_s / o.dt_s).ceil();
     if steps > crate::facility::MAX_SCENARIO_STEPS as f64 {
         return Err(InputError::new(
-            "options",
+            "command line",
             names.1,
             format!("{steps} steps of {} {} s", names.0, o.dt_s),
             format!("give a longer {} or a shorter {}", names.0, names.1),
@@ -90,7 +97,7 @@ pub fn run(file: &str, o: &Options, names: (&str, &str), output: Option<&Path>) 
         });
     }
     let f = crate::facility::load(file)?;
-    let keep = if output.is_some() { WORST_KEPT } else { 0 };
+    let keep = if output.is_some() && worst_files { WORST_KEPT } else { 0 };
     let (c, thermal_s, worst) = super::run(&f, o.thermal, o.dt_s, o.duration_s, keep)?;
     if let Some(out) = output {
         let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();

@@ -70,7 +70,7 @@ pub struct DcPowerFlow {
 /// The fast path ([`FactorPath::Peel`], the default) eliminates buses with at most
 /// three neighbours left on the network's graph and factorizes only the meshed core
 /// that is left ([`super::peel`]). The reference path ([`FactorPath::Reference`],
-/// also taken when the peel meets a tiny pivot) numbers the unknowns in the order of
+/// also taken when the peel meets a tiny pivot or its core cannot be factorized) numbers the unknowns in the order of
 /// [`super::ordering`] (degree ≤ 2 peeled, AMD on the rest), assembles the whole
 /// matrix and factorizes it with faer; it falls back to sparse LU if LDLᵀ meets a zero
 /// pivot.
@@ -564,14 +564,26 @@ impl DcPowerFlow {
                 ));
             }
         }
-        // The same topology numbers everything the same way: build afresh on the path
-        // this one took (the peel's symbolic work is the elimination itself; the
-        // reference path reorders too, which costs little beside its numeric work).
+        // Build afresh on the path this one took (the peel's symbolic work is the
+        // elimination itself; the reference path reorders too, which costs little
+        // beside its numeric work). The unknowns must keep their numbers: callers hold
+        // reduced indices and buffers of `nr` rows. They do unless the references
+        // moved (generator status, bus types) or the new values sent a peeled
+        // factorization to the reference path (a tiny pivot), which numbers its own way.
         let path = match self.factor {
             Some(Factor::Peeled(_)) | None => FactorPath::Peel,
             _ => FactorPath::Reference,
         };
-        *self = Self::build_with(net, &idx, path)?;
+        let fresh = Self::build_with(net, &idx, path)?;
+        if fresh.ref_idx != self.ref_idx || fresh.bus_idx != self.bus_idx || fresh.red != self.red {
+            return Err(InputError::new(
+                &net.source,
+                "network",
+                "the new data change the reference buses or the numbering of the unknowns",
+                "build a new DcPowerFlow for these data",
+            ));
+        }
+        *self = fresh;
         Ok(())
     }
 
@@ -611,7 +623,7 @@ impl DcPowerFlow {
         }
     }
 
-    /// Which factorization was used ("cholesky", "lu", or "none" without unknowns).
+    /// Which factorization was used ("cholesky", "ldlt", "lu", or "none" without unknowns).
     pub fn factor_kind(&self) -> &'static str {
         self.factor.as_ref().map(|f| f.kind()).unwrap_or("none")
     }

@@ -5,7 +5,8 @@
 //! with at most three (the star–mesh transform); eliminating one may make its
 //! neighbours such buses. This module does that elimination numerically on the
 //! weighted graph, fewest neighbours first (minimum degree, which is what AMD would
-//! pick there too), in about linear time, keeping the pivots and multipliers as the
+//! pick there too), in about linear time on networks of bounded degree (a row is
+//! scanned to remove or find a neighbour), keeping the pivots and multipliers as the
 //! first columns of L; then it hands the meshed core that is left — its Schur
 //! complement, 10–20 % of the buses of the MATPOWER cases from 2 k to 82 k buses — to
 //! AMD and faer's sparse Cholesky ([`super::chol`]).
@@ -13,8 +14,8 @@
 //! The reference path of the DC power flow factorizes the whole matrix with faer in
 //! the order of [`super::ordering`] (degree ≤ 2 peeled, AMD on the rest); a test
 //! compares the two. There is no pivoting: a pivot that is zero or tiny against its
-//! row (possible only with negative susceptances) is reported, and the caller takes
-//! the reference path.
+//! row (possible only with negative susceptances), or a core that faer cannot
+//! factorize, is reported, and the caller takes the reference path.
 
 use super::chol::{refine, CholFactor};
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -157,8 +158,12 @@ impl PeelFactor {
     /// factorization) means: use another method.
     pub fn new(diag: Vec<f64>, edges: Vec<(u32, u32, f64)>, definite: bool) -> Result<PeelFactor, String> {
         let n = diag.len();
-        if n >= u32::MAX as usize {
+        // Indices are u32, L's peeled entries up to PEEL_MAX_DEGREE per unknown.
+        if n >= u32::MAX as usize / (PEEL_MAX_DEGREE + 1) {
             return Err("too many unknowns".into());
+        }
+        if let Some(&(a, b, _)) = edges.iter().find(|&&(a, b, _)| a == b || a as usize >= n || b as usize >= n) {
+            return Err(format!("entry ({a}, {b}) is not an off-diagonal entry of a {n} × {n} matrix"));
         }
         let mut g = Graph::new(n, &edges);
         // The scale of each row, for the pivot test.
@@ -459,6 +464,15 @@ mod tests {
         let mut x = b.clone();
         f.solve_in_place(&mut x, 1);
         assert!(residual(&dense(&diag, &edges), &x, &b) < 1e-13);
+    }
+
+    /// Entries that are not off-diagonal entries of the matrix are refused.
+    #[test]
+    fn a_diagonal_or_outside_entry_is_refused() {
+        for e in [(0u32, 0u32, 1.0), (0, 2, 1.0)] {
+            let r = PeelFactor::new(vec![2.0, 2.0], vec![e], true);
+            assert!(r.err().is_some_and(|m| m.contains("off-diagonal")), "{e:?}");
+        }
     }
 
     /// A zero pivot (a series capacitor cancelling its line) is refused, not divided by.

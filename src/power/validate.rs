@@ -22,8 +22,8 @@ pub enum BusIndex {
 }
 
 /// The hasher of [`BusIndex::Sparse`]: bus numbers are whole numbers chosen by the
-/// file's author, not by an adversary, so one multiply per key and a rotate (the Fx
-/// hash of rustc-hash 2) replaces SipHash, which cost more than the rest of a 82 k-bus DC build's
+/// file's author, not by an adversary, so one multiply per key (rustc's Fx step) and a
+/// final rotate (as rustc-hash 2 does) replace SipHash, which cost more than the rest of a 82 k-bus DC build's
 /// branch loop.
 #[derive(Default, Clone, Copy)]
 pub struct BusHasher(u64);

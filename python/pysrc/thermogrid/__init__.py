@@ -248,7 +248,8 @@ def facility_contingency(
     path = os.fspath(facility)
 
     def run(out: str) -> str:
-        return _native.facility_contingency(path, out, int(thermal), float(dt), float(duration))
+        # The worst outages' scenario files only beside a kept output.
+        return _native.facility_contingency(path, out, int(thermal), float(dt), float(duration), output is not None)
 
     return _run(output, run, lambda out: _flatten(out, ["outages"]))
 
