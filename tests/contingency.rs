@@ -344,3 +344,19 @@ fn outages_are_named_and_ranked_by_severity() {
     let unique: std::collections::HashSet<&String> = labels.iter().collect();
     assert_eq!(unique.len(), labels.len(), "names must tell branches apart");
 }
+
+/// A post-contingency flow that equals a rating exactly (two equal parallel lines, each
+/// rated for the pair's 50 MW: losing one puts all of it on the other) is not a
+/// violation at 100 %, whatever round-off the arithmetic leaves; at 99.9 % it is.
+#[test]
+fn a_flow_exactly_at_its_rating_is_not_a_violation() {
+    let text = "function mpc = twin\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 138 1 1.1 0.9;\n2 1 50 0 0 0 1 1 0 138 1 1.1 0.9;\n];\nmpc.gen = [1 50 0 0 0 1 100 1 200 0];\nmpc.branch = [\n1 2 0 0.1 0 50 0 0 0 0 1 -360 360;\n1 2 0 0.1 0 50 0 0 0 0 1 -360 360;\n];\n";
+    let net = thermogrid::power::matpower::parse_matpower("twin.m", text).unwrap();
+    let pf = DcPowerFlow::new(&net).unwrap();
+    let base = pf.solve(&net).pf_mw;
+    let at = n1_cpu(&pf, &net, &base, 100.0, false);
+    assert!(at.outages.iter().all(|o| (o.max_loading_pct - 100.0).abs() < 1e-9), "{:?}", at.outages);
+    assert!(at.violations.is_empty(), "{:?}", at.violations);
+    let below = n1_cpu(&pf, &net, &base, 99.9, false);
+    assert_eq!(below.violations.len(), 2);
+}

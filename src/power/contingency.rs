@@ -42,6 +42,20 @@ pub struct OutageResult {
     pub failed: Option<String>,
 }
 
+/// Relative margin by which a loading must exceed the threshold to be a violation. A
+/// post-contingency flow that equals a rating in exact arithmetic (one of two equal
+/// parallel branches, rated for the pair's flow, carrying all of it) lands a few ulps
+/// either side of it depending on the order of the arithmetic — CPU and GPU screens,
+/// or two factorizations, would then disagree on round-off. Ratings carry 3–6
+/// significant digits, so 1e-9 is far below anything the data tell apart.
+pub const TIE_REL: f64 = 1e-9;
+
+/// Whether `loading_pct` is over `threshold_pct` by more than round-off ([`TIE_REL`]).
+#[inline]
+pub fn over_threshold(loading_pct: f64, threshold_pct: f64) -> bool {
+    loading_pct > threshold_pct * (1.0 + TIE_REL)
+}
+
 /// A post-contingency loading above the threshold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
@@ -456,7 +470,7 @@ fn screen_one(
             m = ld;
             w = Some(l);
         }
-        if ld > threshold && budget.take() {
+        if over_threshold(ld, threshold) && budget.take() {
             violations.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: p });
         }
     }

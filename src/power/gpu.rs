@@ -195,7 +195,11 @@ pub fn n1_gpu(
                     let (m, w) = super::contingency::n1_screen(&post, &inv_rate, k);
                     for l in 0..nl {
                         let ld = post[l].abs() * inv_rate[l] * 100.0;
-                        if l != k && inv_rate[l] > 0.0 && ld > threshold_pct && budget.take() {
+                        if l != k
+                            && inv_rate[l] > 0.0
+                            && super::contingency::over_threshold(ld, threshold_pct)
+                            && budget.take()
+                        {
                             viol.push(Violation { outage: k, branch: l, loading_pct: ld, flow_mw: post[l] });
                         }
                     }
