@@ -328,7 +328,7 @@ fn each_halls_transients_are_batched_and_equal_the_hall_alone() {
     // CRAH stopped for good, racks heating) — the last two the same in the hall — and
     // for H2 FDR-2 too (the battery alone does not hold MV-2: H2 dark, as its TX lost).
     let c = campus::load(&write(&d, &campus_text(0.05, 1.0, 0.02, 0.02))).unwrap();
-    let (s, cost) = thermogrid::outage::campus::run(&c, 10, 10.0, 60.0).unwrap();
+    let (s, cost, worst) = thermogrid::outage::campus::run(&c, 10, 10.0, 60.0, 2).unwrap();
     // 3 + 4 (hall, outage) pairs; 2 distinct consequences in one design; 1 steady start.
     assert_eq!((cost.pairs, cost.runs, cost.steady_starts), (7, 2, 1), "{cost:?}");
     assert_eq!(outage(&s, "FDR-2").racks_unpowered.len(), 3);
@@ -354,6 +354,41 @@ fn each_halls_transients_are_batched_and_equal_the_hall_alone() {
     // An outage of the campus that touches no hall has no transient; FDR-2's is H2's.
     assert!(outage(&s, "FDR-1").thermal.is_none());
     assert_eq!(outage(&s, "FDR-2").thermal.as_ref().unwrap().racks.len(), 3);
+    // The two most severe simulated outages run again for their files: each hall they
+    // touch, most severe first, the same histories as the batch's outcome.
+    let ranks: std::collections::BTreeSet<usize> = worst.iter().map(|w| w.0).collect();
+    assert_eq!(ranks.len(), 2, "{ranks:?}");
+    assert!(worst.windows(2).all(|p| p[0].0 <= p[1].0));
+    let simulated: Vec<usize> = (0..s.outages.len()).filter(|&k| s.outages[k].thermal.is_some()).take(2).collect();
+    assert_eq!(ranks.into_iter().collect::<Vec<_>>(), simulated);
+    for (r, hall, sc) in &worst {
+        let th = s.outages[*r].thermal.as_ref().unwrap();
+        assert!(th.racks.iter().any(|x| x.0.starts_with(&format!("{hall}/"))), "{hall}");
+        if worst.iter().filter(|w| w.0 == *r).count() == 1 {
+            assert_eq!((&sc.time_s, &sc.intake_c), (&th.time_s, &th.intake_c), "{}", s.outages[*r].element);
+        }
+    }
+    // The command line writes them beside its results file, with their heat maps.
+    let out = d.join("c.h5");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_thermogrid"))
+        .args(["contingency", &c.path, "--thermal", "10", "--dt", "10", "--duration", "60", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("c.0") && n.ends_with(".h5"))
+        .collect();
+    files.sort();
+    // Its three most severe (the two above among them).
+    assert!(files.len() >= worst.len(), "{files:?}");
+    for (r, hall, _) in &worst {
+        let stem = thermogrid::outage::output::group_name(*r, &format!("{}.{hall}", s.outages[*r].element));
+        assert!(files.contains(&format!("c.{stem}.h5")), "{stem} in {files:?}");
+        assert!(d.join(format!("c.{stem}.png")).exists(), "{stem}.png");
+    }
 }
 
 #[test]

@@ -243,9 +243,9 @@ fn contingency(
 
 /// `thermogrid contingency FILE --facility` (a campus file needs no flag): every element
 /// of the facility's or campus's network lost in turn, then the room transients of the
-/// `thermal` most severe outages per room; writes `out` (and, with `worst_files`, for a
-/// single facility, the scenario files and heat maps of its three most severe simulated
-/// outages beside it).
+/// `thermal` most severe outages per room; writes `out` (and, with `worst_files`, the
+/// scenario files and heat maps of its three most severe simulated outages beside it,
+/// on a campus one per hall each touches).
 #[pyfunction]
 #[pyo3(signature = (path, out, thermal, dt, duration, worst_files))]
 fn facility_contingency(

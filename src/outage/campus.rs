@@ -82,10 +82,22 @@ fn combine(parts: Vec<(String, ThermalOutcome)>) -> ThermalOutcome {
     out
 }
 
+/// The full scenario of one hall's transient in one of the most severe outages: the
+/// outage's rank (from 0), the hall's id and the scenario.
+pub type Worst = (usize, String, crate::scenario::ScenarioResult);
+
 /// Screen every element of the campus, then run each hall's room transients for (at
 /// most) `per_hall` of the most severe outages touching it; ranked again with their
-/// thermal outcomes.
-pub fn run(c: &Campus, per_hall: usize, dt_s: f64, duration_s: f64) -> Result<(Contingencies, CampusThermal), Error> {
+/// thermal outcomes. The `keep` most severe simulated outages' transients are run once
+/// more, each of their halls, to return their full scenarios (for their files and heat
+/// maps; the batch keeps only outcomes), most severe first.
+pub fn run(
+    c: &Campus,
+    per_hall: usize,
+    dt_s: f64,
+    duration_s: f64,
+    keep: usize,
+) -> Result<(Contingencies, CampusThermal, Vec<Worst>), Error> {
     let t_screen = std::time::Instant::now();
     // The joined network as the power model reads it (each part was checked alone).
     if let Some((net, _)) = crate::power::facility_net::facility_network(&c.plant) {
@@ -156,7 +168,22 @@ pub fn run(c: &Campus, per_hall: usize, dt_s: f64, duration_s: f64) -> Result<(C
     for (k, p) in parts {
         cont.outages[k].thermal = Some(combine(p));
     }
+    // Each simulated outage's hall parts, by the outage's key (ranking moves it).
+    let mut by_key: HashMap<(&'static str, String), Vec<(usize, OutageResult)>> = HashMap::new();
+    for (k, h, l) in wanted {
+        let o = &cont.outages[k];
+        by_key.entry((o.kind, o.element.clone())).or_default().push((h, l));
+    }
     rank(&mut cont.outages);
     cost.wall_s = t0.elapsed().as_secs_f64();
-    Ok((cont, cost))
+    let mut worst = Vec::new();
+    for (r, o) in cont.outages.iter().enumerate().filter(|(_, o)| o.thermal.is_some()).take(keep) {
+        for (h, l) in by_key.get(&(o.kind, o.element.clone())).map(Vec::as_slice).unwrap_or(&[]) {
+            let f = &c.halls[*h].facility;
+            let start = starts.get(&f.input_sha256).expect("solved for this design's transients");
+            let (_, sc) = thermal::transient_from(f, start, l, dt_s, duration_s)?;
+            worst.push((r, c.halls[*h].id.clone(), sc));
+        }
+    }
+    Ok((cont, cost, worst))
 }

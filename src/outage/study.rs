@@ -2,8 +2,8 @@
 //! (`thermogrid contingency FILE --facility`, or any campus file) and the Python
 //! package (`thermogrid.facility_contingency`) run them: read the file, screen every
 //! element, run the room transients of the most severe outages, write the results
-//! file (and, for a single facility, the scenario file and heat maps of its three most
-//! severe simulated outages beside it), and give the summaries.
+//! file (and the scenario files and heat maps of its three most severe simulated
+//! outages beside it, on a campus one per hall each touches), and give the summaries.
 
 use super::campus::CampusThermal;
 use super::Contingencies;
@@ -34,14 +34,13 @@ pub struct Study {
     pub campus: Option<(Vec<serde_json::Value>, CampusThermal)>,
 }
 
-/// Outages whose scenario file and heat maps are written beside a single facility's
-/// results file.
+/// Outages whose scenario files and heat maps are written beside the results file.
 const WORST_KEPT: usize = 3;
 
 /// Run the study of `file` (a facility TOML with a `[network]`, or a campus file);
 /// with `output`, write its results there (atomically, as every results file) and,
-/// with `worst_files` too, a single facility's worst outages' scenario files and heat
-/// maps beside it. `names` are the caller's names of the time step and duration
+/// with `worst_files` too, the worst outages' scenario files and heat maps beside it
+/// (on a campus, one per hall each touches). `names` are the caller's names of the time step and duration
 /// (`--dt`, `dt`) for messages.
 pub fn run(
     file: &str,
@@ -74,10 +73,16 @@ pub fn run(
     };
     if campus::is_campus(file) {
         let c = campus::load(file)?;
-        let (cont, cost) = super::campus::run(&c, o.thermal, o.dt_s, o.duration_s)?;
+        let keep = if output.is_some() && worst_files { WORST_KEPT } else { 0 };
+        let (cont, cost, worst) = super::campus::run(&c, o.thermal, o.dt_s, o.duration_s, keep)?;
         if let Some(out) = output {
             let racks: Vec<String> = c.plant.racks.iter().map(|r| r.id.clone()).collect();
             super::output::write_h5(out, &c.name, &racks, &cont).map_err(|m| written(out, m))?;
+            for (k, hall, sc) in &worst {
+                let h5 = worst_file(out, *k, &format!("{}.{hall}", cont.outages[*k].element));
+                crate::scenario::write_scenario(&h5, sc).map_err(|m| written(&h5, m))?;
+                crate::io::render::render_results(&h5, &h5.with_extension("png")).map_err(|m| written(&h5, m))?;
+            }
         }
         let halls = c
             .halls
@@ -112,7 +117,8 @@ pub fn run(
 }
 
 /// The scenario file of the outage ranked `k` (from 0) beside results file `out`:
-/// `OUT.<rank>_<element>.h5` (its heat maps the same with `.png`).
+/// `OUT.<rank>_<element>.h5` (its heat maps the same with `.png`); on a campus `element`
+/// is `<element>.<hall>`.
 pub fn worst_file(out: &Path, k: usize, element: &str) -> PathBuf {
     let stem = out.with_extension("");
     PathBuf::from(format!("{}.{}.h5", stem.display(), super::output::group_name(k, element)))

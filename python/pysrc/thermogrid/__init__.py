@@ -243,8 +243,9 @@ def facility_contingency(
     rack. Variables on ``outage`` (ranked, most severe first: ``kind``, ``lost_it_mw``,
     ``racks_over_32c``, ``first_time_to_32c_s`` …) and the simulated outages' per-rack
     times on ``simulated, rack``; the summary (``attrs["summary"]``) is the command
-    line's ``--json``. With ``output``, a single facility's three most severe simulated
-    outages also get their scenario file and heat maps beside it."""
+    line's ``--json``. With ``output``, the three most severe simulated outages also get
+    their scenario files and heat maps beside it (on a campus, one per hall each
+    touches)."""
     path = os.fspath(facility)
 
     def run(out: str) -> str:
