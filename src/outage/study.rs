@@ -117,8 +117,9 @@ pub fn run(
 }
 
 /// The scenario file of the outage ranked `k` (from 0) beside results file `out`:
-/// `OUT.<rank>_<element>.h5` (its heat maps the same with `.png`); on a campus `element`
-/// is `<element>.<hall>`.
+/// `OUT.<rank>_<element>.h5` (its heat maps the same with `.png`; characters other than
+/// letters, digits, `-` and `_` written `_`); on a campus `element` is
+/// `<element>.<hall>`, so the file is `OUT.<rank>_<element>_<hall>.h5`.
 pub fn worst_file(out: &Path, k: usize, element: &str) -> PathBuf {
     let stem = out.with_extension("");
     PathBuf::from(format!("{}.{}.h5", stem.display(), super::output::group_name(k, element)))
