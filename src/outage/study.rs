@@ -68,22 +68,14 @@ pub fn run(
         )
         .into());
     }
-    let written = |out: &Path, m: String| {
-        InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space")
-    };
-    if campus::is_campus(file) {
+    let keep = if output.is_some() && worst_files { WORST_KEPT } else { 0 };
+    // The study, its racks, and the worst outages' scenarios with the element label of
+    // their files.
+    let (study, racks, worst) = if campus::is_campus(file) {
         let c = campus::load(file)?;
-        let keep = if output.is_some() && worst_files { WORST_KEPT } else { 0 };
         let (cont, cost, worst) = super::campus::run(&c, o.thermal, o.dt_s, o.duration_s, keep)?;
-        if let Some(out) = output {
-            let racks: Vec<String> = c.plant.racks.iter().map(|r| r.id.clone()).collect();
-            super::output::write_h5(out, &c.name, &racks, &cont).map_err(|m| written(out, m))?;
-            for (k, hall, sc) in &worst {
-                let h5 = worst_file(out, *k, &format!("{}.{hall}", cont.outages[*k].element));
-                crate::scenario::write_scenario(&h5, sc).map_err(|m| written(&h5, m))?;
-                crate::io::render::render_results(&h5, &h5.with_extension("png")).map_err(|m| written(&h5, m))?;
-            }
-        }
+        let worst: Vec<_> =
+            worst.into_iter().map(|(k, hall, sc)| (k, format!("{}.{hall}", cont.outages[k].element), sc)).collect();
         let halls = c
             .halls
             .iter()
@@ -94,26 +86,28 @@ pub fn run(
                 })
             })
             .collect();
-        return Ok(Study {
-            name: c.name.clone(),
-            contingencies: cont,
-            thermal_s: cost.wall_s,
-            campus: Some((halls, cost)),
-        });
-    }
-    let f = crate::facility::load(file)?;
-    let keep = if output.is_some() && worst_files { WORST_KEPT } else { 0 };
-    let (c, thermal_s, worst) = super::run(&f, o.thermal, o.dt_s, o.duration_s, keep)?;
-    if let Some(out) = output {
+        let racks: Vec<String> = c.plant.racks.iter().map(|r| r.id.clone()).collect();
+        let study = Study { name: c.name, contingencies: cont, thermal_s: cost.wall_s, campus: Some((halls, cost)) };
+        (study, racks, worst)
+    } else {
+        let f = crate::facility::load(file)?;
+        let (c, thermal_s, worst) = super::run(&f, o.thermal, o.dt_s, o.duration_s, keep)?;
+        let worst: Vec<_> = worst.into_iter().map(|(k, sc)| (k, c.outages[k].element.clone(), sc)).collect();
         let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();
-        super::output::write_h5(out, &f.name, &racks, &c).map_err(|m| written(out, m))?;
-        for (k, sc) in &worst {
-            let h5 = worst_file(out, *k, &c.outages[*k].element);
+        (Study { name: f.name, contingencies: c, thermal_s, campus: None }, racks, worst)
+    };
+    if let Some(out) = output {
+        let written = |out: &Path, m: String| {
+            InputError::new(&out.display().to_string(), "output", m, "choose a writable output path with free space")
+        };
+        super::output::write_h5(out, &study.name, &racks, &study.contingencies).map_err(|m| written(out, m))?;
+        for (k, element, sc) in &worst {
+            let h5 = worst_file(out, *k, element);
             crate::scenario::write_scenario(&h5, sc).map_err(|m| written(&h5, m))?;
             crate::io::render::render_results(&h5, &h5.with_extension("png")).map_err(|m| written(&h5, m))?;
         }
     }
-    Ok(Study { name: f.name.clone(), contingencies: c, thermal_s, campus: None })
+    Ok(study)
 }
 
 /// The scenario file of the outage ranked `k` (from 0) beside results file `out`:

@@ -12,11 +12,13 @@ use faer::sparse::SparseColMat;
 use faer::MatMut;
 use faer::Side;
 
-/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (one triangle kept for residuals).
+/// Sparse LLᵀ or LDLᵀ of a symmetric matrix (one triangle kept for residuals where
+/// the caller asks: [`with_residuals`](Self::with_residuals)).
 pub struct CholFactor {
     sym: SymbolicCholesky<usize>,
     values: Vec<f64>,
-    /// The matrix, kept for the residuals of LDLᵀ solves (`None` for LLᵀ).
+    /// The matrix, kept for the residuals of refined solves (`None`: solves are not
+    /// refined here).
     matrix: Option<SparseColMat<usize, f64>>,
     ldlt: bool,
 }
@@ -68,7 +70,14 @@ impl CholFactor {
         if values.iter().any(|v| !v.is_finite()) {
             return Err("non-finite pivot".into());
         }
-        Ok(CholFactor { sym, values, matrix: ldlt.then(|| m.clone()), ldlt })
+        Ok(CholFactor { sym, values, matrix: None, ldlt })
+    }
+
+    /// Keep `m` (the matrix factorized) so that [`solve_in_place`](Self::solve_in_place)
+    /// refines by its residual.
+    pub fn with_residuals(mut self, m: SparseColMat<usize, f64>) -> Self {
+        self.matrix = Some(m);
+        self
     }
 
     pub fn solve_raw(&self, rhs: &mut [f64], ncols: usize) {
@@ -96,7 +105,7 @@ impl CholFactor {
     /// `A x` for the symmetric matrix stored as one triangle.
     fn apply(&self, x: &[f64], y: &mut [f64]) {
         y.iter_mut().for_each(|v| *v = 0.0);
-        let a = self.matrix.as_ref().expect("kept for LDLᵀ").as_ref();
+        let a = self.matrix.as_ref().expect("kept for refinement").as_ref();
         let (rows, vals) = (a.symbolic().row_idx(), a.val());
         for j in 0..a.ncols() {
             for k in a.col_range(j) {
@@ -109,10 +118,11 @@ impl CholFactor {
         }
     }
 
-    /// Solve; after LDLᵀ (no pivoting on an indefinite matrix may lose digits, and the
-    /// residual tells) with up to two steps of iterative refinement per column.
+    /// Solve; with the matrix kept (LDLᵀ without pivoting on an indefinite matrix may
+    /// lose digits, and the residual tells), with up to two steps of iterative
+    /// refinement per column.
     pub fn solve_in_place(&self, rhs: &mut [f64], ncols: usize) {
-        if !self.ldlt {
+        if self.matrix.is_none() {
             return self.solve_raw(rhs, ncols);
         }
         refine(rhs, ncols, |x, y| self.apply(x, y), |r| self.solve_raw(r, 1), |r, k| self.solve_raw(r, k));

@@ -103,7 +103,7 @@ impl Factor {
             }
         }
         if let Ok(f) = CholFactor::new(m, true) {
-            return Ok(Factor::Ldlt(Box::new(f)));
+            return Ok(Factor::Ldlt(Box::new(f.with_residuals(m.clone()))));
         }
         // A zero pivot in LDLᵀ: LU (with pivoting) of the full symmetric matrix.
         let mut full = Vec::with_capacity(2 * m.compute_nnz());

@@ -120,16 +120,23 @@ pub fn elimination_order(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
         row_idx[start..].sort_unstable();
         col_ptr.push(row_idx.len());
     }
-    let pattern = SymbolicSparseColMatRef::new_checked(nc, nc, &col_ptr, None, &row_idx);
-    let (mut perm, mut perm_inv) = (vec![0usize; nc], vec![0usize; nc]);
-    let mut mem = MemBuffer::new(amd::order_scratch::<usize>(nc, row_idx.len()));
-    let ok = amd::order(&mut perm, &mut perm_inv, pattern, amd::Control::default(), MemStack::new(&mut mem)).is_ok();
-    if ok {
-        order.extend(perm.iter().map(|&k| core[k]));
-    } else {
-        order.extend(core);
-    }
+    let (perm, _) = amd_permutation(nc, &col_ptr, &row_idx);
+    order.extend(perm.iter().map(|&k| core[k]));
     order
+}
+
+/// AMD's order of the symmetric `n × n` pattern given as its strict lower triangle
+/// (columns `col_ptr`, sorted rows `row_idx`): `perm[k]` is the node eliminated k-th and
+/// `perm_inv` its inverse; the identity if AMD fails.
+pub fn amd_permutation(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let pattern = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+    let (mut perm, mut perm_inv) = (vec![0usize; n], vec![0usize; n]);
+    let mut mem = MemBuffer::new(amd::order_scratch::<usize>(n, row_idx.len()));
+    if amd::order(&mut perm, &mut perm_inv, pattern, amd::Control::default(), MemStack::new(&mut mem)).is_err() {
+        perm.iter_mut().enumerate().for_each(|(k, p)| *p = k);
+        perm_inv.iter_mut().enumerate().for_each(|(k, p)| *p = k);
+    }
+    (perm, perm_inv)
 }
 
 #[cfg(test)]

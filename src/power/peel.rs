@@ -18,9 +18,7 @@
 //! factorize, is reported, and the caller takes the reference path.
 
 use super::chol::{refine, CholFactor};
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::amd;
-use faer::sparse::{SparseColMat, SymbolicSparseColMat, SymbolicSparseColMatRef};
+use faer::sparse::{SparseColMat, SymbolicSparseColMat};
 
 /// Buses with at most this many neighbours left are eliminated on the graph, fewest
 /// first (minimum degree, exact at these degrees); the rest form the core that AMD
@@ -262,13 +260,7 @@ impl PeelFactor {
             row_idx[start..].sort_unstable();
             col_ptr.push(row_idx.len());
         }
-        let pattern = SymbolicSparseColMatRef::new_checked(nc, nc, &col_ptr, None, &row_idx);
-        let (mut perm, mut perm_inv) = (vec![0usize; nc], vec![0usize; nc]);
-        let mut mem = MemBuffer::new(amd::order_scratch::<usize>(nc, row_idx.len()));
-        if amd::order(&mut perm, &mut perm_inv, pattern, amd::Control::default(), MemStack::new(&mut mem)).is_err() {
-            perm_inv.iter_mut().enumerate().for_each(|(k, p)| *p = k);
-            perm.iter_mut().enumerate().for_each(|(k, p)| *p = k);
-        }
+        let (perm, perm_inv) = super::ordering::amd_permutation(nc, &col_ptr, &row_idx);
         // Column c of the ordered core (bus core[perm[c]]): its entries in rows ≤ c.
         let mut cptr = Vec::with_capacity(nc + 1);
         let mut ridx = Vec::with_capacity(row_idx.len() + nc);
