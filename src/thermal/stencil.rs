@@ -68,6 +68,24 @@ impl Layout {
         }
         p
     }
+    /// Copy a compact field into the interior of `padded` (its ghosts untouched).
+    pub fn copy_to_padded(&self, compact: &[f64], padded: &mut [f64]) {
+        let nx = self.n[0];
+        for r in 0..self.rows() {
+            let (j, k) = (r % self.n[1], r / self.n[1]);
+            let (c0, p0) = (self.cidx(0, j, k), self.pidx(0, j, k));
+            padded[p0..p0 + nx].copy_from_slice(&compact[c0..c0 + nx]);
+        }
+    }
+    /// Copy the interior of `padded` into `compact`.
+    pub fn copy_to_compact(&self, padded: &[f64], compact: &mut [f64]) {
+        let nx = self.n[0];
+        for r in 0..self.rows() {
+            let (j, k) = (r % self.n[1], r / self.n[1]);
+            let (c0, p0) = (self.cidx(0, j, k), self.pidx(0, j, k));
+            compact[c0..c0 + nx].copy_from_slice(&padded[p0..p0 + nx]);
+        }
+    }
     /// Copy the interior of a padded vector into a compact one.
     pub fn to_compact(&self, padded: &[f64]) -> Vec<f64> {
         let nx = self.n[0];

@@ -24,8 +24,10 @@ pub struct EnergyInputs<'a> {
     pub open: &'a [bool],
     pub free: &'a [Vec<bool>; 3],
     pub u: &'a [Vec<f64>; 3],
-    /// Effective diffusivity per cell, m²/s.
-    pub alpha: &'a [f64],
+    /// Effective kinematic viscosity per cell, m²/s: the effective diffusivity is
+    /// `α + (ν_eff − ν)/Pr_t` (the eddy part over the turbulent Prandtl number).
+    pub nu_eff: &'a [f64],
+    pub fluid: &'a super::Fluid,
     /// Thermal condition of the domain walls (xlo, xhi, ylo, yhi, zlo, zhi).
     pub walls: [Wall; 6],
     /// Temperature group of each boundary face (`u32::MAX`: none) and of each cell source.
@@ -34,8 +36,10 @@ pub struct EnergyInputs<'a> {
     pub cell_group: &'a [u32],
     /// Temperature of each group, °C.
     pub group_t: &'a [f64],
-    /// Heat per volume, W/m³, over ρc_p (K/s).
-    pub q_k_s: &'a [f64],
+    /// Heat released in the air, W/m³.
+    pub q_w_m3: &'a [f64],
+    /// Volumetric heat capacity of the air, J/(m³·K).
+    pub rho_cp_j_m3k: f64,
     /// Per cell, a rate (1/s) toward a temperature (°C), implicit: heat exchanged with a
     /// thermal mass (the building's). Both empty: none.
     pub exchange: (&'a [f64], &'a [f64]),
@@ -46,18 +50,33 @@ pub struct EnergyInputs<'a> {
     pub relax: super::Relaxation,
 }
 
-/// Advance `t` by one step (in place) and return the largest change, K.
-pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
+/// The effective thermal diffusivity of a cell of effective viscosity `nu_eff`, m²/s.
+#[inline]
+pub fn diffusivity(fluid: &super::Fluid, nu_eff: f64) -> f64 {
+    fluid.alpha_m2_s + (nu_eff - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t
+}
+
+/// Advance `t` by one step (in place) and return the largest change, K. `w` holds the
+/// work arrays (reused).
+pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 {
     let mac = e.mac;
     let h = mac.grid.dx;
     let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
     let v = mac.grid.cell_volume_m3();
-    let old = t.to_vec();
+    let n = mac.cells();
+    let [old, corr, x] = &mut w.bufs;
+    old.clear();
+    old.extend_from_slice(t);
+    let old: &[f64] = old;
     let group_t = |g: u32| if g == u32::MAX { f64::NAN } else { e.group_t[g as usize] };
     debug_assert_eq!(e.exchange.0.len(), e.exchange.1.len(), "an exchange rate per temperature");
-    let corr = bounded_correction(mac, e.open, e.free, e.u, &old);
-    let mut coef = vec![[0.0f64; 8]; mac.cells()];
-    coef.par_iter_mut().enumerate().for_each(|(c, cf)| {
+    corr.resize(n, 0.0);
+    bounded_correction_into(mac, e.open, e.free, e.u, old, corr);
+    let corr: &[f64] = corr;
+    let alpha = |c: usize| diffusivity(e.fluid, e.nu_eff[c]);
+    w.coef.resize(n, [0.0; 8]);
+    w.coef.par_iter_mut().enumerate().for_each(|(c, cf)| {
+        *cf = [0.0; 8];
         if !e.open[c] {
             cf[0] = 1.0;
             cf[1] = old[c];
@@ -66,7 +85,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         let p = mac.cell_pos(c);
         let mut diag = 1.0 / e.dt;
         let t_n = e.t_old.map_or(old[c], |t| t[c]);
-        let mut rhs = t_n / e.dt + e.q_k_s[c] - corr[c];
+        let mut rhs = t_n / e.dt + e.q_w_m3[c] / e.rho_cp_j_m3k - corr[c];
         for b in 0..mac.nd {
             let cs = mac.cstride[b];
             for (side, s) in [(0usize, -1isize), (1, 1)] {
@@ -78,7 +97,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
                 let w = s as f64 * e.u[b][f];
                 if e.free[b][f] {
                     let nb = if s > 0 { c + cs } else { c - cs };
-                    let (a0, a1) = (e.alpha[c], e.alpha[nb]);
+                    let (a0, a1) = (alpha(c), alpha(nb));
                     let diff = if a0 + a1 > 0.0 { 2.0 * a0 * a1 / (a0 + a1) } else { 0.0 } * inv_h2;
                     diag += diff + w.max(0.0) * inv_h;
                     cf[2 + 2 * b + side] = diff + (-w).max(0.0) * inv_h;
@@ -92,8 +111,8 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
                     let at_domain = if s > 0 { p[b] + 1 == mac.n[b] } else { p[b] == 0 };
                     if at_domain {
                         if let Wall::Fixed(tw) = e.walls[2 * b + side] {
-                            diag += 2.0 * e.alpha[c] * inv_h2;
-                            rhs += 2.0 * e.alpha[c] * inv_h2 * tw;
+                            diag += 2.0 * alpha(c) * inv_h2;
+                            rhs += 2.0 * alpha(c) * inv_h2 * tw;
                         }
                     }
                 }
@@ -113,9 +132,11 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
         cf[0] = diag;
         cf[1] = rhs;
     });
-    let cur = e.relax.solve(&coef, mac.n, &old);
-    let d = cur.par_iter().zip(e.t_old.unwrap_or(&old)).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
-    t.copy_from_slice(&cur);
+    x.clear();
+    x.extend_from_slice(old);
+    e.relax.solve_into(&w.coef, mac.n, x, &mut w.scratch);
+    let d = x.par_iter().zip(e.t_old.unwrap_or(old)).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
+    t.copy_from_slice(x);
     d
 }
 
@@ -124,13 +145,26 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64]) -> f64 {
 /// far-upwind cell is open air too (first order next to walls). Each face's term
 /// leaves one cell and enters the other, so it moves heat without creating any.
 pub fn bounded_correction(mac: &Mac, open: &[bool], free: &[Vec<bool>; 3], u: &[Vec<f64>; 3], t: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; mac.cells()];
+    bounded_correction_into(mac, open, free, u, t, &mut out);
+    out
+}
+
+/// [`bounded_correction`] into `out` (one entry per cell).
+pub fn bounded_correction_into(
+    mac: &Mac,
+    open: &[bool],
+    free: &[Vec<bool>; 3],
+    u: &[Vec<f64>; 3],
+    t: &[f64],
+    out: &mut [f64],
+) {
     let inv_h = 1.0 / mac.grid.dx;
-    (0..mac.cells())
-        .into_par_iter()
-        .map(|c| {
+    out.par_iter_mut().enumerate().for_each(|(c, out)| {
+        *out = {
             if !open[c] {
-                return 0.0;
-            }
+                0.0
+            } else {
             let p = mac.cell_pos(c);
             let mut sum = 0.0;
             for b in 0..mac.nd {
@@ -168,6 +202,7 @@ pub fn bounded_correction(mac: &Mac, open: &[bool], free: &[Vec<bool>; 3], u: &[
                 }
             }
             sum
-        })
-        .collect()
+            }
+        };
+    });
 }

@@ -8,23 +8,32 @@ use rayon::prelude::*;
 /// `sweeps` Jacobi sweeps from `x0` on the system `coef` whose neighbours lie `stride`
 /// entries away along x, y and z.
 pub fn jacobi(coef: &[[f64; 8]], stride: [usize; 3], x0: &[f64], sweeps: usize) -> Vec<f64> {
-    let mut cur = x0.to_vec();
-    let mut next = x0.to_vec();
+    let mut x = x0.to_vec();
+    let mut scratch = vec![0.0; x0.len()];
+    jacobi_into(coef, stride, &mut x, &mut scratch, sweeps);
+    x
+}
+
+/// [`jacobi`] in place: `x` holds the start on entry and the answer on return;
+/// `scratch` (any length; resized) holds the other sweep.
+pub fn jacobi_into(coef: &[[f64; 8]], stride: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>, sweeps: usize) {
+    scratch.resize(x.len(), 0.0);
+    let (cur, next) = (x, scratch);
     for _ in 0..sweeps.max(1) {
+        let cur_ref: &[f64] = cur;
         next.par_iter_mut().enumerate().for_each(|(i, out)| {
             let cf = &coef[i];
             let mut s = cf[1];
             for b in 0..3 {
                 if cf[2 + 2 * b] != 0.0 {
-                    s += cf[2 + 2 * b] * cur[i - stride[b]];
+                    s += cf[2 + 2 * b] * cur_ref[i - stride[b]];
                 }
                 if cf[3 + 2 * b] != 0.0 {
-                    s += cf[3 + 2 * b] * cur[i + stride[b]];
+                    s += cf[3 + 2 * b] * cur_ref[i + stride[b]];
                 }
             }
             *out = s / cf[0];
         });
-        std::mem::swap(&mut cur, &mut next);
+        std::mem::swap(cur, next);
     }
-    cur
 }

@@ -46,12 +46,22 @@ fn group(d: [usize; 3], b: usize, g: usize) -> (usize, usize, usize) {
 /// `cycles` alternating-direction cycles from `x0` on the system `coef` over an array
 /// of dimensions `dims` (x fastest); directions of extent 1 are skipped.
 pub fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> Vec<f64> {
+    let mut x = x0.to_vec();
+    let mut scratch = vec![0.0; x0.len()];
+    lines_into(coef, dims, &mut x, &mut scratch, cycles);
+    x
+}
+
+/// [`lines`] in place: `x` holds the start on entry and the answer on return; `scratch`
+/// (any length; resized) holds the previous directional sweep. Both are the caller's,
+/// so a march reuses them every step.
+pub fn lines_into(coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>, cycles: usize) {
     let n = dims[0] * dims[1] * dims[2];
     assert_eq!(coef.len(), n, "one row per entry");
-    assert_eq!(x0.len(), n, "one start value per entry");
+    assert_eq!(x.len(), n, "one start value per entry");
     let stride = [1, dims[0], dims[0] * dims[1]];
-    let mut cur = x0.to_vec();
-    let mut next = x0.to_vec();
+    scratch.resize(n, 0.0);
+    let (cur, next) = (x, scratch);
     for _ in 0..cycles.max(1) {
         for b in 0..3 {
             let len = dims[b];
@@ -64,7 +74,7 @@ pub fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> 
                 _ => dims[0].div_ceil(GROUP) * dims[1],
             };
             let out = Out(next.as_mut_ptr());
-            let cur_ref = &cur;
+            let cur_ref = &*cur;
             (0..groups).into_par_iter().for_each_init(
                 || (vec![0.0f64; len * GROUP], vec![0.0f64; len * GROUP]),
                 |(cp, dp), g| {
@@ -110,10 +120,9 @@ pub fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> 
                     }
                 },
             );
-            std::mem::swap(&mut cur, &mut next);
+            std::mem::swap(cur, next);
         }
     }
-    cur
 }
 
 #[cfg(test)]

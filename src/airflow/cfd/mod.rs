@@ -51,6 +51,36 @@ impl Relaxation {
             Relaxation::Lines(n) => lines::lines(coef, dims, x0, n),
         }
     }
+
+    /// [`Relaxation::solve`] in place: `x` holds the start and receives the answer;
+    /// `scratch` is the other iterate (resized as needed).
+    pub fn solve_into(self, coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>) {
+        match self {
+            Relaxation::Jacobi(n) => jacobi::jacobi_into(coef, [1, dims[0], dims[0] * dims[1]], x, scratch, n),
+            Relaxation::Lines(n) => lines::lines_into(coef, dims, x, scratch, n),
+        }
+    }
+}
+
+/// The work arrays of a step, allocated by the first step and reused by every later
+/// one, so a march allocates (and the kernel zero-fills) nothing per step. The
+/// momentum predictor and the energy step run one after the other and share them.
+#[derive(Default)]
+pub struct Work {
+    /// Rows of the system being relaxed (one velocity component's faces, or the cells).
+    pub coef: Vec<[f64; 8]>,
+    /// The predictor's new velocity of each axis (swapped into the state at its end);
+    /// the energy step's previous temperatures, bounded correction and new iterate.
+    pub bufs: [Vec<f64>; 3],
+    /// The relaxation's other iterate.
+    pub scratch: Vec<f64>,
+}
+
+impl Work {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.coef.capacity() * 64 + (self.bufs.iter().map(|b| b.capacity()).sum::<usize>() + self.scratch.capacity()) * 8
+    }
 }
 
 /// Properties of the fluid (SI units).

@@ -81,14 +81,16 @@ pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u8>; 3] {
     out
 }
 
-/// Advance `u` by one predictor step (in place) and return the largest change.
-pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) -> f64 {
+/// Advance `u` by one predictor step (in place) and return the largest change. Every
+/// component's system is built from the previous iterate of all three; the new
+/// components are swapped in at the end. `w` holds the work arrays (reused).
+pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3], w: &mut super::Work) -> f64 {
     let mac = m.mac;
     let h = mac.grid.dx;
     let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
     let beta = m.fluid.beta_1_k;
     let mut worst: f64 = 0.0;
-    let old = u.clone();
+    let old = &*u;
     for a in 0..mac.nd {
         let nf = mac.faces(a);
         let fd = mac.fdims[a];
@@ -96,14 +98,15 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) 
         let ga = m.fluid.gravity_m_s2[a];
         // Per face: diagonal, right-hand side, then the coefficients of the neighbours
         // at −x, +x, −y, +y, −z, +z (zero for known ones).
-        let mut coef = vec![[0.0f64; 8]; nf];
-        coef.par_chunks_mut(fd[0]).enumerate().for_each(|(row, cfs)| {
+        w.coef.resize(nf, [0.0; 8]);
+        w.coef.par_chunks_mut(fd[0]).enumerate().for_each(|(row, cfs)| {
             let (j, k) = (row % fd[1], row / fd[1]);
             // Index of face (0, j, k) in each axis' array, and of cell (0, j, k).
             let base: [usize; 3] = [0, 1, 2].map(|b| if b < mac.nd { mac.face(b, [0, j, k]) } else { 0 });
             let cbase = mac.cell([0, j, k]);
             for (i, cf) in cfs.iter_mut().enumerate() {
                 let f = row * fd[0] + i;
+                *cf = [0.0; 8];
                 if !m.free[a][f] {
                     cf[0] = 1.0;
                     cf[1] = old[a][f];
@@ -168,10 +171,15 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3]) 
                 cf[1] = rhs;
             }
         });
-        let cur = m.relax.solve(&coef, fd, &old[a]);
-        let d = cur.par_iter().zip(&old[a]).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
+        let next = &mut w.bufs[a];
+        next.clear();
+        next.extend_from_slice(&old[a]);
+        m.relax.solve_into(&w.coef, fd, next, &mut w.scratch);
+        let d = next.par_iter().zip(&old[a]).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
         worst = worst.max(d);
-        u[a] = cur;
+    }
+    for a in 0..mac.nd {
+        std::mem::swap(&mut u[a], &mut w.bufs[a]);
     }
     worst
 }

@@ -6,7 +6,7 @@
 
 use super::mac::Mac;
 use crate::airflow::potential::{open_laplacian, region_pins};
-use crate::thermal::cpu::{mg_pcg, Multigrid};
+use crate::thermal::cpu::{mg_pcg_with, Multigrid};
 use crate::thermal::stencil::Stencil;
 use rayon::prelude::*;
 
@@ -40,11 +40,18 @@ impl Projection {
     /// Divergence of `u` minus the cell sources, per cell, 1/s: `Σ (u_out − u_in)/dx − s/V`
     /// (zero on closed cells).
     pub fn divergence(mac: &Mac, open: &[bool], u: &[Vec<f64>; 3], source_m3s: &[f64]) -> Vec<f64> {
+        let mut d = vec![0.0; mac.cells()];
+        Self::divergence_into(mac, open, u, source_m3s, &mut d);
+        d
+    }
+
+    /// [`Projection::divergence`] into `d` (one entry per cell).
+    pub fn divergence_into(mac: &Mac, open: &[bool], u: &[Vec<f64>; 3], source_m3s: &[f64], d: &mut [f64]) {
         let inv = 1.0 / mac.grid.dx;
         let v = mac.grid.cell_volume_m3();
-        let mut d = vec![0.0; mac.cells()];
         d.par_iter_mut().enumerate().for_each(|(c, out)| {
             if !open[c] {
+                *out = 0.0;
                 return;
             }
             let p = mac.cell_pos(c);
@@ -55,12 +62,13 @@ impl Projection {
             }
             *out = s * inv - source_m3s[c] / v;
         });
-        d
     }
 
     /// Project `u` (on `free` faces) onto the divergence-free fields with the given
-    /// cell sources, over a pseudo-time step `dt`; return the pressure increment φ
-    /// (m²/s² times nothing: kinematic pressure, per cell) and the relative residual.
+    /// cell sources, over a pseudo-time step `dt`; add the pressure increment φ
+    /// (kinematic pressure, m²/s², per cell) to `p` and return the relative residual.
+    /// The divergence, φ and the conjugate-gradient vectors live in `w` (the step's
+    /// work arrays, idle between the predictors), so a projection allocates nothing.
     #[allow(clippy::too_many_arguments)]
     pub fn project(
         &mut self,
@@ -72,17 +80,32 @@ impl Projection {
         dt: f64,
         tol: f64,
         max_iter: usize,
-    ) -> (Vec<f64>, f64) {
-        let div = Self::divergence(mac, open, u, source_m3s);
+        p: &mut [f64],
+        w: &mut super::Work,
+    ) -> f64 {
         let lay = self.a.layout;
+        let n = mac.cells();
+        let [div, phi, _] = &mut w.bufs;
+        div.resize(n, 0.0);
+        Self::divergence_into(mac, open, u, source_m3s, div);
         // A φ = −div/Δt with A = −∇² (the potential's sign convention).
-        let rhs: Vec<f64> = div.iter().map(|d| -d / dt).collect();
-        let padded = lay.to_padded(&rhs);
-        self.b.copy_from_slice(&padded);
+        div.par_iter_mut().for_each(|d| *d = -*d / dt);
+        lay.copy_to_padded(div, &mut self.b);
         self.x.iter_mut().for_each(|v| *v = 0.0);
-        let out = mg_pcg(&self.a, &mut self.mg, &self.b, &mut self.x, tol, max_iter);
+        // The three conjugate-gradient vectors in the coefficient rows' storage.
+        let pl = lay.padded_len();
+        let need = (3 * pl).div_ceil(8);
+        if w.coef.len() < need {
+            w.coef.resize(need, [0.0; 8]);
+        }
+        let flat = w.coef.as_flattened_mut();
+        let (r, rest) = flat.split_at_mut(pl);
+        let (z, rest) = rest.split_at_mut(pl);
+        let out = mg_pcg_with(&self.a, &mut self.mg, &self.b, &mut self.x, tol, max_iter, [r, z, &mut rest[..pl]]);
         self.last_iterations = out.iterations;
-        let phi = lay.to_compact(&self.x);
+        phi.resize(n, 0.0);
+        lay.copy_to_compact(&self.x, phi);
+        let phi: &[f64] = phi;
         let inv = 1.0 / mac.grid.dx;
         for a in 0..mac.nd {
             let s = mac.cstride[a];
@@ -94,7 +117,8 @@ impl Projection {
                 }
             });
         }
-        (phi, out.relative_residual)
+        p.par_iter_mut().zip(phi).for_each(|(p, f)| *p += f);
+        out.relative_residual
     }
 
     /// Bytes held by the operator and its hierarchy.

@@ -124,13 +124,23 @@ fn max_speed(u: &[Vec<f64>; 3]) -> f64 {
     u.iter().map(|v| v.par_iter().map(|x| x.abs()).reduce(|| 0.0, f64::max)).fold(0.0, f64::max)
 }
 
-/// Cell-centred speed, m/s.
-fn cell_speed(mac: &Mac, u: &[Vec<f64>; 3], open: &[bool]) -> Vec<f64> {
-    let cu = mac.cell_velocity(u);
-    (0..mac.cells())
-        .into_par_iter()
-        .map(|c| if open[c] { (cu[0][c].powi(2) + cu[1][c].powi(2) + cu[2][c].powi(2)).sqrt() } else { 0.0 })
-        .collect()
+/// Cell-centred speed into `out`, m/s (each component the mean of its two faces; zero
+/// in closed cells).
+fn cell_speed(mac: &Mac, u: &[Vec<f64>; 3], open: &[bool], out: &mut Vec<f64>) {
+    out.resize(mac.cells(), 0.0);
+    out.par_iter_mut().enumerate().for_each(|(c, s)| {
+        *s = if open[c] {
+            let p = mac.cell_pos(c);
+            let mut sum = 0.0;
+            for a in 0..mac.nd {
+                let f = mac.face(a, p);
+                sum += (0.5 * (u[a][f] + u[a][f + mac.fstride[a][a]])).powi(2);
+            }
+            sum.sqrt()
+        } else {
+            0.0
+        };
+    });
 }
 
 /// Check a domain: prescribed velocities only on boundary faces, sources balanced per
@@ -185,9 +195,7 @@ pub struct Stepper {
     codes: [Vec<u8>; 3],
     proj: Projection,
     dist: Vec<f64>,
-    q_k_s: Vec<f64>,
-    alpha: Vec<f64>,
-    speed: Vec<f64>,
+    work: super::Work,
     /// Steps taken.
     pub steps: usize,
     /// Seconds in momentum, pressure and energy.
@@ -221,11 +229,9 @@ impl Stepper {
                 }
             }
         }
-        let n = mac.cells();
+        let _ = fluid;
         Ok(Stepper {
-            q_k_s: d.q_w_m3.iter().map(|q| q / d.rho_cp_j_m3k).collect(),
-            alpha: vec![fluid.alpha_m2_s; n],
-            speed: vec![0.0; n],
+            work: super::Work::default(),
             mac,
             free,
             codes,
@@ -244,9 +250,11 @@ impl Stepper {
         (s.cfl * self.mac.grid.dx / uref, uref)
     }
 
-    /// Bytes of the solver's own arrays (coefficients and the pressure hierarchy).
+    /// Bytes of the solver's own arrays (work arrays, codes, wall distances and the
+    /// pressure hierarchy).
     pub fn bytes(&self) -> usize {
-        self.mac.cells() * 8 * 8 + self.proj.bytes()
+        let faces: usize = self.free.iter().map(|f| f.len()).sum();
+        self.work.bytes() + faces * 7 + self.dist.len() * 8 + self.proj.bytes()
     }
 
     /// One step: momentum over `dt`, projection, energy over `energy_dt` with the links
@@ -271,10 +279,15 @@ impl Stepper {
         // The eddy viscosity follows the flow's slow changes: it is refreshed every
         // TURBULENCE_EVERY steps (its law-of-the-wall solve costs more than a sweep).
         if (self.steps - 1) % TURBULENCE_EVERY == 0 {
+            // The speed lives in the work arrays' scratch (idle between steps).
+            let speed = &mut self.work.scratch;
             if s.turbulence != Turbulence::Laminar {
-                self.speed = cell_speed(mac, &state.u, &d.open);
+                cell_speed(mac, &state.u, &d.open, speed);
+            } else {
+                speed.clear();
+                speed.resize(mac.cells(), 0.0);
             }
-            effective_viscosity(s.turbulence, fluid.nu_m2_s, &self.dist, &self.speed, &mut state.nu_eff);
+            effective_viscosity(s.turbulence, fluid.nu_m2_s, &self.dist, speed, &mut state.nu_eff);
         }
         let m = MomentumInputs {
             mac,
@@ -288,23 +301,28 @@ impl Stepper {
             relax: s.relax,
         };
         let tm = std::time::Instant::now();
-        let du = predict(&m, &self.codes, &mut state.u);
+        let du = predict(&m, &self.codes, &mut state.u, &mut self.work);
         self.phase[0] += tm.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();
-        let (phi, _) =
-            self.proj.project(mac, &d.open, &self.free, &mut state.u, &d.cell_source_m3s, dt, s.pressure_tol, 200);
+        self.proj.project(
+            mac,
+            &d.open,
+            &self.free,
+            &mut state.u,
+            &d.cell_source_m3s,
+            dt,
+            s.pressure_tol,
+            200,
+            &mut state.p,
+            &mut self.work,
+        );
         self.phase[1] += tm.elapsed().as_secs_f64();
         self.pressure_iterations += self.proj.last_iterations;
-        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
         if !du.is_finite() || state.p.iter().any(|v| !v.is_finite()) {
             return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
         }
         let mut dtm = 0.0;
         if s.energy {
-            self.alpha
-                .par_iter_mut()
-                .zip(&state.nu_eff)
-                .for_each(|(a, nu)| *a = fluid.alpha_m2_s + (nu - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
             let t_n = if s.energy_outer > 1 { Some(state.t.clone()) } else { None };
             let tm = std::time::Instant::now();
             for outer in 0..s.energy_outer.max(1) {
@@ -315,19 +333,21 @@ impl Stepper {
                     open: &d.open,
                     free: &self.free,
                     u: &state.u,
-                    alpha: &self.alpha,
+                    nu_eff: &state.nu_eff,
+                    fluid,
                     walls: d.walls.as_array(),
                     face_group: &d.face_group,
                     cell_source_m3s: &d.cell_source_m3s,
                     cell_group: &d.cell_group,
                     group_t,
-                    q_k_s: &self.q_k_s,
+                    q_w_m3: &d.q_w_m3,
+                    rho_cp_j_m3k: d.rho_cp_j_m3k,
                     exchange,
                     dt: energy_dt,
                     t_old: t_n.as_deref(),
                     relax: s.relax,
                 };
-                dtm = energy_step(&e, &mut state.t);
+                dtm = energy_step(&e, &mut state.t, &mut self.work);
                 if let Some(b) = before {
                     let moved = b.par_iter().zip(&state.t).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
                     if moved < s.energy_outer_tol_k {
@@ -348,8 +368,18 @@ impl Stepper {
     pub fn finish(&mut self, d: &Domain, s: &Settings, state: &mut State) -> f64 {
         let (dt, uref) = self.courant_dt(s, state);
         let mac = &self.mac;
-        let (phi, _) = self.proj.project(mac, &d.open, &self.free, &mut state.u, &d.cell_source_m3s, dt, 1e-12, 500);
-        state.p.par_iter_mut().zip(&phi).for_each(|(p, f)| *p += f);
+        self.proj.project(
+            mac,
+            &d.open,
+            &self.free,
+            &mut state.u,
+            &d.cell_source_m3s,
+            dt,
+            1e-12,
+            500,
+            &mut state.p,
+            &mut self.work,
+        );
         let div = Projection::divergence(mac, &d.open, &state.u, &d.cell_source_m3s);
         let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         // Flow scale: the prescribed flows, or the largest speed through one face.
@@ -416,11 +446,14 @@ pub fn solve_steady(
             accumulate(w, state);
             win_n += 1;
             if win_n == s.window_steps {
-                let sum = win.take().expect("a window is open");
-                let mean = scaled(&sum, 1.0 / win_n as f64);
+                // The window's sum becomes its mean in place: the averages hold three
+                // copies of the fields at most (this window, the previous one, the
+                // epoch), never a fourth.
+                let mut mean = win.take().expect("a window is open");
+                scale(&mut mean, 1.0 / win_n as f64);
                 win_n = 0;
                 let monitors: Vec<f64> = d.monitor_cells.iter().map(|cs| group_mean(&mean.t, cs)).collect();
-                let mut answer: Option<State> = None;
+                let mut settled_now = false;
                 if let Some(pm) = &prev {
                     let (lo, hi) = range(&mean.t, &d.open);
                     let du = rms_diff(&mean.u, &pm.u) / uref;
@@ -443,7 +476,9 @@ pub fn solve_steady(
                     };
                     if settled {
                         monitor_change = monitored / 2.0;
-                        answer = Some(scaled(&add(&mean, pm), 0.5));
+                        // The answer: the mean of the last two windows.
+                        set_mean_of(state, &mean, pm);
+                        settled_now = true;
                     }
                 }
                 // Epochs of 2, 4, 8, … windows, each after the last: a flow that keeps
@@ -451,10 +486,11 @@ pub fn solve_steady(
                 // the means of both its halves on every monitor (the halves differ by
                 // less than twice it), and the answer is the epoch's mean; an epoch whose
                 // halves disagree (a transient still settling, or wandering slower than
-                // its halves) is dropped and the next one is twice as long.
-                if answer.is_none() && !d.monitor_cells.is_empty() {
+                // its halves) is dropped and the next one is twice as long. The epoch
+                // sums its windows' means (all windows have the same length).
+                if !settled_now && !d.monitor_cells.is_empty() {
                     let e = epoch.get_or_insert_with(|| zeroed(state));
-                    accumulate(e, &sum);
+                    accumulate(e, &mean);
                     epoch_monitors.push(monitors.clone());
                     if epoch_monitors.len() == epoch_windows {
                         let half = epoch_windows / 2;
@@ -469,7 +505,10 @@ pub fn solve_steady(
                         }
                         if split < 2.0 * s.monitor_tol_k {
                             monitor_change = split / 2.0;
-                            answer = Some(scaled(e, 1.0 / (epoch_windows * s.window_steps) as f64));
+                            let mut e = epoch.take().expect("an epoch is open");
+                            scale(&mut e, 1.0 / epoch_windows as f64);
+                            *state = e;
+                            settled_now = true;
                         } else {
                             epoch = None;
                             epoch_monitors.clear();
@@ -477,15 +516,16 @@ pub fn solve_steady(
                         }
                     }
                 }
-                if let Some(both) = answer {
-                    state.u = both.u;
-                    state.t = both.t;
-                    state.nu_eff = both.nu_eff;
-                    state.p = both.p;
+                if settled_now {
                     averaged = true;
                     break;
                 }
-                prev = Some(mean);
+                // This window's mean becomes the previous one; the previous one's
+                // storage is zeroed and sums the next window.
+                if let Some(mut old) = prev.replace(mean) {
+                    clear(&mut old);
+                    win = Some(old);
+                }
                 prev_monitors = monitors;
             }
         }
@@ -535,15 +575,27 @@ fn accumulate(w: &mut State, s: &State) {
     zip_with(&mut w.nu_eff, &s.nu_eff, |x, y| *x += y);
 }
 
-fn scaled(s: &State, k: f64) -> State {
-    let m = |v: &Vec<f64>| v.iter().map(|x| x * k).collect::<Vec<f64>>();
-    State { u: [m(&s.u[0]), m(&s.u[1]), m(&s.u[2])], p: m(&s.p), t: m(&s.t), nu_eff: m(&s.nu_eff) }
+fn scale(s: &mut State, k: f64) {
+    for v in s.u.iter_mut().chain([&mut s.p, &mut s.t, &mut s.nu_eff]) {
+        v.par_iter_mut().for_each(|x| *x *= k);
+    }
 }
 
-fn add(a: &State, b: &State) -> State {
-    let mut out = a.clone();
-    accumulate(&mut out, b);
-    out
+fn clear(s: &mut State) {
+    scale(s, 0.0);
+}
+
+/// `out = (a + b) / 2`, field by field, into `out`'s own storage.
+fn set_mean_of(out: &mut State, a: &State, b: &State) {
+    let mean = |o: &mut Vec<f64>, x: &Vec<f64>, y: &Vec<f64>| {
+        o.par_iter_mut().zip(x).zip(y).for_each(|((o, x), y)| *o = 0.5 * (x + y));
+    };
+    for k in 0..3 {
+        mean(&mut out.u[k], &a.u[k], &b.u[k]);
+    }
+    mean(&mut out.p, &a.p, &b.p);
+    mean(&mut out.t, &a.t, &b.t);
+    mean(&mut out.nu_eff, &a.nu_eff, &b.nu_eff);
 }
 
 fn range(t: &[f64], open: &[bool]) -> (f64, f64) {

@@ -9,4 +9,4 @@ pub mod transfer;
 
 pub use direct::direct_solve;
 pub use mg::Multigrid;
-pub use pcg::{mg_pcg, PcgOutcome};
+pub use pcg::{mg_pcg, mg_pcg_with, PcgOutcome};
