@@ -257,6 +257,19 @@ impl Stepper {
         self.work.bytes() + faces * 7 + self.dist.len() * 8 + self.proj.bytes()
     }
 
+    /// The effective viscosity of `state`'s velocities (the speed lives in the work
+    /// arrays' scratch, idle between steps).
+    pub fn refresh_viscosity(&mut self, d: &Domain, fluid: &Fluid, s: &Settings, state: &mut State) {
+        let speed = &mut self.work.scratch;
+        if s.turbulence != Turbulence::Laminar {
+            cell_speed(&self.mac, &state.u, &d.open, speed);
+        } else {
+            speed.clear();
+            speed.resize(self.mac.cells(), 0.0);
+        }
+        effective_viscosity(s.turbulence, fluid.nu_m2_s, &self.dist, speed, &mut state.nu_eff);
+    }
+
     /// One step: momentum over `dt`, projection, energy over `energy_dt` with the links
     /// refreshed from the current temperatures (`exchange`: per cell, a rate toward a
     /// temperature, 1/s and °C, implicit; empty for none).
@@ -275,20 +288,12 @@ impl Stepper {
     ) -> Result<StepChange, CfdError> {
         self.steps += 1;
         let uref = max_speed(&state.u).max(s.velocity_scale_m_s);
-        let mac = &self.mac;
         // The eddy viscosity follows the flow's slow changes: it is refreshed every
         // TURBULENCE_EVERY steps (its law-of-the-wall solve costs more than a sweep).
         if (self.steps - 1) % TURBULENCE_EVERY == 0 {
-            // The speed lives in the work arrays' scratch (idle between steps).
-            let speed = &mut self.work.scratch;
-            if s.turbulence != Turbulence::Laminar {
-                cell_speed(mac, &state.u, &d.open, speed);
-            } else {
-                speed.clear();
-                speed.resize(mac.cells(), 0.0);
-            }
-            effective_viscosity(s.turbulence, fluid.nu_m2_s, &self.dist, speed, &mut state.nu_eff);
+            self.refresh_viscosity(d, fluid, s, state);
         }
+        let mac = &self.mac;
         let m = MomentumInputs {
             mac,
             free: &self.free,
@@ -406,14 +411,15 @@ pub fn solve_steady(
     let (mut steps, mut calm) = (0usize, 0usize);
     let (mut ru, mut rt) = (f64::INFINITY, 0.0);
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
-    // Window sums (u, t, ν_eff, p), the previous window's mean, and the last change.
-    let mut win: Option<State> = None;
-    let mut prev: Option<State> = None;
+    // Window sums of the velocities and temperatures, the previous window's mean, and
+    // the last change.
+    let mut win: Option<Mean> = None;
+    let mut prev: Option<Mean> = None;
     // The previous window's mean of each monitored group.
     let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
     // The current epoch: its sum over steps and each window's monitor means.
-    let mut epoch: Option<State> = None;
+    let mut epoch: Option<Mean> = None;
     let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
     let mut epoch_windows = 2usize;
     let mut monitor_change = f64::NAN;
@@ -442,15 +448,15 @@ pub fn solve_steady(
             calm = 0;
         }
         if s.window_steps > 0 {
-            let w = win.get_or_insert_with(|| zeroed(state));
-            accumulate(w, state);
+            let w = win.get_or_insert_with(|| Mean::zeroed(state));
+            w.add(&state.u, &state.t);
             win_n += 1;
             if win_n == s.window_steps {
                 // The window's sum becomes its mean in place: the averages hold three
                 // copies of the fields at most (this window, the previous one, the
                 // epoch), never a fourth.
                 let mut mean = win.take().expect("a window is open");
-                scale(&mut mean, 1.0 / win_n as f64);
+                mean.scale(1.0 / win_n as f64);
                 win_n = 0;
                 let monitors: Vec<f64> = d.monitor_cells.iter().map(|cs| group_mean(&mean.t, cs)).collect();
                 let mut settled_now = false;
@@ -477,7 +483,7 @@ pub fn solve_steady(
                     if settled {
                         monitor_change = monitored / 2.0;
                         // The answer: the mean of the last two windows.
-                        set_mean_of(state, &mean, pm);
+                        mean.set_mean_into(pm, state);
                         settled_now = true;
                     }
                 }
@@ -489,8 +495,8 @@ pub fn solve_steady(
                 // its halves) is dropped and the next one is twice as long. The epoch
                 // sums its windows' means (all windows have the same length).
                 if !settled_now && !d.monitor_cells.is_empty() {
-                    let e = epoch.get_or_insert_with(|| zeroed(state));
-                    accumulate(e, &mean);
+                    let e = epoch.get_or_insert_with(|| Mean::zeroed(state));
+                    e.add(&mean.u, &mean.t);
                     epoch_monitors.push(monitors.clone());
                     if epoch_monitors.len() == epoch_windows {
                         let half = epoch_windows / 2;
@@ -506,8 +512,9 @@ pub fn solve_steady(
                         if split < 2.0 * s.monitor_tol_k {
                             monitor_change = split / 2.0;
                             let mut e = epoch.take().expect("an epoch is open");
-                            scale(&mut e, 1.0 / epoch_windows as f64);
-                            *state = e;
+                            e.scale(1.0 / epoch_windows as f64);
+                            state.u = e.u;
+                            state.t = e.t;
                             settled_now = true;
                         } else {
                             epoch = None;
@@ -517,13 +524,15 @@ pub fn solve_steady(
                     }
                 }
                 if settled_now {
+                    // The answer's eddy viscosity is the mean flow's, as a RANS model's is.
+                    stepper.refresh_viscosity(d, fluid, s, state);
                     averaged = true;
                     break;
                 }
                 // This window's mean becomes the previous one; the previous one's
                 // storage is zeroed and sums the next window.
                 if let Some(mut old) = prev.replace(mean) {
-                    clear(&mut old);
+                    old.scale(0.0);
                     win = Some(old);
                 }
                 prev_monitors = monitors;
@@ -539,9 +548,13 @@ pub fn solve_steady(
     let mass_residual = stepper.finish(d, s, state);
     let mac = &stepper.mac;
     let faces: usize = state.u.iter().map(|v| v.len()).sum();
-    let fields = (faces * 2 + mac.cells() * 6) * 8;
-    // The averages: the open window, the previous window's mean and the epoch's sum.
-    let averaging = if s.window_steps > 0 { 3 * (faces + 3 * mac.cells()) * 8 } else { 0 };
+    // The state (velocities, pressure, temperature, eddy viscosity) and the domain (the
+    // prescribed velocity and inflow group of every face; per cell its source, heat,
+    // group and whether it is open).
+    let fields = (faces + 3 * mac.cells()) * 8 + faces * 12 + mac.cells() * 21;
+    // The averages of the velocities and temperatures: the open window, the previous
+    // window's mean and the epoch's sum.
+    let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };
     Ok(CfdReport {
         steps,
         converged: calm >= PATIENCE || averaged,
@@ -557,45 +570,46 @@ pub fn solve_steady(
     })
 }
 
-fn zeroed(s: &State) -> State {
-    let z = |v: &Vec<f64>| vec![0.0; v.len()];
-    State { u: [z(&s.u[0]), z(&s.u[1]), z(&s.u[2])], p: z(&s.p), t: z(&s.t), nu_eff: z(&s.nu_eff) }
+/// Sums or means of the velocities and temperatures over a window or an epoch. The
+/// pressure is not averaged (the answer keeps the last step's; only its gradient
+/// between steps matters) and the eddy viscosity is recomputed from the mean flow.
+struct Mean {
+    u: [Vec<f64>; 3],
+    t: Vec<f64>,
 }
 
-fn zip_with(a: &mut [f64], b: &[f64], f: impl Fn(&mut f64, f64) + Sync) {
-    a.par_iter_mut().zip(b).for_each(|(x, y)| f(x, *y));
-}
-
-fn accumulate(w: &mut State, s: &State) {
-    for a in 0..3 {
-        zip_with(&mut w.u[a], &s.u[a], |x, y| *x += y);
+impl Mean {
+    fn zeroed(s: &State) -> Self {
+        let z = |v: &Vec<f64>| vec![0.0; v.len()];
+        Mean { u: [z(&s.u[0]), z(&s.u[1]), z(&s.u[2])], t: z(&s.t) }
     }
-    zip_with(&mut w.p, &s.p, |x, y| *x += y);
-    zip_with(&mut w.t, &s.t, |x, y| *x += y);
-    zip_with(&mut w.nu_eff, &s.nu_eff, |x, y| *x += y);
-}
 
-fn scale(s: &mut State, k: f64) {
-    for v in s.u.iter_mut().chain([&mut s.p, &mut s.t, &mut s.nu_eff]) {
-        v.par_iter_mut().for_each(|x| *x *= k);
+    fn fields(&mut self) -> impl Iterator<Item = &mut Vec<f64>> {
+        self.u.iter_mut().chain(std::iter::once(&mut self.t))
     }
-}
 
-fn clear(s: &mut State) {
-    scale(s, 0.0);
-}
-
-/// `out = (a + b) / 2`, field by field, into `out`'s own storage.
-fn set_mean_of(out: &mut State, a: &State, b: &State) {
-    let mean = |o: &mut Vec<f64>, x: &Vec<f64>, y: &Vec<f64>| {
-        o.par_iter_mut().zip(x).zip(y).for_each(|((o, x), y)| *o = 0.5 * (x + y));
-    };
-    for k in 0..3 {
-        mean(&mut out.u[k], &a.u[k], &b.u[k]);
+    fn add(&mut self, u: &[Vec<f64>; 3], t: &[f64]) {
+        for (w, s) in self.fields().zip(u.iter().map(|v| v.as_slice()).chain(std::iter::once(t))) {
+            w.par_iter_mut().zip(s).for_each(|(x, y)| *x += y);
+        }
     }
-    mean(&mut out.p, &a.p, &b.p);
-    mean(&mut out.t, &a.t, &b.t);
-    mean(&mut out.nu_eff, &a.nu_eff, &b.nu_eff);
+
+    fn scale(&mut self, k: f64) {
+        for v in self.fields() {
+            v.par_iter_mut().for_each(|x| *x *= k);
+        }
+    }
+
+    /// `state`'s velocities and temperatures become the mean of `self` and `other`.
+    fn set_mean_into(&self, other: &Mean, state: &mut State) {
+        let mean = |o: &mut Vec<f64>, x: &Vec<f64>, y: &Vec<f64>| {
+            o.par_iter_mut().zip(x).zip(y).for_each(|((o, x), y)| *o = 0.5 * (x + y));
+        };
+        for k in 0..3 {
+            mean(&mut state.u[k], &self.u[k], &other.u[k]);
+        }
+        mean(&mut state.t, &self.t, &other.t);
+    }
 }
 
 fn range(t: &[f64], open: &[bool]) -> (f64, f64) {
