@@ -44,17 +44,23 @@ pub const WALL: u8 = 2;
 /// A domain wall half a cell away, moving at its `wall_velocity`.
 pub const DOMAIN_WALL: u8 = 3;
 
+/// Every face's six codes packed in one `u16`, two bits each, code `2b + side` at bits
+/// `2(2b + side)`: all `WALL` for a face that is not free.
+const ALL_WALL: u16 = 0b1010_1010_1010;
+
 /// For every face of every axis, what lies at −x, +x, −y, +y, −z, +z (6 codes per
-/// face; faces that are not free have all-`WALL` codes, unused).
-pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u8>; 3] {
-    let mut out: [Vec<u8>; 3] = Default::default();
+/// face, packed two bits each, read by [`code_at`]; faces that are not free have
+/// all-`WALL` codes, unused).
+pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u16>; 3] {
+    let mut out: [Vec<u16>; 3] = Default::default();
     for a in 0..mac.nd {
-        let mut v = vec![WALL; 6 * mac.faces(a)];
-        v.par_chunks_mut(6).enumerate().for_each(|(f, codes)| {
+        let mut v = vec![ALL_WALL; mac.faces(a)];
+        v.par_iter_mut().enumerate().for_each(|(f, packed)| {
             if !free[a][f] {
                 return;
             }
             let p = mac.face_pos(a, f);
+            let mut codes = [WALL; 6];
             for b in 0..mac.nd {
                 for (side, s) in [(0usize, -1isize), (1, 1)] {
                     let q = p[b] as isize + s;
@@ -75,6 +81,7 @@ pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u8>; 3] {
                     };
                 }
             }
+            *packed = codes.iter().enumerate().fold(0u16, |acc, (k, &c)| acc | (c as u16) << (2 * k));
         });
         out[a] = v;
     }
@@ -84,7 +91,7 @@ pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u8>; 3] {
 /// Advance `u` by one predictor step (in place) and return the largest change. Every
 /// component's system is built from the previous iterate of all three; the new
 /// components are swapped in at the end. `w` holds the work arrays (reused).
-pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3], w: &mut super::Work) -> f64 {
+pub fn predict(m: &MomentumInputs, codes: &[Vec<u16>; 3], u: &mut [Vec<f64>; 3], w: &mut super::Work) -> f64 {
     let mac = m.mac;
     let h = mac.grid.dx;
     let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
@@ -112,7 +119,6 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3], 
                     cf[1] = old[a][f];
                     continue;
                 }
-                let code = &codes[a][6 * f..6 * f + 6];
                 let hi = cbase + i;
                 let lo = hi - mac.cstride[a];
                 let up = old[a][f];
@@ -128,7 +134,7 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3], 
                 };
                 for b in 0..mac.nd {
                     for (side, s) in [(0usize, -1isize), (1, 1)] {
-                        let c = code[2 * b + side];
+                        let c = code_at(codes, a, f, b, side);
                         let sf = s as f64;
                         // Outward advecting velocity through the control-volume face.
                         let w = if b == a {
@@ -186,6 +192,6 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u8>; 3], u: &mut [Vec<f64>; 3], 
 
 /// The code of face `f`'s neighbour in direction (b, side).
 #[inline]
-fn code_at(codes: &[Vec<u8>; 3], a: usize, f: usize, b: usize, side: usize) -> u8 {
-    codes[a][6 * f + 2 * b + side]
+pub fn code_at(codes: &[Vec<u16>; 3], a: usize, f: usize, b: usize, side: usize) -> u8 {
+    (codes[a][f] >> (2 * (2 * b + side)) & 3) as u8
 }

@@ -14,9 +14,6 @@ use rayon::prelude::*;
 pub struct Projection {
     a: Stencil,
     mg: Multigrid,
-    /// Padded work vectors: right-hand side and solution.
-    b: Vec<f64>,
-    x: Vec<f64>,
     /// MG-PCG iterations of the last solve.
     pub last_iterations: usize,
 }
@@ -33,8 +30,7 @@ impl Projection {
         let a = open_laplacian(&mac.grid, open, &pins);
         let mut mg = Multigrid::new(&a).map_err(|e| ProjectionError(e.to_string()))?;
         mg.nu = 2;
-        let lay = a.layout;
-        Ok(Projection { b: lay.zeros(), x: lay.zeros(), a, mg, last_iterations: 0 })
+        Ok(Projection { a, mg, last_iterations: 0 })
     }
 
     /// Divergence of `u` minus the cell sources, per cell, 1/s: `Σ (u_out − u_in)/dx − s/V`
@@ -90,21 +86,25 @@ impl Projection {
         Self::divergence_into(mac, open, u, source_m3s, div);
         // A φ = −div/Δt with A = −∇² (the potential's sign convention).
         div.par_iter_mut().for_each(|d| *d = -*d / dt);
-        lay.copy_to_padded(div, &mut self.b);
-        self.x.iter_mut().for_each(|v| *v = 0.0);
-        // The three conjugate-gradient vectors in the coefficient rows' storage.
+        // The padded right-hand side and solution and the three conjugate-gradient
+        // vectors live in the coefficient rows' storage (idle between the predictors).
         let pl = lay.padded_len();
-        let need = (3 * pl).div_ceil(8);
+        let need = (5 * pl).div_ceil(8);
         if w.coef.len() < need {
             w.coef.resize(need, [0.0; 8]);
         }
         let flat = w.coef.as_flattened_mut();
-        let (r, rest) = flat.split_at_mut(pl);
+        let (b, rest) = flat.split_at_mut(pl);
+        let (x, rest) = rest.split_at_mut(pl);
+        let (r, rest) = rest.split_at_mut(pl);
         let (z, rest) = rest.split_at_mut(pl);
-        let out = mg_pcg_with(&self.a, &mut self.mg, &self.b, &mut self.x, tol, max_iter, [r, z, &mut rest[..pl]]);
+        b.fill(0.0);
+        lay.copy_to_padded(div, b);
+        x.fill(0.0);
+        let out = mg_pcg_with(&self.a, &mut self.mg, b, x, tol, max_iter, [r, z, &mut rest[..pl]]);
         self.last_iterations = out.iterations;
         phi.resize(n, 0.0);
-        lay.copy_to_compact(&self.x, phi);
+        lay.copy_to_compact(x, phi);
         let phi: &[f64] = phi;
         let inv = 1.0 / mac.grid.dx;
         for a in 0..mac.nd {
@@ -123,6 +123,6 @@ impl Projection {
 
     /// Bytes held by the operator and its hierarchy.
     pub fn bytes(&self) -> usize {
-        self.a.coef.len() * 8 + self.mg.bytes() + (self.b.len() + self.x.len()) * 8
+        self.a.coef.len() * 8 + self.mg.bytes()
     }
 }

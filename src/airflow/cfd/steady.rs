@@ -192,7 +192,7 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
 pub struct Stepper {
     pub mac: Mac,
     pub free: [Vec<bool>; 3],
-    codes: [Vec<u8>; 3],
+    codes: [Vec<u16>; 3],
     proj: Projection,
     dist: Vec<f64>,
     work: super::Work,
@@ -254,7 +254,7 @@ impl Stepper {
     /// pressure hierarchy).
     pub fn bytes(&self) -> usize {
         let faces: usize = self.free.iter().map(|f| f.len()).sum();
-        self.work.bytes() + faces * 7 + self.dist.len() * 8 + self.proj.bytes()
+        self.work.bytes() + faces * 3 + self.dist.len() * 8 + self.proj.bytes()
     }
 
     /// The effective viscosity of `state`'s velocities (the speed lives in the work
