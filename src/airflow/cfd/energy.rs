@@ -30,8 +30,9 @@ pub struct EnergyInputs<'a> {
     pub fluid: &'a super::Fluid,
     /// Thermal condition of the domain walls (xlo, xhi, ylo, yhi, zlo, zhi).
     pub walls: [Wall; 6],
-    /// Temperature group of each boundary face (`u32::MAX`: none) and of each cell source.
-    pub face_group: &'a [Vec<u32>; 3],
+    /// The prescribed faces (their inflow temperature groups), and the group of each
+    /// cell source (`u32::MAX`: none).
+    pub ports: &'a super::Ports,
     pub cell_source_m3s: &'a [f64],
     pub cell_group: &'a [u32],
     /// Temperature of each group, °C.
@@ -105,7 +106,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
                     if w > 0.0 {
                         diag += w * inv_h;
                     } else if w < 0.0 {
-                        let tg = group_t(e.face_group[b][f]);
+                        let tg = group_t(e.ports.get(&(b, f)).map_or(u32::MAX, |p| p.group));
                         rhs += -w * inv_h * if tg.is_finite() { tg } else { old[c] };
                     }
                     let at_domain = if s > 0 { p[b] + 1 == mac.n[b] } else { p[b] == 0 };

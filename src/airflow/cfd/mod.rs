@@ -127,11 +127,11 @@ pub struct Domain {
     /// Tangential velocity of each domain wall (xlo, xhi, ylo, yhi, zlo, zhi), m/s
     /// (a lid-driven cavity's lid; zero for a hall).
     pub wall_velocity: [[f64; 3]; 6],
-    /// Prescribed normal velocity on the faces that are not free (m/s along the axis):
-    /// zero on walls, the fan or tile velocity on theirs.
-    pub face_velocity: [Vec<f64>; 3],
-    /// Temperature group of each such face that lets air in (`u32::MAX`: none).
-    pub face_group: [Vec<u32>; 3],
+    /// The faces through which air crosses the room's boundary (fans, tiles, returns,
+    /// unit faces), by (axis, face index), with their prescribed normal velocity; every
+    /// other face that is not free is a wall at rest. Sparse: a hall has few of them
+    /// against millions of faces.
+    pub ports: Ports,
     /// Air entering (+) or leaving (−) a cell without a face (2-D floorplans), m³/s.
     pub cell_source_m3s: Vec<f64>,
     pub cell_group: Vec<u32>,
@@ -147,21 +147,56 @@ pub struct Domain {
 impl Domain {
     /// A closed box of open cells with no flow through its walls.
     pub fn closed_box(grid: Grid, walls: Walls) -> Self {
-        let mac = Mac::new(grid);
         let n = grid.cells();
         Domain {
             grid,
             open: vec![true; n],
             walls,
             wall_velocity: [[0.0; 3]; 6],
-            face_velocity: [0, 1, 2].map(|a| vec![0.0; mac.faces(a)]),
-            face_group: [0, 1, 2].map(|a| vec![u32::MAX; mac.faces(a)]),
+            ports: Ports::new(),
             cell_source_m3s: vec![0.0; n],
             cell_group: vec![u32::MAX; n],
             q_w_m3: vec![0.0; n],
             rho_cp_j_m3k: 1.2 * 1005.0,
             monitor_cells: Vec::new(),
         }
+    }
+}
+
+/// A boundary face's prescribed flow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Port {
+    /// Normal velocity, m/s along the face's axis.
+    pub velocity_m_s: f64,
+    /// Temperature group of the air it lets in (`u32::MAX`: none, or it lets air out).
+    pub group: u32,
+}
+
+/// The prescribed faces of a domain, by (axis, face index).
+pub type Ports = std::collections::BTreeMap<(usize, usize), Port>;
+
+impl Domain {
+    /// The prescribed normal velocity of face `f` of axis `a`, m/s (zero: a wall).
+    #[inline]
+    pub fn face_velocity(&self, a: usize, f: usize) -> f64 {
+        self.ports.get(&(a, f)).map_or(0.0, |p| p.velocity_m_s)
+    }
+
+    /// The temperature group of the air entering through face `f` of axis `a`
+    /// (`u32::MAX`: none).
+    #[inline]
+    pub fn face_group(&self, a: usize, f: usize) -> u32 {
+        self.ports.get(&(a, f)).map_or(u32::MAX, |p| p.group)
+    }
+
+    /// Velocity per face of each axis with the prescribed ones set and zero elsewhere.
+    pub fn prescribed_velocities(&self) -> [Vec<f64>; 3] {
+        let mac = Mac::new(self.grid);
+        let mut u = [0, 1, 2].map(|a| vec![0.0; mac.faces(a)]);
+        for (&(a, f), p) in &self.ports {
+            u[a][f] = p.velocity_m_s;
+        }
+        u
     }
 }
 
@@ -182,7 +217,7 @@ impl State {
     /// At rest at temperature `t0_c`, with the domain's prescribed face velocities.
     pub fn at_rest(d: &Domain, t0_c: f64) -> Self {
         State {
-            u: d.face_velocity.clone(),
+            u: d.prescribed_velocities(),
             p: vec![0.0; d.grid.cells()],
             t: vec![t0_c; d.grid.cells()],
             nu_eff: vec![0.0; d.grid.cells()],

@@ -152,22 +152,22 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
     let mut net = vec![0.0; count];
     let mut total = 0.0;
     let area = mac.face_area_m2();
-    for a in 0..mac.nd {
-        for (f, &v) in d.face_velocity[a].iter().enumerate() {
-            if v == 0.0 {
-                continue;
-            }
-            if free[a][f] || !v.is_finite() {
-                return Err(CfdError::Setup(format!("a prescribed velocity on an interior face (axis {a}, face {f})")));
-            }
-            let Some((c, sign)) = mac.boundary_cell(a, f, &d.open) else {
-                return Err(CfdError::Setup(format!(
-                    "a prescribed velocity on a face with no open cell (axis {a}, face {f})"
-                )));
-            };
-            net[label[c] as usize] += sign * v * area;
-            total += (v * area).abs();
+    for (&(a, f), port) in &d.ports {
+        let v = port.velocity_m_s;
+        if a >= mac.nd || f >= mac.faces(a) {
+            return Err(CfdError::Setup(format!("a prescribed velocity on a face that does not exist (axis {a}, face {f})")));
         }
+        if v == 0.0 {
+            continue;
+        }
+        if free[a][f] || !v.is_finite() {
+            return Err(CfdError::Setup(format!("a prescribed velocity on an interior face (axis {a}, face {f})")));
+        }
+        let Some((c, sign)) = mac.boundary_cell(a, f, &d.open) else {
+            return Err(CfdError::Setup(format!("a prescribed velocity on a face with no open cell (axis {a}, face {f})")));
+        };
+        net[label[c] as usize] += sign * v * area;
+        total += (v * area).abs();
     }
     for (c, &s) in d.cell_source_m3s.iter().enumerate() {
         if s != 0.0 && d.open[c] {
@@ -225,9 +225,12 @@ impl Stepper {
         for a in 0..3 {
             for (f, v) in state.u[a].iter_mut().enumerate() {
                 if !free[a][f] {
-                    *v = d.face_velocity[a][f];
+                    *v = 0.0;
                 }
             }
+        }
+        for (&(a, f), port) in &d.ports {
+            state.u[a][f] = port.velocity_m_s;
         }
         let _ = fluid;
         Ok(Stepper {
@@ -341,7 +344,7 @@ impl Stepper {
                     nu_eff: &state.nu_eff,
                     fluid,
                     walls: d.walls.as_array(),
-                    face_group: &d.face_group,
+                    ports: &d.ports,
                     cell_source_m3s: &d.cell_source_m3s,
                     cell_group: &d.cell_group,
                     group_t,
@@ -389,7 +392,7 @@ impl Stepper {
         let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         // Flow scale: the prescribed flows, or the largest speed through one face.
         let area = mac.face_area_m2();
-        let ported: f64 = d.face_velocity.iter().flatten().map(|v| (v * area).abs()).sum::<f64>() / 2.0
+        let ported: f64 = d.ports.values().map(|p| (p.velocity_m_s * area).abs()).sum::<f64>() / 2.0
             + d.cell_source_m3s.iter().map(|v| v.abs()).sum::<f64>() / 2.0;
         let scale = if ported > 0.0 { ported } else { uref * area };
         worst * d.grid.cell_volume_m3() / scale
@@ -548,10 +551,10 @@ pub fn solve_steady(
     let mass_residual = stepper.finish(d, s, state);
     let mac = &stepper.mac;
     let faces: usize = state.u.iter().map(|v| v.len()).sum();
-    // The state (velocities, pressure, temperature, eddy viscosity) and the domain (the
-    // prescribed velocity and inflow group of every face; per cell its source, heat,
+    // The state (velocities, pressure, temperature, eddy viscosity) and the domain (its
+    // prescribed faces, about 48 bytes each in the map; per cell its source, heat,
     // group and whether it is open).
-    let fields = (faces + 3 * mac.cells()) * 8 + faces * 12 + mac.cells() * 21;
+    let fields = (faces + 3 * mac.cells()) * 8 + d.ports.len() * 48 + mac.cells() * 21;
     // The averages of the velocities and temperatures: the open window, the previous
     // window's mean and the epoch's sum.
     let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };

@@ -10,7 +10,7 @@
 //! equals heat out to the solver's tolerance.
 
 use super::sources::{mean, Sources, Src};
-use crate::airflow::cfd::{self, Domain, Fluid, Mac, Settings, State, Turbulence};
+use crate::airflow::cfd::{self, Domain, Fluid, Mac, Port, Settings, State, Turbulence};
 use crate::error::{Error, InputError};
 use crate::facility::{AirflowSettings, CoolingKind, Facility, TurbulenceModel};
 use crate::raster::{CellBox, Raster};
@@ -141,9 +141,10 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
     for (c, q, across, grp) in flows {
         match face_of(&mac, c, &across) {
             Some((a, face, sign)) => {
-                d.face_velocity[a][face] += sign * q / area;
+                let port = d.ports.entry((a, face)).or_insert(Port { velocity_m_s: 0.0, group: u32::MAX });
+                port.velocity_m_s += sign * q / area;
                 if q > 0.0 {
-                    d.face_group[a][face] = grp;
+                    port.group = grp;
                 }
             }
             None if matches!(across, Across::Floor) => {

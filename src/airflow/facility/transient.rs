@@ -254,7 +254,7 @@ fn envelope_area(d: &crate::airflow::cfd::Domain) -> Vec<f64> {
                     }
                     let mut q = p;
                     q[b] += side;
-                    if d.face_velocity[b][mac.face(b, q)] == 0.0 {
+                    if d.face_velocity(b, mac.face(b, q)) == 0.0 {
                         a += face;
                     }
                 }
