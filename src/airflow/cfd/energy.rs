@@ -123,11 +123,11 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
             diag += k;
             rhs += k * tx;
         }
-        let src = e.cell_source_m3s[c] / v;
+        let src = e.cell_source_m3s.get(c).copied().unwrap_or(0.0) / v;
         if src < 0.0 {
             diag += -src;
         } else if src > 0.0 {
-            let tg = group_t(e.cell_group[c]);
+            let tg = group_t(e.cell_group.get(c).copied().unwrap_or(u32::MAX));
             rhs += src * if tg.is_finite() { tg } else { old[c] };
         }
         cf[0] = diag;

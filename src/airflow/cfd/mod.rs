@@ -132,7 +132,9 @@ pub struct Domain {
     /// other face that is not free is a wall at rest. Sparse: a hall has few of them
     /// against millions of faces.
     pub ports: Ports,
-    /// Air entering (+) or leaving (−) a cell without a face (2-D floorplans), m³/s.
+    /// Air entering (+) or leaving (−) a cell without a face (2-D floorplans), m³/s,
+    /// and the temperature group of the air it brings (`u32::MAX`: none); both empty
+    /// where no cell has one (a 3-D hall, whose flows all cross faces).
     pub cell_source_m3s: Vec<f64>,
     pub cell_group: Vec<u32>,
     /// Heat released in the air, W/m³.
@@ -154,8 +156,8 @@ impl Domain {
             walls,
             wall_velocity: [[0.0; 3]; 6],
             ports: Ports::new(),
-            cell_source_m3s: vec![0.0; n],
-            cell_group: vec![u32::MAX; n],
+            cell_source_m3s: Vec::new(),
+            cell_group: Vec::new(),
             q_w_m3: vec![0.0; n],
             rho_cp_j_m3k: 1.2 * 1005.0,
             monitor_cells: Vec::new(),

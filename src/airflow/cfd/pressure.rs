@@ -34,7 +34,7 @@ impl Projection {
     }
 
     /// Divergence of `u` minus the cell sources, per cell, 1/s: `Σ (u_out − u_in)/dx − s/V`
-    /// (zero on closed cells).
+    /// (zero on closed cells; `source_m3s` empty: no sources).
     pub fn divergence(mac: &Mac, open: &[bool], u: &[Vec<f64>; 3], source_m3s: &[f64]) -> Vec<f64> {
         let mut d = vec![0.0; mac.cells()];
         Self::divergence_into(mac, open, u, source_m3s, &mut d);
@@ -56,7 +56,7 @@ impl Projection {
                 let f = mac.face(a, p);
                 s += u[a][f + mac.fstride[a][a]] - u[a][f];
             }
-            *out = s * inv - source_m3s[c] / v;
+            *out = s * inv - source_m3s.get(c).copied().unwrap_or(0.0) / v;
         });
     }
 

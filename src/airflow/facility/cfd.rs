@@ -149,6 +149,10 @@ pub(super) fn domain(f: &Facility, r: &Raster, sr: &Sources) -> Result<(Domain, 
             }
             None if matches!(across, Across::Floor) => {
                 // A floorplan's tile (or a tile above the floor layer): air appears in the cell.
+                if d.cell_source_m3s.is_empty() {
+                    d.cell_source_m3s = vec![0.0; g.cells()];
+                    d.cell_group = vec![u32::MAX; g.cells()];
+                }
                 d.cell_source_m3s[c] += q;
                 d.cell_group[c] = grp;
             }

@@ -259,7 +259,7 @@ fn envelope_area(d: &crate::airflow::cfd::Domain) -> Vec<f64> {
                     }
                 }
             }
-            if mac.nd == 2 && d.cell_source_m3s[c] == 0.0 {
+            if mac.nd == 2 && d.cell_source_m3s.get(c).copied().unwrap_or(0.0) == 0.0 {
                 a += [walls[4], walls[5]].iter().filter(|w| **w == Wall::Adiabatic).count() as f64 * slab;
             }
             a
