@@ -416,13 +416,13 @@ pub fn solve_steady(
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
     // Window sums of the velocities and temperatures, the previous window's mean, and
     // the last change.
-    let mut win: Option<Mean<f64>> = None;
-    let mut prev: Option<Mean<f32>> = None;
+    let mut win: Option<Mean> = None;
+    let mut prev: Option<Mean> = None;
     // The previous window's mean of each monitored group.
     let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
     // The current epoch: its sum over steps and each window's monitor means.
-    let mut epoch: Option<Mean<f32>> = None;
+    let mut epoch: Option<Mean> = None;
     let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
     let mut epoch_windows = 2usize;
     let mut monitor_change = f64::NAN;
@@ -455,12 +455,10 @@ pub fn solve_steady(
             w.add(&state.u, &state.t);
             win_n += 1;
             if win_n == s.window_steps {
-                // The window's sum becomes its mean in place. The averages hold this
-                // window's in f64 and the previous window's mean and the epoch's sum in
-                // f32: statistics whose rounding (1e-7 relative: 2e-6 K, 1e-6 m/s) lies
-                // far below what they decide (0.1 K); the answer is projected and its
-                // temperatures solved again in f64 afterwards.
-                let mean = win.as_mut().expect("a window is open");
+                // The window's sum becomes its mean in place: the averages hold three
+                // copies of the fields at most (this window, the previous one, the
+                // epoch), never a fourth.
+                let mut mean = win.take().expect("a window is open");
                 mean.scale(1.0 / win_n as f64);
                 win_n = 0;
                 let monitors: Vec<f64> = d.monitor_cells.iter().map(|cs| group_mean(&mean.t, cs)).collect();
@@ -516,8 +514,10 @@ pub fn solve_steady(
                         }
                         if split < 2.0 * s.monitor_tol_k {
                             monitor_change = split / 2.0;
-                            let e = epoch.take().expect("an epoch is open");
-                            e.scaled_into(1.0 / epoch_windows as f64, state);
+                            let mut e = epoch.take().expect("an epoch is open");
+                            e.scale(1.0 / epoch_windows as f64);
+                            state.u = e.u;
+                            state.t = e.t;
                             settled_now = true;
                         } else {
                             epoch = None;
@@ -532,10 +532,12 @@ pub fn solve_steady(
                     averaged = true;
                     break;
                 }
-                // This window's mean becomes the previous one; its own storage is
-                // zeroed and sums the next window.
-                prev.get_or_insert_with(|| Mean::zeroed(state)).copy_from(mean);
-                mean.scale(0.0);
+                // This window's mean becomes the previous one; the previous one's
+                // storage is zeroed and sums the next window.
+                if let Some(mut old) = prev.replace(mean) {
+                    old.scale(0.0);
+                    win = Some(old);
+                }
                 prev_monitors = monitors;
             }
         }
@@ -555,7 +557,7 @@ pub fn solve_steady(
     let fields = (faces + 3 * mac.cells()) * 8 + d.ports.len() * 48 + mac.cells() * 21;
     // The averages of the velocities and temperatures: the open window, the previous
     // window's mean and the epoch's sum.
-    let averaging = if s.window_steps > 0 { (faces + mac.cells()) * (8 + 4 + 4) } else { 0 };
+    let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };
     Ok(CfdReport {
         steps,
         converged: calm >= PATIENCE || averaged,
@@ -571,83 +573,45 @@ pub fn solve_steady(
     })
 }
 
-/// A number the averages are stored in: f64 for the open window's sum, f32 for the
-/// previous window's mean and the epoch's sum.
-trait Stat: Copy + Send + Sync + Default {
-    fn from_f64(v: f64) -> Self;
-    fn to_f64(self) -> f64;
-}
-
-impl Stat for f64 {
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-
-impl Stat for f32 {
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
 /// Sums or means of the velocities and temperatures over a window or an epoch. The
 /// pressure is not averaged (the answer keeps the last step's; only its gradient
 /// between steps matters) and the eddy viscosity is recomputed from the mean flow.
-struct Mean<T> {
-    u: [Vec<T>; 3],
-    t: Vec<T>,
+struct Mean {
+    u: [Vec<f64>; 3],
+    t: Vec<f64>,
 }
 
-impl<T: Stat> Mean<T> {
+impl Mean {
     fn zeroed(s: &State) -> Self {
-        let z = |v: &Vec<f64>| vec![T::default(); v.len()];
+        let z = |v: &Vec<f64>| vec![0.0; v.len()];
         Mean { u: [z(&s.u[0]), z(&s.u[1]), z(&s.u[2])], t: z(&s.t) }
     }
 
-    fn fields(&mut self) -> impl Iterator<Item = &mut Vec<T>> {
+    fn fields(&mut self) -> impl Iterator<Item = &mut Vec<f64>> {
         self.u.iter_mut().chain(std::iter::once(&mut self.t))
     }
 
-    /// Add f64 fields (velocities per axis, temperatures).
     fn add(&mut self, u: &[Vec<f64>; 3], t: &[f64]) {
         for (w, s) in self.fields().zip(u.iter().map(|v| v.as_slice()).chain(std::iter::once(t))) {
-            w.par_iter_mut().zip(s).for_each(|(x, y)| *x = T::from_f64(x.to_f64() + y));
+            w.par_iter_mut().zip(s).for_each(|(x, y)| *x += y);
         }
     }
 
     fn scale(&mut self, k: f64) {
         for v in self.fields() {
-            v.par_iter_mut().for_each(|x| *x = T::from_f64(x.to_f64() * k));
-        }
-    }
-
-    fn copy_from<S: Stat>(&mut self, other: &Mean<S>) {
-        for (w, s) in self.fields().zip(other.u.iter().chain(std::iter::once(&other.t))) {
-            w.par_iter_mut().zip(s).for_each(|(x, y)| *x = T::from_f64(y.to_f64()));
-        }
-    }
-
-    /// `state`'s velocities and temperatures become `self` times `k`.
-    fn scaled_into(&self, k: f64, state: &mut State) {
-        for (o, x) in state.u.iter_mut().chain(std::iter::once(&mut state.t)).zip(self.u.iter().chain(std::iter::once(&self.t))) {
-            o.par_iter_mut().zip(x).for_each(|(o, x)| *o = x.to_f64() * k);
+            v.par_iter_mut().for_each(|x| *x *= k);
         }
     }
 
     /// `state`'s velocities and temperatures become the mean of `self` and `other`.
-    fn set_mean_into<S: Stat>(&self, other: &Mean<S>, state: &mut State) {
-        let outs = state.u.iter_mut().chain(std::iter::once(&mut state.t));
-        let mine = self.u.iter().chain(std::iter::once(&self.t));
-        let theirs = other.u.iter().chain(std::iter::once(&other.t));
-        for ((o, x), y) in outs.zip(mine).zip(theirs) {
-            o.par_iter_mut().zip(x).zip(y).for_each(|((o, x), y)| *o = 0.5 * (x.to_f64() + y.to_f64()));
+    fn set_mean_into(&self, other: &Mean, state: &mut State) {
+        let mean = |o: &mut Vec<f64>, x: &Vec<f64>, y: &Vec<f64>| {
+            o.par_iter_mut().zip(x).zip(y).for_each(|((o, x), y)| *o = 0.5 * (x + y));
+        };
+        for k in 0..3 {
+            mean(&mut state.u[k], &self.u[k], &other.u[k]);
         }
+        mean(&mut state.t, &self.t, &other.t);
     }
 }
 
@@ -658,22 +622,22 @@ fn range(t: &[f64], open: &[bool]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)))
 }
 
-fn rms_diff<A: Stat, B: Stat>(a: &[Vec<A>; 3], b: &[Vec<B>; 3]) -> f64 {
+fn rms_diff(a: &[Vec<f64>; 3], b: &[Vec<f64>; 3]) -> f64 {
     let (mut s, mut n) = (0.0, 0usize);
     for k in 0..3 {
-        s += a[k].iter().zip(&b[k]).map(|(x, y)| (x.to_f64() - y.to_f64()).powi(2)).sum::<f64>();
+        s += a[k].iter().zip(&b[k]).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
         n += a[k].len();
     }
     (s / n.max(1) as f64).sqrt()
 }
 
-fn rms_cells<A: Stat, B: Stat>(a: &[A], b: &[B], open: &[bool]) -> f64 {
+fn rms_cells(a: &[f64], b: &[f64], open: &[bool]) -> f64 {
     let (s, n) = a
         .iter()
         .zip(b)
         .zip(open)
         .filter(|(_, o)| **o)
-        .fold((0.0, 0usize), |(s, n), ((x, y), _)| (s + (x.to_f64() - y.to_f64()).powi(2), n + 1));
+        .fold((0.0, 0usize), |(s, n), ((x, y), _)| (s + (x - y).powi(2), n + 1));
     (s / n.max(1) as f64).sqrt()
 }
 
