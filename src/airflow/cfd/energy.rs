@@ -170,9 +170,9 @@ pub fn bounded_correction_into(
             let mut sum = 0.0;
             for b in 0..mac.nd {
                 let cs = mac.cstride[b];
-                // The open cell `dir` steps from `from` along b, if any.
-                let step = |from: usize, dir: isize| -> Option<usize> {
-                    let q = mac.cell_pos(from)[b] as isize + dir;
+                // The open cell `dir` steps from `from` (at `at` along b), if any.
+                let step = |from: usize, at: usize, dir: isize| -> Option<usize> {
+                    let q = at as isize + dir;
                     if q < 0 || q >= mac.n[b] as isize {
                         return None;
                     }
@@ -191,9 +191,9 @@ pub fn bounded_correction_into(
                     let w = s as f64 * u[b][f];
                     let nb = if s > 0 { c + cs } else { c - cs };
                     let cc = if w > 0.0 {
-                        step(c, -s).map(|far| correction(t[far], t[c], t[nb]))
+                        step(c, p[b], -s).map(|far| correction(t[far], t[c], t[nb]))
                     } else if w < 0.0 {
-                        step(nb, s).map(|far| correction(t[far], t[nb], t[c]))
+                        step(nb, (p[b] as isize + s) as usize, s).map(|far| correction(t[far], t[nb], t[c]))
                     } else {
                         None
                     };

@@ -102,9 +102,9 @@ pub fn lines_into(coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch
                             let upper = if m + 1 < len { cf[3 + 2 * b] } else { 0.0 };
                             let k = m * count + t;
                             let (cprev, dprev) = if m > 0 { (cp[k - count], dp[k - count]) } else { (0.0, 0.0) };
-                            let den = cf[0] - lower * cprev;
-                            cp[k] = upper / den;
-                            dp[k] = (r + lower * dprev) / den;
+                            let inv = 1.0 / (cf[0] - lower * cprev);
+                            cp[k] = upper * inv;
+                            dp[k] = (r + lower * dprev) * inv;
                         }
                     }
                     // Back substitution.

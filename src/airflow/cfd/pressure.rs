@@ -45,18 +45,24 @@ impl Projection {
     pub fn divergence_into(mac: &Mac, open: &[bool], u: &[Vec<f64>; 3], source_m3s: &[f64], d: &mut [f64]) {
         let inv = 1.0 / mac.grid.dx;
         let v = mac.grid.cell_volume_m3();
-        d.par_iter_mut().enumerate().for_each(|(c, out)| {
-            if !open[c] {
-                *out = 0.0;
-                return;
+        // Row by row along x: each cell's faces are found by adding, not dividing.
+        let nx = mac.n[0];
+        d.par_chunks_mut(nx).enumerate().for_each(|(row, ds)| {
+            let (j, k) = (row % mac.n[1], row / mac.n[1]);
+            let base: [usize; 3] = [0, 1, 2].map(|a| if a < mac.nd { mac.face(a, [0, j, k]) } else { 0 });
+            for (i, out) in ds.iter_mut().enumerate() {
+                let c = row * nx + i;
+                if !open[c] {
+                    *out = 0.0;
+                    continue;
+                }
+                let mut s = 0.0;
+                for a in 0..mac.nd {
+                    let f = base[a] + i;
+                    s += u[a][f + mac.fstride[a][a]] - u[a][f];
+                }
+                *out = s * inv - source_m3s.get(c).copied().unwrap_or(0.0) / v;
             }
-            let p = mac.cell_pos(c);
-            let mut s = 0.0;
-            for a in 0..mac.nd {
-                let f = mac.face(a, p);
-                s += u[a][f + mac.fstride[a][a]] - u[a][f];
-            }
-            *out = s * inv - source_m3s.get(c).copied().unwrap_or(0.0) / v;
         });
     }
 
@@ -110,10 +116,15 @@ impl Projection {
         for a in 0..mac.nd {
             let s = mac.cstride[a];
             let fr = &free[a];
-            u[a].par_iter_mut().enumerate().for_each(|(f, v)| {
-                if fr[f] {
-                    let hi = mac.cell(mac.face_pos(a, f));
-                    *v -= dt * (phi[hi] - phi[hi - s]) * inv;
+            let fd = mac.fdims[a];
+            u[a].par_chunks_mut(fd[0]).enumerate().for_each(|(row, us)| {
+                let (j, k) = (row % fd[1], row / fd[1]);
+                for (i, v) in us.iter_mut().enumerate() {
+                    if fr[row * fd[0] + i] {
+                        // A free face has open cells on both sides, inside the grid.
+                        let hi = mac.cell([i, j, k]);
+                        *v -= dt * (phi[hi] - phi[hi - s]) * inv;
+                    }
                 }
             });
         }
