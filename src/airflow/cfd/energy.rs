@@ -37,7 +37,7 @@ pub struct EnergyInputs<'a> {
     pub cell_group: &'a [u32],
     /// Temperature of each group, °C.
     pub group_t: &'a [f64],
-    /// Heat released in the air, W/m³.
+    /// Heat released in the air, W/m³ (empty: none).
     pub q_w_m3: &'a [f64],
     /// Volumetric heat capacity of the air, J/(m³·K).
     pub rho_cp_j_m3k: f64,
@@ -86,7 +86,8 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
         let p = mac.cell_pos(c);
         let mut diag = 1.0 / e.dt;
         let t_n = e.t_old.map_or(old[c], |t| t[c]);
-        let mut rhs = t_n / e.dt + e.q_w_m3[c] / e.rho_cp_j_m3k - corr[c];
+        let q = e.q_w_m3.get(c).copied().unwrap_or(0.0);
+        let mut rhs = t_n / e.dt + q / e.rho_cp_j_m3k - corr[c];
         for b in 0..mac.nd {
             let cs = mac.cstride[b];
             for (side, s) in [(0usize, -1isize), (1, 1)] {

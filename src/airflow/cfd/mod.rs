@@ -137,7 +137,8 @@ pub struct Domain {
     /// where no cell has one (a 3-D hall, whose flows all cross faces).
     pub cell_source_m3s: Vec<f64>,
     pub cell_group: Vec<u32>,
-    /// Heat released in the air, W/m³.
+    /// Heat released in the air, W/m³; empty where none is (a facility's racks heat the
+    /// air they blow out, through their exhaust temperature).
     pub q_w_m3: Vec<f64>,
     /// Volumetric heat capacity, J/(m³·K).
     pub rho_cp_j_m3k: f64,
@@ -158,7 +159,7 @@ impl Domain {
             ports: Ports::new(),
             cell_source_m3s: Vec::new(),
             cell_group: Vec::new(),
-            q_w_m3: vec![0.0; n],
+            q_w_m3: Vec::new(),
             rho_cp_j_m3k: 1.2 * 1005.0,
             monitor_cells: Vec::new(),
         }

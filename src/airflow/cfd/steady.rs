@@ -552,9 +552,13 @@ pub fn solve_steady(
     let mac = &stepper.mac;
     let faces: usize = state.u.iter().map(|v| v.len()).sum();
     // The state (velocities, pressure, temperature, eddy viscosity) and the domain (its
-    // prescribed faces, about 48 bytes each in the map; per cell its source, heat,
-    // group and whether it is open).
-    let fields = (faces + 3 * mac.cells()) * 8 + d.ports.len() * 48 + mac.cells() * 21;
+    // prescribed faces, about 48 bytes each in the map; whether each cell is open; the
+    // cell sources, heat and groups where there are any).
+    let fields = (faces + 3 * mac.cells()) * 8
+        + d.ports.len() * 48
+        + mac.cells()
+        + (d.cell_source_m3s.len() + d.q_w_m3.len()) * 8
+        + d.cell_group.len() * 4;
     // The averages of the velocities and temperatures: the open window, the previous
     // window's mean and the epoch's sum.
     let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };
