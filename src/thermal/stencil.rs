@@ -59,13 +59,7 @@ impl Layout {
     /// Copy a compact field into a new padded vector (ghosts zero).
     pub fn to_padded(&self, compact: &[f64]) -> Vec<f64> {
         let mut p = self.zeros();
-        let nx = self.n[0];
-        for r in 0..self.rows() {
-            let (j, k) = (r % self.n[1], r / self.n[1]);
-            let c0 = self.cidx(0, j, k);
-            let p0 = self.pidx(0, j, k);
-            p[p0..p0 + nx].copy_from_slice(&compact[c0..c0 + nx]);
-        }
+        self.copy_to_padded(compact, &mut p);
         p
     }
     /// Copy a compact field into the interior of `padded` (its ghosts untouched).
@@ -88,14 +82,8 @@ impl Layout {
     }
     /// Copy the interior of a padded vector into a compact one.
     pub fn to_compact(&self, padded: &[f64]) -> Vec<f64> {
-        let nx = self.n[0];
         let mut c = vec![0.0; self.cells()];
-        for r in 0..self.rows() {
-            let (j, k) = (r % self.n[1], r / self.n[1]);
-            let c0 = self.cidx(0, j, k);
-            let p0 = self.pidx(0, j, k);
-            c[c0..c0 + nx].copy_from_slice(&padded[p0..p0 + nx]);
-        }
+        self.copy_to_compact(padded, &mut c);
         c
     }
 }

@@ -167,43 +167,43 @@ pub fn bounded_correction_into(
             if !open[c] {
                 0.0
             } else {
-            let p = mac.cell_pos(c);
-            let mut sum = 0.0;
-            for b in 0..mac.nd {
-                let cs = mac.cstride[b];
-                // The open cell `dir` steps from `from` (at `at` along b), if any.
-                let step = |from: usize, at: usize, dir: isize| -> Option<usize> {
-                    let q = at as isize + dir;
-                    if q < 0 || q >= mac.n[b] as isize {
-                        return None;
-                    }
-                    let fc = if dir > 0 { from + cs } else { from - cs };
-                    open[fc].then_some(fc)
-                };
-                for s in [-1isize, 1] {
-                    let mut pf = p;
-                    if s > 0 {
-                        pf[b] += 1;
-                    }
-                    let f = mac.face(b, pf);
-                    if !free[b][f] {
-                        continue;
-                    }
-                    let w = s as f64 * u[b][f];
-                    let nb = if s > 0 { c + cs } else { c - cs };
-                    let cc = if w > 0.0 {
-                        step(c, p[b], -s).map(|far| correction(t[far], t[c], t[nb]))
-                    } else if w < 0.0 {
-                        step(nb, (p[b] as isize + s) as usize, s).map(|far| correction(t[far], t[nb], t[c]))
-                    } else {
-                        None
+                let p = mac.cell_pos(c);
+                let mut sum = 0.0;
+                for b in 0..mac.nd {
+                    let cs = mac.cstride[b];
+                    // The open cell `dir` steps from `from` (at `at` along b), if any.
+                    let step = |from: usize, at: usize, dir: isize| -> Option<usize> {
+                        let q = at as isize + dir;
+                        if q < 0 || q >= mac.n[b] as isize {
+                            return None;
+                        }
+                        let fc = if dir > 0 { from + cs } else { from - cs };
+                        open[fc].then_some(fc)
                     };
-                    if let Some(cc) = cc {
-                        sum += w * inv_h * cc;
+                    for s in [-1isize, 1] {
+                        let mut pf = p;
+                        if s > 0 {
+                            pf[b] += 1;
+                        }
+                        let f = mac.face(b, pf);
+                        if !free[b][f] {
+                            continue;
+                        }
+                        let w = s as f64 * u[b][f];
+                        let nb = if s > 0 { c + cs } else { c - cs };
+                        let cc = if w > 0.0 {
+                            step(c, p[b], -s).map(|far| correction(t[far], t[c], t[nb]))
+                        } else if w < 0.0 {
+                            step(nb, (p[b] as isize + s) as usize, s).map(|far| correction(t[far], t[nb], t[c]))
+                        } else {
+                            None
+                        };
+                        if let Some(cc) = cc {
+                            sum += w * inv_h * cc;
+                        }
                     }
                 }
-            }
-            sum
+                sum
             }
         };
     });

@@ -79,7 +79,8 @@ pub struct Work {
 impl Work {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.coef.capacity() * 64 + (self.bufs.iter().map(|b| b.capacity()).sum::<usize>() + self.scratch.capacity()) * 8
+        self.coef.capacity() * 64
+            + (self.bufs.iter().map(|b| b.capacity()).sum::<usize>() + self.scratch.capacity()) * 8
     }
 }
 

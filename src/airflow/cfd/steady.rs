@@ -155,7 +155,9 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
     for (&(a, f), port) in &d.ports {
         let v = port.velocity_m_s;
         if a >= mac.nd || f >= mac.faces(a) {
-            return Err(CfdError::Setup(format!("a prescribed velocity on a face that does not exist (axis {a}, face {f})")));
+            return Err(CfdError::Setup(format!(
+                "a prescribed velocity on a face that does not exist (axis {a}, face {f})"
+            )));
         }
         if v == 0.0 {
             continue;
@@ -164,7 +166,9 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
             return Err(CfdError::Setup(format!("a prescribed velocity on an interior face (axis {a}, face {f})")));
         }
         let Some((c, sign)) = mac.boundary_cell(a, f, &d.open) else {
-            return Err(CfdError::Setup(format!("a prescribed velocity on a face with no open cell (axis {a}, face {f})")));
+            return Err(CfdError::Setup(format!(
+                "a prescribed velocity on a face with no open cell (axis {a}, face {f})"
+            )));
         };
         net[label[c] as usize] += sign * v * area;
         total += (v * area).abs();
@@ -215,7 +219,7 @@ pub struct StepChange {
 
 impl Stepper {
     /// Set up the domain's solvers and impose its prescribed face velocities on `state`.
-    pub fn new(d: &Domain, fluid: &Fluid, s: &Settings, state: &mut State) -> Result<Self, CfdError> {
+    pub fn new(d: &Domain, s: &Settings, state: &mut State) -> Result<Self, CfdError> {
         let mac = Mac::new(d.grid);
         let (label, count) = check(d)?;
         let free = mac.free_faces(&d.open);
@@ -232,7 +236,6 @@ impl Stepper {
         for (&(a, f), port) in &d.ports {
             state.u[a][f] = port.velocity_m_s;
         }
-        let _ = fluid;
         Ok(Stepper {
             work: super::Work::default(),
             mac,
@@ -312,23 +315,13 @@ impl Stepper {
         let du = predict(&m, &self.codes, &mut state.u, &mut self.work);
         self.phase[0] += tm.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();
-        self.proj.project(
-            mac,
-            &d.open,
-            &self.free,
-            &mut state.u,
-            &d.cell_source_m3s,
-            dt,
-            s.pressure_tol,
-            200,
-            &mut state.p,
-            &mut self.work,
-        );
+        self.project(d, state, dt, s.pressure_tol, 200);
         self.phase[1] += tm.elapsed().as_secs_f64();
         self.pressure_iterations += self.proj.last_iterations;
         if !du.is_finite() || state.p.iter().any(|v| !v.is_finite()) {
             return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
         }
+        let mac = &self.mac;
         let mut dtm = 0.0;
         if s.energy {
             let t_n = if s.energy_outer > 1 { Some(state.t.clone()) } else { None };
@@ -371,23 +364,19 @@ impl Stepper {
         Ok(StepChange { du, dt_k: dtm, uref })
     }
 
+    /// Project `state`'s velocities over `dt` (relative residual `tol`, at most
+    /// `max_iter` MG-PCG iterations) and add the pressure increment to its pressure.
+    fn project(&mut self, d: &Domain, state: &mut State, dt: f64, tol: f64, max_iter: usize) {
+        let State { u, p, .. } = state;
+        self.proj.project(&self.mac, &d.open, &self.free, u, &d.cell_source_m3s, dt, tol, max_iter, p, &mut self.work);
+    }
+
     /// Project `state` to a tight tolerance (divergence-free to round-off) and return
     /// the largest per-cell imbalance relative to the flow scale.
     pub fn finish(&mut self, d: &Domain, s: &Settings, state: &mut State) -> f64 {
         let (dt, uref) = self.courant_dt(s, state);
+        self.project(d, state, dt, 1e-12, 500);
         let mac = &self.mac;
-        self.proj.project(
-            mac,
-            &d.open,
-            &self.free,
-            &mut state.u,
-            &d.cell_source_m3s,
-            dt,
-            1e-12,
-            500,
-            &mut state.p,
-            &mut self.work,
-        );
         let div = Projection::divergence(mac, &d.open, &state.u, &d.cell_source_m3s);
         let worst = div.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         // Flow scale: the prescribed flows, or the largest speed through one face.
@@ -410,7 +399,7 @@ pub fn solve_steady(
     links: &mut Links,
 ) -> Result<CfdReport, CfdError> {
     let t0 = std::time::Instant::now();
-    let mut stepper = Stepper::new(d, fluid, s, state)?;
+    let mut stepper = Stepper::new(d, s, state)?;
     let (mut steps, mut calm) = (0usize, 0usize);
     let (mut ru, mut rt) = (f64::INFINITY, 0.0);
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();

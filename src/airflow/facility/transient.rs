@@ -154,7 +154,7 @@ impl AirScenario {
             ..settings(s, usize::MAX)
         };
         let rho_cp = f.materials.air_rho_cp_j_m3k;
-        let mut stepper = Stepper::new(&d, &self.fluid, &set, &mut self.state).map_err(|e| {
+        let mut stepper = Stepper::new(&d, &set, &mut self.state).map_err(|e| {
             Error::Input(InputError::new(
                 &f.path,
                 "[[event]]",
