@@ -10,8 +10,8 @@
 //! Boundary faces: inflow (fans, tiles, supply faces) at its group's temperature,
 //! outflow at the cell's; domain walls held at a temperature conduct through half a
 //! cell; every other wall is adiabatic. Cell sources (2-D floorplans, where a tile has
-//! no face below it) bring air at their group's temperature. Jacobi sweeps, as in the
-//! momentum predictor.
+//! no face below it) bring air at their group's temperature. Relaxed as the momentum
+//! predictor is.
 
 use super::mac::Mac;
 use super::tvd::correction;

@@ -63,14 +63,19 @@ impl Relaxation {
 }
 
 /// The work arrays of a step, allocated by the first step and reused by every later
-/// one, so a march allocates (and the kernel zero-fills) nothing per step. The
-/// momentum predictor and the energy step run one after the other and share them.
+/// one, so a march allocates (and the kernel zero-fills) no field-sized array per step
+/// (small per-task line buffers and the coarsest multigrid level still allocate). The
+/// momentum predictor, the projection and the energy step run one after the other and
+/// share them.
 #[derive(Default)]
 pub struct Work {
-    /// Rows of the system being relaxed (one velocity component's faces, or the cells).
+    /// Rows of the system being relaxed (one velocity component's faces, or the cells);
+    /// the projection's padded right-hand side, solution and three conjugate-gradient
+    /// vectors, carved out of the same storage.
     pub coef: Vec<[f64; 8]>,
     /// The predictor's new velocity of each axis (swapped into the state at its end);
-    /// the energy step's previous temperatures, bounded correction and new iterate.
+    /// the projection's divergence and φ; the energy step's previous temperatures,
+    /// bounded correction and new iterate.
     pub bufs: [Vec<f64>; 3],
     /// The relaxation's other iterate.
     pub scratch: Vec<f64>,
@@ -197,8 +202,11 @@ impl Domain {
     pub fn prescribed_velocities(&self) -> [Vec<f64>; 3] {
         let mac = Mac::new(self.grid);
         let mut u = [0, 1, 2].map(|a| vec![0.0; mac.faces(a)]);
+        // A port off the grid is left to `steady::check`, which names it.
         for (&(a, f), p) in &self.ports {
-            u[a][f] = p.velocity_m_s;
+            if let Some(v) = u.get_mut(a).and_then(|u| u.get_mut(f)) {
+                *v = p.velocity_m_s;
+            }
         }
         u
     }

@@ -8,8 +8,9 @@
 //! faces). Advection: first-order upwind implicitly plus the bounded (van Leer)
 //! correction from the previous iterate; diffusion: central, with no-slip walls half a
 //! cell from the face centre (`2 ν (u_w − u)/dx²`; a moving wall gives `u_w`); the
-//! pressure gradient and buoyancy from the previous iterate. The system is solved by
-//! Jacobi sweeps (every face updated from the previous sweep: the answer does not
+//! pressure gradient and buoyancy from the previous iterate. The system is relaxed by
+//! the step's [`super::Relaxation`] (alternating-direction lines, or Jacobi sweeps as
+//! the reference; either reads only the previous iterate, so the answer does not
 //! depend on the thread count). Faces that are not free (walls, fans, tiles) keep
 //! their prescribed normal velocity.
 

@@ -70,7 +70,7 @@ impl Projection {
     /// cell sources, over a pseudo-time step `dt`; add the pressure increment φ
     /// (kinematic pressure, m²/s², per cell) to `p` and return the relative residual.
     /// The divergence, φ and the conjugate-gradient vectors live in `w` (the step's
-    /// work arrays, idle between the predictors), so a projection allocates nothing.
+    /// work arrays, idle between the predictors), so a projection allocates no field.
     #[allow(clippy::too_many_arguments)]
     pub fn project(
         &mut self,

@@ -233,8 +233,12 @@ impl Stepper {
                 }
             }
         }
+        // `check` has refused a non-zero velocity on a free face; a port whose flows
+        // cancel (zero) may sit on one and must not reset the carried velocity there.
         for (&(a, f), port) in &d.ports {
-            state.u[a][f] = port.velocity_m_s;
+            if !free[a][f] {
+                state.u[a][f] = port.velocity_m_s;
+            }
         }
         Ok(Stepper {
             work: super::Work::default(),
@@ -260,7 +264,8 @@ impl Stepper {
     /// pressure hierarchy).
     pub fn bytes(&self) -> usize {
         let faces: usize = self.free.iter().map(|f| f.len()).sum();
-        self.work.bytes() + faces * 3 + self.dist.len() * 8 + self.proj.bytes()
+        let codes: usize = self.codes.iter().map(|c| c.len() * 2).sum();
+        self.work.bytes() + faces + codes + self.dist.len() * 8 + self.proj.bytes()
     }
 
     /// The effective viscosity of `state`'s velocities (the speed lives in the work
@@ -410,7 +415,7 @@ pub fn solve_steady(
     // The previous window's mean of each monitored group.
     let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
-    // The current epoch: its sum over steps and each window's monitor means.
+    // The current epoch: the sum of its windows' means and each window's monitor means.
     let mut epoch: Option<Mean> = None;
     let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
     let mut epoch_windows = 2usize;
@@ -524,7 +529,7 @@ pub fn solve_steady(
                 // This window's mean becomes the previous one; the previous one's
                 // storage is zeroed and sums the next window.
                 if let Some(mut old) = prev.replace(mean) {
-                    old.scale(0.0);
+                    old.clear();
                     win = Some(old);
                 }
                 prev_monitors = monitors;
@@ -593,6 +598,12 @@ impl Mean {
     fn scale(&mut self, k: f64) {
         for v in self.fields() {
             v.par_iter_mut().for_each(|x| *x *= k);
+        }
+    }
+
+    fn clear(&mut self) {
+        for v in self.fields() {
+            v.fill(0.0);
         }
     }
 
