@@ -648,3 +648,39 @@ fn rms_cells(a: &[f64], b: &[f64], open: &[bool]) -> f64 {
 fn group_mean(t: &[f64], cs: &[usize]) -> f64 {
     cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::{Grid, Wall, Walls};
+
+    /// A stepper built on a carried state (a transient rebuilds one per call) keeps the
+    /// velocity of a free face that carries a port whose flows cancel, and imposes the
+    /// ports on the boundary faces.
+    #[test]
+    fn a_rebuilt_stepper_keeps_free_faces_and_imposes_ports() {
+        let g = Grid::new_2d(6, 4, 0.5, 1.0);
+        let mac = Mac::new(g);
+        let mut d = Domain::closed_box(g, Walls::all(Wall::Adiabatic));
+        // In through the west wall at row 1, out through the east wall at row 1.
+        let (west, east) = (mac.face(0, [0, 1, 0]), mac.face(0, [6, 1, 0]));
+        d.ports.insert((0, west), super::super::Port { velocity_m_s: 0.2, group: 0 });
+        d.ports.insert((0, east), super::super::Port { velocity_m_s: 0.2, group: u32::MAX });
+        // A free face with a zero port (its flows cancelled).
+        let inner = mac.face(0, [3, 2, 0]);
+        d.ports.insert((0, inner), super::super::Port { velocity_m_s: 0.0, group: u32::MAX });
+        let mut state = State::at_rest(&d, 20.0);
+        state.u[0][inner] = 0.37;
+        let s = Settings::default();
+        Stepper::new(&d, &s, &mut state).expect("a valid domain");
+        assert_eq!(state.u[0][inner], 0.37, "the free face keeps its carried velocity");
+        assert_eq!(state.u[0][west], 0.2);
+        assert_eq!(state.u[0][east], 0.2);
+        // A port off the grid is named by the check, not a panic.
+        let mut bad = d.clone();
+        bad.ports.insert((0, 10_000), super::super::Port { velocity_m_s: 0.1, group: u32::MAX });
+        let mut st = State::at_rest(&bad, 20.0);
+        let err = Stepper::new(&bad, &s, &mut st).err().expect("refused");
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+}
