@@ -84,6 +84,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
             return;
         }
         let p = mac.cell_pos(c);
+        let a0 = alpha(c);
         let mut diag = 1.0 / e.dt;
         let t_n = e.t_old.map_or(old[c], |t| t[c]);
         let q = e.q_w_m3.get(c).copied().unwrap_or(0.0);
@@ -99,7 +100,7 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
                 let w = s as f64 * e.u[b][f];
                 if e.free[b][f] {
                     let nb = if s > 0 { c + cs } else { c - cs };
-                    let (a0, a1) = (alpha(c), alpha(nb));
+                    let a1 = alpha(nb);
                     let diff = if a0 + a1 > 0.0 { 2.0 * a0 * a1 / (a0 + a1) } else { 0.0 } * inv_h2;
                     diag += diff + w.max(0.0) * inv_h;
                     cf[2 + 2 * b + side] = diff + (-w).max(0.0) * inv_h;
@@ -113,8 +114,8 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
                     let at_domain = if s > 0 { p[b] + 1 == mac.n[b] } else { p[b] == 0 };
                     if at_domain {
                         if let Wall::Fixed(tw) = e.walls[2 * b + side] {
-                            diag += 2.0 * alpha(c) * inv_h2;
-                            rhs += 2.0 * alpha(c) * inv_h2 * tw;
+                            diag += 2.0 * a0 * inv_h2;
+                            rhs += 2.0 * a0 * inv_h2 * tw;
                         }
                     }
                 }

@@ -5,16 +5,8 @@
 
 use rayon::prelude::*;
 
-/// `sweeps` Jacobi sweeps from `x0` on the system `coef` whose neighbours lie `stride`
-/// entries away along x, y and z.
-pub fn jacobi(coef: &[[f64; 8]], stride: [usize; 3], x0: &[f64], sweeps: usize) -> Vec<f64> {
-    let mut x = x0.to_vec();
-    let mut scratch = vec![0.0; x0.len()];
-    jacobi_into(coef, stride, &mut x, &mut scratch, sweeps);
-    x
-}
-
-/// [`jacobi`] in place: `x` holds the start on entry and the answer on return;
+/// `sweeps` Jacobi sweeps on the system `coef` whose neighbours lie `stride` entries
+/// away along x, y and z: `x` holds the start on entry and the answer on return;
 /// `scratch` (any length; resized) holds the other sweep.
 pub fn jacobi_into(coef: &[[f64; 8]], stride: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>, sweeps: usize) {
     scratch.resize(x.len(), 0.0);

@@ -43,18 +43,11 @@ fn group(d: [usize; 3], b: usize, g: usize) -> (usize, usize, usize) {
     }
 }
 
-/// `cycles` alternating-direction cycles from `x0` on the system `coef` over an array
-/// of dimensions `dims` (x fastest); directions of extent 1 are skipped.
-pub fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> Vec<f64> {
-    let mut x = x0.to_vec();
-    let mut scratch = vec![0.0; x0.len()];
-    lines_into(coef, dims, &mut x, &mut scratch, cycles);
-    x
-}
-
-/// [`lines`] in place: `x` holds the start on entry and the answer on return; `scratch`
-/// (any length; resized) holds the previous directional sweep. Both are the caller's,
-/// so a march reuses them every step.
+/// `cycles` alternating-direction cycles on the system `coef` over an array of
+/// dimensions `dims` (x fastest; directions of extent 1 are skipped), in place: `x`
+/// holds the start on entry and the answer on return; `scratch` (any length; resized)
+/// holds the previous directional sweep. Both are the caller's, so a march reuses them
+/// every step.
 pub fn lines_into(coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>, cycles: usize) {
     let n = dims[0] * dims[1] * dims[2];
     assert_eq!(coef.len(), n, "one row per entry");
@@ -128,6 +121,12 @@ pub fn lines_into(coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines(coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64], cycles: usize) -> Vec<f64> {
+        let (mut x, mut scratch) = (x0.to_vec(), Vec::new());
+        lines_into(coef, dims, &mut x, &mut scratch, cycles);
+        x
+    }
 
     /// A diagonally dominant 3-D system with random coefficients: the line cycles
     /// converge to the direct answer (checked by the residual), and a pure 1-D chain

@@ -130,22 +130,4 @@ impl Mac {
         }
         fl
     }
-
-    /// Cell-centred velocity per axis, m/s (mean of the two faces).
-    pub fn cell_velocity(&self, u: &[Vec<f64>; 3]) -> [Vec<f64>; 3] {
-        let mut out: [Vec<f64>; 3] = Default::default();
-        for a in 0..3 {
-            out[a] = vec![0.0; self.cells()];
-            if a >= self.nd {
-                continue;
-            }
-            let s = self.fstride[a][a];
-            for c in 0..self.cells() {
-                let p = self.cell_pos(c);
-                let f = self.face(a, p);
-                out[a][c] = 0.5 * (u[a][f] + u[a][f + s]);
-            }
-        }
-        out
-    }
 }

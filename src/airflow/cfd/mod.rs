@@ -44,16 +44,9 @@ pub enum Relaxation {
 }
 
 impl Relaxation {
-    /// Relax `coef` (rows over an array of dims `dims`, x fastest) from `x0`.
-    pub fn solve(self, coef: &[[f64; 8]], dims: [usize; 3], x0: &[f64]) -> Vec<f64> {
-        match self {
-            Relaxation::Jacobi(n) => jacobi::jacobi(coef, [1, dims[0], dims[0] * dims[1]], x0, n),
-            Relaxation::Lines(n) => lines::lines(coef, dims, x0, n),
-        }
-    }
-
-    /// [`Relaxation::solve`] in place: `x` holds the start and receives the answer;
-    /// `scratch` is the other iterate (resized as needed).
+    /// Relax `coef` (rows over an array of dims `dims`, x fastest) in place: `x` holds
+    /// the start and receives the answer; `scratch` is the other iterate (resized as
+    /// needed).
     pub fn solve_into(self, coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch: &mut Vec<f64>) {
         match self {
             Relaxation::Jacobi(n) => jacobi::jacobi_into(coef, [1, dims[0], dims[0] * dims[1]], x, scratch, n),
@@ -170,32 +163,11 @@ impl Domain {
             monitor_cells: Vec::new(),
         }
     }
-}
 
-/// A boundary face's prescribed flow.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Port {
-    /// Normal velocity, m/s along the face's axis.
-    pub velocity_m_s: f64,
-    /// Temperature group of the air it lets in (`u32::MAX`: none, or it lets air out).
-    pub group: u32,
-}
-
-/// The prescribed faces of a domain, by (axis, face index).
-pub type Ports = std::collections::BTreeMap<(usize, usize), Port>;
-
-impl Domain {
     /// The prescribed normal velocity of face `f` of axis `a`, m/s (zero: a wall).
     #[inline]
     pub fn face_velocity(&self, a: usize, f: usize) -> f64 {
         self.ports.get(&(a, f)).map_or(0.0, |p| p.velocity_m_s)
-    }
-
-    /// The temperature group of the air entering through face `f` of axis `a`
-    /// (`u32::MAX`: none).
-    #[inline]
-    pub fn face_group(&self, a: usize, f: usize) -> u32 {
-        self.ports.get(&(a, f)).map_or(u32::MAX, |p| p.group)
     }
 
     /// Velocity per face of each axis with the prescribed ones set and zero elsewhere.
@@ -211,6 +183,18 @@ impl Domain {
         u
     }
 }
+
+/// A boundary face's prescribed flow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Port {
+    /// Normal velocity, m/s along the face's axis.
+    pub velocity_m_s: f64,
+    /// Temperature group of the air it lets in (`u32::MAX`: none, or it lets air out).
+    pub group: u32,
+}
+
+/// The prescribed faces of a domain, by (axis, face index).
+pub type Ports = std::collections::BTreeMap<(usize, usize), Port>;
 
 /// The flow and temperature fields.
 #[derive(Clone, Debug)]

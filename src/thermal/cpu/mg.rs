@@ -8,7 +8,7 @@
 use super::dense::DenseCholesky;
 use super::smooth::{colours, sweep};
 use super::transfer::Interp;
-use crate::thermal::stencil::Stencil;
+use crate::thermal::stencil::{Layout, Stencil};
 
 /// Coarsen until a level has at most this many cells, then solve it directly.
 pub const COARSEST_CELLS: usize = 600;
@@ -110,11 +110,7 @@ impl Multigrid {
     pub fn vcycle(&mut self, a: &Stencil, b: &[f64], x: &mut [f64]) {
         x.iter_mut().for_each(|v| *v = 0.0);
         if self.levels.is_empty() {
-            let lay = a.layout;
-            let xc = lay.to_compact(b);
-            self.coarse_buf.copy_from_slice(&xc);
-            self.coarse.solve(&mut self.coarse_buf);
-            x.copy_from_slice(&lay.to_padded(&self.coarse_buf));
+            coarsest_solve(&self.coarse, &mut self.coarse_buf, a.layout, b, x);
             return;
         }
         for _ in 0..self.nu {
@@ -137,11 +133,7 @@ impl Multigrid {
         let (head, tail) = self.levels.split_at_mut(l + 1);
         let lev = &mut head[l];
         if last {
-            let lay = lev.a.layout;
-            let bc = lay.to_compact(&lev.b);
-            self.coarse_buf.copy_from_slice(&bc);
-            self.coarse.solve(&mut self.coarse_buf);
-            lev.x.copy_from_slice(&lay.to_padded(&self.coarse_buf));
+            coarsest_solve(&self.coarse, &mut self.coarse_buf, lev.a.layout, &lev.b, &mut lev.x);
             return;
         }
         lev.x.iter_mut().for_each(|v| *v = 0.0);
@@ -159,4 +151,13 @@ impl Multigrid {
             sweep(&lev.a, &lev.colours, &lev.b, &mut lev.x, false);
         }
     }
+}
+
+/// The coarsest level's direct solve of padded `b` into padded `x` (ghosts zero) through
+/// the compact buffer `buf`, allocating nothing.
+fn coarsest_solve(coarse: &DenseCholesky, buf: &mut [f64], lay: Layout, b: &[f64], x: &mut [f64]) {
+    lay.copy_to_compact(b, buf);
+    coarse.solve(buf);
+    x.fill(0.0);
+    lay.copy_to_padded(buf, x);
 }
