@@ -1,5 +1,5 @@
 // The mean of x over each link's source cells (a rack's intake, a unit's return):
-// means[l] = Σ x[from_idx[from_off[l] .. from_off[l + 1]]] / count. One thread per link.
+// means[slot + l] = Σ x[from_idx[from_off[l] .. from_off[l + 1]]] / count. One thread per link.
 // CPU twin: thermogrid::airflow::links::Links::link_mean.
 
 // import: shared/vec.wgsl
@@ -22,5 +22,5 @@ fn link_mean(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var e = a; e < b; e = e + 1u) {
         s = s + x[from_idx[e]];
     }
-    means[l] = s / f32(max(b - a, 1u));
+    means[prm.slot + l] = s / f32(max(b - a, 1u));
 }

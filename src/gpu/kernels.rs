@@ -6,7 +6,7 @@ use super::{GpuContext, GpuError};
 use std::sync::Arc;
 
 /// (name, source) of every kernel; the entry point is named like the kernel.
-pub const KERNELS: [(&str, &str); 19] = [
+pub const KERNELS: [(&str, &str); 29] = [
     ("apply", include_str!("../../shaders/thermal/apply.wgsl")),
     ("residual", include_str!("../../shaders/thermal/residual.wgsl")),
     ("smooth_mc", include_str!("../../shaders/thermal/smooth_mc.wgsl")),
@@ -23,6 +23,16 @@ pub const KERNELS: [(&str, &str); 19] = [
     ("bicgstab_update", include_str!("../../shaders/airflow/bicgstab_update.wgsl")),
     ("link_mean", include_str!("../../shaders/airflow/link_mean.wgsl")),
     ("link_scatter", include_str!("../../shaders/airflow/link_scatter.wgsl")),
+    ("momentum_rows", include_str!("../../shaders/air/momentum_rows.wgsl")),
+    ("line_sweep", include_str!("../../shaders/air/line_sweep.wgsl")),
+    ("field_reduce", include_str!("../../shaders/air/field_reduce.wgsl")),
+    ("reduce_partials", include_str!("../../shaders/air/reduce_partials.wgsl")),
+    ("divergence", include_str!("../../shaders/air/divergence.wgsl")),
+    ("project_update", include_str!("../../shaders/air/project_update.wgsl")),
+    ("effective_viscosity", include_str!("../../shaders/air/effective_viscosity.wgsl")),
+    ("bounded_correction", include_str!("../../shaders/air/bounded_correction.wgsl")),
+    ("energy_rows", include_str!("../../shaders/air/energy_rows.wgsl")),
+    ("axpby", include_str!("../../shaders/air/axpby.wgsl")),
     ("n1_screen", include_str!("../../shaders/power/n1_screen.wgsl")),
     ("n1_flows", include_str!("../../shaders/power/n1_flows.wgsl")),
     ("ptdf_gemm", include_str!("../../shaders/power/ptdf_gemm.wgsl")),

@@ -15,6 +15,9 @@ pub enum Step {
     Run { pipe: Arc<wgpu::ComputePipeline>, bind: wgpu::BindGroup, groups: (u32, u32) },
     Clear(wgpu::Buffer),
     Copy(wgpu::Buffer, wgpu::Buffer),
+    /// Copy `bytes` bytes at byte offset `at` of the first buffer to the same place in
+    /// the second.
+    CopyRange { from: wgpu::Buffer, to: wgpu::Buffer, at: u64, bytes: u64 },
 }
 
 pub fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
@@ -22,6 +25,7 @@ pub fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {
         match s {
             Step::Clear(b) => enc.clear_buffer(b, 0, None),
             Step::Copy(from, to) => enc.copy_buffer_to_buffer(from, 0, to, 0, from.size()),
+            Step::CopyRange { from, to, at, bytes } => enc.copy_buffer_to_buffer(from, *at, to, *at, *bytes),
             Step::Run { pipe, bind, groups } => {
                 let mut pass = enc.begin_compute_pass(&Default::default());
                 pass.set_pipeline(pipe);

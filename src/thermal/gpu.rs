@@ -151,7 +151,8 @@ pub struct GpuMg {
     /// output), x.
     pub(crate) r: wgpu::Buffer,
     pub(crate) z: wgpu::Buffer,
-    x: wgpu::Buffer,
+    /// The CG solution.
+    pub(crate) x: wgpu::Buffer,
     scalars: wgpu::Buffer,
     /// The finest operator's coefficients and offsets (f32, as uploaded).
     pub(crate) fine_coef: wgpu::Buffer,
@@ -411,6 +412,22 @@ impl GpuMg {
 }
 
 impl GpuMg {
+    /// f32 MG-PCG for `A x = b` with `b` already in the CG residual buffer (written by a
+    /// kernel: nothing crosses to the host but the convergence checks), from x = 0, into
+    /// the solution buffer. Returns the iterations and the last relative residual.
+    pub fn pcg_resident(&self, ctx: &GpuContext, tol: f64, max_iter: usize) -> Result<(usize, f64), GpuError> {
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        enc.clear_buffer(&self.x, 0, None);
+        record(&self.start, &mut enc);
+        ctx.queue.submit([enc.finish()]);
+        let s = ctx.read::<f32>(&self.scalars, 8)?;
+        let bnorm = (s[5].max(0.0) as f64).sqrt();
+        if bnorm == 0.0 {
+            return Ok((0, 0.0));
+        }
+        iterate(ctx, &self.iteration, &self.scalars, 8, 5, bnorm, tol, max_iter)
+    }
+
     /// Solve `A e = rhs` (padded f64) on the GPU in f32, scaled to unit norm; returns e
     /// (padded f64) and the iterations.
     pub fn solve_scaled(

@@ -61,22 +61,35 @@ pub fn diffusivity(fluid: &super::Fluid, nu_eff: f64) -> f64 {
 /// work arrays (reused).
 pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 {
     let mac = e.mac;
-    let h = mac.grid.dx;
-    let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
-    let v = mac.grid.cell_volume_m3();
     let n = mac.cells();
     let [old, corr, x] = &mut w.bufs;
     old.clear();
     old.extend_from_slice(t);
     let old: &[f64] = old;
-    let group_t = |g: u32| if g == u32::MAX { f64::NAN } else { e.group_t[g as usize] };
-    debug_assert_eq!(e.exchange.0.len(), e.exchange.1.len(), "an exchange rate per temperature");
     corr.resize(n, 0.0);
     bounded_correction_into(mac, e.open, e.free, e.u, old, corr);
     let corr: &[f64] = corr;
-    let alpha = |c: usize| diffusivity(e.fluid, e.nu_eff[c]);
     w.coef.resize(n, [0.0; 8]);
-    w.coef.par_iter_mut().enumerate().for_each(|(c, cf)| {
+    energy_rows(e, old, corr, &mut w.coef);
+    x.clear();
+    x.extend_from_slice(old);
+    e.relax.solve_into(&w.coef, mac.n, x, &mut w.scratch);
+    let d = x.par_iter().zip(e.t_old.unwrap_or(old)).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
+    t.copy_from_slice(x);
+    d
+}
+
+/// The rows of the energy step, one per cell, into `coef`, from the previous iterate
+/// `old` and its bounded correction `corr`.
+pub fn energy_rows(e: &EnergyInputs, old: &[f64], corr: &[f64], coef: &mut [[f64; 8]]) {
+    let mac = e.mac;
+    let h = mac.grid.dx;
+    let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
+    let v = mac.grid.cell_volume_m3();
+    let group_t = |g: u32| if g == u32::MAX { f64::NAN } else { e.group_t[g as usize] };
+    debug_assert_eq!(e.exchange.0.len(), e.exchange.1.len(), "an exchange rate per temperature");
+    let alpha = |c: usize| diffusivity(e.fluid, e.nu_eff[c]);
+    coef.par_iter_mut().enumerate().for_each(|(c, cf)| {
         *cf = [0.0; 8];
         if !e.open[c] {
             cf[0] = 1.0;
@@ -135,12 +148,6 @@ pub fn energy_step(e: &EnergyInputs, t: &mut [f64], w: &mut super::Work) -> f64 
         cf[0] = diag;
         cf[1] = rhs;
     });
-    x.clear();
-    x.extend_from_slice(old);
-    e.relax.solve_into(&w.coef, mac.n, x, &mut w.scratch);
-    let d = x.par_iter().zip(e.t_old.unwrap_or(old)).map(|(x, y)| (x - y).abs()).reduce(|| 0.0, f64::max);
-    t.copy_from_slice(x);
-    d
 }
 
 /// The bounded scheme's advection minus the upwind one, per cell, K/s:

@@ -52,70 +52,78 @@ pub fn lines_into(coef: &[[f64; 8]], dims: [usize; 3], x: &mut Vec<f64>, scratch
     let n = dims[0] * dims[1] * dims[2];
     assert_eq!(coef.len(), n, "one row per entry");
     assert_eq!(x.len(), n, "one start value per entry");
-    let stride = [1, dims[0], dims[0] * dims[1]];
     scratch.resize(n, 0.0);
     let (cur, next) = (x, scratch);
     for _ in 0..cycles.max(1) {
         for b in 0..3 {
-            let len = dims[b];
-            if len < 2 {
+            if dims[b] < 2 {
                 continue;
             }
-            let groups = match b {
-                0 => n / len,
-                1 => dims[0].div_ceil(GROUP) * dims[2],
-                _ => dims[0].div_ceil(GROUP) * dims[1],
-            };
-            let out = Out(next.as_mut_ptr());
-            let cur_ref = &*cur;
-            (0..groups).into_par_iter().for_each_init(
-                || (vec![0.0f64; len * GROUP], vec![0.0f64; len * GROUP]),
-                |(cp, dp), g| {
-                    let out = out;
-                    let (first, count, s) = group(dims, b, g);
-                    // Forward elimination of  −a_− x_{m−1} + a_P x_m − a_+ x_{m+1} = r_m,
-                    // the group's lines side by side.
-                    for m in 0..len {
-                        for t in 0..count {
-                            let i = first + t + m * s;
-                            let cf = &coef[i];
-                            let mut r = cf[1];
-                            for o in 0..3 {
-                                if o == b {
-                                    continue;
-                                }
-                                if cf[2 + 2 * o] != 0.0 {
-                                    r += cf[2 + 2 * o] * cur_ref[i - stride[o]];
-                                }
-                                if cf[3 + 2 * o] != 0.0 {
-                                    r += cf[3 + 2 * o] * cur_ref[i + stride[o]];
-                                }
-                            }
-                            let lower = if m > 0 { cf[2 + 2 * b] } else { 0.0 };
-                            let upper = if m + 1 < len { cf[3 + 2 * b] } else { 0.0 };
-                            let k = m * count + t;
-                            let (cprev, dprev) = if m > 0 { (cp[k - count], dp[k - count]) } else { (0.0, 0.0) };
-                            let inv = 1.0 / (cf[0] - lower * cprev);
-                            cp[k] = upper * inv;
-                            dp[k] = (r + lower * dprev) * inv;
-                        }
-                    }
-                    // Back substitution.
-                    for m in (0..len).rev() {
-                        for t in 0..count {
-                            let k = m * count + t;
-                            let x = if m + 1 < len { dp[k] + cp[k] * dp[k + count] } else { dp[k] };
-                            // dp now holds the solution of the entries after m.
-                            dp[k] = x;
-                            // SAFETY: entry first + t + m·s belongs to this group only.
-                            unsafe { *out.0.add(first + t + m * s) = x };
-                        }
-                    }
-                },
-            );
+            line_sweep(coef, dims, b, cur, next);
             std::mem::swap(cur, next);
         }
     }
+}
+
+/// One directional sweep: every grid line along direction `b` solved exactly (Thomas
+/// algorithm) with the neighbours off the line from `cur`, into `next`.
+pub fn line_sweep(coef: &[[f64; 8]], dims: [usize; 3], b: usize, cur: &[f64], next: &mut [f64]) {
+    let n = dims[0] * dims[1] * dims[2];
+    assert!(cur.len() == n && next.len() == n, "one value per entry");
+    let stride = [1, dims[0], dims[0] * dims[1]];
+    let len = dims[b];
+    let groups = match b {
+        0 => n / len,
+        1 => dims[0].div_ceil(GROUP) * dims[2],
+        _ => dims[0].div_ceil(GROUP) * dims[1],
+    };
+    let out = Out(next.as_mut_ptr());
+    let cur_ref = cur;
+    (0..groups).into_par_iter().for_each_init(
+        || (vec![0.0f64; len * GROUP], vec![0.0f64; len * GROUP]),
+        |(cp, dp), g| {
+            let out = out;
+            let (first, count, s) = group(dims, b, g);
+            // Forward elimination of  −a_− x_{m−1} + a_P x_m − a_+ x_{m+1} = r_m,
+            // the group's lines side by side.
+            for m in 0..len {
+                for t in 0..count {
+                    let i = first + t + m * s;
+                    let cf = &coef[i];
+                    let mut r = cf[1];
+                    for o in 0..3 {
+                        if o == b {
+                            continue;
+                        }
+                        if cf[2 + 2 * o] != 0.0 {
+                            r += cf[2 + 2 * o] * cur_ref[i - stride[o]];
+                        }
+                        if cf[3 + 2 * o] != 0.0 {
+                            r += cf[3 + 2 * o] * cur_ref[i + stride[o]];
+                        }
+                    }
+                    let lower = if m > 0 { cf[2 + 2 * b] } else { 0.0 };
+                    let upper = if m + 1 < len { cf[3 + 2 * b] } else { 0.0 };
+                    let k = m * count + t;
+                    let (cprev, dprev) = if m > 0 { (cp[k - count], dp[k - count]) } else { (0.0, 0.0) };
+                    let inv = 1.0 / (cf[0] - lower * cprev);
+                    cp[k] = upper * inv;
+                    dp[k] = (r + lower * dprev) * inv;
+                }
+            }
+            // Back substitution.
+            for m in (0..len).rev() {
+                for t in 0..count {
+                    let k = m * count + t;
+                    let x = if m + 1 < len { dp[k] + cp[k] * dp[k + count] } else { dp[k] };
+                    // dp now holds the solution of the entries after m.
+                    dp[k] = x;
+                    // SAFETY: entry first + t + m·s belongs to this group only.
+                    unsafe { *out.0.add(first + t + m * s) = x };
+                }
+            }
+        },
+    );
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 //! kernel maps onto one GPU dispatch.
 
 pub mod energy;
+pub mod gpu;
 pub mod jacobi;
 pub mod lines;
 pub mod mac;

@@ -94,90 +94,12 @@ pub fn neighbour_codes(mac: &Mac, free: &[Vec<bool>; 3]) -> [Vec<u16>; 3] {
 /// components are swapped in at the end. `w` holds the work arrays (reused).
 pub fn predict(m: &MomentumInputs, codes: &[Vec<u16>; 3], u: &mut [Vec<f64>; 3], w: &mut super::Work) -> f64 {
     let mac = m.mac;
-    let h = mac.grid.dx;
-    let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
-    let beta = m.fluid.beta_1_k;
     let mut worst: f64 = 0.0;
     let old = &*u;
     for a in 0..mac.nd {
-        let nf = mac.faces(a);
         let fd = mac.fdims[a];
-        let st = mac.fstride[a];
-        let ga = m.fluid.gravity_m_s2[a];
-        // Per face: diagonal, right-hand side, then the coefficients of the neighbours
-        // at −x, +x, −y, +y, −z, +z (zero for known ones).
-        w.coef.resize(nf, [0.0; 8]);
-        w.coef.par_chunks_mut(fd[0]).enumerate().for_each(|(row, cfs)| {
-            let (j, k) = (row % fd[1], row / fd[1]);
-            // Index of face (0, j, k) in each axis' array, and of cell (0, j, k).
-            let base: [usize; 3] = [0, 1, 2].map(|b| if b < mac.nd { mac.face(b, [0, j, k]) } else { 0 });
-            let cbase = mac.cell([0, j, k]);
-            for (i, cf) in cfs.iter_mut().enumerate() {
-                let f = row * fd[0] + i;
-                *cf = [0.0; 8];
-                if !m.free[a][f] {
-                    cf[0] = 1.0;
-                    cf[1] = old[a][f];
-                    continue;
-                }
-                let hi = cbase + i;
-                let lo = hi - mac.cstride[a];
-                let up = old[a][f];
-                let mut diag = 1.0 / m.dt;
-                let mut rhs = up / m.dt;
-                // Value of the neighbour in direction (b, s), by its code.
-                let val = |b: usize, side: usize, at: usize| -> f64 {
-                    match code_at(codes, a, at, b, side) {
-                        WALL => 0.0,
-                        DOMAIN_WALL => m.wall_velocity[2 * b + side][a],
-                        _ => old[a][if side == 1 { at + st[b] } else { at - st[b] }],
-                    }
-                };
-                for b in 0..mac.nd {
-                    for (side, s) in [(0usize, -1isize), (1, 1)] {
-                        let c = code_at(codes, a, f, b, side);
-                        let sf = s as f64;
-                        // Outward advecting velocity through the control-volume face.
-                        let w = if b == a {
-                            let fo = if s > 0 { f + st[a] } else { f - st[a] };
-                            sf * 0.5 * (up + old[a][fo])
-                        } else {
-                            let off = if s > 0 { mac.fstride[b][b] } else { 0 };
-                            let fh = base[b] + i + off;
-                            let fl = fh - mac.fstride[b][a];
-                            sf * 0.5 * (old[b][fl] + old[b][fh])
-                        };
-                        let nu_f = if b == a { m.nu[if s > 0 { hi } else { lo }] } else { 0.5 * (m.nu[lo] + m.nu[hi]) };
-                        let dist = if c == WALL || c == DOMAIN_WALL { 2.0 } else { 1.0 };
-                        let diff = nu_f * inv_h2 * dist;
-                        diag += diff + w.max(0.0) * inv_h;
-                        let c_nb = diff + (-w).max(0.0) * inv_h;
-                        let nb_val = val(b, side, f);
-                        if c == FREE {
-                            cf[2 + 2 * b + side] = c_nb;
-                        } else {
-                            rhs += c_nb * nb_val;
-                        }
-                        // Bounded correction of the advected value, from the previous
-                        // iterate, where the far-upwind neighbour is usable.
-                        if w > 0.0 {
-                            let far = val(b, 1 - side, f);
-                            rhs -= w * inv_h * correction(far, up, nb_val);
-                        } else if w < 0.0 && c == FREE {
-                            let nb = if s > 0 { f + st[b] } else { f - st[b] };
-                            let far = val(b, side, nb);
-                            rhs -= w * inv_h * correction(far, nb_val, up);
-                        }
-                    }
-                }
-                rhs -= (m.p[hi] - m.p[lo]) * inv_h;
-                if ga != 0.0 {
-                    rhs -= ga * beta * (0.5 * (m.t[lo] + m.t[hi]) - m.fluid.t_ref_c);
-                }
-                cf[0] = diag;
-                cf[1] = rhs;
-            }
-        });
+        w.coef.resize(mac.faces(a), [0.0; 8]);
+        momentum_rows(m, codes, old, a, &mut w.coef);
         let next = &mut w.bufs[a];
         next.clear();
         next.extend_from_slice(&old[a]);
@@ -189,6 +111,91 @@ pub fn predict(m: &MomentumInputs, codes: &[Vec<u16>; 3], u: &mut [Vec<f64>; 3],
         std::mem::swap(&mut u[a], &mut w.bufs[a]);
     }
     worst
+}
+
+/// The rows of axis `a`'s predictor, one per face of the axis, into `coef`: diagonal,
+/// right-hand side, then the coefficients of the neighbours at −x, +x, −y, +y, −z, +z
+/// (zero for known ones), built from the previous iterate `old` of all three components.
+pub fn momentum_rows(m: &MomentumInputs, codes: &[Vec<u16>; 3], old: &[Vec<f64>; 3], a: usize, coef: &mut [[f64; 8]]) {
+    let mac = m.mac;
+    let h = mac.grid.dx;
+    let (inv_h, inv_h2) = (1.0 / h, 1.0 / (h * h));
+    let beta = m.fluid.beta_1_k;
+    let fd = mac.fdims[a];
+    let st = mac.fstride[a];
+    let ga = m.fluid.gravity_m_s2[a];
+    assert_eq!(coef.len(), mac.faces(a), "one row per face");
+    coef.par_chunks_mut(fd[0]).enumerate().for_each(|(row, cfs)| {
+        let (j, k) = (row % fd[1], row / fd[1]);
+        // Index of face (0, j, k) in each axis' array, and of cell (0, j, k).
+        let base: [usize; 3] = [0, 1, 2].map(|b| if b < mac.nd { mac.face(b, [0, j, k]) } else { 0 });
+        let cbase = mac.cell([0, j, k]);
+        for (i, cf) in cfs.iter_mut().enumerate() {
+            let f = row * fd[0] + i;
+            *cf = [0.0; 8];
+            if !m.free[a][f] {
+                cf[0] = 1.0;
+                cf[1] = old[a][f];
+                continue;
+            }
+            let hi = cbase + i;
+            let lo = hi - mac.cstride[a];
+            let up = old[a][f];
+            let mut diag = 1.0 / m.dt;
+            let mut rhs = up / m.dt;
+            // Value of the neighbour in direction (b, s), by its code.
+            let val = |b: usize, side: usize, at: usize| -> f64 {
+                match code_at(codes, a, at, b, side) {
+                    WALL => 0.0,
+                    DOMAIN_WALL => m.wall_velocity[2 * b + side][a],
+                    _ => old[a][if side == 1 { at + st[b] } else { at - st[b] }],
+                }
+            };
+            for b in 0..mac.nd {
+                for (side, s) in [(0usize, -1isize), (1, 1)] {
+                    let c = code_at(codes, a, f, b, side);
+                    let sf = s as f64;
+                    // Outward advecting velocity through the control-volume face.
+                    let w = if b == a {
+                        let fo = if s > 0 { f + st[a] } else { f - st[a] };
+                        sf * 0.5 * (up + old[a][fo])
+                    } else {
+                        let off = if s > 0 { mac.fstride[b][b] } else { 0 };
+                        let fh = base[b] + i + off;
+                        let fl = fh - mac.fstride[b][a];
+                        sf * 0.5 * (old[b][fl] + old[b][fh])
+                    };
+                    let nu_f = if b == a { m.nu[if s > 0 { hi } else { lo }] } else { 0.5 * (m.nu[lo] + m.nu[hi]) };
+                    let dist = if c == WALL || c == DOMAIN_WALL { 2.0 } else { 1.0 };
+                    let diff = nu_f * inv_h2 * dist;
+                    diag += diff + w.max(0.0) * inv_h;
+                    let c_nb = diff + (-w).max(0.0) * inv_h;
+                    let nb_val = val(b, side, f);
+                    if c == FREE {
+                        cf[2 + 2 * b + side] = c_nb;
+                    } else {
+                        rhs += c_nb * nb_val;
+                    }
+                    // Bounded correction of the advected value, from the previous
+                    // iterate, where the far-upwind neighbour is usable.
+                    if w > 0.0 {
+                        let far = val(b, 1 - side, f);
+                        rhs -= w * inv_h * correction(far, up, nb_val);
+                    } else if w < 0.0 && c == FREE {
+                        let nb = if s > 0 { f + st[b] } else { f - st[b] };
+                        let far = val(b, side, nb);
+                        rhs -= w * inv_h * correction(far, nb_val, up);
+                    }
+                }
+            }
+            rhs -= (m.p[hi] - m.p[lo]) * inv_h;
+            if ga != 0.0 {
+                rhs -= ga * beta * (0.5 * (m.t[lo] + m.t[hi]) - m.fluid.t_ref_c);
+            }
+            cf[0] = diag;
+            cf[1] = rhs;
+        }
+    });
 }
 
 /// The code of face `f`'s neighbour in direction (b, side).

@@ -111,7 +111,20 @@ impl Projection {
         self.last_iterations = out.iterations;
         phi.resize(n, 0.0);
         lay.copy_to_compact(x, phi);
-        let phi: &[f64] = phi;
+        Self::project_update(mac, free, phi, dt, u, p);
+        out.relative_residual
+    }
+
+    /// The update from the pressure increment φ (per cell): `u −= Δt ∇φ` on the free
+    /// faces, `p += φ`.
+    pub fn project_update(
+        mac: &Mac,
+        free: &[Vec<bool>; 3],
+        phi: &[f64],
+        dt: f64,
+        u: &mut [Vec<f64>; 3],
+        p: &mut [f64],
+    ) {
         let inv = 1.0 / mac.grid.dx;
         for a in 0..mac.nd {
             let s = mac.cstride[a];
@@ -129,7 +142,11 @@ impl Projection {
             });
         }
         p.par_iter_mut().zip(phi).for_each(|(p, f)| *p += f);
-        out.relative_residual
+    }
+
+    /// The operator and its multigrid hierarchy (uploaded by the GPU march).
+    pub fn parts(&self) -> (&Stencil, &Multigrid) {
+        (&self.a, &self.mg)
     }
 
     /// Bytes held by the operator and its hierarchy.

@@ -111,6 +111,8 @@ pub enum CfdError {
     Setup(String),
     #[error("the air model diverged at step {step} ({what} is not finite)")]
     Diverged { step: usize, what: &'static str },
+    #[error("the air model's GPU march failed: {0}")]
+    Gpu(String),
 }
 
 /// Per-step hook: fills each temperature group's value from the current temperatures
@@ -196,9 +198,9 @@ pub fn check(d: &Domain) -> Result<(Vec<u32>, usize), CfdError> {
 pub struct Stepper {
     pub mac: Mac,
     pub free: [Vec<bool>; 3],
-    codes: [Vec<u16>; 3],
-    proj: Projection,
-    dist: Vec<f64>,
+    pub(crate) codes: [Vec<u16>; 3],
+    pub(crate) proj: Projection,
+    pub(crate) dist: Vec<f64>,
     work: super::Work,
     /// Steps taken.
     pub steps: usize,
@@ -393,30 +395,65 @@ impl Stepper {
     }
 }
 
-/// March `state` to the steady state of domain `d`. `group_t` holds the temperature of
-/// each inflow group; `links` updates it every step.
-pub fn solve_steady(
-    d: &Domain,
-    fluid: &Fluid,
-    s: &Settings,
-    state: &mut State,
-    group_t: &mut [f64],
-    links: &mut Links,
-) -> Result<CfdReport, CfdError> {
-    let t0 = std::time::Instant::now();
-    let mut stepper = Stepper::new(d, s, state)?;
+/// What a march did (see [`CfdReport`]).
+pub struct Marched {
+    pub steps: usize,
+    pub converged: bool,
+    pub averaged: bool,
+    pub window_change: [f64; 2],
+    pub monitor_spread_k: f64,
+    pub velocity_change: f64,
+    pub temperature_change: f64,
+}
+
+/// The fields of a march and what the march does with them, on the CPU ([`CpuAir`])
+/// or on the GPU (`super::gpu::GpuAir`): one step, the Courant step, the temperature
+/// range, and the window sums and means of a statistically steady march.
+pub trait Air {
+    /// A window's or an epoch's sums (or means) of the velocities and temperatures.
+    type Mean;
+    /// The pseudo-time step and the speed it was sized on (s, m/s).
+    fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError>;
+    /// One step (momentum over `dt`, projection, energy over `energy_dt`).
+    fn step(&mut self, dt: f64, energy_dt: f64) -> Result<StepChange, CfdError>;
+    /// Lowest and highest temperature of the open cells, °C: of `m`, or of the state.
+    fn t_range(&mut self, m: Option<&Self::Mean>) -> Result<(f64, f64), CfdError>;
+    /// Mean of `m`'s temperatures over each of the domain's monitored groups, °C.
+    fn monitors(&mut self, m: &Self::Mean) -> Result<Vec<f64>, CfdError>;
+    fn zeroed(&mut self) -> Result<Self::Mean, CfdError>;
+    /// `m += the state`.
+    fn add_state(&mut self, m: &mut Self::Mean) -> Result<(), CfdError>;
+    /// `m += from`.
+    fn add_mean(&mut self, m: &mut Self::Mean, from: &Self::Mean) -> Result<(), CfdError>;
+    /// `m *= k`.
+    fn scale(&mut self, m: &mut Self::Mean, k: f64) -> Result<(), CfdError>;
+    fn clear(&mut self, m: &mut Self::Mean) -> Result<(), CfdError>;
+    /// Root-mean-square difference of the velocities (all faces) and of the open cells'
+    /// temperatures of `a` and `b`.
+    fn rms_change(&mut self, a: &Self::Mean, b: &Self::Mean) -> Result<(f64, f64), CfdError>;
+    /// The state's velocities and temperatures become the mean of `a` and `b`.
+    fn set_mean_of(&mut self, a: &Self::Mean, b: &Self::Mean) -> Result<(), CfdError>;
+    /// The state's velocities and temperatures become `m`'s.
+    fn set_state(&mut self, m: Self::Mean) -> Result<(), CfdError>;
+    /// Recompute the eddy viscosity from the state's velocities.
+    fn refresh_viscosity(&mut self) -> Result<(), CfdError>;
+}
+
+/// March `air` to the steady state of domain `d` (its monitored groups decide when a
+/// statistically steady march has settled).
+pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<Marched, CfdError> {
     let (mut steps, mut calm) = (0usize, 0usize);
     let (mut ru, mut rt) = (f64::INFINITY, 0.0);
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
     // Window sums of the velocities and temperatures, the previous window's mean, and
     // the last change.
-    let mut win: Option<Mean> = None;
-    let mut prev: Option<Mean> = None;
+    let mut win: Option<A::Mean> = None;
+    let mut prev: Option<A::Mean> = None;
     // The previous window's mean of each monitored group.
     let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
     // The current epoch: the sum of its windows' means and each window's monitor means.
-    let mut epoch: Option<Mean> = None;
+    let mut epoch: Option<A::Mean> = None;
     let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
     let mut epoch_windows = 2usize;
     let mut monitor_change = f64::NAN;
@@ -426,11 +463,11 @@ pub fn solve_steady(
         steps += 1;
         // Open-ended (total 0): the march stops when it settles, usually long before max_steps.
         crate::progress::report("airflow step", steps as u64, 0);
-        let (dt, uref) = stepper.courant_dt(s, state);
-        let ch = stepper.step(d, fluid, s, state, group_t, links, dt, dt * s.energy_dt_factor, (&[], &[]))?;
+        let (dt, uref) = air.courant_dt(s)?;
+        let ch = air.step(dt, dt * s.energy_dt_factor)?;
         ru = ch.du / (s.cfl * uref);
         if s.energy {
-            let (lo, hi) = range(&state.t, &d.open);
+            let (lo, hi) = air.t_range(None)?;
             rt = ch.dt_k / (s.cfl * s.energy_dt_factor * (hi - lo).max(1e-3));
         }
         if trace && steps % 100 == 0 {
@@ -445,22 +482,25 @@ pub fn solve_steady(
             calm = 0;
         }
         if s.window_steps > 0 {
-            let w = win.get_or_insert_with(|| Mean::zeroed(state));
-            w.add(&state.u, &state.t);
+            if win.is_none() {
+                win = Some(air.zeroed()?);
+            }
+            air.add_state(win.as_mut().expect("a window is open"))?;
             win_n += 1;
             if win_n == s.window_steps {
                 // The window's sum becomes its mean in place: the averages hold three
                 // copies of the fields at most (this window, the previous one, the
                 // epoch), never a fourth.
                 let mut mean = win.take().expect("a window is open");
-                mean.scale(1.0 / win_n as f64);
+                air.scale(&mut mean, 1.0 / win_n as f64)?;
                 win_n = 0;
-                let monitors: Vec<f64> = d.monitor_cells.iter().map(|cs| group_mean(&mean.t, cs)).collect();
+                let monitors: Vec<f64> = if d.monitor_cells.is_empty() { Vec::new() } else { air.monitors(&mean)? };
                 let mut settled_now = false;
                 if let Some(pm) = &prev {
-                    let (lo, hi) = range(&mean.t, &d.open);
-                    let du = rms_diff(&mean.u, &pm.u) / uref;
-                    let dtt = rms_cells(&mean.t, &pm.t, &d.open) / (hi - lo).max(1e-3);
+                    let (lo, hi) = air.t_range(Some(&mean))?;
+                    let (rms_u, rms_t) = air.rms_change(&mean, pm)?;
+                    let du = rms_u / uref;
+                    let dtt = rms_t / (hi - lo).max(1e-3);
                     window_change = [du, dtt];
                     // Where the problem names monitored cells (rack intakes), their
                     // window means decide, as a CFD engineer watches monitor points.
@@ -480,7 +520,7 @@ pub fn solve_steady(
                     if settled {
                         monitor_change = monitored / 2.0;
                         // The answer: the mean of the last two windows.
-                        mean.set_mean_into(pm, state);
+                        air.set_mean_of(&mean, pm)?;
                         settled_now = true;
                     }
                 }
@@ -492,8 +532,10 @@ pub fn solve_steady(
                 // its halves) is dropped and the next one is twice as long. The epoch
                 // sums its windows' means (all windows have the same length).
                 if !settled_now && !d.monitor_cells.is_empty() {
-                    let e = epoch.get_or_insert_with(|| Mean::zeroed(state));
-                    e.add(&mean.u, &mean.t);
+                    if epoch.is_none() {
+                        epoch = Some(air.zeroed()?);
+                    }
+                    air.add_mean(epoch.as_mut().expect("an epoch is open"), &mean)?;
                     epoch_monitors.push(monitors.clone());
                     if epoch_monitors.len() == epoch_windows {
                         let half = epoch_windows / 2;
@@ -509,9 +551,8 @@ pub fn solve_steady(
                         if split < 2.0 * s.monitor_tol_k {
                             monitor_change = split / 2.0;
                             let mut e = epoch.take().expect("an epoch is open");
-                            e.scale(1.0 / epoch_windows as f64);
-                            state.u = e.u;
-                            state.t = e.t;
+                            air.scale(&mut e, 1.0 / epoch_windows as f64)?;
+                            air.set_state(e)?;
                             settled_now = true;
                         } else {
                             epoch = None;
@@ -522,24 +563,126 @@ pub fn solve_steady(
                 }
                 if settled_now {
                     // The answer's eddy viscosity is the mean flow's, as a RANS model's is.
-                    stepper.refresh_viscosity(d, fluid, s, state);
+                    air.refresh_viscosity()?;
                     averaged = true;
                     break;
                 }
                 // This window's mean becomes the previous one; the previous one's
                 // storage is zeroed and sums the next window.
                 if let Some(mut old) = prev.replace(mean) {
-                    old.clear();
+                    air.clear(&mut old)?;
                     win = Some(old);
                 }
                 prev_monitors = monitors;
             }
         }
     }
+    Ok(Marched {
+        steps,
+        converged: calm >= PATIENCE || averaged,
+        averaged,
+        window_change,
+        monitor_spread_k: monitor_change,
+        velocity_change: ru,
+        temperature_change: rt,
+    })
+}
+
+/// The CPU's fields: the state, the stepper and the links.
+pub struct CpuAir<'a, 'l> {
+    pub stepper: Stepper,
+    pub d: &'a Domain,
+    pub fluid: &'a Fluid,
+    pub s: &'a Settings,
+    pub state: &'a mut State,
+    pub group_t: &'a mut [f64],
+    pub links: &'a mut Links<'l>,
+}
+
+impl Air for CpuAir<'_, '_> {
+    type Mean = Mean;
+
+    fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError> {
+        Ok(self.stepper.courant_dt(s, self.state))
+    }
+
+    fn step(&mut self, dt: f64, energy_dt: f64) -> Result<StepChange, CfdError> {
+        self.stepper.step(self.d, self.fluid, self.s, self.state, self.group_t, self.links, dt, energy_dt, (&[], &[]))
+    }
+
+    fn t_range(&mut self, m: Option<&Mean>) -> Result<(f64, f64), CfdError> {
+        Ok(range(m.map_or(&self.state.t, |m| &m.t), &self.d.open))
+    }
+
+    fn monitors(&mut self, m: &Mean) -> Result<Vec<f64>, CfdError> {
+        Ok(self.d.monitor_cells.iter().map(|cs| group_mean(&m.t, cs)).collect())
+    }
+
+    fn zeroed(&mut self) -> Result<Mean, CfdError> {
+        Ok(Mean::zeroed(self.state))
+    }
+
+    fn add_state(&mut self, m: &mut Mean) -> Result<(), CfdError> {
+        m.add(&self.state.u, &self.state.t);
+        Ok(())
+    }
+
+    fn add_mean(&mut self, m: &mut Mean, from: &Mean) -> Result<(), CfdError> {
+        m.add(&from.u, &from.t);
+        Ok(())
+    }
+
+    fn scale(&mut self, m: &mut Mean, k: f64) -> Result<(), CfdError> {
+        m.scale(k);
+        Ok(())
+    }
+
+    fn clear(&mut self, m: &mut Mean) -> Result<(), CfdError> {
+        m.clear();
+        Ok(())
+    }
+
+    fn rms_change(&mut self, a: &Mean, b: &Mean) -> Result<(f64, f64), CfdError> {
+        Ok((rms_diff(&a.u, &b.u), rms_cells(&a.t, &b.t, &self.d.open)))
+    }
+
+    fn set_mean_of(&mut self, a: &Mean, b: &Mean) -> Result<(), CfdError> {
+        a.set_mean_into(b, self.state);
+        Ok(())
+    }
+
+    fn set_state(&mut self, m: Mean) -> Result<(), CfdError> {
+        self.state.u = m.u;
+        self.state.t = m.t;
+        Ok(())
+    }
+
+    fn refresh_viscosity(&mut self) -> Result<(), CfdError> {
+        self.stepper.refresh_viscosity(self.d, self.fluid, self.s, self.state);
+        Ok(())
+    }
+}
+
+/// March `state` to the steady state of domain `d`. `group_t` holds the temperature of
+/// each inflow group; `links` updates it every step.
+pub fn solve_steady(
+    d: &Domain,
+    fluid: &Fluid,
+    s: &Settings,
+    state: &mut State,
+    group_t: &mut [f64],
+    links: &mut Links,
+) -> Result<CfdReport, CfdError> {
+    let t0 = std::time::Instant::now();
+    let stepper = Stepper::new(d, s, state)?;
+    let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
+    let mut air = CpuAir { stepper, d, fluid, s, state, group_t, links };
+    let m = march(&mut air, d, s)?;
+    let CpuAir { mut stepper, state, .. } = air;
     if trace {
         eprintln!(
-            "[cfd] {steps} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy {:.3} s",
-            stepper.phase[0], stepper.phase[1], stepper.pressure_iterations, stepper.phase[2]
+            "[cfd] {} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy {:.3} s",
+            m.steps, stepper.phase[0], stepper.phase[1], stepper.pressure_iterations, stepper.phase[2]
         );
     }
     let mass_residual = stepper.finish(d, s, state);
@@ -557,13 +700,13 @@ pub fn solve_steady(
     // window's mean and the epoch's sum.
     let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };
     Ok(CfdReport {
-        steps,
-        converged: calm >= PATIENCE || averaged,
-        averaged,
-        window_change,
-        monitor_spread_k: monitor_change,
-        velocity_change: ru,
-        temperature_change: rt,
+        steps: m.steps,
+        converged: m.converged,
+        averaged: m.averaged,
+        window_change: m.window_change,
+        monitor_spread_k: m.monitor_spread_k,
+        velocity_change: m.velocity_change,
+        temperature_change: m.temperature_change,
         mass_residual,
         pressure_iterations: stepper.pressure_iterations,
         bytes: fields + averaging + stepper.bytes(),
@@ -574,7 +717,7 @@ pub fn solve_steady(
 /// Sums or means of the velocities and temperatures over a window or an epoch. The
 /// pressure is not averaged (the answer keeps the last step's; only its gradient
 /// between steps matters) and the eddy viscosity is recomputed from the mean flow.
-struct Mean {
+pub struct Mean {
     u: [Vec<f64>; 3],
     t: Vec<f64>,
 }

@@ -1,0 +1,17 @@
+// y = α y + β x over job.y entries (α = misc.y, β = misc.z): the window sums and means
+// of the statistically steady march. CPU twin: thermogrid::airflow::cfd::gpu::axpby.
+
+// import: shared/cfd.wgsl
+
+@group(0) @binding(0) var<uniform> prm: CfdParams;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn axpby(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = entry(prm, gid, 256u);
+    if (i >= prm.job.y) {
+        return;
+    }
+    y[i] = prm.misc.y * y[i] + prm.misc.z * x[i];
+}

@@ -1,0 +1,739 @@
+//! The hall-air model on the GPU: every step of the march (eddy viscosity, momentum
+//! rows and their line relaxation, divergence, pressure through the f32 multigrid,
+//! projection update, bounded correction, energy rows and relaxation, the reductions
+//! that steer the march and the link means) runs in WGSL kernels on device buffers, in
+//! f32. Each kernel lives in `shaders/air/` and has a CPU twin of the same name:
+//!
+//! | kernel | CPU twin |
+//! | --- | --- |
+//! | `momentum_rows` | [`super::momentum::momentum_rows`] |
+//! | `line_sweep` | [`super::lines::line_sweep`] |
+//! | `divergence` | [`super::pressure::Projection::divergence_into`] |
+//! | `project_update` | [`super::pressure::Projection::project_update`] |
+//! | `effective_viscosity` | [`super::turbulence::effective_viscosity`] (with the cell speed) |
+//! | `bounded_correction` | [`super::energy::bounded_correction_into`] |
+//! | `energy_rows` | [`super::energy::energy_rows`] |
+//! | `field_reduce`, `reduce_partials` | [`field_reduce`] |
+//! | `axpby` | [`axpby`] |
+//!
+//! What depends on the geometry only is set up once on the host by the CPU
+//! [`Stepper`] (free faces, neighbour codes, wall distances, the pressure hierarchy,
+//! uploaded once) and reused by every step. A step is three submissions: the momentum
+//! predictor and the projection's right-hand side; the pressure MG-PCG (a convergence
+//! readback every few iterations); the projection update, the energy step and a small
+//! report (largest changes, largest speed, temperature range, link means) read back for
+//! the march's decisions and the links. The window sums of a statistically steady
+//! march live on the device too. At the end the state comes back to the host in f64
+//! and the CPU's final projection leaves it divergence-free to round-off.
+//!
+//! Mixed precision: f32 fields and f32 multigrid; the march's decisions are taken on
+//! f32 reductions, and the final projection and the linked energy solve that follow a
+//! facility's march run in f64 on the host.
+
+use super::steady::{march, Air, CfdError, CfdReport, Settings, StepChange, Stepper, TURBULENCE_EVERY};
+use super::{Domain, Fluid, Relaxation, State, Turbulence};
+use crate::gpu::record::{record, Step};
+use crate::gpu::{kernel, GpuContext, GpuError};
+use crate::grid::Wall;
+use crate::thermal::gpu::GpuMg;
+
+/// The parameters of one hall-air kernel launch (see `shaders/shared/cfd.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CfdParams {
+    /// Cells per axis, and the dimensions that carry velocity.
+    pub n: [u32; 4],
+    /// Padded layout of the pressure vectors (pnx, pny, pz).
+    pub pad: [u32; 4],
+    /// Offset of each axis' faces in the face buffers; all faces.
+    pub off: [u32; 4],
+    /// Axis or direction, entries, workgroups along x, mode.
+    pub job: [u32; 4],
+    /// Fixed-temperature walls, cell data, ports, turbulence model.
+    pub flags: [u32; 4],
+    /// 1/dx (1/m), β (1/K), T_ref (°C), gravity along the job's axis (m/s²).
+    pub phys: [f32; 4],
+    /// ν (m²/s), α (m²/s), Pr_t, ρc_p (J/(m³·K)).
+    pub fluid: [f32; 4],
+    /// Cell volume (m³), then a kernel's own coefficients.
+    pub misc: [f32; 4],
+    /// Temperature of each domain wall, °C.
+    pub wall_t: [[f32; 4]; 2],
+    /// Tangential velocity of each domain wall, m/s.
+    pub wall_v: [[f32; 4]; 6],
+}
+
+/// Slots of the step's report.
+const DU: usize = 0;
+const DT: usize = 1;
+const UMAX: usize = 2;
+const TMIN: usize = 3;
+const TMAX: usize = 4;
+/// Slots before the monitor and link means.
+const SLOTS: usize = 8;
+/// Workgroups of a partial reduction.
+const PARTIALS: u32 = 256;
+
+/// CPU twin of `field_reduce.wgsl` and `reduce_partials.wgsl`: 0 max |a − b|, 1 max |a|,
+/// 2 min a over open cells, 3 max a over open cells, 4 Σ (a − b)², 5 Σ (a − b)² over
+/// open cells.
+pub fn field_reduce(mode: u32, a: &[f64], b: &[f64], open: &[bool]) -> f64 {
+    let masked = |i: usize| matches!(mode, 2 | 3 | 5) && !open[i];
+    let vals = (0..a.len()).filter(|&i| !masked(i)).map(|i| match mode {
+        0 => (a[i] - b[i]).abs(),
+        1 => a[i].abs(),
+        2 | 3 => a[i],
+        _ => (a[i] - b[i]).powi(2),
+    });
+    match mode {
+        2 => vals.fold(3.0e38, f64::min),
+        3 => vals.fold(-3.0e38, f64::max),
+        4 | 5 => vals.sum(),
+        _ => vals.fold(0.0, f64::max),
+    }
+}
+
+/// CPU twin of `axpby.wgsl`: `y = α y + β x`.
+pub fn axpby(alpha: f64, y: &mut [f64], beta: f64, x: &[f64]) {
+    y.iter_mut().zip(x).for_each(|(y, x)| *y = alpha * *y + beta * x);
+}
+
+/// Per step: each link group's temperature from the means of the link cells (in the
+/// order given to [`GpuAir::new`]), like [`super::steady::Links`] from the field.
+pub type MeanLinks<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;
+
+/// A window's or an epoch's sums on the device.
+pub struct GpuMean {
+    u: wgpu::Buffer,
+    t: wgpu::Buffer,
+}
+
+/// Device buffers of the march.
+struct Bufs {
+    /// Velocities of all faces (x faces, then y, then z), m/s; the predictor's new ones;
+    /// the relaxation's other iterate.
+    u: wgpu::Buffer,
+    unew: wgpu::Buffer,
+    uscr: wgpu::Buffer,
+    p: wgpu::Buffer,
+    t: wgpu::Buffer,
+    told: wgpu::Buffer,
+    tscr: wgpu::Buffer,
+    corr: wgpu::Buffer,
+    nu: wgpu::Buffer,
+    open: wgpu::Buffer,
+    codes: wgpu::Buffer,
+    /// [momentum Δt, energy Δt], s.
+    scal: wgpu::Buffer,
+    partial: wgpu::Buffer,
+    report: wgpu::Buffer,
+    group_t: wgpu::Buffer,
+    from_off: wgpu::Buffer,
+    from_idx: wgpu::Buffer,
+    mon: wgpu::Buffer,
+}
+
+/// The march's fields on the GPU.
+pub struct GpuAir<'a, 'l> {
+    ctx: &'a GpuContext,
+    /// The host setup (and the final projection).
+    pub stepper: Stepper,
+    s: &'a Settings,
+    mg: GpuMg,
+    base: CfdParams,
+    b: Bufs,
+    faces: usize,
+    cells: usize,
+    open_cells: usize,
+    n_mon: usize,
+    n_link: usize,
+    /// The last report (f32 as read).
+    report: Vec<f32>,
+    group_t: &'a mut [f64],
+    links: &'a mut MeanLinks<'l>,
+    visc: Vec<Step>,
+    momentum: Vec<Step>,
+    after: Vec<Step>,
+    refresh: Vec<Step>,
+    steps: usize,
+    /// Bytes on the device.
+    pub bytes: u64,
+    pub pressure_iterations: usize,
+    /// Seconds in the momentum, pressure and energy submissions.
+    pub phase: [f64; 3],
+}
+
+fn gpu(e: GpuError) -> CfdError {
+    CfdError::Gpu(e.to_string())
+}
+
+fn f32s(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+/// A launch of kernel `name` over `n` entries of workgroups of `size`, with `job`'s
+/// axis and mode, and `misc`'s coefficients when given.
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    ctx: &GpuContext,
+    base: &CfdParams,
+    name: &str,
+    size: u32,
+    n: usize,
+    job: (u32, u32),
+    misc: Option<[f32; 4]>,
+    bufs: &[&wgpu::Buffer],
+) -> Result<Step, GpuError> {
+    let pipe = kernel(ctx, name)?;
+    let groups = ctx.groups(n, size);
+    let mut prm = *base;
+    prm.job = [job.0, n as u32, groups.0, job.1];
+    if let Some(m) = misc {
+        prm.misc = m;
+    }
+    let u = ctx.uniform(name, &prm);
+    let mut all = vec![&u];
+    all.extend_from_slice(bufs);
+    Ok(Step::Run { bind: ctx.bind(&pipe, &all), pipe, groups })
+}
+
+/// `out[slot]` = the reduction `mode` of `a` (and `b`) over `n` entries from `offset`.
+#[allow(clippy::too_many_arguments)]
+fn reduce(
+    ctx: &GpuContext,
+    base: &CfdParams,
+    bufs: (&wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer),
+    mode: u32,
+    offset: usize,
+    n: usize,
+    slot: usize,
+    out: &wgpu::Buffer,
+) -> Result<[Step; 2], GpuError> {
+    let (a, b, open, partial) = bufs;
+    let (fr, rp) = (kernel(ctx, "field_reduce")?, kernel(ctx, "reduce_partials")?);
+    let mut prm = *base;
+    prm.job = [offset as u32, n as u32, PARTIALS, mode];
+    let u1 = ctx.uniform("field_reduce", &prm);
+    prm.job = [slot as u32, PARTIALS, 1, mode];
+    let u2 = ctx.uniform("reduce_partials", &prm);
+    Ok([
+        Step::Run { bind: ctx.bind(&fr, &[&u1, a, b, open, partial]), pipe: fr, groups: (PARTIALS, 1) },
+        Step::Run { bind: ctx.bind(&rp, &[&u2, partial, out]), pipe: rp, groups: (1, 1) },
+    ])
+}
+
+/// The sweeps of `cycles` alternating-direction line cycles on the rows in `coef` over
+/// the system of axis `sys` (3: the cells) of dimensions `dims`, from `x` (ping-ponged
+/// with `scratch`, whose entries live at the same offsets); the answer ends in `x`
+/// (a copy of `bytes` at byte offset `at` when the last sweep wrote `scratch`).
+#[allow(clippy::too_many_arguments)]
+fn sweeps(
+    ctx: &GpuContext,
+    base: &CfdParams,
+    bufs: (&wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer, &wgpu::Buffer),
+    sys: u32,
+    dims: [usize; 3],
+    cycles: usize,
+    at: u64,
+    bytes: u64,
+) -> Result<Vec<Step>, GpuError> {
+    let (coef, x, scratch, cp) = bufs;
+    let entries = dims[0] * dims[1] * dims[2];
+    let mut out = Vec::new();
+    let (mut cur, mut next) = (x, scratch);
+    for _ in 0..cycles.max(1) {
+        for (dir, &len) in dims.iter().enumerate() {
+            if len < 2 {
+                continue;
+            }
+            out.push(launch(ctx, base, "line_sweep", 64, entries / len, (dir as u32, sys), None, &[coef, cur, next, cp])?);
+            std::mem::swap(&mut cur, &mut next);
+        }
+    }
+    if std::ptr::eq(cur, scratch) {
+        out.push(Step::CopyRange { from: scratch.clone(), to: x.clone(), at, bytes });
+    }
+    Ok(out)
+}
+
+impl<'a, 'l> GpuAir<'a, 'l> {
+    /// Set up the march of domain `d` from `state` on `ctx`: the host setup of the CPU
+    /// stepper, the fields and the pressure hierarchy uploaded. `link_cells` are the
+    /// groups of cells whose mean temperatures `links` turns into the inflow groups'
+    /// temperatures every step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ctx: &'a GpuContext,
+        d: &'a Domain,
+        fluid: &'a Fluid,
+        s: &'a Settings,
+        state: &mut State,
+        group_t: &'a mut [f64],
+        link_cells: &[Vec<usize>],
+        links: &'a mut MeanLinks<'l>,
+    ) -> Result<Self, CfdError> {
+        let Relaxation::Lines(cycles) = s.relax else {
+            return Err(CfdError::Setup("the GPU march relaxes its predictors by lines (Relaxation::Lines)".into()));
+        };
+        if s.energy_outer > 1 {
+            return Err(CfdError::Setup("the GPU march takes pseudo-time steps only (energy_outer = 1)".into()));
+        }
+        let stepper = Stepper::new(d, s, state)?;
+        let mac = stepper.mac;
+        let (a, mg) = stepper.proj.parts();
+        let gmg = GpuMg::new(ctx, a, mg).map_err(gpu)?;
+        let lay = a.layout;
+        let cells = mac.cells();
+        let nf = [0, 1, 2].map(|a| mac.faces(a));
+        let faces = nf.iter().sum::<usize>();
+        let walls = d.walls.as_array();
+        let mut wall_t = [[0.0f32; 4]; 2];
+        let mut fixed = 0u32;
+        for (k, w) in walls.iter().enumerate() {
+            if let Wall::Fixed(tw) = w {
+                fixed |= 1 << k;
+                wall_t[k / 4][k % 4] = *tw as f32;
+            }
+        }
+        let mut wall_v = [[0.0f32; 4]; 6];
+        for (k, v) in d.wall_velocity.iter().enumerate() {
+            wall_v[k] = [v[0] as f32, v[1] as f32, v[2] as f32, 0.0];
+        }
+        let has_extra = !d.q_w_m3.is_empty() || !d.cell_source_m3s.is_empty();
+        let base = CfdParams {
+            n: [mac.n[0] as u32, mac.n[1] as u32, mac.n[2] as u32, mac.nd as u32],
+            pad: [lay.pn[0] as u32, lay.pn[1] as u32, lay.pad[2] as u32, 0],
+            off: [0, nf[0] as u32, (nf[0] + nf[1]) as u32, faces as u32],
+            job: [0; 4],
+            flags: [
+                fixed,
+                u32::from(!d.q_w_m3.is_empty()) | u32::from(!d.cell_source_m3s.is_empty()) << 1,
+                d.ports.len() as u32,
+                match s.turbulence {
+                    Turbulence::Laminar => 0,
+                    Turbulence::Lvel => 1,
+                    Turbulence::ChenXu => 2,
+                },
+            ],
+            phys: [(1.0 / mac.grid.dx) as f32, fluid.beta_1_k as f32, fluid.t_ref_c as f32, 0.0],
+            fluid: [fluid.nu_m2_s as f32, fluid.alpha_m2_s as f32, fluid.prandtl_t as f32, d.rho_cp_j_m3k as f32],
+            misc: [mac.grid.cell_volume_m3() as f32, 0.0, 0.0, 0.0],
+            wall_t,
+            wall_v,
+        };
+        let all_u: Vec<f32> = state.u.iter().flat_map(|v| v.iter().map(|&x| x as f32)).collect();
+        let codes: Vec<u32> = (0..3)
+            .flat_map(|a| {
+                let (c, fr) = (&stepper.codes[a], &stepper.free[a]);
+                (0..nf[a]).map(move |f| {
+                    let code = c.get(f).copied().unwrap_or(0) as u32;
+                    if fr[f] {
+                        code | 4096
+                    } else {
+                        code
+                    }
+                })
+            })
+            .collect();
+        let open: Vec<u32> = d.open.iter().map(|&o| u32::from(o)).collect();
+        // Ports by their index in the face buffers (sorted as the map is), with groups.
+        let ports: Vec<[u32; 2]> =
+            d.ports.iter().map(|(&(a, f), p)| [(base.off[a] as usize + f) as u32, p.group]).collect();
+        let extra: Vec<[f32; 4]> = if has_extra {
+            (0..cells)
+                .map(|c| {
+                    [
+                        d.q_w_m3.get(c).copied().unwrap_or(0.0) as f32,
+                        d.cell_source_m3s.get(c).copied().unwrap_or(0.0) as f32,
+                        f32::from_bits(d.cell_group.get(c).copied().unwrap_or(u32::MAX)),
+                        0.0,
+                    ]
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let src = f32s(&d.cell_source_m3s);
+        // Monitors first, then the link cells: one compressed list for `link_mean`.
+        let n_mon = d.monitor_cells.len();
+        let n_link = link_cells.len();
+        let mut from_off = vec![0u32];
+        let mut from_idx = Vec::new();
+        for cs in d.monitor_cells.iter().chain(link_cells) {
+            from_idx.extend(cs.iter().map(|&c| c as u32));
+            from_off.push(from_idx.len() as u32);
+        }
+        let rows = (0..mac.nd).map(|a| nf[a]).max().unwrap_or(0).max(cells);
+        let st = |what: &str, v: &[f32]| ctx.storage(what, v).map_err(gpu);
+        let z = |what: &str, n: usize| ctx.storage_zeroed::<f32>(what, n).map_err(gpu);
+        let b = Bufs {
+            u: st("velocities", &all_u)?,
+            unew: z("new velocities", faces)?,
+            uscr: z("velocity sweeps", faces)?,
+            p: st("pressure", &f32s(&state.p))?,
+            t: st("temperatures", &f32s(&state.t))?,
+            told: z("previous temperatures", cells)?,
+            tscr: z("temperature sweeps", cells)?,
+            corr: z("bounded correction", cells)?,
+            nu: st("effective viscosity", &f32s(&state.nu_eff))?,
+            open: ctx.storage("open cells", &open).map_err(gpu)?,
+            codes: ctx.storage("face codes", &codes).map_err(gpu)?,
+            scal: z("step sizes", 4)?,
+            partial: z("partial reductions", PARTIALS as usize)?,
+            report: z("step report", SLOTS + n_mon + n_link)?,
+            group_t: st("group temperatures", &f32s(group_t))?,
+            from_off: ctx.storage("link offsets", &from_off).map_err(gpu)?,
+            from_idx: ctx.storage("link cells", &from_idx).map_err(gpu)?,
+            mon: z("monitor means", n_mon.max(1))?,
+        };
+        let dist = st("wall distance", &f32s(&stepper.dist))?;
+        let coef = ctx.storage_zeroed::<f32>("rows", rows * 8).map_err(gpu)?;
+        let cp = z("line elimination", rows)?;
+        let ports_b = ctx.storage("ports", &ports).map_err(gpu)?;
+        let extra_b = ctx.storage("cell heat and sources", &extra).map_err(gpu)?;
+        let src_b = st("cell sources", &src)?;
+        let bytes = gmg.bytes
+            + 4 * (3 * faces + 8 * cells + faces + rows * 9 + from_idx.len() + from_off.len()) as u64
+            + 8 * ports.len() as u64
+            + 16 * extra.len() as u64;
+        let (ctx_, base_) = (ctx, &base);
+        let go = |name: &str, size: u32, n: usize, job: (u32, u32), misc: Option<[f32; 4]>, bufs: &[&wgpu::Buffer]| {
+            launch(ctx_, base_, name, size, n, job, misc, bufs).map_err(gpu)
+        };
+        let red = |a: &wgpu::Buffer, bb: &wgpu::Buffer, mode: u32, offset: usize, n: usize, slot: usize| {
+            reduce(ctx_, base_, (a, bb, &b.open, &b.partial), mode, offset, n, slot, &b.report).map_err(gpu)
+        };
+        let visc = vec![go("effective_viscosity", 256, cells, (0, 0), None, &[&b.open, &b.u, &dist, &b.nu])?];
+        let mut momentum = vec![Step::Copy(b.u.clone(), b.unew.clone())];
+        for a in 0..mac.nd {
+            let mut prm = base;
+            prm.phys[3] = fluid.gravity_m_s2[a] as f32;
+            momentum.push(
+                launch(
+                    ctx,
+                    &prm,
+                    "momentum_rows",
+                    256,
+                    nf[a],
+                    (a as u32, 0),
+                    None,
+                    &[&b.scal, &b.codes, &b.u, &b.nu, &b.t, &b.p, &coef],
+                )
+                .map_err(gpu)?,
+            );
+            let at = 4 * base.off[a] as u64;
+            momentum.extend(
+                sweeps(ctx, &base, (&coef, &b.unew, &b.uscr, &cp), a as u32, mac.fdims[a], cycles, at, 4 * nf[a] as u64)
+                    .map_err(gpu)?,
+            );
+        }
+        momentum.extend(red(&b.unew, &b.u, 0, 0, faces, DU)?);
+        momentum.push(Step::Copy(b.unew.clone(), b.u.clone()));
+        momentum.push(Step::Clear(gmg.r.clone()));
+        momentum.push(go("divergence", 256, cells, (0, 1), None, &[&b.scal, &b.open, &b.u, &src_b, &gmg.r])?);
+        let mut after = Vec::new();
+        for a in 0..mac.nd {
+            after.push(go(
+                "project_update",
+                256,
+                nf[a],
+                (0, a as u32),
+                None,
+                &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p],
+            )?);
+        }
+        after.push(go("project_update", 256, cells, (0, 3), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
+        if s.energy {
+            after.push(Step::Copy(b.t.clone(), b.told.clone()));
+            after.push(go(
+                "bounded_correction",
+                256,
+                cells,
+                (0, 0),
+                None,
+                &[&b.open, &b.codes, &b.u, &b.told, &b.corr],
+            )?);
+            after.push(go(
+                "energy_rows",
+                256,
+                cells,
+                (0, 0),
+                None,
+                &[&b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.told, &b.corr, &ports_b, &b.group_t, &extra_b, &coef],
+            )?);
+            after.extend(
+                sweeps(ctx, &base, (&coef, &b.t, &b.tscr, &cp), 3, mac.n, cycles, 0, 4 * cells as u64).map_err(gpu)?,
+            );
+            after.extend(red(&b.t, &b.told, 0, 0, cells, DT)?);
+        }
+        let mut refresh = Vec::new();
+        refresh.extend(red(&b.u, &b.u, 1, 0, faces, UMAX)?);
+        refresh.extend(red(&b.t, &b.t, 2, 0, cells, TMIN)?);
+        refresh.extend(red(&b.t, &b.t, 3, 0, cells, TMAX)?);
+        if n_mon + n_link > 0 {
+            let pipe = kernel(ctx, "link_mean").map_err(gpu)?;
+            let gl = ctx.groups(n_mon + n_link, 64);
+            let prm = crate::thermal::gpu::VecParams {
+                n: (n_mon + n_link) as u32,
+                groups_x: gl.0,
+                slot: SLOTS as u32,
+                mode: 0,
+            };
+            let u = ctx.uniform("link means", &prm);
+            refresh.push(Step::Run {
+                bind: ctx.bind(&pipe, &[&u, &b.from_off, &b.from_idx, &b.t, &b.report]),
+                pipe,
+                groups: gl,
+            });
+        }
+        after.extend(refresh.iter().cloned());
+        let open_cells = d.open.iter().filter(|&&o| o).count();
+        let mut air = GpuAir {
+            ctx,
+            stepper,
+            s,
+            mg: gmg,
+            base,
+            b,
+            faces,
+            cells,
+            open_cells,
+            n_mon,
+            n_link,
+            report: Vec::new(),
+            group_t,
+            links,
+            visc,
+            momentum,
+            after,
+            refresh,
+            steps: 0,
+            bytes,
+            pressure_iterations: 0,
+            phase: [0.0; 3],
+        };
+        air.submit_refresh()?;
+        Ok(air)
+    }
+
+    fn submit(&self, steps: &[&[Step]]) {
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        for s in steps {
+            record(s, &mut enc);
+        }
+        self.ctx.queue.submit([enc.finish()]);
+    }
+
+    fn read_report(&mut self) -> Result<(), CfdError> {
+        self.report = self.ctx.read::<f32>(&self.b.report, SLOTS + self.n_mon + self.n_link).map_err(gpu)?;
+        Ok(())
+    }
+
+    /// Recompute the report's speed, temperature range and link means from the state.
+    fn submit_refresh(&mut self) -> Result<(), CfdError> {
+        self.submit(&[&self.refresh]);
+        self.read_report()
+    }
+
+    fn run(&self, name: &str, n: usize, misc: Option<[f32; 4]>, bufs: &[&wgpu::Buffer]) -> Result<(), CfdError> {
+        let step = launch(self.ctx, &self.base, name, 256, n, (0, 0), misc, bufs).map_err(gpu)?;
+        self.submit(&[&[step]]);
+        Ok(())
+    }
+
+    /// `y = α y + β x` on the velocities and the temperatures.
+    fn blend(&self, y: &GpuMean, alpha: f64, x: (&wgpu::Buffer, &wgpu::Buffer), beta: f64) -> Result<(), CfdError> {
+        let m = Some([0.0, alpha as f32, beta as f32, 0.0]);
+        self.run("axpby", self.faces, m, &[x.0, &y.u])?;
+        self.run("axpby", self.cells, m, &[x.1, &y.t])
+    }
+
+    fn reduce_read(&self, a: &wgpu::Buffer, b: &wgpu::Buffer, mode: u32, n: usize) -> Result<f64, CfdError> {
+        let out = &self.b.mon;
+        let steps = reduce(self.ctx, &self.base, (a, b, &self.b.open, &self.b.partial), mode, 0, n, 0, out)
+            .map_err(gpu)?;
+        self.submit(&[&steps]);
+        Ok(self.ctx.read::<f32>(out, 1).map_err(gpu)?[0] as f64)
+    }
+
+    /// The state back on the host, in f64.
+    pub fn download(&self, state: &mut State) -> Result<(), CfdError> {
+        let u = self.ctx.read::<f32>(&self.b.u, self.faces).map_err(gpu)?;
+        let mut at = 0;
+        for a in 0..3 {
+            let n = state.u[a].len();
+            state.u[a].iter_mut().zip(&u[at..at + n]).for_each(|(x, &y)| *x = y as f64);
+            at += n;
+        }
+        for (host, buf) in [(&mut state.p, &self.b.p), (&mut state.t, &self.b.t), (&mut state.nu_eff, &self.b.nu)] {
+            let v = self.ctx.read::<f32>(buf, self.cells).map_err(gpu)?;
+            host.iter_mut().zip(v).for_each(|(x, y)| *x = y as f64);
+        }
+        Ok(())
+    }
+}
+
+impl Air for GpuAir<'_, '_> {
+    type Mean = GpuMean;
+
+    fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError> {
+        let uref = (self.report[UMAX] as f64).max(s.velocity_scale_m_s);
+        Ok((s.cfl * self.stepper.mac.grid.dx / uref, uref))
+    }
+
+    fn step(&mut self, dt: f64, energy_dt: f64) -> Result<StepChange, CfdError> {
+        self.steps += 1;
+        let uref = (self.report[UMAX] as f64).max(self.s.velocity_scale_m_s);
+        let q = &self.ctx.queue;
+        q.write_buffer(&self.b.scal, 0, bytemuck::cast_slice(&[dt as f32, energy_dt as f32, 0.0, 0.0]));
+        if self.s.energy && self.n_link > 0 {
+            let means: Vec<f64> = self.report[SLOTS + self.n_mon..].iter().map(|&v| v as f64).collect();
+            (self.links)(&means, self.group_t);
+            q.write_buffer(&self.b.group_t, 0, bytemuck::cast_slice(&f32s(self.group_t)));
+        }
+        let tm = std::time::Instant::now();
+        if (self.steps - 1) % TURBULENCE_EVERY == 0 {
+            self.submit(&[&self.visc, &self.momentum]);
+        } else {
+            self.submit(&[&self.momentum]);
+        }
+        self.ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| CfdError::Gpu(e.to_string()))?;
+        self.phase[0] += tm.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        let (its, _) = self.mg.pcg_resident(self.ctx, self.s.pressure_tol, 200).map_err(gpu)?;
+        self.pressure_iterations += its;
+        self.phase[1] += tm.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        self.submit(&[&self.after]);
+        self.read_report()?;
+        self.phase[2] += tm.elapsed().as_secs_f64();
+        let (du, dt_k) = (self.report[DU] as f64, self.report[DT] as f64);
+        if !du.is_finite() || !(self.report[UMAX] as f64).is_finite() {
+            return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
+        }
+        if self.s.energy && !dt_k.is_finite() {
+            return Err(CfdError::Diverged { step: self.steps, what: "the temperature" });
+        }
+        Ok(StepChange { du, dt_k, uref })
+    }
+
+    fn t_range(&mut self, m: Option<&GpuMean>) -> Result<(f64, f64), CfdError> {
+        match m {
+            None => Ok((self.report[TMIN] as f64, self.report[TMAX] as f64)),
+            Some(m) => {
+                Ok((self.reduce_read(&m.t, &m.t, 2, self.cells)?, self.reduce_read(&m.t, &m.t, 3, self.cells)?))
+            }
+        }
+    }
+
+    fn monitors(&mut self, m: &GpuMean) -> Result<Vec<f64>, CfdError> {
+        if self.n_mon == 0 {
+            return Ok(Vec::new());
+        }
+        let pipe = kernel(self.ctx, "link_mean").map_err(gpu)?;
+        let gl = self.ctx.groups(self.n_mon, 64);
+        let prm = crate::thermal::gpu::VecParams { n: self.n_mon as u32, groups_x: gl.0, slot: 0, mode: 0 };
+        let u = self.ctx.uniform("monitor means", &prm);
+        let step = Step::Run {
+            bind: self.ctx.bind(&pipe, &[&u, &self.b.from_off, &self.b.from_idx, &m.t, &self.b.mon]),
+            pipe,
+            groups: gl,
+        };
+        self.submit(&[&[step]]);
+        Ok(self.ctx.read::<f32>(&self.b.mon, self.n_mon).map_err(gpu)?.iter().map(|&v| v as f64).collect())
+    }
+
+    fn zeroed(&mut self) -> Result<GpuMean, CfdError> {
+        Ok(GpuMean {
+            u: self.ctx.storage_zeroed::<f32>("window velocities", self.faces).map_err(gpu)?,
+            t: self.ctx.storage_zeroed::<f32>("window temperatures", self.cells).map_err(gpu)?,
+        })
+    }
+
+    fn add_state(&mut self, m: &mut GpuMean) -> Result<(), CfdError> {
+        self.blend(m, 1.0, (&self.b.u, &self.b.t), 1.0)
+    }
+
+    fn add_mean(&mut self, m: &mut GpuMean, from: &GpuMean) -> Result<(), CfdError> {
+        self.blend(m, 1.0, (&from.u, &from.t), 1.0)
+    }
+
+    fn scale(&mut self, m: &mut GpuMean, k: f64) -> Result<(), CfdError> {
+        self.blend(m, k, (&self.b.u, &self.b.t), 0.0)
+    }
+
+    fn clear(&mut self, m: &mut GpuMean) -> Result<(), CfdError> {
+        self.submit(&[&[Step::Clear(m.u.clone()), Step::Clear(m.t.clone())]]);
+        Ok(())
+    }
+
+    fn rms_change(&mut self, a: &GpuMean, b: &GpuMean) -> Result<(f64, f64), CfdError> {
+        let su = self.reduce_read(&a.u, &b.u, 4, self.faces)?;
+        let st = self.reduce_read(&a.t, &b.t, 5, self.cells)?;
+        Ok(((su / self.faces.max(1) as f64).sqrt(), (st / self.open_cells.max(1) as f64).sqrt()))
+    }
+
+    fn set_mean_of(&mut self, a: &GpuMean, b: &GpuMean) -> Result<(), CfdError> {
+        self.submit(&[&[Step::Copy(a.u.clone(), self.b.u.clone()), Step::Copy(a.t.clone(), self.b.t.clone())]]);
+        let state = GpuMean { u: self.b.u.clone(), t: self.b.t.clone() };
+        self.blend(&state, 0.5, (&b.u, &b.t), 0.5)?;
+        self.submit_refresh()
+    }
+
+    fn set_state(&mut self, m: GpuMean) -> Result<(), CfdError> {
+        self.submit(&[&[Step::Copy(m.u, self.b.u.clone()), Step::Copy(m.t, self.b.t.clone())]]);
+        self.submit_refresh()
+    }
+
+    fn refresh_viscosity(&mut self) -> Result<(), CfdError> {
+        self.submit(&[&self.visc]);
+        Ok(())
+    }
+}
+
+/// [`super::solve_steady`] on the GPU: march `state` to the steady state of `d` (the
+/// links from the means of `link_cells`), bring it back, and project it on the host to
+/// a divergence-free field in f64.
+#[allow(clippy::too_many_arguments)]
+pub fn solve_steady_gpu(
+    ctx: &GpuContext,
+    d: &Domain,
+    fluid: &Fluid,
+    s: &Settings,
+    state: &mut State,
+    group_t: &mut [f64],
+    link_cells: &[Vec<usize>],
+    links: &mut MeanLinks,
+) -> Result<CfdReport, CfdError> {
+    let t0 = std::time::Instant::now();
+    let mut air = GpuAir::new(ctx, d, fluid, s, state, group_t, link_cells, links)?;
+    let m = march(&mut air, d, s)?;
+    air.download(state)?;
+    if std::env::var_os("THERMOGRID_TRACE").is_some() {
+        eprintln!(
+            "[cfd gpu] {} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy and report {:.3} s, {:.1} MB on the device",
+            m.steps,
+            air.phase[0],
+            air.phase[1],
+            air.pressure_iterations,
+            air.phase[2],
+            air.bytes as f64 / 1e6
+        );
+    }
+    let (pressure_iterations, device_bytes) = (air.pressure_iterations, air.bytes);
+    let mut stepper = air.stepper;
+    let mass_residual = stepper.finish(d, s, state);
+    Ok(CfdReport {
+        steps: m.steps,
+        converged: m.converged,
+        averaged: m.averaged,
+        window_change: m.window_change,
+        monitor_spread_k: m.monitor_spread_k,
+        velocity_change: m.velocity_change,
+        temperature_change: m.temperature_change,
+        mass_residual,
+        pressure_iterations,
+        bytes: stepper.bytes() + device_bytes as usize,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
