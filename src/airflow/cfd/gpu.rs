@@ -737,3 +737,227 @@ pub fn solve_steady_gpu(
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Every kernel against its CPU twin on a small 3-D room with an obstacle, ports
+    //! with and without inflow groups, a wall held at a temperature and a moving wall,
+    //! from the same f32-representable inputs (on lavapipe in CI).
+    use super::*;
+    use crate::airflow::cfd::energy::{bounded_correction_into, energy_rows, EnergyInputs};
+    use crate::airflow::cfd::momentum::{momentum_rows, MomentumInputs};
+    use crate::airflow::cfd::pressure::Projection;
+    use crate::airflow::cfd::steady::cell_speed;
+    use crate::airflow::cfd::turbulence::effective_viscosity;
+    use crate::airflow::cfd::{lines::line_sweep, Mac, Port};
+    use crate::grid::{Grid, Walls};
+
+    /// f64 values that f32 holds exactly.
+    fn r32(x: f64) -> f64 {
+        x as f32 as f64
+    }
+
+    fn wave(i: usize, k: f64) -> f64 {
+        r32((i as f64 * k).sin() * 0.5 + (i as f64 * 0.37 * k).cos() * 0.3)
+    }
+
+    fn room() -> (Domain, Fluid) {
+        let g = Grid::new_3d(10, 8, 6, 0.2);
+        let mac = Mac::new(g);
+        let mut walls = Walls::all(Wall::Adiabatic);
+        walls.xlo = Wall::Fixed(30.0);
+        let mut d = Domain::closed_box(g, walls);
+        d.wall_velocity[5] = [0.3, -0.1, 0.0];
+        // An obstacle.
+        for k in 0..3 {
+            for j in 3..5 {
+                for i in 4..6 {
+                    d.open[mac.cell([i, j, k])] = false;
+                }
+            }
+        }
+        // In through two floor faces (one of them with a group), out through the ceiling.
+        for (i, j, grp) in [(1, 1, 0u32), (2, 1, u32::MAX)] {
+            d.ports.insert((2, mac.face(2, [i, j, 0])), Port { velocity_m_s: 0.4, group: grp });
+        }
+        d.ports.insert((2, mac.face(2, [8, 6, 6])), Port { velocity_m_s: 0.8, group: u32::MAX });
+        d.q_w_m3 = (0..g.cells()).map(|c| if c % 7 == 0 { 500.0 } else { 0.0 }).collect();
+        (d, Fluid::air(20.0, &g))
+    }
+
+    fn close(what: &str, gpu: &[f32], cpu: &[f64], tol: f64) {
+        assert_eq!(gpu.len(), cpu.len(), "{what}");
+        let scale = cpu.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+        for (i, (g, c)) in gpu.iter().zip(cpu).enumerate() {
+            assert!(((*g as f64) - c).abs() <= tol * scale, "{what}[{i}]: GPU {g} vs CPU {c} (scale {scale})");
+        }
+    }
+
+    #[test]
+    fn every_kernel_matches_its_cpu_twin() {
+        let Some(ctx) = crate::gpu::context_for_tests() else { return };
+        let (d, fluid) = room();
+        let s = Settings { relax: Relaxation::Lines(1), ..Settings::default() };
+        let mut state = State::at_rest(&d, 20.0);
+        let probe = Stepper::new(&d, &s, &mut state).unwrap();
+        let (mac, free) = (probe.mac, probe.free.clone());
+        for a in 0..3 {
+            for (f, v) in state.u[a].iter_mut().enumerate() {
+                if free[a][f] {
+                    *v = wave(f + 100 * a, 0.7);
+                }
+            }
+        }
+        let n = mac.cells();
+        state.t = (0..n).map(|c| r32(20.0 + 8.0 * wave(c, 1.3).abs())).collect();
+        state.p = (0..n).map(|c| wave(c, 0.4)).collect();
+        state.nu_eff = (0..n).map(|c| r32(1.5e-5 + 1e-3 * wave(c, 2.1).abs())).collect();
+        let mut group_t = vec![24.0];
+        let mut links = |_: &[f64], _: &mut [f64]| {};
+        let mut st = state.clone();
+        let air = GpuAir::new(&ctx, &d, &fluid, &s, &mut st, &mut group_t, &[], &mut links).unwrap();
+        let (dt, edt) = (0.05, 0.5);
+        ctx.queue.write_buffer(&air.b.scal, 0, bytemuck::cast_slice(&[dt as f32, edt as f32, 0.0, 0.0]));
+        let b = &air.b;
+        let run = |step: Step| {
+            air.submit(&[&[step]]);
+        };
+        let go = |name: &str, size: u32, n: usize, job: (u32, u32), bufs: &[&wgpu::Buffer]| {
+            launch(&ctx, &air.base, name, size, n, job, None, bufs).unwrap()
+        };
+
+        // Eddy viscosity (LVEL) from the cell speed.
+        let dist = ctx.storage("dist", &f32s(&air.stepper.dist)).unwrap();
+        let mut speed = Vec::new();
+        let dist64: Vec<f64> = air.stepper.dist.iter().map(|&x| r32(x)).collect();
+        cell_speed(&mac, &state.u, &d.open, &mut speed);
+        let mut nu_cpu = vec![0.0; n];
+        effective_viscosity(Turbulence::Lvel, fluid.nu_m2_s, &dist64, &speed, &mut nu_cpu);
+        let nu_out = ctx.storage_zeroed::<f32>("nu out", n).unwrap();
+        run(go("effective_viscosity", 256, n, (0, 0), &[&b.open, &b.u, &dist, &nu_out]));
+        close("effective viscosity", &ctx.read::<f32>(&nu_out, n).unwrap(), &nu_cpu, 1e-4);
+
+        // Momentum rows of each axis, then one line sweep of them along each direction.
+        let coef = ctx.storage_zeroed::<f32>("rows", 8 * air.faces).unwrap();
+        let m = MomentumInputs {
+            mac: &mac,
+            free: &free,
+            wall_velocity: &d.wall_velocity,
+            nu: &state.nu_eff,
+            t: &state.t,
+            p: &state.p,
+            fluid: &fluid,
+            dt,
+            relax: s.relax,
+        };
+        for a in 0..3 {
+            let nf = mac.faces(a);
+            let mut rows = vec![[0.0; 8]; nf];
+            momentum_rows(&m, &air.stepper.codes, &state.u, a, &mut rows);
+            let mut prm = air.base;
+            prm.phys[3] = fluid.gravity_m_s2[a] as f32;
+            run(launch(&ctx, &prm, "momentum_rows", 256, nf, (a as u32, 0), None, &[
+                &b.scal, &b.codes, &b.u, &b.nu, &b.t, &b.p, &coef,
+            ])
+            .unwrap());
+            let got = ctx.read::<f32>(&coef, 8 * nf).unwrap();
+            let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+            close(&format!("momentum rows of axis {a}"), &got, &flat, 1e-5);
+            // The CPU's rows (rounded to f32) on both sides.
+            let rows32: Vec<[f64; 8]> = rows.iter().map(|r| r.map(r32)).collect();
+            ctx.queue.write_buffer(&coef, 0, bytemuck::cast_slice(&f32s(&flat)));
+            let cp = ctx.storage_zeroed::<f32>("cp", nf).unwrap();
+            let fd = mac.fdims[a];
+            for dir in 0..3 {
+                let mut next = vec![0.0; nf];
+                line_sweep(&rows32, fd, dir, &state.u[a], &mut next);
+                ctx.queue.write_buffer(&b.uscr, 0, bytemuck::cast_slice(&vec![0.0f32; mac.faces(0) + mac.faces(1) + mac.faces(2)]));
+                run(go("line_sweep", 64, nf / fd[dir], (dir as u32, a as u32), &[&coef, &b.u, &b.uscr, &cp]));
+                let all = ctx.read::<f32>(&b.uscr, air.faces).unwrap();
+                let at = air.base.off[a] as usize;
+                close(&format!("line sweep of axis {a} along {dir}"), &all[at..at + nf], &next, 1e-4);
+            }
+        }
+
+        // Divergence (plain), and the projection's update from a given φ.
+        let mut div = vec![0.0; n];
+        Projection::divergence_into(&mac, &d.open, &state.u, &d.cell_source_m3s, &mut div);
+        let out = ctx.storage_zeroed::<f32>("div", n).unwrap();
+        let none = ctx.storage_zeroed::<f32>("none", 1).unwrap();
+        run(go("divergence", 256, n, (0, 0), &[&b.scal, &b.open, &b.u, &none, &out]));
+        close("divergence", &ctx.read::<f32>(&out, n).unwrap(), &div, 1e-5);
+        let phi: Vec<f64> = (0..n).map(|c| 0.01 * wave(c, 0.9)).collect();
+        let lay = air.stepper.proj.parts().0.layout;
+        let phi_p = f32s(&lay.to_padded(&phi));
+        ctx.queue.write_buffer(&air.mg.x, 0, bytemuck::cast_slice(&phi_p));
+        let (mut u_cpu, mut p_cpu) = (state.u.clone(), state.p.clone());
+        Projection::project_update(&mac, &free, &phi, dt, &mut u_cpu, &mut p_cpu);
+        for a in 0..3 {
+            run(go("project_update", 256, mac.faces(a), (0, a as u32), &[&b.scal, &b.codes, &air.mg.x, &b.u, &b.p]));
+        }
+        run(go("project_update", 256, n, (0, 3), &[&b.scal, &b.codes, &air.mg.x, &b.u, &b.p]));
+        let all: Vec<f64> = u_cpu.iter().flatten().copied().collect();
+        close("projected velocities", &ctx.read::<f32>(&b.u, air.faces).unwrap(), &all, 1e-6);
+        close("pressure plus φ", &ctx.read::<f32>(&b.p, n).unwrap(), &p_cpu, 1e-6);
+
+        // Bounded correction and energy rows on the projected velocities.
+        let u32_: [Vec<f64>; 3] = u_cpu.map(|v| v.iter().map(|&x| r32(x)).collect());
+        let mut corr = vec![0.0; n];
+        bounded_correction_into(&mac, &d.open, &free, &u32_, &state.t, &mut corr);
+        run(go("bounded_correction", 256, n, (0, 0), &[&b.open, &b.codes, &b.u, &b.t, &b.corr]));
+        let corr_gpu = ctx.read::<f32>(&b.corr, n).unwrap();
+        close("bounded correction", &corr_gpu, &corr, 1e-4);
+        let corr32: Vec<f64> = corr_gpu.iter().map(|&x| x as f64).collect();
+        let e = EnergyInputs {
+            mac: &mac,
+            open: &d.open,
+            free: &free,
+            u: &u32_,
+            nu_eff: &state.nu_eff,
+            fluid: &fluid,
+            walls: d.walls.as_array(),
+            ports: &d.ports,
+            cell_source_m3s: &d.cell_source_m3s,
+            cell_group: &d.cell_group,
+            group_t: &[24.0],
+            q_w_m3: &d.q_w_m3,
+            rho_cp_j_m3k: d.rho_cp_j_m3k,
+            exchange: (&[], &[]),
+            dt: edt,
+            t_old: None,
+            relax: s.relax,
+        };
+        let mut rows = vec![[0.0; 8]; n];
+        energy_rows(&e, &state.t, &corr32, &mut rows);
+        ctx.queue.write_buffer(&b.corr, 0, bytemuck::cast_slice(&f32s(&corr32)));
+        let ports: Vec<[u32; 2]> =
+            d.ports.iter().map(|(&(a, f), p)| [(air.base.off[a] as usize + f) as u32, p.group]).collect();
+        let ports_b = ctx.storage("ports", &ports).unwrap();
+        let extra: Vec<[f32; 4]> =
+            (0..n).map(|c| [d.q_w_m3[c] as f32, 0.0, f32::from_bits(u32::MAX), 0.0]).collect();
+        let extra_b = ctx.storage("extra", &extra).unwrap();
+        run(go(
+            "energy_rows",
+            256,
+            n,
+            (0, 0),
+            &[&b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.t, &b.corr, &ports_b, &b.group_t, &extra_b, &coef],
+        ));
+        let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+        close("energy rows", &ctx.read::<f32>(&coef, 8 * n).unwrap(), &flat, 1e-5);
+
+        // Reductions and the window blend.
+        let t2: Vec<f64> = state.t.iter().enumerate().map(|(c, t)| r32(t + wave(c, 3.3))).collect();
+        let t2b = ctx.storage("t2", &f32s(&t2)).unwrap();
+        for mode in 0..6 {
+            let got = air.reduce_read(&b.t, &t2b, mode, n).unwrap();
+            let want = field_reduce(mode, &state.t, &t2, &d.open);
+            assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "field_reduce mode {mode}: GPU {got} vs CPU {want}");
+        }
+        let mut y = state.t.clone();
+        axpby(0.25, &mut y, 2.0, &t2);
+        let mean = GpuMean { u: b.uscr.clone(), t: b.t.clone() };
+        air.blend(&mean, 0.25, (&b.unew, &t2b), 2.0).unwrap();
+        close("axpby", &ctx.read::<f32>(&b.t, n).unwrap(), &y, 1e-6);
+    }
+}

@@ -128,7 +128,7 @@ fn max_speed(u: &[Vec<f64>; 3]) -> f64 {
 
 /// Cell-centred speed into `out`, m/s (each component the mean of its two faces; zero
 /// in closed cells).
-fn cell_speed(mac: &Mac, u: &[Vec<f64>; 3], open: &[bool], out: &mut Vec<f64>) {
+pub fn cell_speed(mac: &Mac, u: &[Vec<f64>; 3], open: &[bool], out: &mut Vec<f64>) {
     out.resize(mac.cells(), 0.0);
     out.par_iter_mut().enumerate().for_each(|(c, s)| {
         *s = if open[c] {
