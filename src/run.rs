@@ -43,16 +43,8 @@ fn airflow_on(
     max_iter: usize,
     backend: Backend,
 ) -> Result<(crate::airflow::facility::AirflowSolution, f64), Error> {
-    // The momentum model has no GPU path yet (it runs on the CPU whatever the backend):
-    // under `auto` no adapter is probed for it, which would load a driver (tens of MB
-    // and a fraction of a second) for nothing. `gpu` still asks for one, so a missing
-    // adapter is reported as on every other solver.
-    let probe = !(s.model == crate::facility::AirModel::Cfd && backend == Backend::Auto);
-    let ctx = if probe {
-        gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?
-    } else {
-        None
-    };
+    let ctx =
+        gpu_for(backend).map_err(|e| Error::Internal(format!("{}: {e}", crate::airflow::facility::GPU_FAILED)))?;
     let t0 = Instant::now();
     airflow_with(f, r, s, tol, max_iter, backend, ctx).map(|a| (a, t0.elapsed().as_secs_f64()))
 }

@@ -51,11 +51,15 @@ model = "cfd"
 "#;
 
 fn room(tile_m3s: f64) -> Study {
+    room_on(tile_m3s, Backend::Cpu)
+}
+
+fn room_on(tile_m3s: f64, backend: Backend) -> Study {
     let f = load_str("cfd_room.toml", &ROOM.replace("TILEFLOW", &tile_m3s.to_string())).unwrap();
     solve_input(
         Input::Facility(Box::new(f)),
         "cfd_room.toml",
-        Backend::Cpu,
+        backend,
         &SolveOptions::default(),
         std::time::Instant::now(),
     )
@@ -85,6 +89,29 @@ fn short_tiles_recirculate_over_the_rack_tops_and_energy_balances() {
     );
     assert!(top > bottom + 0.5, "top {top} bottom {bottom}");
     assert!(s.racks.iter().all(|r| r.intake_c > 18.0 && r.intake_c < 18.0 + 12.0));
+}
+
+/// The march on the GPU (f32 kernels, on lavapipe in CI) against the CPU's f64 one:
+/// the same rack intakes within 0.05 K, and after the host's final projection and
+/// linked energy solve the same mass and energy balance.
+#[test]
+fn the_gpu_march_matches_the_cpu_reference() {
+    if thermogrid::gpu::context_for_tests().is_none() {
+        return;
+    }
+    let cpu = room(2.2);
+    let gpu = room_on(2.2, Backend::Gpu);
+    assert_eq!(gpu.report.backend, "gpu");
+    assert!(gpu.airflow_mass_residual.unwrap() < 1e-9, "mass {:?}", gpu.airflow_mass_residual);
+    assert!(gpu.energy.rel_error < 1e-9, "energy {}", gpu.energy.rel_error);
+    for (c, g) in cpu.racks.iter().zip(&gpu.racks) {
+        eprintln!("{}: intake CPU {:.3} °C, GPU {:.3} °C", c.id, c.intake_c, g.intake_c);
+        assert!((c.intake_c - g.intake_c).abs() < 0.05, "{}: CPU {} GPU {}", c.id, c.intake_c, g.intake_c);
+    }
+    // The layers the intakes are averaged from, too.
+    for k in [0, 6] {
+        assert!((intake_layer(&cpu, k) - intake_layer(&gpu, k)).abs() < 0.05, "layer {k}");
+    }
 }
 
 /// 300 steps of a heated cavity with one and with two threads, with either inner solver:

@@ -12,12 +12,21 @@ pub const CHECK_EVERY: usize = 4;
 /// One recorded step of a command sequence.
 #[derive(Clone)]
 pub enum Step {
-    Run { pipe: Arc<wgpu::ComputePipeline>, bind: wgpu::BindGroup, groups: (u32, u32) },
+    Run {
+        pipe: Arc<wgpu::ComputePipeline>,
+        bind: wgpu::BindGroup,
+        groups: (u32, u32),
+    },
     Clear(wgpu::Buffer),
     Copy(wgpu::Buffer, wgpu::Buffer),
     /// Copy `bytes` bytes at byte offset `at` of the first buffer to the same place in
     /// the second.
-    CopyRange { from: wgpu::Buffer, to: wgpu::Buffer, at: u64, bytes: u64 },
+    CopyRange {
+        from: wgpu::Buffer,
+        to: wgpu::Buffer,
+        at: u64,
+        bytes: u64,
+    },
 }
 
 pub fn record(steps: &[Step], enc: &mut wgpu::CommandEncoder) {

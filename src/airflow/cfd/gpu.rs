@@ -246,7 +246,16 @@ fn sweeps(
             if len < 2 {
                 continue;
             }
-            out.push(launch(ctx, base, "line_sweep", 64, entries / len, (dir as u32, sys), None, &[coef, cur, next, cp])?);
+            out.push(launch(
+                ctx,
+                base,
+                "line_sweep",
+                64,
+                entries / len,
+                (dir as u32, sys),
+                None,
+                &[coef, cur, next, cp],
+            )?);
             std::mem::swap(&mut cur, &mut next);
         }
     }
@@ -389,8 +398,12 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         let dist = st("wall distance", &f32s(&stepper.dist))?;
         let coef = ctx.storage_zeroed::<f32>("rows", rows * 8).map_err(gpu)?;
         let cp = z("line elimination", rows)?;
-        let ports_b = ctx.storage("ports", &ports).map_err(gpu)?;
-        let extra_b = ctx.storage("cell heat and sources", &extra).map_err(gpu)?;
+        // A binding holds one element at least (never read where the count is zero).
+        let ports_b =
+            ctx.storage("ports", if ports.is_empty() { &[[u32::MAX; 2]] } else { &ports[..] }).map_err(gpu)?;
+        let extra_b = ctx
+            .storage("cell heat and sources", if extra.is_empty() { &[[0.0f32; 4]] } else { &extra[..] })
+            .map_err(gpu)?;
         let src_b = st("cell sources", &src)?;
         let bytes = gmg.bytes
             + 4 * (3 * faces + 8 * cells + faces + rows * 9 + from_idx.len() + from_off.len()) as u64
@@ -423,8 +436,17 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             );
             let at = 4 * base.off[a] as u64;
             momentum.extend(
-                sweeps(ctx, &base, (&coef, &b.unew, &b.uscr, &cp), a as u32, mac.fdims[a], cycles, at, 4 * nf[a] as u64)
-                    .map_err(gpu)?,
+                sweeps(
+                    ctx,
+                    &base,
+                    (&coef, &b.unew, &b.uscr, &cp),
+                    a as u32,
+                    mac.fdims[a],
+                    cycles,
+                    at,
+                    4 * nf[a] as u64,
+                )
+                .map_err(gpu)?,
             );
         }
         momentum.extend(red(&b.unew, &b.u, 0, 0, faces, DU)?);
@@ -550,8 +572,8 @@ impl<'a, 'l> GpuAir<'a, 'l> {
 
     fn reduce_read(&self, a: &wgpu::Buffer, b: &wgpu::Buffer, mode: u32, n: usize) -> Result<f64, CfdError> {
         let out = &self.b.mon;
-        let steps = reduce(self.ctx, &self.base, (a, b, &self.b.open, &self.b.partial), mode, 0, n, 0, out)
-            .map_err(gpu)?;
+        let steps =
+            reduce(self.ctx, &self.base, (a, b, &self.b.open, &self.b.partial), mode, 0, n, 0, out).map_err(gpu)?;
         self.submit(&[&steps]);
         Ok(self.ctx.read::<f32>(out, 1).map_err(gpu)?[0] as f64)
     }
@@ -620,9 +642,7 @@ impl Air for GpuAir<'_, '_> {
     fn t_range(&mut self, m: Option<&GpuMean>) -> Result<(f64, f64), CfdError> {
         match m {
             None => Ok((self.report[TMIN] as f64, self.report[TMAX] as f64)),
-            Some(m) => {
-                Ok((self.reduce_read(&m.t, &m.t, 2, self.cells)?, self.reduce_read(&m.t, &m.t, 3, self.cells)?))
-            }
+            Some(m) => Ok((self.reduce_read(&m.t, &m.t, 2, self.cells)?, self.reduce_read(&m.t, &m.t, 3, self.cells)?)),
         }
     }
 
@@ -709,6 +729,12 @@ pub fn solve_steady_gpu(
     let mut air = GpuAir::new(ctx, d, fluid, s, state, group_t, link_cells, links)?;
     let m = march(&mut air, d, s)?;
     air.download(state)?;
+    // The prescribed faces exactly (f32 rounding would unbalance the room's flows).
+    for (&(a, f), p) in &d.ports {
+        if !air.stepper.free[a][f] {
+            state.u[a][f] = p.velocity_m_s;
+        }
+    }
     if std::env::var_os("THERMOGRID_TRACE").is_some() {
         eprintln!(
             "[cfd gpu] {} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy and report {:.3} s, {:.1} MB on the device",
@@ -856,9 +882,16 @@ mod tests {
             momentum_rows(&m, &air.stepper.codes, &state.u, a, &mut rows);
             let mut prm = air.base;
             prm.phys[3] = fluid.gravity_m_s2[a] as f32;
-            run(launch(&ctx, &prm, "momentum_rows", 256, nf, (a as u32, 0), None, &[
-                &b.scal, &b.codes, &b.u, &b.nu, &b.t, &b.p, &coef,
-            ])
+            run(launch(
+                &ctx,
+                &prm,
+                "momentum_rows",
+                256,
+                nf,
+                (a as u32, 0),
+                None,
+                &[&b.scal, &b.codes, &b.u, &b.nu, &b.t, &b.p, &coef],
+            )
             .unwrap());
             let got = ctx.read::<f32>(&coef, 8 * nf).unwrap();
             let flat: Vec<f64> = rows.iter().flatten().copied().collect();
@@ -871,7 +904,11 @@ mod tests {
             for dir in 0..3 {
                 let mut next = vec![0.0; nf];
                 line_sweep(&rows32, fd, dir, &state.u[a], &mut next);
-                ctx.queue.write_buffer(&b.uscr, 0, bytemuck::cast_slice(&vec![0.0f32; mac.faces(0) + mac.faces(1) + mac.faces(2)]));
+                ctx.queue.write_buffer(
+                    &b.uscr,
+                    0,
+                    bytemuck::cast_slice(&vec![0.0f32; mac.faces(0) + mac.faces(1) + mac.faces(2)]),
+                );
                 run(go("line_sweep", 64, nf / fd[dir], (dir as u32, a as u32), &[&coef, &b.u, &b.uscr, &cp]));
                 let all = ctx.read::<f32>(&b.uscr, air.faces).unwrap();
                 let at = air.base.off[a] as usize;
@@ -933,8 +970,7 @@ mod tests {
         let ports: Vec<[u32; 2]> =
             d.ports.iter().map(|(&(a, f), p)| [(air.base.off[a] as usize + f) as u32, p.group]).collect();
         let ports_b = ctx.storage("ports", &ports).unwrap();
-        let extra: Vec<[f32; 4]> =
-            (0..n).map(|c| [d.q_w_m3[c] as f32, 0.0, f32::from_bits(u32::MAX), 0.0]).collect();
+        let extra: Vec<[f32; 4]> = (0..n).map(|c| [d.q_w_m3[c] as f32, 0.0, f32::from_bits(u32::MAX), 0.0]).collect();
         let extra_b = ctx.storage("extra", &extra).unwrap();
         run(go(
             "energy_rows",
@@ -952,7 +988,10 @@ mod tests {
         for mode in 0..6 {
             let got = air.reduce_read(&b.t, &t2b, mode, n).unwrap();
             let want = field_reduce(mode, &state.t, &t2, &d.open);
-            assert!((got - want).abs() <= 1e-5 * want.abs().max(1.0), "field_reduce mode {mode}: GPU {got} vs CPU {want}");
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "field_reduce mode {mode}: GPU {got} vs CPU {want}"
+            );
         }
         let mut y = state.t.clone();
         axpby(0.25, &mut y, 2.0, &t2);

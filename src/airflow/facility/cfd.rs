@@ -174,14 +174,35 @@ fn tile_of(f: &Facility, r: &Raster, c: usize) -> Option<usize> {
     f.supply.iter().position(|s| x >= s.rect.x0 && x <= s.rect.x1 && y >= s.rect.y0 && y <= s.rect.y1)
 }
 
+/// The cells whose mean temperatures the links read: the intakes of each rack that moves
+/// air, then the returns of each unit that supplies air by its return.
+pub(super) fn link_cells(f: &Facility, sr: &Sources) -> Vec<Vec<usize>> {
+    let racks = (0..f.racks.len()).filter(|&ri| sr.rack_flow[ri] != 0.0).map(|ri| sr.intakes[ri].clone());
+    let units = (0..f.cooling.len()).filter(|&ui| returns_air(f, sr, ui)).map(|ui| sr.ret_cells[ui].clone());
+    racks.chain(units).collect()
+}
+
+fn returns_air(f: &Facility, sr: &Sources, ui: usize) -> bool {
+    sr.unit_flow[ui] != 0.0 && !sr.ret_cells[ui].is_empty() && f.cooling[ui].kind != CoolingKind::RearDoor
+}
+
 /// The links: each group's temperature from the current temperatures.
 pub(super) fn link_temperatures(f: &Facility, sr: &Sources, gr: &Groups, t: &[f64], out: &mut [f64]) {
+    let means: Vec<f64> = link_cells(f, sr).iter().map(|cs| mean(t, cs)).collect();
+    link_from_means(f, sr, gr, &means, out);
+}
+
+/// The links from the mean temperatures of [`link_cells`] (a rack's exhaust is its
+/// intakes' mean plus ΔT, cooled by its rear door; a unit supplies at `supply_c`, or at
+/// capacity its return's mean minus capacity/(ρc_p V); a tile at its supply).
+pub(super) fn link_from_means(f: &Facility, sr: &Sources, gr: &Groups, means: &[f64], out: &mut [f64]) {
     let rho_cp = f.materials.air_rho_cp_j_m3k;
+    let mut next = means.iter();
     for (ri, &gi) in gr.rack.iter().enumerate() {
         if sr.rack_flow[ri] == 0.0 {
             continue;
         }
-        let exh = mean(t, &sr.intakes[ri]) + sr.rack_dt(f, ri, rho_cp);
+        let exh = next.next().copied().unwrap_or(f64::NAN) + sr.rack_dt(f, ri, rho_cp);
         out[gi as usize] = match sr.door_of[ri] {
             Some(ui) => {
                 let ts = f.cooling[ui].supply_c;
@@ -191,11 +212,11 @@ pub(super) fn link_temperatures(f: &Facility, sr: &Sources, gr: &Groups, t: &[f6
         };
     }
     for (ui, &gi) in gr.unit.iter().enumerate() {
-        let u = &f.cooling[ui];
-        if sr.unit_flow[ui] == 0.0 || sr.ret_cells[ui].is_empty() || u.kind == CoolingKind::RearDoor {
+        if !returns_air(f, sr, ui) {
             continue;
         }
-        let tr = mean(t, &sr.ret_cells[ui]);
+        let u = &f.cooling[ui];
+        let tr = next.next().copied().unwrap_or(f64::NAN);
         out[gi as usize] = u.supply_c.max(tr - u.capacity_kw * 1e3 / (rho_cp * sr.unit_flow[ui]));
     }
     for (si, &gi) in gr.tile.iter().enumerate() {
@@ -239,6 +260,7 @@ pub(super) fn march(
     s: &AirflowSettings,
     sr: &Sources,
     max_steps: usize,
+    gpu: Option<&crate::gpu::GpuContext>,
 ) -> Result<(State, cfd::CfdReport, Fluid), Error> {
     let (d, gr) = domain(f, r, sr)?;
     let supply = f
@@ -253,18 +275,26 @@ pub(super) fn march(
     let mut st = State::at_rest(&d, t0);
     let mut gt = vec![t0; gr.count];
     let set = settings(s, max_steps);
-    let rep =
-        cfd::solve_steady(&d, &fluid, &set, &mut st, &mut gt, &mut |t, out| link_temperatures(f, sr, &gr, t, out))
-            .map_err(|e| {
-                match e {
-            cfd::CfdError::Setup(m) => Error::Input(InputError::new(
-                &f.path,
-                "[airflow]",
-                m,
-                "leave a gap in the containment (doors leak) or give the sealed region a cooling unit that serves it",
-            )),
-            e => Error::Internal(e.to_string()),
+    let rep = match gpu {
+        Some(ctx) => {
+            let cells = link_cells(f, sr);
+            cfd::gpu::solve_steady_gpu(ctx, &d, &fluid, &set, &mut st, &mut gt, &cells, &mut |m, out| {
+                link_from_means(f, sr, &gr, m, out)
+            })
         }
-            })?;
+        None => {
+            cfd::solve_steady(&d, &fluid, &set, &mut st, &mut gt, &mut |t, out| link_temperatures(f, sr, &gr, t, out))
+        }
+    }
+    .map_err(|e| match e {
+        cfd::CfdError::Setup(m) => Error::Input(InputError::new(
+            &f.path,
+            "[airflow]",
+            m,
+            "leave a gap in the containment (doors leak) or give the sealed region a cooling unit that serves it",
+        )),
+        cfd::CfdError::Gpu(m) => Error::Internal(format!("{}: {m}", super::GPU_FAILED)),
+        e => Error::Internal(e.to_string()),
+    })?;
     Ok((st, rep, fluid))
 }

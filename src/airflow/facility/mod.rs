@@ -103,7 +103,7 @@ pub fn solve_on(
     };
     let g = r.problem.grid;
     if s.model == AirModel::Cfd {
-        return solve_cfd(f, r, s, &sr, tol, max_iter, &tr);
+        return solve_cfd(f, r, s, &sr, tol, max_iter, gpu, &tr);
     }
     let fp = FlowProblem { grid: g, open: sr.open.clone(), source_m3s: sr.src.clone() };
     tr("sources");
@@ -159,7 +159,8 @@ pub fn solve_on(
 pub const MAX_CFD_STEPS: usize = 20_000;
 
 /// The momentum model: march the air to its steady state, then the linked energy system
-/// with its velocities, eddy conductivity and bounded-scheme correction (CPU, f64).
+/// with its velocities, eddy conductivity and bounded-scheme correction (the march on the GPU
+/// when `gpu` is given; the linked energy system on the CPU, f64).
 #[allow(clippy::too_many_arguments)]
 fn solve_cfd(
     f: &Facility,
@@ -168,11 +169,12 @@ fn solve_cfd(
     sr: &sources::Sources,
     tol: f64,
     max_iter: usize,
+    gpu: Option<&GpuContext>,
     tr: &dyn Fn(&str),
 ) -> Result<AirflowSolution, Error> {
     let g = r.problem.grid;
     let rho_cp = f.materials.air_rho_cp_j_m3k;
-    let (st, rep, fluid) = cfd::march(f, r, s, sr, MAX_CFD_STEPS)?;
+    let (st, rep, fluid) = cfd::march(f, r, s, sr, MAX_CFD_STEPS, gpu)?;
     tr(&format!(
         "air march: {} steps, {:.1} s, {:.1} MB, rack intakes averaged to ±{:.2} K",
         rep.steps,
@@ -232,7 +234,7 @@ fn solve_cfd(
         energy,
         removed_w: removed,
         outer_iterations: lk.passes,
-        backend: "cpu",
+        backend: if gpu.is_some() { "gpu" } else { "cpu" },
         solver_iterations: iters,
         relative_residual: rel,
         cfd: Some(rep),

@@ -75,7 +75,7 @@ impl AirScenario {
     /// The steady start: the momentum model's steady state of facility `f`.
     pub fn start(f: &Facility, r: &Raster, s: &AirflowSettings) -> Result<(Self, CfdReport), Error> {
         let sr = sources(f, r, s)?;
-        let (st, rep, fluid) = super::cfd::march(f, r, s, &sr, super::MAX_CFD_STEPS)?;
+        let (st, rep, fluid) = super::cfd::march(f, r, s, &sr, super::MAX_CFD_STEPS, None)?;
         if !rep.converged {
             return Err(Error::NotConverged {
                 iterations: rep.steps,
