@@ -2,7 +2,8 @@
 # Prepare one device run (../shared/device/README.md): the Vulkan loader, the two GPU
 # benchmark binaries, their shared libraries and the cases, all in the git-ignored .gl/,
 # plus .gl/run.sh — the single script to run on the GPU machine:
-#   run tool: command "bash .gl/run.sh", carry [".gl"]; results land in $OUT.
+#   run tool: command "bash .gl/run.sh air" then "bash .gl/run.sh solvers" (each within
+#   one 600 s call), carry [".gl"]; results land in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude
@@ -16,13 +17,17 @@ for b in examples/gpu_thermal_bench examples/gpu_power_bench thermogrid; do
   ldd "target/release/$b" | awk '/=> \// {print $3}' | { grep -Ev 'libc\.so|libm\.so|libpthread|libdl|ld-linux|libgcc_s|librt' || true; } | xargs -r -I{} cp -L {} .gl/lib/
 done
 cp tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m .gl/cases/
-# Issue 6's GPU target: the big hall, diffusion-only and with [airflow], GPU and CPU.
-cp meshes/hall_xai_h100.toml .gl/cases/hall_diffusion.toml
-{ cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nturbulent_k_w_mk = 100.0\n'; } > .gl/cases/hall_airflow.toml
+# The hall-air (momentum) model, the default for facility files, on rooms and halls of
+# growing size; and the 5 M-cell hall with the diffusion and potential-flow models.
+cp meshes/hall_small.toml meshes/pod_raised_floor.toml meshes/hall_gb200_nvl72.toml meshes/hall_xai_h100.toml .gl/cases/
+cp benches/cfd_rooms/raised_floor/room.toml .gl/cases/room_raised_floor.toml
+{ cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nmodel = "diffusion"\n'; } > .gl/cases/hall_diffusion.toml
+{ cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nmodel = "potential"\nturbulent_k_w_mk = 100.0\n'; } > .gl/cases/hall_potential.toml
 cat > .gl/run.sh <<'RUN'
 #!/usr/bin/env bash
-# On the GPU machine, from the project root: both GPU benchmarks, CPU baselines in the
-# same run; tables on stdout and in $OUT.
+# On the GPU machine, from the project root: the hall-air model on five rooms and halls,
+# both GPU benchmarks and the 5 M-cell hall's other models, each with its CPU baseline in
+# the same run; tables on stdout and in $OUT.
 set -uo pipefail
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 export XDG_RUNTIME_DIR=/tmp LD_LIBRARY_PATH=.gl/lib
@@ -31,17 +36,26 @@ if ! .gl/gpu_thermal_bench 2>/dev/null | grep -q NVIDIA; then
 fi
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
-timeout 420 .gl/gpu_thermal_bench --3d 256 2048 4096 8192 2>&1 | tee "$OUT/thermal.txt"
-timeout 120 .gl/gpu_power_bench --steps 8760 .gl/cases/case2383wp.m .gl/cases/case_ACTIVSg2000.m 2>&1 | tee "$OUT/power.txt"
-# Airflow vs diffusion on the 5 M-cell hall, each backend (solver seconds in the JSON).
-for m in diffusion airflow; do
-  for be in gpu cpu; do
-    timeout 120 .gl/thermogrid solve ".gl/cases/hall_$m.toml" -o "/tmp/hall_$m.h5" --backend $be --json \
-      > "$OUT/hall_${m}_$be.json" 2> "$OUT/hall_${m}_$be.err"
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], sys.argv[3], d['backend'], 'solver_s', round(d['setup_s']+d['solve_s'], 3), 'iterations', d['iterations'])" \
-      "$OUT/hall_${m}_$be.json" $m $be 2>&1 | tee -a "$OUT/airflow.txt"
-  done
-done
+# `bash .gl/run.sh air` runs the hall-air part only, `bash .gl/run.sh solvers` the rest
+# (each fits one 600 s device call); no argument runs both.
+part=${1:-all}
+solve() {  # case backend timeout_s
+  timeout "$3" .gl/thermogrid solve ".gl/cases/$1.toml" -o "/tmp/$1.h5" --backend "$2" --json \
+    > "$OUT/$1_$2.json" 2> "$OUT/$1_$2.err"
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r=d['racks']; print(f\"{sys.argv[2]:22s} {sys.argv[3]} {d['backend']:3s} {d.get('air_model','')[:12]:12s} solver_s {d['setup_s']+d['solve_s']:8.3f} hottest intake {max(x['intake_c'] for x in r):7.3f} C\")" \
+    "$OUT/$1_$2.json" "$1" "$2" 2>&1 | tee -a "$OUT/air.txt"
+}
+if [ "$part" != solvers ]; then
+  # Hall-air model, GPU then CPU (16 cores) in the same run: cells 28 k, 46 k, 62 k, 441 k, 5 M.
+  for c in hall_small room_raised_floor pod_raised_floor; do solve $c gpu 60; solve $c cpu 60; done
+  solve hall_gb200_nvl72 gpu 100; solve hall_gb200_nvl72 cpu 100
+  solve hall_xai_h100 gpu 120; solve hall_xai_h100 cpu 150
+fi
+if [ "$part" != air ]; then
+  timeout 240 .gl/gpu_thermal_bench --3d 256 2048 4096 8192 2>&1 | tee "$OUT/thermal.txt"
+  timeout 100 .gl/gpu_power_bench --steps 8760 .gl/cases/case2383wp.m .gl/cases/case_ACTIVSg2000.m 2>&1 | tee "$OUT/power.txt"
+  for m in diffusion potential; do for be in gpu cpu; do solve hall_$m $be 60; done; done
+fi
 RUN
 chmod +x .gl/run.sh
 du -sh .gl
