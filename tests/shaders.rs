@@ -173,3 +173,28 @@ fn embedded_shared_files_are_current() {
         assert_eq!(disk, text, "{name}");
     }
 }
+
+/// The hall-air kernels' parameters match the Rust struct.
+#[test]
+fn cfd_params_match_rust() {
+    use std::mem::{offset_of, size_of};
+    use thermogrid::airflow::cfd::gpu::CfdParams;
+    let rust: Vec<(&str, usize)> = vec![
+        ("n", offset_of!(CfdParams, n)),
+        ("pad", offset_of!(CfdParams, pad)),
+        ("off", offset_of!(CfdParams, off)),
+        ("job", offset_of!(CfdParams, job)),
+        ("flags", offset_of!(CfdParams, flags)),
+        ("phys", offset_of!(CfdParams, phys)),
+        ("fluid", offset_of!(CfdParams, fluid)),
+        ("misc", offset_of!(CfdParams, misc)),
+        ("wall_t", offset_of!(CfdParams, wall_t)),
+        ("wall_v", offset_of!(CfdParams, wall_v)),
+    ];
+    for file in ["shaders/air/momentum_rows.wgsl", "shaders/air/energy_rows.wgsl", "shaders/air/axpby.wgsl"] {
+        let (size, m) = layout(file, "CfdParams");
+        assert_eq!(size as usize, size_of::<CfdParams>(), "{file}");
+        let wgsl: Vec<(&str, usize)> = m.iter().map(|(n, o)| (n.as_str(), *o as usize)).collect();
+        assert_eq!(wgsl, rust, "{file}");
+    }
+}
