@@ -39,7 +39,7 @@ use thermogrid::gpu::GpuContext;
 use thermogrid::thermal::cpu::smooth::{colours, smooth_mc};
 use thermogrid::thermal::cpu::transfer::Interp;
 use thermogrid::thermal::cpu::Multigrid;
-use thermogrid::thermal::gpu::{level_params, transfer_params, GpuMg, VecParams};
+use thermogrid::thermal::gpu::{colour_threads, level_params, smooth_params, transfer_params, GpuMg, VecParams};
 use thermogrid::thermal::operator::assemble;
 use thermogrid::thermal::stencil::Stencil;
 
@@ -105,9 +105,10 @@ fn stencil_kernels_match_cpu_twins() {
         // one colour of Gauss–Seidel
         for c in colours(&a) {
             let code = if c[1] == 255 { c[0] as u32 } else { c[0] as u32 | (c[1] as u32) << 1 | (c[2] as u32) << 2 };
-            let uc = ctx.uniform("p", &level_params(&ctx, &a, code));
+            // Colour-compacted: one thread per cell of the colour.
+            let uc = ctx.uniform("p", &smooth_params(&ctx, &a, code));
             let xs = ctx.storage("x", &f32s(&x)).unwrap();
-            run1(&ctx, "smooth_mc", &[&uc, &coef, &delta, &bb, &xs], g);
+            run1(&ctx, "smooth_mc", &[&uc, &coef, &delta, &bb, &xs], ctx.groups(colour_threads(&a, code), 256));
             let mut xc = x.clone();
             smooth_mc(&a, c, &b, &mut xc);
             let e = rel_err(&xc, &ctx.read::<f32>(&xs, l.padded_len()).unwrap());

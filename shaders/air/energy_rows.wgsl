@@ -2,7 +2,8 @@
 // form implicit (inflow faces at their group's temperature, outflow at the cell's), the
 // bounded correction from the previous iterate, harmonic-mean effective diffusivity
 // between open cells, domain walls held at a temperature through half a cell, heat and
-// cell sources. Δt = scal[1]. CPU twin: thermogrid::airflow::cfd::energy::energy_rows.
+// cell sources, and an implicit exchange with the building's envelope. Δt = scal[1].
+// CPU twin: thermogrid::airflow::cfd::energy::energy_rows.
 
 // import: shared/cfd.wgsl
 
@@ -12,14 +13,20 @@
 @group(0) @binding(3) var<storage, read> codes: array<u32>;
 @group(0) @binding(4) var<storage, read> u: array<f32>;
 @group(0) @binding(5) var<storage, read> nu: array<f32>;
+// The iterate (the bounded correction's and the first guess), and the temperatures at
+// the step's start (the same buffer in a pseudo-time march).
 @group(0) @binding(6) var<storage, read> old: array<f32>;
-@group(0) @binding(7) var<storage, read> corr: array<f32>;
+@group(0) @binding(7) var<storage, read> tstart: array<f32>;
+@group(0) @binding(8) var<storage, read> corr: array<f32>;
 // The prescribed faces sorted by their index in the face buffers: (index, group).
-@group(0) @binding(8) var<storage, read> ports: array<vec2<u32>>;
-@group(0) @binding(9) var<storage, read> group_t: array<f32>;
+@group(0) @binding(9) var<storage, read> ports: array<vec2<u32>>;
+@group(0) @binding(10) var<storage, read> group_t: array<f32>;
 // Per cell (when flags.y says so): heat W/m³, source m³/s, its group (bits), unused.
-@group(0) @binding(10) var<storage, read> extra: array<vec4<f32>>;
-@group(0) @binding(11) var<storage, read_write> coef: array<f32>;
+@group(0) @binding(11) var<storage, read> extra: array<vec4<f32>>;
+// Per cell (when flags.y has bit 4): the envelope's area (m²) and temperature (°C); the
+// exchange rate is scal[2] · area (1/s), implicit.
+@group(0) @binding(12) var<storage, read> exch: array<vec2<f32>>;
+@group(0) @binding(13) var<storage, read_write> coef: array<f32>;
 
 const NONE: u32 = 0xffffffffu;
 
@@ -71,13 +78,13 @@ fn energy_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     var q = 0.0;
     var src = 0.0;
     var grp = NONE;
-    if (prm.flags.y != 0u) {
+    if ((prm.flags.y & 3u) != 0u) {
         let e = extra[c];
         q = e.x;
         src = e.y / prm.misc.x;
         grp = bitcast<u32>(e.z);
     }
-    var rhs = old[c] / dt + q / prm.fluid.w - corr[c];
+    var rhs = tstart[c] / dt + q / prm.fluid.w - corr[c];
     for (var b = 0u; b < prm.n.w; b = b + 1u) {
         for (var side = 0u; side < 2u; side = side + 1u) {
             var pf = p;
@@ -121,6 +128,12 @@ fn energy_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
                 }
             }
         }
+    }
+    if ((prm.flags.y & 4u) != 0u) {
+        let e = exch[c];
+        let k = scal[2] * e.x;
+        diag = diag + k;
+        rhs = rhs + k * e.y;
     }
     if (src < 0.0) {
         diag = diag - src;

@@ -1,7 +1,8 @@
 // Partial reductions of a field (each of the launched workgroups strides over it and
 // writes one partial; reduce_partials combines them). Modes: 0 max |a − b|, 1 max |a|,
 // 2 min a over open cells, 3 max a over open cells, 4 Σ (a − b)², 5 Σ (a − b)² over
-// open cells. Entries: job.y, from offset job.x of a and b (open: from 0, cells only).
+// open cells, 6 Σ a. Entries: job.y, from offset job.x of a and b (open: from 0, cells
+// only).
 // CPU twin: thermogrid::airflow::cfd::gpu::field_reduce.
 
 // import: shared/cfd.wgsl
@@ -45,7 +46,7 @@ fn field_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
             v = abs(a[o + i] - b[o + i]);
         } else if (mode == 1u) {
             v = abs(v);
-        } else if (mode >= 4u) {
+        } else if (mode == 4u || mode == 5u) {
             let d = a[o + i] - b[o + i];
             v = d * d;
         }

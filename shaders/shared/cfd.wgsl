@@ -13,7 +13,8 @@ struct CfdParams {
     // system's axis for line sweeps, 3 for cells).
     job: vec4<u32>,
     // x: fixed-temperature walls (bit 2b + side), y: 1 with cell heat, 2 with cell
-    // sources; z: ports; w: turbulence model (0 laminar, 1 LVEL, 2 Chen-Xu).
+    // sources, 4 with an envelope exchange; z: ports; w: turbulence model (0 laminar,
+    // 1 LVEL, 2 Chen-Xu).
     flags: vec4<u32>,
     // 1/dx (1/m), β (1/K), T_ref (°C), g along the job's axis (m/s²).
     phys: vec4<f32>,

@@ -6,7 +6,7 @@ use super::{GpuContext, GpuError};
 use std::sync::Arc;
 
 /// (name, source) of every kernel; the entry point is named like the kernel.
-pub const KERNELS: [(&str, &str); 29] = [
+pub const KERNELS: [(&str, &str); 30] = [
     ("apply", include_str!("../../shaders/thermal/apply.wgsl")),
     ("residual", include_str!("../../shaders/thermal/residual.wgsl")),
     ("smooth_mc", include_str!("../../shaders/thermal/smooth_mc.wgsl")),
@@ -33,6 +33,7 @@ pub const KERNELS: [(&str, &str); 29] = [
     ("bounded_correction", include_str!("../../shaders/air/bounded_correction.wgsl")),
     ("energy_rows", include_str!("../../shaders/air/energy_rows.wgsl")),
     ("axpby", include_str!("../../shaders/air/axpby.wgsl")),
+    ("building_exchange", include_str!("../../shaders/air/building_exchange.wgsl")),
     ("n1_screen", include_str!("../../shaders/power/n1_screen.wgsl")),
     ("n1_flows", include_str!("../../shaders/power/n1_flows.wgsl")),
     ("ptdf_gemm", include_str!("../../shaders/power/ptdf_gemm.wgsl")),

@@ -181,7 +181,7 @@ pub fn steady_start(f: &Facility) -> Result<Option<SteadyStart>, Error> {
         return Ok(None);
     };
     let raster = rasterize(f)?;
-    let (air, report) = AirScenario::start(f, &raster, a)?;
+    let (air, report) = AirScenario::start(f, &raster, a, None)?;
     Ok(Some(SteadyStart { air, report, sha256: design_key(f) }))
 }
 
@@ -190,6 +190,7 @@ pub(super) fn scenario_air(
     a: &AirflowSettings,
     dt_override: Option<f64>,
     from: Option<&SteadyStart>,
+    gpu: Option<&crate::gpu::GpuContext>,
 ) -> Result<ScenarioResult, Error> {
     let t0 = Instant::now();
     let Plan { spec, dt, steps, thresholds, snap_every } = plan(f, dt_override)?;
@@ -204,7 +205,7 @@ pub(super) fn scenario_air(
     let (mut air, start) = match from {
         Some(s) if s.sha256 == design_key(f) => (s.air.clone(), s.report.clone()),
         Some(_) => return Err(Error::Internal("a steady start of another facility was given".into())),
-        None => AirScenario::start(&fac, &raster, a)?,
+        None => AirScenario::start(&fac, &raster, a, gpu)?,
     };
     let intakes = intake_cells(&raster);
     let intake = |t: &[f64]| -> Vec<f64> {
@@ -258,7 +259,7 @@ pub(super) fn scenario_air(
                 next_snap += snap_every;
             }
         };
-        air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step).map_err(|e| match e {
+        air.advance(&fac, &raster, a, &on, &masses, dt, until - step, &mut on_step, gpu).map_err(|e| match e {
             // An air path an event broke: say which event.
             Error::Input(mut ie) if !last_events.is_empty() => {
                 ie.message = format!("after {last_events}: {}", ie.message);
@@ -299,7 +300,7 @@ pub(super) fn scenario_air(
         problem: raster.problem,
         t,
         report: SolveReport {
-            backend: "cpu",
+            backend: if gpu.is_some() { "gpu" } else { "cpu" },
             method: "transient cfd: momentum + buoyancy, thermal masses of racks, units and building",
             iterations: air.steps,
             relative_residual: start.mass_residual,

@@ -102,12 +102,19 @@ pub fn run_scenario_from(
     dt_override: Option<f64>,
     from: Option<&SteadyStart>,
 ) -> Result<ScenarioResult, Error> {
-    // The momentum model of hall air marches the scenario itself (CPU, f64; no GPU twin
-    // yet, as for its steady solve).
-    if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
-        return air::scenario_air(f, a, dt_override, from);
-    }
     let ctx = crate::backend::gpu_for(backend).map_err(|e| Error::Internal(e.to_string()))?;
+    // The momentum model of hall air marches the scenario itself (on the GPU in f32, or
+    // the CPU in f64), from its own steady state.
+    if let Some(a) = f.airflow.as_ref().filter(|a| a.model == crate::facility::AirModel::Cfd) {
+        return crate::backend::run_on(
+            backend,
+            ctx.as_ref(),
+            "scenario",
+            |c| air::scenario_air(f, a, dt_override, from, Some(c)),
+            || air::scenario_air(f, a, dt_override, from, None),
+            |e| matches!(e, Error::Internal(_) | Error::NotConverged { .. }),
+        );
+    }
     crate::backend::run_on(
         backend,
         ctx.as_ref(),

@@ -119,6 +119,24 @@ pub fn level_params(ctx: &GpuContext, a: &Stencil, colour: u32) -> LevelParams {
     }
 }
 
+/// Threads of one colour's smoothing sweep (`smooth_mc.wgsl`): that colour's cells only
+/// (red-black: half of each row, rounded up; parity colours: every other cell along each
+/// axis from the colour's parity).
+pub fn colour_threads(a: &Stencil, colour: u32) -> usize {
+    let n = a.layout.n;
+    if a.is_face_stencil() {
+        n[0].div_ceil(2) * n[1] * n[2]
+    } else {
+        (0..3).map(|d| (n[d] + 1 - (colour >> d & 1) as usize) / 2).product()
+    }
+}
+
+/// [`level_params`] for one colour's smoothing sweep, dispatched over
+/// [`colour_threads`] threads (the dispatch's groups: `ctx.groups(threads, 256)`).
+pub fn smooth_params(ctx: &GpuContext, a: &Stencil, colour: u32) -> LevelParams {
+    LevelParams { groups_x: ctx.groups(colour_threads(a, colour), 256).0, ..level_params(ctx, a, colour) }
+}
+
 /// Parameters of the transfer between a fine layout and its coarse one.
 pub fn transfer_params(ctx: &GpuContext, it: &super::cpu::transfer::Interp) -> TransferParams {
     let (f, c) = (it.fine, it.coarse);
@@ -223,11 +241,11 @@ impl GpuMg {
             let mut out = Vec::new();
             for _ in 0..mg.nu {
                 for &c in &cs {
-                    let u = ctx.uniform("smooth params", &level_params(ctx, s, c));
+                    let u = ctx.uniform("smooth params", &smooth_params(ctx, s, c));
                     out.push(Step::Run {
                         pipe: smooth.clone(),
                         bind: ctx.bind(&smooth, &[&u, &coefs[li], &deltas[li], &bs[li], &xs[li]]),
-                        groups: cells(&s.layout),
+                        groups: ctx.groups(colour_threads(s, c), 256),
                     });
                 }
             }
@@ -239,11 +257,11 @@ impl GpuMg {
             colours(s)
                 .iter()
                 .map(|&c| {
-                    let u = ctx.uniform("smooth params", &level_params(ctx, s, c));
+                    let u = ctx.uniform("smooth params", &smooth_params(ctx, s, c));
                     Step::Run {
                         pipe: smooth.clone(),
                         bind: ctx.bind(&smooth, &[&u, &coefs[0], &deltas[0], &bs[0], &xs[0]]),
-                        groups: cells(&s.layout),
+                        groups: ctx.groups(colour_threads(s, c), 256),
                     }
                 })
                 .collect()

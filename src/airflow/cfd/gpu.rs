@@ -69,6 +69,8 @@ const DT: usize = 1;
 const UMAX: usize = 2;
 const TMIN: usize = 3;
 const TMAX: usize = 4;
+const MOVED: usize = 5;
+const BUILDING: usize = 6;
 /// Slots before the monitor and link means.
 const SLOTS: usize = 8;
 /// Workgroups of a partial reduction.
@@ -76,19 +78,19 @@ const PARTIALS: u32 = 256;
 
 /// CPU twin of `field_reduce.wgsl` and `reduce_partials.wgsl`: 0 max |a − b|, 1 max |a|,
 /// 2 min a over open cells, 3 max a over open cells, 4 Σ (a − b)², 5 Σ (a − b)² over
-/// open cells.
+/// open cells, 6 Σ a.
 pub fn field_reduce(mode: u32, a: &[f64], b: &[f64], open: &[bool]) -> f64 {
     let masked = |i: usize| matches!(mode, 2 | 3 | 5) && !open[i];
     let vals = (0..a.len()).filter(|&i| !masked(i)).map(|i| match mode {
         0 => (a[i] - b[i]).abs(),
         1 => a[i].abs(),
-        2 | 3 => a[i],
+        2 | 3 | 6 => a[i],
         _ => (a[i] - b[i]).powi(2),
     });
     match mode {
         2 => vals.fold(3.0e38, f64::min),
         3 => vals.fold(-3.0e38, f64::max),
-        4 | 5 => vals.sum(),
+        4..=6 => vals.sum(),
         _ => vals.fold(0.0, f64::max),
     }
 }
@@ -118,7 +120,11 @@ struct Bufs {
     p: wgpu::Buffer,
     t: wgpu::Buffer,
     told: wgpu::Buffer,
+    /// The temperatures at a step's start (a step in time), else `told` again.
+    tstart: wgpu::Buffer,
     tscr: wgpu::Buffer,
+    /// Per cell: the envelope's area (m²) and temperature (°C) of a step in time.
+    exch: wgpu::Buffer,
     corr: wgpu::Buffer,
     nu: wgpu::Buffer,
     open: wgpu::Buffer,
@@ -150,11 +156,17 @@ pub struct GpuAir<'a, 'l> {
     /// The last report (f32 as read).
     report: Vec<f32>,
     group_t: &'a mut [f64],
-    links: &'a mut MeanLinks<'l>,
+    /// The links of the steady march ([`Air::step`]); a step in time brings its own.
+    links: Option<&'a mut MeanLinks<'l>>,
     visc: Vec<Step>,
     momentum: Vec<Step>,
-    after: Vec<Step>,
+    /// The projection's update.
+    flow: Vec<Step>,
+    /// One energy solve (an outer iteration of a step in time).
+    energy: Vec<Step>,
     refresh: Vec<Step>,
+    /// The envelope's step (a step in time).
+    building: Vec<Step>,
     steps: usize,
     /// Bytes on the device.
     pub bytes: u64,
@@ -280,13 +292,11 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         group_t: &'a mut [f64],
         link_cells: &[Vec<usize>],
         links: &'a mut MeanLinks<'l>,
+        envelope: Option<(&[f64], &[f64])>,
     ) -> Result<Self, CfdError> {
         let Relaxation::Lines(cycles) = s.relax else {
             return Err(CfdError::Setup("the GPU march relaxes its predictors by lines (Relaxation::Lines)".into()));
         };
-        if s.energy_outer > 1 {
-            return Err(CfdError::Setup("the GPU march takes pseudo-time steps only (energy_outer = 1)".into()));
-        }
         let stepper = Stepper::new(d, s, state)?;
         let mac = stepper.mac;
         let (a, mg) = stepper.proj.parts();
@@ -316,7 +326,9 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             job: [0; 4],
             flags: [
                 fixed,
-                u32::from(!d.q_w_m3.is_empty()) | u32::from(!d.cell_source_m3s.is_empty()) << 1,
+                u32::from(!d.q_w_m3.is_empty())
+                    | u32::from(!d.cell_source_m3s.is_empty()) << 1
+                    | u32::from(envelope.is_some()) << 2,
                 d.ports.len() as u32,
                 match s.turbulence {
                     Turbulence::Laminar => 0,
@@ -382,12 +394,23 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             p: st("pressure", &f32s(&state.p))?,
             t: st("temperatures", &f32s(&state.t))?,
             told: z("previous temperatures", cells)?,
+            tstart: z(
+                "temperatures at the step's start",
+                if envelope.is_some() || s.energy_outer > 1 { cells } else { 1 },
+            )?,
             tscr: z("temperature sweeps", cells)?,
+            exch: match envelope {
+                Some((area, wall)) => {
+                    let v: Vec<[f32; 2]> = area.iter().zip(wall).map(|(&a, &w)| [a as f32, w as f32]).collect();
+                    ctx.storage("envelope", &v).map_err(gpu)?
+                }
+                None => ctx.storage("envelope", &[[0.0f32; 2]]).map_err(gpu)?,
+            },
             corr: z("bounded correction", cells)?,
             nu: st("effective viscosity", &f32s(&state.nu_eff))?,
             open: ctx.storage("open cells", &open).map_err(gpu)?,
             codes: ctx.storage("face codes", &codes).map_err(gpu)?,
-            scal: z("step sizes", 4)?,
+            scal: z("step sizes and the envelope's coefficients", 8)?,
             partial: z("partial reductions", PARTIALS as usize)?,
             report: z("step report", SLOTS + n_mon + n_link)?,
             group_t: st("group temperatures", &f32s(group_t))?,
@@ -453,40 +476,37 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         momentum.push(Step::Copy(b.unew.clone(), b.u.clone()));
         momentum.push(Step::Clear(gmg.r.clone()));
         momentum.push(go("divergence", 256, cells, (0, 1), None, &[&b.scal, &b.open, &b.u, &src_b, &gmg.r])?);
-        let mut after = Vec::new();
+        let mut flow = Vec::new();
         for a in 0..mac.nd {
-            after.push(go(
-                "project_update",
-                256,
-                nf[a],
-                (0, a as u32),
-                None,
-                &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p],
-            )?);
+            flow.push(go("project_update", 256, nf[a], (0, a as u32), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
         }
-        after.push(go("project_update", 256, cells, (0, 3), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
-        if s.energy {
-            after.push(Step::Copy(b.t.clone(), b.told.clone()));
-            after.push(go(
-                "bounded_correction",
-                256,
-                cells,
-                (0, 0),
-                None,
-                &[&b.open, &b.codes, &b.u, &b.told, &b.corr],
-            )?);
-            after.push(go(
-                "energy_rows",
-                256,
-                cells,
-                (0, 0),
-                None,
-                &[&b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.told, &b.corr, &ports_b, &b.group_t, &extra_b, &coef],
-            )?);
-            after.extend(
-                sweeps(ctx, &base, (&coef, &b.t, &b.tscr, &cp), 3, mac.n, cycles, 0, 4 * cells as u64).map_err(gpu)?,
-            );
-            after.extend(red(&b.t, &b.told, 0, 0, cells, DT)?);
+        flow.push(go("project_update", 256, cells, (0, 3), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
+        // In time the rows' old temperatures are the step's start; the bounded correction
+        // and the first guess the latest iterate.
+        let in_time = envelope.is_some() || s.energy_outer > 1;
+        let start = if in_time { &b.tstart } else { &b.told };
+        let mut energy = vec![Step::Copy(b.t.clone(), b.told.clone())];
+        energy.push(go("bounded_correction", 256, cells, (0, 0), None, &[&b.open, &b.codes, &b.u, &b.told, &b.corr])?);
+        energy.push(go(
+            "energy_rows",
+            256,
+            cells,
+            (0, 0),
+            None,
+            &[
+                &b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.told, start, &b.corr, &ports_b, &b.group_t, &extra_b,
+                &b.exch, &coef,
+            ],
+        )?);
+        energy.extend(
+            sweeps(ctx, &base, (&coef, &b.t, &b.tscr, &cp), 3, mac.n, cycles, 0, 4 * cells as u64).map_err(gpu)?,
+        );
+        energy.extend(red(&b.t, start, 0, 0, cells, DT)?);
+        energy.extend(red(&b.t, &b.told, 0, 0, cells, MOVED)?);
+        let mut building = Vec::new();
+        if envelope.is_some() {
+            building.push(go("building_exchange", 256, cells, (0, 0), None, &[&b.scal, &b.t, &b.exch, &b.corr])?);
+            building.extend(red(&b.corr, &b.corr, 6, 0, cells, BUILDING)?);
         }
         let mut refresh = Vec::new();
         refresh.extend(red(&b.u, &b.u, 1, 0, faces, UMAX)?);
@@ -508,7 +528,6 @@ impl<'a, 'l> GpuAir<'a, 'l> {
                 groups: gl,
             });
         }
-        after.extend(refresh.iter().cloned());
         let open_cells = d.open.iter().filter(|&&o| o).count();
         let mut air = GpuAir {
             ctx,
@@ -524,11 +543,13 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             n_link,
             report: Vec::new(),
             group_t,
-            links,
+            links: Some(links),
             visc,
             momentum,
-            after,
+            flow,
+            energy,
             refresh,
+            building,
             steps: 0,
             bytes,
             pressure_iterations: 0,
@@ -578,6 +599,105 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         Ok(self.ctx.read::<f32>(out, 1).map_err(gpu)?[0] as f64)
     }
 
+    /// One step: momentum over `dt`, projection, then up to `energy_outer` energy solves
+    /// over `energy_dt` (in time each from the step's start, the links refreshed from
+    /// the latest iterate, until two iterates agree to `energy_outer_tol_k`); with an
+    /// envelope, `building` = [exchange rate per m² of envelope (1/(s·m²)), h_eff
+    /// (W/(m²·K)), C_b/Δt (J/(m²·K·s)), h (W/(m²·K))] for it and the envelope's step.
+    fn step_with(
+        &mut self,
+        dt: f64,
+        energy_dt: f64,
+        building: [f64; 4],
+        links: &mut MeanLinks,
+    ) -> Result<StepChange, CfdError> {
+        self.steps += 1;
+        let uref = (self.report[UMAX] as f64).max(self.s.velocity_scale_m_s);
+        let q = &self.ctx.queue;
+        let mut scal = [dt as f32, energy_dt as f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        for k in 0..4 {
+            scal[2 + k] = building[k] as f32;
+        }
+        q.write_buffer(&self.b.scal, 0, bytemuck::cast_slice(&scal));
+        let tm = std::time::Instant::now();
+        if (self.steps - 1) % TURBULENCE_EVERY == 0 {
+            self.submit(&[&self.visc, &self.momentum]);
+        } else {
+            self.submit(&[&self.momentum]);
+        }
+        self.ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| CfdError::Gpu(e.to_string()))?;
+        self.phase[0] += tm.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        let (its, _) = self.mg.pcg_resident(self.ctx, self.s.pressure_tol, 200).map_err(gpu)?;
+        self.pressure_iterations += its;
+        self.phase[1] += tm.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        let outer = if self.s.energy { self.s.energy_outer.max(1) } else { 0 };
+        if outer == 0 {
+            self.submit(&[&self.flow, &self.refresh]);
+            self.read_report()?;
+        } else {
+            let start = [Step::Copy(self.b.t.clone(), self.b.tstart.clone())];
+            let start: &[Step] = if self.b.tstart.size() >= self.b.t.size() { &start } else { &[] };
+            self.submit(&[&self.flow, start]);
+            for k in 0..outer {
+                // The links from the latest temperatures (at the first solve, the last
+                // step's: the momentum step does not move them).
+                if self.n_link > 0 {
+                    let means: Vec<f64> = self.report[SLOTS + self.n_mon..].iter().map(|&v| v as f64).collect();
+                    links(&means, self.group_t);
+                    q.write_buffer(&self.b.group_t, 0, bytemuck::cast_slice(&f32s(self.group_t)));
+                }
+                self.submit(&[&self.energy, &self.refresh]);
+                self.read_report()?;
+                if k + 1 < outer && (self.report[MOVED] as f64) < self.s.energy_outer_tol_k {
+                    break;
+                }
+            }
+        }
+        if !self.building.is_empty() {
+            self.submit(&[&self.building]);
+            self.read_report()?;
+        }
+        self.phase[2] += tm.elapsed().as_secs_f64();
+        let (du, dt_k) = (self.report[DU] as f64, self.report[DT] as f64);
+        if !du.is_finite() || !(self.report[UMAX] as f64).is_finite() {
+            return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
+        }
+        if self.s.energy && !dt_k.is_finite() {
+            return Err(CfdError::Diverged { step: self.steps, what: "the temperature" });
+        }
+        Ok(StepChange { du, dt_k, uref })
+    }
+
+    /// A step in time of `h` seconds with the envelope's exchange (see
+    /// [`GpuAir::step_with`]); returns it and the heat into the envelope, W.
+    pub fn time_step(
+        &mut self,
+        h: f64,
+        building: [f64; 4],
+        links: &mut MeanLinks,
+    ) -> Result<(StepChange, f64), CfdError> {
+        let ch = self.step_with(h, h, building, links)?;
+        Ok((ch, self.report[BUILDING] as f64))
+    }
+
+    /// The largest face speed of the state, m/s.
+    pub fn max_speed(&self) -> f64 {
+        self.report[UMAX] as f64
+    }
+
+    /// The temperatures, °C (f64 from the f32 on the device).
+    pub fn temperatures(&self) -> Result<Vec<f64>, CfdError> {
+        Ok(self.ctx.read::<f32>(&self.b.t, self.cells).map_err(gpu)?.iter().map(|&v| v as f64).collect())
+    }
+
+    /// The envelope's temperature next to each cell, °C.
+    pub fn envelope_temperatures(&self) -> Result<Vec<f64>, CfdError> {
+        let v = self.ctx.read::<[f32; 2]>(&self.b.exch, self.cells).map_err(gpu)?;
+        Ok(v.iter().map(|e| e[1] as f64).collect())
+    }
+
     /// The state back on the host, in f64.
     pub fn download(&self, state: &mut State) -> Result<(), CfdError> {
         let u = self.ctx.read::<f32>(&self.b.u, self.faces).map_err(gpu)?;
@@ -604,39 +724,10 @@ impl Air for GpuAir<'_, '_> {
     }
 
     fn step(&mut self, dt: f64, energy_dt: f64) -> Result<StepChange, CfdError> {
-        self.steps += 1;
-        let uref = (self.report[UMAX] as f64).max(self.s.velocity_scale_m_s);
-        let q = &self.ctx.queue;
-        q.write_buffer(&self.b.scal, 0, bytemuck::cast_slice(&[dt as f32, energy_dt as f32, 0.0, 0.0]));
-        if self.s.energy && self.n_link > 0 {
-            let means: Vec<f64> = self.report[SLOTS + self.n_mon..].iter().map(|&v| v as f64).collect();
-            (self.links)(&means, self.group_t);
-            q.write_buffer(&self.b.group_t, 0, bytemuck::cast_slice(&f32s(self.group_t)));
-        }
-        let tm = std::time::Instant::now();
-        if (self.steps - 1) % TURBULENCE_EVERY == 0 {
-            self.submit(&[&self.visc, &self.momentum]);
-        } else {
-            self.submit(&[&self.momentum]);
-        }
-        self.ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| CfdError::Gpu(e.to_string()))?;
-        self.phase[0] += tm.elapsed().as_secs_f64();
-        let tm = std::time::Instant::now();
-        let (its, _) = self.mg.pcg_resident(self.ctx, self.s.pressure_tol, 200).map_err(gpu)?;
-        self.pressure_iterations += its;
-        self.phase[1] += tm.elapsed().as_secs_f64();
-        let tm = std::time::Instant::now();
-        self.submit(&[&self.after]);
-        self.read_report()?;
-        self.phase[2] += tm.elapsed().as_secs_f64();
-        let (du, dt_k) = (self.report[DU] as f64, self.report[DT] as f64);
-        if !du.is_finite() || !(self.report[UMAX] as f64).is_finite() {
-            return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
-        }
-        if self.s.energy && !dt_k.is_finite() {
-            return Err(CfdError::Diverged { step: self.steps, what: "the temperature" });
-        }
-        Ok(StepChange { du, dt_k, uref })
+        let links = self.links.take().ok_or_else(|| CfdError::Gpu("the march's links are missing".into()))?;
+        let out = self.step_with(dt, energy_dt, [0.0; 4], &mut *links);
+        self.links = Some(links);
+        out
     }
 
     fn t_range(&mut self, m: Option<&GpuMean>) -> Result<(f64, f64), CfdError> {
@@ -726,7 +817,7 @@ pub fn solve_steady_gpu(
     links: &mut MeanLinks,
 ) -> Result<CfdReport, CfdError> {
     let t0 = std::time::Instant::now();
-    let mut air = GpuAir::new(ctx, d, fluid, s, state, group_t, link_cells, links)?;
+    let mut air = GpuAir::new(ctx, d, fluid, s, state, group_t, link_cells, links, None)?;
     let m = march(&mut air, d, s)?;
     air.download(state)?;
     // The prescribed faces exactly (f32 rounding would unbalance the room's flows).
@@ -841,7 +932,7 @@ mod tests {
         let mut group_t = vec![24.0];
         let mut links = |_: &[f64], _: &mut [f64]| {};
         let mut st = state.clone();
-        let air = GpuAir::new(&ctx, &d, &fluid, &s, &mut st, &mut group_t, &[], &mut links).unwrap();
+        let air = GpuAir::new(&ctx, &d, &fluid, &s, &mut st, &mut group_t, &[], &mut links, None).unwrap();
         let (dt, edt) = (0.05, 0.5);
         ctx.queue.write_buffer(&air.b.scal, 0, bytemuck::cast_slice(&[dt as f32, edt as f32, 0.0, 0.0]));
         let b = &air.b;
@@ -945,6 +1036,13 @@ mod tests {
         let corr_gpu = ctx.read::<f32>(&b.corr, n).unwrap();
         close("bounded correction", &corr_gpu, &corr, 1e-4);
         let corr32: Vec<f64> = corr_gpu.iter().map(|&x| x as f64).collect();
+        // In time: the step's start, the envelope's exchange (rate per m² · area).
+        let tstart: Vec<f64> = state.t.iter().enumerate().map(|(c, t)| r32(t - 0.5 * wave(c, 0.8))).collect();
+        let area: Vec<f64> = (0..n).map(|c| if c % 3 == 0 { r32(0.04 * (1 + c % 5) as f64) } else { 0.0 }).collect();
+        let wall: Vec<f64> = (0..n).map(|c| r32(19.0 + wave(c, 0.3))).collect();
+        let rate_per_m2 = r32(0.02);
+        let rate: Vec<f64> = area.iter().map(|a| rate_per_m2 * a).collect();
+        ctx.queue.write_buffer(&b.scal, 0, bytemuck::cast_slice(&[dt as f32, edt as f32, rate_per_m2 as f32, 0.0]));
         let e = EnergyInputs {
             mac: &mac,
             open: &d.open,
@@ -959,9 +1057,9 @@ mod tests {
             group_t: &[24.0],
             q_w_m3: &d.q_w_m3,
             rho_cp_j_m3k: d.rho_cp_j_m3k,
-            exchange: (&[], &[]),
+            exchange: (&rate, &wall),
             dt: edt,
-            t_old: None,
+            t_old: Some(&tstart),
             relax: s.relax,
         };
         let mut rows = vec![[0.0; 8]; n];
@@ -972,20 +1070,49 @@ mod tests {
         let ports_b = ctx.storage("ports", &ports).unwrap();
         let extra: Vec<[f32; 4]> = (0..n).map(|c| [d.q_w_m3[c] as f32, 0.0, f32::from_bits(u32::MAX), 0.0]).collect();
         let extra_b = ctx.storage("extra", &extra).unwrap();
-        run(go(
+        let exch: Vec<[f32; 2]> = area.iter().zip(&wall).map(|(&a, &w)| [a as f32, w as f32]).collect();
+        let exch_b = ctx.storage("envelope", &exch).unwrap();
+        let start_b = ctx.storage("start", &f32s(&tstart)).unwrap();
+        let mut prm = air.base;
+        prm.flags[1] |= 4;
+        run(launch(
+            &ctx,
+            &prm,
             "energy_rows",
             256,
             n,
             (0, 0),
-            &[&b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.t, &b.corr, &ports_b, &b.group_t, &extra_b, &coef],
-        ));
+            None,
+            &[
+                &b.scal, &b.open, &b.codes, &b.u, &b.nu, &b.t, &start_b, &b.corr, &ports_b, &b.group_t, &extra_b,
+                &exch_b, &coef,
+            ],
+        )
+        .unwrap());
         let flat: Vec<f64> = rows.iter().flatten().copied().collect();
         close("energy rows", &ctx.read::<f32>(&coef, 8 * n).unwrap(), &flat, 1e-5);
+
+        // The envelope's step.
+        let (h_eff, cb, hb) = (r32(3.5), r32(40.0), r32(5.0));
+        let mut wall_cpu = wall.clone();
+        let w_cpu =
+            crate::airflow::facility::transient::building_exchange(&area, h_eff, cb, hb, &state.t, &mut wall_cpu);
+        ctx.queue.write_buffer(
+            &b.scal,
+            0,
+            bytemuck::cast_slice(&[0.0f32, 0.0, 0.0, h_eff as f32, cb as f32, hb as f32]),
+        );
+        let flux = ctx.storage_zeroed::<f32>("flux", n).unwrap();
+        run(go("building_exchange", 256, n, (0, 0), &[&b.scal, &b.t, &exch_b, &flux]));
+        let w_gpu: f64 = ctx.read::<f32>(&flux, n).unwrap().iter().map(|&v| v as f64).sum();
+        assert!((w_gpu - w_cpu).abs() <= 1e-5 * w_cpu.abs(), "envelope heat: GPU {w_gpu} W vs CPU {w_cpu} W");
+        let after: Vec<f32> = ctx.read::<[f32; 2]>(&exch_b, n).unwrap().iter().map(|e| e[1]).collect();
+        close("envelope temperatures", &after, &wall_cpu, 1e-6);
 
         // Reductions and the window blend.
         let t2: Vec<f64> = state.t.iter().enumerate().map(|(c, t)| r32(t + wave(c, 3.3))).collect();
         let t2b = ctx.storage("t2", &f32s(&t2)).unwrap();
-        for mode in 0..6 {
+        for mode in 0..7 {
             let got = air.reduce_read(&b.t, &t2b, mode, n).unwrap();
             let want = field_reduce(mode, &state.t, &t2, &d.open);
             assert!(

@@ -176,10 +176,20 @@ fn tile_of(f: &Facility, r: &Raster, c: usize) -> Option<usize> {
 
 /// The cells whose mean temperatures the links read: the intakes of each rack that moves
 /// air, then the returns of each unit that supplies air by its return.
+pub(super) fn link_sets<'a>(f: &'a Facility, sr: &'a Sources) -> impl Iterator<Item = &'a Vec<usize>> + 'a {
+    let racks = (0..f.racks.len()).filter(|&ri| sr.rack_flow[ri] != 0.0).map(|ri| &sr.intakes[ri]);
+    let units = (0..f.cooling.len()).filter(|&ui| returns_air(f, sr, ui)).map(|ui| &sr.ret_cells[ui]);
+    racks.chain(units)
+}
+
+/// [`link_sets`], owned (for the GPU march's compressed lists).
 pub(super) fn link_cells(f: &Facility, sr: &Sources) -> Vec<Vec<usize>> {
-    let racks = (0..f.racks.len()).filter(|&ri| sr.rack_flow[ri] != 0.0).map(|ri| sr.intakes[ri].clone());
-    let units = (0..f.cooling.len()).filter(|&ui| returns_air(f, sr, ui)).map(|ui| sr.ret_cells[ui].clone());
-    racks.chain(units).collect()
+    link_sets(f, sr).cloned().collect()
+}
+
+/// The mean temperature of each of [`link_sets`], °C.
+pub(super) fn link_means(f: &Facility, sr: &Sources, t: &[f64]) -> Vec<f64> {
+    link_sets(f, sr).map(|cs| mean(t, cs)).collect()
 }
 
 fn returns_air(f: &Facility, sr: &Sources, ui: usize) -> bool {
@@ -188,8 +198,7 @@ fn returns_air(f: &Facility, sr: &Sources, ui: usize) -> bool {
 
 /// The links: each group's temperature from the current temperatures.
 pub(super) fn link_temperatures(f: &Facility, sr: &Sources, gr: &Groups, t: &[f64], out: &mut [f64]) {
-    let means: Vec<f64> = link_cells(f, sr).iter().map(|cs| mean(t, cs)).collect();
-    link_from_means(f, sr, gr, &means, out);
+    link_from_means(f, sr, gr, &link_means(f, sr, t), out);
 }
 
 /// The links from the mean temperatures of [`link_cells`] (a rack's exhaust is its

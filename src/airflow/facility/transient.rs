@@ -19,7 +19,7 @@
 //! Each step's updates are implicit in the new temperature of the mass given the
 //! air's current one, so at steady state every mass carries no heat.
 
-use super::cfd::{domain, settings, Groups};
+use super::cfd::{domain, link_cells, link_means, settings, Groups};
 use super::sources::{mean, sources, Sources};
 use crate::airflow::cfd::steady::Stepper;
 use crate::airflow::cfd::{CfdReport, Fluid, State};
@@ -72,10 +72,16 @@ pub struct AirScenario {
 }
 
 impl AirScenario {
-    /// The steady start: the momentum model's steady state of facility `f`.
-    pub fn start(f: &Facility, r: &Raster, s: &AirflowSettings) -> Result<(Self, CfdReport), Error> {
+    /// The steady start: the momentum model's steady state of facility `f` (marched on
+    /// the GPU when `gpu` is given).
+    pub fn start(
+        f: &Facility,
+        r: &Raster,
+        s: &AirflowSettings,
+        gpu: Option<&crate::gpu::GpuContext>,
+    ) -> Result<(Self, CfdReport), Error> {
         let sr = sources(f, r, s)?;
-        let (st, rep, fluid) = super::cfd::march(f, r, s, &sr, super::MAX_CFD_STEPS, None)?;
+        let (st, rep, fluid) = super::cfd::march(f, r, s, &sr, super::MAX_CFD_STEPS, gpu)?;
         if !rep.converged {
             return Err(Error::NotConverged {
                 iterations: rep.steps,
@@ -143,9 +149,13 @@ impl AirScenario {
         dt: f64,
         n: usize,
         on_step: &mut dyn FnMut(usize, &[f64], &[f64]),
+        gpu: Option<&crate::gpu::GpuContext>,
     ) -> Result<(), Error> {
         let sr = sources(f, r, s)?;
         let (d, gr) = domain(f, r, &sr)?;
+        if let Some(ctx) = gpu {
+            return self.advance_gpu(ctx, f, (&sr, &d, &gr), s, fans_on, m, dt, n, on_step);
+        }
         // Each step's projection to a tight tolerance: advection in flux form carries heat
         // exactly only through a divergence-free field.
         let set = crate::airflow::cfd::Settings {
@@ -209,23 +219,117 @@ impl AirScenario {
                         ))
                     })?;
                 // The envelope takes what the air gave it.
-                let mut to_building = 0.0;
-                for c in 0..area.len() {
-                    if area[c] > 0.0 {
-                        let tc = self.state.t[c];
-                        to_building += h_eff * area[c] * (tc - self.wall_t[c]);
-                        self.wall_t[c] = if cb > 0.0 {
-                            (cb * self.wall_t[c] + m.building_h_w_m2k * tc) / (cb + m.building_h_w_m2k)
-                        } else {
-                            tc
-                        };
-                    }
-                }
+                let to_building =
+                    building_exchange(&area, h_eff, cb, m.building_h_w_m2k, &self.state.t, &mut self.wall_t);
                 self.building_w = to_building;
                 self.steps += 1;
             }
             on_step(k, &self.state.t, &self.rack_t);
         }
+        self.unit_t = f.cooling.iter().zip(&unit_t).map(|(u, t)| (u.id.clone(), *t)).collect();
+        self.removed_w = removed;
+        Ok(())
+    }
+
+    /// [`AirScenario::advance`] on the GPU: the same steps (`GpuAir::time_step`: the
+    /// hall-air kernels in f32, the links and thermal masses on the host from the
+    /// device's means of the intakes and returns, the envelope's exchange and step on the
+    /// device); the temperatures come back once per step of `dt` for `on_step`, the state
+    /// and the envelope at the end.
+    #[allow(clippy::too_many_arguments)]
+    fn advance_gpu(
+        &mut self,
+        ctx: &crate::gpu::GpuContext,
+        f: &Facility,
+        (sr, d, gr): (&Sources, &crate::airflow::cfd::Domain, &Groups),
+        s: &AirflowSettings,
+        fans_on: &[bool],
+        m: &Masses,
+        dt: f64,
+        n: usize,
+        on_step: &mut dyn FnMut(usize, &[f64], &[f64]),
+    ) -> Result<(), Error> {
+        use crate::airflow::cfd::gpu::GpuAir;
+        let set = crate::airflow::cfd::Settings {
+            pressure_tol: PRESSURE_TOL,
+            energy_outer: ENERGY_OUTER,
+            ..settings(s, usize::MAX)
+        };
+        let rho_cp = f.materials.air_rho_cp_j_m3k;
+        let area = envelope_area(d);
+        let v_cell = d.grid.cell_volume_m3();
+        let mut unit_t: Vec<f64> = f
+            .cooling
+            .iter()
+            .map(|u| self.unit_t.iter().find(|(id, _)| *id == u.id).map(|x| x.1).unwrap_or(u.supply_c))
+            .collect();
+        let mut removed = vec![0.0; f.cooling.len()];
+        let mut group_t = vec![f.cooling.iter().map(|u| u.supply_c).fold(20.0, f64::min); gr.count];
+        let cells = link_cells(f, sr);
+        let fluid = self.fluid.clone();
+        let gpu_err = |e: crate::airflow::cfd::CfdError| match e {
+            crate::airflow::cfd::CfdError::Setup(m) => Error::Input(InputError::new(
+                &f.path,
+                "[[event]]",
+                m,
+                "leave the air a way from every rack to a cooling unit after the event",
+            )),
+            e => Error::Internal(format!("{}: {e}", super::GPU_FAILED)),
+        };
+        let mut unused = |_: &[f64], _: &mut [f64]| {};
+        let mut air = GpuAir::new(
+            ctx,
+            d,
+            &fluid,
+            &set,
+            &mut self.state,
+            &mut group_t,
+            &cells,
+            &mut unused,
+            Some((&area, &self.wall_t)),
+        )
+        .map_err(gpu_err)?;
+        for k in 0..n {
+            let dt_c = set.cfl * d.grid.dx / air.max_speed().max(set.velocity_scale_m_s);
+            let subs = (dt / dt_c).ceil().max(1.0) as usize;
+            if subs > MAX_SUBSTEPS {
+                return Err(Error::Input(InputError::new(
+                    &f.path,
+                    "[transient]",
+                    format!(
+                        "dt_s = {dt} s is {subs} of the air's Courant-limited steps ({dt_c:.3e} s at the fastest jet)"
+                    ),
+                    format!("use dt_s ≤ {:.3e} s (the air needs that resolution in time)", dt_c * MAX_SUBSTEPS as f64),
+                )));
+            }
+            let h = dt / subs as f64;
+            for _ in 0..subs {
+                let cb = m.building_j_m2k / h;
+                let h_eff = if cb > 0.0 { m.building_h_w_m2k * cb / (cb + m.building_h_w_m2k) } else { 0.0 };
+                let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
+                let mut links = |means: &[f64], out: &mut [f64]| {
+                    let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
+                    time_links_means(f, sr, gr, fans_on, m, h, means, masses, &mut removed, out)
+                };
+                let time = self.steps as f64 * h;
+                let building = [h_eff / (rho_cp * v_cell), h_eff, cb, m.building_h_w_m2k];
+                let (_, to_building) = air.time_step(h, building, &mut links).map_err(|e| match e {
+                    crate::airflow::cfd::CfdError::Diverged { .. } => Error::Input(InputError::new(
+                        &f.path,
+                        "[transient]",
+                        format!("{e} (a time step of {h:.3e} s, about {time:.0} s into the scenario)"),
+                        "use a smaller dt_s",
+                    )),
+                    e => gpu_err(e),
+                })?;
+                self.building_w = to_building;
+                self.steps += 1;
+            }
+            let t = air.temperatures().map_err(gpu_err)?;
+            on_step(k, &t, &self.rack_t);
+        }
+        air.download(&mut self.state).map_err(gpu_err)?;
+        self.wall_t = air.envelope_temperatures().map_err(gpu_err)?;
         self.unit_t = f.cooling.iter().zip(&unit_t).map(|(u, t)| (u.id.clone(), *t)).collect();
         self.removed_w = removed;
         Ok(())
@@ -267,6 +371,22 @@ fn envelope_area(d: &crate::airflow::cfd::Domain) -> Vec<f64> {
         .collect()
 }
 
+/// The envelope's step after the air's: the heat the air gives it (W, returned),
+/// `h_eff · area · (T − T_wall)` summed over the cells with envelope, and its new
+/// temperature next to each cell, implicit: `T_wall ← (C_b T_wall + h T)/(C_b + h)`
+/// (`cb` = C_b/Δt, J/(m²·K·s); without a heat capacity the envelope follows the air).
+pub fn building_exchange(area: &[f64], h_eff: f64, cb: f64, h: f64, t: &[f64], wall_t: &mut [f64]) -> f64 {
+    let mut to_building = 0.0;
+    for c in 0..area.len() {
+        if area[c] > 0.0 {
+            let tc = t[c];
+            to_building += h_eff * area[c] * (tc - wall_t[c]);
+            wall_t[c] = if cb > 0.0 { (cb * wall_t[c] + h * tc) / (cb + h) } else { tc };
+        }
+    }
+    to_building
+}
+
 /// The thermal masses' temperatures at the step's start and their new values.
 struct Mass<'a> {
     rack_n: &'a [f64],
@@ -289,6 +409,24 @@ fn time_links(
     removed: &mut [f64],
     out: &mut [f64],
 ) {
+    time_links_means(f, sr, gr, fans_on, m, dt, &link_means(f, sr, t), mass, removed, out)
+}
+
+/// [`time_links`] from the mean temperatures of [`link_cells`] (in its order).
+#[allow(clippy::too_many_arguments)]
+fn time_links_means(
+    f: &Facility,
+    sr: &Sources,
+    gr: &Groups,
+    fans_on: &[bool],
+    m: &Masses,
+    dt: f64,
+    means: &[f64],
+    mass: Mass,
+    removed: &mut [f64],
+    out: &mut [f64],
+) {
+    let mut next = means.iter().copied();
     let Mass { rack_n, rack: rack_t, unit_n, unit: unit_t } = mass;
     let rho_cp = f.materials.air_rho_cp_j_m3k;
     removed.iter_mut().for_each(|x| *x = 0.0);
@@ -298,7 +436,7 @@ fn time_links(
             continue;
         }
         let (mcp, c) = (rho_cp * v, m.rack_j_k / dt);
-        let tin = mean(t, &sr.intakes[ri]);
+        let tin = next.next().unwrap_or(f64::NAN);
         let prev = if rack_n[ri].is_finite() { rack_n[ri] } else { tin + sr.rack_dt(f, ri, rho_cp) };
         rack_t[ri] = (c * prev + f.racks[ri].air_heat_w() + mcp * tin) / (c + mcp);
         let exh = rack_t[ri];
@@ -330,7 +468,7 @@ fn time_links(
         if v == 0.0 || sr.ret_cells[ui].is_empty() || u.kind == CoolingKind::RearDoor {
             continue;
         }
-        let tr = mean(t, &sr.ret_cells[ui]);
+        let tr = next.next().unwrap_or(f64::NAN);
         let mcp = rho_cp * v;
         let ts = if fans_on.get(ui).copied().unwrap_or(false) {
             let c = m.unit_j_k_per_kw * u.capacity_kw / dt;
