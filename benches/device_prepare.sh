@@ -21,6 +21,10 @@ cp tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m .gl/cases/
 # growing size; and the 5 M-cell hall with the diffusion and potential-flow models.
 cp meshes/hall_small.toml meshes/pod_raised_floor.toml meshes/hall_gb200_nvl72.toml meshes/hall_xai_h100.toml .gl/cases/
 cp benches/cfd_rooms/raised_floor/room.toml .gl/cases/room_raised_floor.toml
+# A 3-D hall_xai_h100 (25 600 GPUs) at 0.1 m: 750 × 600 × 45 = 20.25 M cells (GPU only:
+# the CPU would take far longer than a device call).
+sed -e 's/^cell_m = 0.03/cell_m = 0.1/' -e 's/^height_m = 5.0 .*/height_m = 4.5/' -e 's/^layers = 1$/layers = 45/' \
+  meshes/hall_xai_h100.toml > .gl/cases/hall_xai_h100_3d.toml
 { cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nmodel = "diffusion"\n'; } > .gl/cases/hall_diffusion.toml
 { cat meshes/hall_xai_h100.toml; printf '\n[airflow]\nmodel = "potential"\nturbulent_k_w_mk = 100.0\n'; } > .gl/cases/hall_potential.toml
 cat > .gl/run.sh <<'RUN'
@@ -46,10 +50,12 @@ solve() {  # case backend timeout_s
     "$OUT/$1_$2.json" "$1" "$2" 2>&1 | tee -a "$OUT/air.txt"
 }
 if [ "$part" != solvers ]; then
-  # Hall-air model, GPU then CPU (16 cores) in the same run: cells 28 k, 46 k, 62 k, 441 k, 5 M.
+  # Hall-air model, GPU then CPU (16 cores) in the same run: cells 28 k, 46 k, 62 k, 441 k,
+  # 5 M; then the 20 M-cell 3-D hall on the GPU.
   for c in hall_small room_raised_floor pod_raised_floor; do solve $c gpu 60; solve $c cpu 60; done
   solve hall_gb200_nvl72 gpu 100; solve hall_gb200_nvl72 cpu 100
   solve hall_xai_h100 gpu 120; solve hall_xai_h100 cpu 150
+  solve hall_xai_h100_3d gpu 200
 fi
 if [ "$part" != air ]; then
   timeout 240 .gl/gpu_thermal_bench --3d 256 2048 4096 8192 2>&1 | tee "$OUT/thermal.txt"
