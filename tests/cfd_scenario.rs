@@ -232,6 +232,6 @@ fn the_gpu_scenario_follows_the_cpu_one() {
     let (e_cpu, e_gpu) = (stored_error(&cpu, duration), stored_error(&gpu, duration));
     eprintln!("stored heat off what the racks put in: CPU {e_cpu:.2e}, GPU {e_gpu:.2e}");
     // As on the CPU (its own test above): each step's energy solves iterated with the
-    // links to 1e-4 K (2e-8 measured on lavapipe, 1e-7 on the CPU over this minute).
+    // links to 1e-4 K (4e-7 measured on lavapipe, 1e-7 on the CPU over this minute).
     assert!(e_gpu.abs() < 1e-5, "GPU: stored heat {e_gpu:.2e} off what the racks put in");
 }

@@ -60,10 +60,24 @@ pub fn iterate(
     tol: f64,
     max_iter: usize,
 ) -> Result<(usize, f64), GpuError> {
+    iterate_by(ctx, iteration, (scalars, n_scalars, slot), bnorm, tol, max_iter, CHECK_EVERY)
+}
+
+/// [`iterate`] with a readback every `every` iterations (a solve that usually needs one
+/// or two, as each step's pressure of the hall-air march, checks after each pair).
+pub fn iterate_by(
+    ctx: &GpuContext,
+    iteration: &[Step],
+    (scalars, n_scalars, slot): (&wgpu::Buffer, usize, usize),
+    bnorm: f64,
+    tol: f64,
+    max_iter: usize,
+    every: usize,
+) -> Result<(usize, f64), GpuError> {
     let (mut it, mut best, mut stalls) = (0usize, f64::INFINITY, 0);
     let mut rel = 1.0;
     while it < max_iter {
-        let batch = CHECK_EVERY.min(max_iter - it);
+        let batch = every.max(1).min(max_iter - it);
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         for _ in 0..batch {
             record(iteration, &mut enc);

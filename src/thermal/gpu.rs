@@ -433,7 +433,14 @@ impl GpuMg {
     /// f32 MG-PCG for `A x = b` with `b` already in the CG residual buffer (written by a
     /// kernel: nothing crosses to the host but the convergence checks), from x = 0, into
     /// the solution buffer. Returns the iterations and the last relative residual.
-    pub fn pcg_resident(&self, ctx: &GpuContext, tol: f64, max_iter: usize) -> Result<(usize, f64), GpuError> {
+    /// Convergence is read back every `every` iterations.
+    pub fn pcg_resident(
+        &self,
+        ctx: &GpuContext,
+        tol: f64,
+        max_iter: usize,
+        every: usize,
+    ) -> Result<(usize, f64), GpuError> {
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&self.x, 0, None);
         record(&self.start, &mut enc);
@@ -443,7 +450,7 @@ impl GpuMg {
         if bnorm == 0.0 {
             return Ok((0, 0.0));
         }
-        iterate(ctx, &self.iteration, &self.scalars, 8, 5, bnorm, tol, max_iter)
+        crate::gpu::record::iterate_by(ctx, &self.iteration, (&self.scalars, 8, 5), bnorm, tol, max_iter, every)
     }
 
     /// Solve `A e = rhs` (padded f64) on the GPU in f32, scaled to unit norm; returns e
