@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> .git/info/exclude
 mkdir -p .gl/lib .gl/cases
 ls .gl/*.deb >/dev/null 2>&1 || ../shared/device/fetch-vulkan-loader.sh .gl
-cargo build --release --quiet --example gpu_thermal_bench --example gpu_power_bench --bin thermogrid
+cargo build --release --quiet --example gpu_thermal_bench --example gpu_power_bench --example gpu_air_bench --bin thermogrid
 # Stripped: the debug info would push .gl/ past the 64 MiB a device call may carry.
-for b in gpu_thermal_bench gpu_power_bench; do strip -o ".gl/$b" "target/release/examples/$b"; done
+for b in gpu_thermal_bench gpu_power_bench gpu_air_bench; do strip -o ".gl/$b" "target/release/examples/$b"; done
 strip -o .gl/thermogrid target/release/thermogrid
-for b in examples/gpu_thermal_bench examples/gpu_power_bench thermogrid; do
+for b in examples/gpu_thermal_bench examples/gpu_power_bench examples/gpu_air_bench thermogrid; do
   ldd "target/release/$b" | awk '/=> \// {print $3}' | { grep -Ev 'libc\.so|libm\.so|libpthread|libdl|ld-linux|libgcc_s|librt' || true; } | xargs -r -I{} cp -L {} .gl/lib/
 done
 cp tests/data/cases/case2383wp.m tests/data/cases/case_ACTIVSg2000.m .gl/cases/
@@ -56,12 +56,50 @@ if [ "$part" != solvers ]; then
   solve hall_gb200_nvl72 gpu 100; solve hall_gb200_nvl72 cpu 100
   solve hall_xai_h100 gpu 120; solve hall_xai_h100 cpu 150
   solve hall_xai_h100_3d gpu 200
+  # Each hall-air kernel against its bandwidth floor (the measured device copy).
+  timeout 240 .gl/gpu_air_bench --steps 20 --json "$OUT/air_kernels.json" .gl/cases/room_raised_floor.toml \
+    .gl/cases/hall_gb200_nvl72.toml .gl/cases/hall_xai_h100.toml .gl/cases/hall_xai_h100_3d.toml 2>&1 | tee "$OUT/air_kernels.txt"
 fi
 if [ "$part" != air ]; then
   timeout 240 .gl/gpu_thermal_bench --3d 256 2048 4096 8192 2>&1 | tee "$OUT/thermal.txt"
   timeout 100 .gl/gpu_power_bench --steps 8760 .gl/cases/case2383wp.m .gl/cases/case_ACTIVSg2000.m 2>&1 | tee "$OUT/power.txt"
   for m in diffusion potential; do for be in gpu cpu; do solve hall_$m $be 60; done; done
 fi
+# One table of the solves (GPU against CPU, same run) and one JSON of everything.
+python3 - "$OUT" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+solves = {}
+for p in glob.glob(os.path.join(out, "*_gpu.json")) + glob.glob(os.path.join(out, "*_cpu.json")):
+    case, be = os.path.basename(p)[:-5].rsplit("_", 1)
+    try:
+        d = json.load(open(p))
+    except Exception as e:
+        solves.setdefault(case, {})[be] = {"error": str(e)}
+        continue
+    solves.setdefault(case, {})[be] = {
+        "backend": d.get("backend"), "model": d.get("air_model"), "cells": d["grid"]["cells"] if isinstance(d.get("grid"), dict) and "cells" in d["grid"] else None,
+        "solver_s": d["setup_s"] + d["solve_s"], "intakes_c": [r["intake_c"] for r in d.get("racks", [])]}
+print(f"{'case':22s} {'model':10s} {'GPU s':>9s} {'CPU s':>9s} {'CPU/GPU':>8s} {'max |Δ intake| K':>17s}")
+for case, v in sorted(solves.items()):
+    g, c = v.get("gpu", {}), v.get("cpu", {})
+    gs, cs = g.get("solver_s"), c.get("solver_s")
+    d = max((abs(a - b) for a, b in zip(g.get("intakes_c", []), c.get("intakes_c", []))), default=float("nan"))
+    f = lambda x: f"{x:9.3f}" if isinstance(x, float) else f"{'—':>9s}"
+    print(f"{case:22s} {str(g.get('model') or c.get('model'))[:10]:10s} {f(gs)} {f(cs)} {(cs / gs if gs and cs else float('nan')):8.1f} {d:17.4f}")
+summary = {"solves": solves}
+for name in ["gpu.txt", "thermal.txt", "power.txt", "air_kernels.txt"]:
+    p = os.path.join(out, name)
+    if os.path.exists(p):
+        summary[name[:-4]] = open(p).read()
+p = os.path.join(out, "air_kernels.json")
+if os.path.exists(p):
+    try:
+        summary["air_kernels_json"] = json.load(open(p))
+    except Exception:
+        pass
+json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=1)
+PY
 RUN
 chmod +x .gl/run.sh
 du -sh .gl

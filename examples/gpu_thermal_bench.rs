@@ -14,30 +14,6 @@ use thermogrid::thermal::gpu::GpuMg;
 use thermogrid::thermal::operator::assemble;
 use thermogrid::thermal::{solve_steady, SolveOptions, ThermalProblem};
 
-/// Device-to-device copy bandwidth, bytes/s (read + write), on a buffer of `bytes`.
-fn copy_bandwidth(ctx: &GpuContext, bytes: u64) -> f64 {
-    let bytes = bytes.min(ctx.limits.max_buffer_size / 2).max(1 << 20) & !3;
-    let mk = |u| {
-        ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: bytes,
-            usage: u,
-            mapped_at_creation: false,
-        })
-    };
-    let a = mk(wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-    let b = mk(wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
-    let reps = 10;
-    let mut enc = ctx.device.create_command_encoder(&Default::default());
-    for _ in 0..reps {
-        enc.copy_buffer_to_buffer(&a, 0, &b, 0, bytes);
-    }
-    let t0 = Instant::now();
-    ctx.queue.submit([enc.finish()]);
-    ctx.device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
-    2.0 * bytes as f64 * reps as f64 / t0.elapsed().as_secs_f64()
-}
-
 fn bench(ctx: &GpuContext, name: &str, p: &ThermalProblem, bw: f64) {
     let cells = p.grid.cells();
     let t0 = Instant::now();
@@ -93,7 +69,7 @@ fn main() {
         args.drain(i..i + 2);
     }
     let ctx = GpuContext::new(AdapterChoice::Any).expect("a GPU adapter");
-    let bw = copy_bandwidth(&ctx, 256 << 20);
+    let bw = ctx.copy_bandwidth(256 << 20);
     println!(
         "adapter {} ({}); copy bandwidth {:.0} GB/s; CPU threads {}",
         ctx.adapter.name,

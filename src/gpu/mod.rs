@@ -341,6 +341,32 @@ impl GpuContext {
         Ok(out)
     }
 
+    /// Device-to-device copy bandwidth, bytes/s (read + write), on a buffer of `bytes`.
+    pub fn copy_bandwidth(&self, bytes: u64) -> f64 {
+        let bytes = bytes.min(self.limits.max_buffer_size / 2).max(1 << 20) & !3;
+        let mk = |u| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: bytes,
+                usage: u,
+                mapped_at_creation: false,
+            })
+        };
+        let a = mk(wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let b = mk(wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let reps = 10;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        for _ in 0..reps {
+            enc.copy_buffer_to_buffer(&a, 0, &b, 0, bytes);
+        }
+        let t0 = std::time::Instant::now();
+        self.queue.submit([enc.finish()]);
+        if self.device.poll(wgpu::PollType::wait_indefinitely()).is_err() {
+            return f64::NAN;
+        }
+        2.0 * bytes as f64 * reps as f64 / t0.elapsed().as_secs_f64()
+    }
+
     /// Workgroup counts for `n` invocations of `size` threads, as (x, y) under the
     /// per-dimension limit.
     pub fn groups(&self, n: usize, size: u32) -> (u32, u32) {

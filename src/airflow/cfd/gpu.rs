@@ -104,6 +104,19 @@ pub fn axpby(alpha: f64, y: &mut [f64], beta: f64, x: &[f64]) {
 /// order given to [`GpuAir::new`]), like [`super::steady::Links`] from the field.
 pub type MeanLinks<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;
 
+/// One kernel of a step, for the device run's table.
+#[derive(Clone)]
+pub struct Profiled {
+    pub name: String,
+    step: Step,
+    /// Entries (threads' cells, faces or lines) of one launch.
+    pub entries: usize,
+    /// Bytes one launch must move at least: each buffer it reads or writes, once (a
+    /// line sweep's rows, iterate and eliminated coefficients; a row kernel's inputs
+    /// and its rows).
+    pub bytes: u64,
+}
+
 /// A window's or an epoch's sums on the device.
 pub struct GpuMean {
     u: wgpu::Buffer,
@@ -170,6 +183,8 @@ pub struct GpuAir<'a, 'l> {
     steps: usize,
     /// Bytes on the device.
     pub bytes: u64,
+    /// The kernels of a step, for [`GpuAir::profile`].
+    pub kernels: Vec<Profiled>,
     pub pressure_iterations: usize,
     /// Host seconds in the momentum submission, the pressure solve (which waits for the
     /// momentum's kernels too) and the energy submissions with their readbacks.
@@ -441,6 +456,13 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             reduce(ctx_, base_, (a, bb, &b.open, &b.partial), mode, offset, n, slot, &b.report).map_err(gpu)
         };
         let visc = vec![go("effective_viscosity", 256, cells, (0, 0), None, &[&b.open, &b.u, &dist, &b.nu])?];
+        let (fb, cb) = (4 * faces as u64, 4 * cells as u64);
+        let mut kernels = vec![Profiled {
+            name: "effective_viscosity".into(),
+            step: visc[0].clone(),
+            entries: cells,
+            bytes: fb + 4 * cb,
+        }];
         let mut momentum = vec![Step::Copy(b.u.clone(), b.unew.clone())];
         for a in 0..mac.nd {
             let mut prm = base;
@@ -459,28 +481,64 @@ impl<'a, 'l> GpuAir<'a, 'l> {
                 .map_err(gpu)?,
             );
             let at = 4 * base.off[a] as u64;
-            momentum.extend(
-                sweeps(
-                    ctx,
-                    &base,
-                    (&coef, &b.unew, &b.uscr, &cp),
-                    a as u32,
-                    mac.fdims[a],
-                    cycles,
-                    at,
-                    4 * nf[a] as u64,
-                )
-                .map_err(gpu)?,
-            );
+            let sw = sweeps(
+                ctx,
+                &base,
+                (&coef, &b.unew, &b.uscr, &cp),
+                a as u32,
+                mac.fdims[a],
+                cycles,
+                at,
+                4 * nf[a] as u64,
+            )
+            .map_err(gpu)?;
+            if a == 0 {
+                let rows = momentum.last().cloned().expect("the rows were just recorded");
+                let nf0 = nf[0] as u64;
+                kernels.push(Profiled {
+                    name: "momentum_rows (x faces)".into(),
+                    step: rows,
+                    entries: nf[0],
+                    bytes: fb + 3 * cb + nf0 * 36,
+                });
+                for (dir, step) in sw.iter().take(mac.nd).enumerate() {
+                    kernels.push(Profiled {
+                        name: format!("line_sweep (x faces, along {})", ["x", "y", "z"][dir]),
+                        step: step.clone(),
+                        entries: nf[0],
+                        bytes: nf0 * 52,
+                    });
+                }
+            }
+            momentum.extend(sw);
         }
-        momentum.extend(red(&b.unew, &b.u, 0, 0, faces, DU)?);
+        let du = red(&b.unew, &b.u, 0, 0, faces, DU)?;
+        kernels.push(Profiled {
+            name: "field_reduce (max |Δu|)".into(),
+            step: du[0].clone(),
+            entries: faces,
+            bytes: 2 * fb,
+        });
+        momentum.extend(du);
         momentum.push(Step::Copy(b.unew.clone(), b.u.clone()));
         momentum.push(Step::Clear(gmg.r.clone()));
         momentum.push(go("divergence", 256, cells, (0, 1), None, &[&b.scal, &b.open, &b.u, &src_b, &gmg.r])?);
+        kernels.push(Profiled {
+            name: "divergence".into(),
+            step: momentum.last().cloned().expect("just recorded"),
+            entries: cells,
+            bytes: fb + 2 * cb,
+        });
         let mut flow = Vec::new();
         for a in 0..mac.nd {
             flow.push(go("project_update", 256, nf[a], (0, a as u32), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
         }
+        kernels.push(Profiled {
+            name: "project_update (x faces)".into(),
+            step: flow[0].clone(),
+            entries: nf[0],
+            bytes: 12 * nf[0] as u64 + cb,
+        });
         flow.push(go("project_update", 256, cells, (0, 3), None, &[&b.scal, &b.codes, &gmg.x, &b.u, &b.p])?);
         // In time the rows' old temperatures are the step's start; the bounded correction
         // and the first guess the latest iterate.
@@ -499,9 +557,28 @@ impl<'a, 'l> GpuAir<'a, 'l> {
                 &b.exch, &coef,
             ],
         )?);
-        energy.extend(
-            sweeps(ctx, &base, (&coef, &b.t, &b.tscr, &cp), 3, mac.n, cycles, 0, 4 * cells as u64).map_err(gpu)?,
-        );
+        kernels.push(Profiled {
+            name: "bounded_correction".into(),
+            step: energy[1].clone(),
+            entries: cells,
+            bytes: 2 * fb + 3 * cb,
+        });
+        kernels.push(Profiled {
+            name: "energy_rows".into(),
+            step: energy[2].clone(),
+            entries: cells,
+            bytes: 2 * fb + 13 * cb,
+        });
+        let sw = sweeps(ctx, &base, (&coef, &b.t, &b.tscr, &cp), 3, mac.n, cycles, 0, 4 * cells as u64).map_err(gpu)?;
+        for (dir, step) in sw.iter().take(mac.nd).enumerate() {
+            kernels.push(Profiled {
+                name: format!("line_sweep (cells, along {})", ["x", "y", "z"][dir]),
+                step: step.clone(),
+                entries: cells,
+                bytes: 13 * cb,
+            });
+        }
+        energy.extend(sw);
         energy.extend(red(&b.t, start, 0, 0, cells, DT)?);
         energy.extend(red(&b.t, &b.told, 0, 0, cells, MOVED)?);
         let mut building = Vec::new();
@@ -553,6 +630,7 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             building,
             steps: 0,
             bytes,
+            kernels,
             pressure_iterations: 0,
             phase: [0.0; 3],
         };
@@ -682,6 +760,26 @@ impl<'a, 'l> GpuAir<'a, 'l> {
     ) -> Result<(StepChange, f64), CfdError> {
         let ch = self.step_with(h, h, building, links)?;
         Ok((ch, self.report[BUILDING] as f64))
+    }
+
+    /// Each kernel of [`GpuAir::kernels`] launched `reps` times in one submission: its
+    /// name, entries, seconds per launch and compulsory bytes per launch.
+    pub fn profile(&self, reps: usize) -> Result<Vec<(String, usize, f64, u64)>, CfdError> {
+        let mut out = Vec::new();
+        let wait =
+            || self.ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| CfdError::Gpu(e.to_string()));
+        for k in &self.kernels {
+            let steps = vec![k.step.clone(); reps.max(1)];
+            // One launch first (pipeline and caches warm), then the timed batch.
+            self.submit(&[&steps[..1]]);
+            wait()?;
+            let t0 = std::time::Instant::now();
+            self.submit(&[&steps]);
+            wait()?;
+            self.ctx.check().map_err(gpu)?;
+            out.push((k.name.clone(), k.entries, t0.elapsed().as_secs_f64() / reps.max(1) as f64, k.bytes));
+        }
+        Ok(out)
     }
 
     /// The largest face speed of the state, m/s.

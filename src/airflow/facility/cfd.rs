@@ -307,3 +307,50 @@ pub(super) fn march(
     })?;
     Ok((st, rep, fluid))
 }
+
+/// What [`gpu_profile`] measured.
+pub struct GpuProfile {
+    pub cells: usize,
+    /// Steps marched, and seconds per step (host wall, submissions and readbacks included).
+    pub steps: usize,
+    pub step_s: f64,
+    /// Per kernel of a step: name, entries, seconds per launch, compulsory bytes.
+    pub kernels: Vec<(String, usize, f64, u64)>,
+    /// Bytes on the device.
+    pub device_bytes: u64,
+}
+
+/// The hall-air model's GPU march on facility `f` for the device run: `steps` steps of
+/// the steady march from rest (timed), then each kernel of a step `reps` times.
+pub fn gpu_profile(
+    ctx: &crate::gpu::GpuContext,
+    f: &Facility,
+    r: &Raster,
+    s: &AirflowSettings,
+    steps: usize,
+    reps: usize,
+) -> Result<GpuProfile, Error> {
+    use crate::airflow::cfd::steady::Air;
+    let sr = super::sources::sources(f, r, s)?;
+    let (d, gr) = domain(f, r, &sr)?;
+    let t0 =
+        f.cooling.iter().map(|u| u.supply_c).chain(f.supply.iter().map(|t| t.supply_c)).fold(f64::INFINITY, f64::min);
+    let t0 = if t0.is_finite() { t0 } else { 20.0 };
+    let fluid = Fluid::air(t0, &r.problem.grid);
+    let mut st = State::at_rest(&d, t0);
+    let mut gt = vec![t0; gr.count];
+    let set = settings(s, steps);
+    let cells = link_cells(f, &sr);
+    let fail = |e: cfd::CfdError| Error::Internal(format!("{}: {e}", super::GPU_FAILED));
+    let mut links = |m: &[f64], out: &mut [f64]| link_from_means(f, &sr, &gr, m, out);
+    let mut air =
+        cfd::gpu::GpuAir::new(ctx, &d, &fluid, &set, &mut st, &mut gt, &cells, &mut links, None).map_err(fail)?;
+    let clock = std::time::Instant::now();
+    for _ in 0..steps {
+        let (dt, _) = air.courant_dt(&set).map_err(fail)?;
+        air.step(dt, dt * set.energy_dt_factor).map_err(fail)?;
+    }
+    let step_s = clock.elapsed().as_secs_f64() / steps.max(1) as f64;
+    let kernels = air.profile(reps).map_err(fail)?;
+    Ok(GpuProfile { cells: r.problem.grid.cells(), steps, step_s, kernels, device_bytes: air.bytes })
+}

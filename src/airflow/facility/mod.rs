@@ -6,6 +6,7 @@
 
 mod active_set;
 mod cfd;
+pub use cfd::{gpu_profile, GpuProfile};
 mod heat;
 mod operator;
 mod sources;
