@@ -1,4 +1,5 @@
-// y = α y + β x over job.y entries (α = misc.y, β = misc.z): the window sums and means
+// y = α y + β x over job.y entries (α = misc.y, β = misc.z; x unread when β = 0): the
+// window sums and means
 // of the statistically steady march. CPU twin: thermogrid::airflow::cfd::gpu::axpby.
 
 // import: shared/cfd.wgsl
@@ -13,5 +14,10 @@ fn axpby(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= prm.job.y) {
         return;
     }
-    y[i] = prm.misc.y * y[i] + prm.misc.z * x[i];
+    // β = 0 never reads x (whatever it holds).
+    if (prm.misc.z == 0.0) {
+        y[i] = prm.misc.y * y[i];
+    } else {
+        y[i] = prm.misc.y * y[i] + prm.misc.z * x[i];
+    }
 }

@@ -21,8 +21,9 @@
 // The prescribed faces sorted by their index in the face buffers: (index, group).
 @group(0) @binding(9) var<storage, read> ports: array<vec2<u32>>;
 @group(0) @binding(10) var<storage, read> group_t: array<f32>;
-// Per cell (when flags.y says so): heat W/m³, source m³/s, its group (bits), unused.
-@group(0) @binding(11) var<storage, read> extra: array<vec4<f32>>;
+// Per cell (when flags.y says so): heat W/m³ and source m³/s (f32 bits), the source's
+// group, unused.
+@group(0) @binding(11) var<storage, read> extra: array<vec4<u32>>;
 // Per cell (when flags.y has bit 4): the envelope's area (m²) and temperature (°C); the
 // exchange rate is scal[2] · area (1/s), implicit.
 @group(0) @binding(12) var<storage, read> exch: array<vec2<f32>>;
@@ -80,9 +81,9 @@ fn energy_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     var grp = NONE;
     if ((prm.flags.y & 3u) != 0u) {
         let e = extra[c];
-        q = e.x;
-        src = e.y / prm.misc.x;
-        grp = bitcast<u32>(e.z);
+        q = bitcast<f32>(e.x);
+        src = bitcast<f32>(e.y) / prm.misc.x;
+        grp = e.z;
     }
     var rhs = tstart[c] / dt + q / prm.fluid.w - corr[c];
     for (var b = 0u; b < prm.n.w; b = b + 1u) {

@@ -1,8 +1,9 @@
 // Partial reductions of a field (each of the launched workgroups strides over it and
 // writes one partial; reduce_partials combines them). Modes: 0 max |a − b|, 1 max |a|,
 // 2 min a over open cells, 3 max a over open cells, 4 Σ (a − b)², 5 Σ (a − b)² over
-// open cells, 6 Σ a. Entries: job.y, from offset job.x of a and b (open: from 0, cells
-// only).
+// open cells, 6 Σ a, 7 the count of entries of a that are not finite (by their bits,
+// which no compiler assumes away). Entries: job.y, from offset job.x of a and b (open:
+// from 0, cells only).
 // CPU twin: thermogrid::airflow::cfd::gpu::field_reduce.
 
 // import: shared/cfd.wgsl
@@ -49,6 +50,8 @@ fn field_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         } else if (mode == 4u || mode == 5u) {
             let d = a[o + i] - b[o + i];
             v = d * d;
+        } else if (mode == 7u) {
+            v = select(0.0, 1.0, (bitcast<u32>(a[o + i]) & 0x7f800000u) == 0x7f800000u);
         }
         s = combine(mode, s, v);
     }

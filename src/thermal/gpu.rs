@@ -446,6 +446,9 @@ impl GpuMg {
         record(&self.start, &mut enc);
         ctx.queue.submit([enc.finish()]);
         let s = ctx.read::<f32>(&self.scalars, 8)?;
+        if !s[5].is_finite() {
+            return Err(GpuError::Validation(format!("the right-hand side's norm is not finite ({})", s[5])));
+        }
         let bnorm = (s[5].max(0.0) as f64).sqrt();
         if bnorm == 0.0 {
             return Ok((0, 0.0));

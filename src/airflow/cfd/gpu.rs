@@ -18,11 +18,12 @@
 //!
 //! What depends on the geometry only is set up once on the host by the CPU
 //! [`Stepper`] (free faces, neighbour codes, wall distances, the pressure hierarchy,
-//! uploaded once) and reused by every step. A step is three submissions: the momentum
-//! predictor and the projection's right-hand side; the pressure MG-PCG (a convergence
-//! readback every few iterations); the projection update, the energy step and a small
-//! report (largest changes, largest speed, temperature range, link means) read back for
-//! the march's decisions and the links. The window sums of a statistically steady
+//! uploaded once) and reused by every step. A step submits the momentum predictor and
+//! the projection's right-hand side; the pressure MG-PCG (a convergence readback after
+//! each pair of iterations); the projection update with the energy solve (in time, one
+//! submission per outer energy iteration, and the envelope's step) and a small report
+//! (largest changes, largest speed, temperature range, non-finite counts, link means)
+//! read back for the march's decisions and the links. The window sums of a statistically steady
 //! march live on the device too. At the end the state comes back to the host in f64
 //! and the CPU's final projection leaves it divergence-free to round-off.
 //!
@@ -71,33 +72,42 @@ const TMIN: usize = 3;
 const TMAX: usize = 4;
 const MOVED: usize = 5;
 const BUILDING: usize = 6;
+/// Entries that are not finite: velocities, temperatures, pressures.
+const BAD_U: usize = 7;
+const BAD_T: usize = 8;
+const BAD_P: usize = 9;
 /// Slots before the monitor and link means.
-const SLOTS: usize = 8;
+const SLOTS: usize = 10;
 /// Workgroups of a partial reduction.
 const PARTIALS: u32 = 256;
 
 /// CPU twin of `field_reduce.wgsl` and `reduce_partials.wgsl`: 0 max |a − b|, 1 max |a|,
 /// 2 min a over open cells, 3 max a over open cells, 4 Σ (a − b)², 5 Σ (a − b)² over
-/// open cells, 6 Σ a.
+/// open cells, 6 Σ a, 7 the count of entries of `a` that are not finite.
 pub fn field_reduce(mode: u32, a: &[f64], b: &[f64], open: &[bool]) -> f64 {
     let masked = |i: usize| matches!(mode, 2 | 3 | 5) && !open[i];
     let vals = (0..a.len()).filter(|&i| !masked(i)).map(|i| match mode {
         0 => (a[i] - b[i]).abs(),
         1 => a[i].abs(),
         2 | 3 | 6 => a[i],
+        7 => f64::from(u8::from(!a[i].is_finite())),
         _ => (a[i] - b[i]).powi(2),
     });
     match mode {
         2 => vals.fold(3.0e38, f64::min),
         3 => vals.fold(-3.0e38, f64::max),
-        4..=6 => vals.sum(),
+        4..=7 => vals.sum(),
         _ => vals.fold(0.0, f64::max),
     }
 }
 
-/// CPU twin of `axpby.wgsl`: `y = α y + β x`.
+/// CPU twin of `axpby.wgsl`: `y = α y + β x` (`x` unread when β = 0).
 pub fn axpby(alpha: f64, y: &mut [f64], beta: f64, x: &[f64]) {
-    y.iter_mut().zip(x).for_each(|(y, x)| *y = alpha * *y + beta * x);
+    if beta == 0.0 {
+        y.iter_mut().for_each(|y| *y *= alpha);
+    } else {
+        y.iter_mut().zip(x).for_each(|(y, x)| *y = alpha * *y + beta * x);
+    }
 }
 
 /// Per step: each link group's temperature from the means of the link cells (in the
@@ -376,14 +386,14 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         // Ports by their index in the face buffers (sorted as the map is), with groups.
         let ports: Vec<[u32; 2]> =
             d.ports.iter().map(|(&(a, f), p)| [(base.off[a] as usize + f) as u32, p.group]).collect();
-        let extra: Vec<[f32; 4]> = if has_extra {
+        let extra: Vec<[u32; 4]> = if has_extra {
             (0..cells)
                 .map(|c| {
                     [
-                        d.q_w_m3.get(c).copied().unwrap_or(0.0) as f32,
-                        d.cell_source_m3s.get(c).copied().unwrap_or(0.0) as f32,
-                        f32::from_bits(d.cell_group.get(c).copied().unwrap_or(u32::MAX)),
-                        0.0,
+                        (d.q_w_m3.get(c).copied().unwrap_or(0.0) as f32).to_bits(),
+                        (d.cell_source_m3s.get(c).copied().unwrap_or(0.0) as f32).to_bits(),
+                        d.cell_group.get(c).copied().unwrap_or(u32::MAX),
+                        0,
                     ]
                 })
                 .collect()
@@ -441,7 +451,7 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         let ports_b =
             ctx.storage("ports", if ports.is_empty() { &[[u32::MAX; 2]] } else { &ports[..] }).map_err(gpu)?;
         let extra_b = ctx
-            .storage("cell heat and sources", if extra.is_empty() { &[[0.0f32; 4]] } else { &extra[..] })
+            .storage("cell heat and sources", if extra.is_empty() { &[[0u32; 4]] } else { &extra[..] })
             .map_err(gpu)?;
         let src_b = st("cell sources", &src)?;
         let bytes = gmg.bytes
@@ -590,6 +600,10 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         refresh.extend(red(&b.u, &b.u, 1, 0, faces, UMAX)?);
         refresh.extend(red(&b.t, &b.t, 2, 0, cells, TMIN)?);
         refresh.extend(red(&b.t, &b.t, 3, 0, cells, TMAX)?);
+        // NaN or ∞ anywhere (a max reduction may pass over them).
+        refresh.extend(red(&b.u, &b.u, 7, 0, faces, BAD_U)?);
+        refresh.extend(red(&b.t, &b.t, 7, 0, cells, BAD_T)?);
+        refresh.extend(red(&b.p, &b.p, 7, 0, cells, BAD_P)?);
         if n_mon + n_link > 0 {
             let pipe = kernel(ctx, "link_mean").map_err(gpu)?;
             let gl = ctx.groups(n_mon + n_link, 64);
@@ -723,9 +737,10 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             for k in 0..outer {
                 // The links from the latest temperatures (at the first solve, the last
                 // step's: the momentum step does not move them).
-                if self.n_link > 0 {
-                    let means: Vec<f64> = self.report[SLOTS + self.n_mon..].iter().map(|&v| v as f64).collect();
-                    links(&means, self.group_t);
+                // Always: groups without link cells (tiles) are set by the links too.
+                let means: Vec<f64> = self.report[SLOTS + self.n_mon..].iter().map(|&v| v as f64).collect();
+                links(&means, self.group_t);
+                if !self.group_t.is_empty() {
                     q.write_buffer(&self.b.group_t, 0, bytemuck::cast_slice(&f32s(self.group_t)));
                 }
                 self.submit(&[&self.energy, &self.refresh]);
@@ -741,10 +756,11 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         }
         self.phase[2] += tm.elapsed().as_secs_f64();
         let (du, dt_k) = (self.report[DU] as f64, self.report[DT] as f64);
-        if !du.is_finite() || !(self.report[UMAX] as f64).is_finite() {
+        let bad = |slot: usize| self.report[slot] != 0.0;
+        if !du.is_finite() || !(self.report[UMAX] as f64).is_finite() || bad(BAD_U) || bad(BAD_P) {
             return Err(CfdError::Diverged { step: self.steps, what: "the velocity" });
         }
-        if self.s.energy && !dt_k.is_finite() {
+        if self.s.energy && (!dt_k.is_finite() || bad(BAD_T)) {
             return Err(CfdError::Diverged { step: self.steps, what: "the temperature" });
         }
         Ok(StepChange { du, dt_k, uref })
@@ -796,6 +812,18 @@ impl<'a, 'l> GpuAir<'a, 'l> {
     pub fn envelope_temperatures(&self) -> Result<Vec<f64>, CfdError> {
         let v = self.ctx.read::<[f32; 2]>(&self.b.exch, self.cells).map_err(gpu)?;
         Ok(v.iter().map(|e| e[1] as f64).collect())
+    }
+
+    /// The state back on the host, in f64, with `d`'s prescribed faces exactly (f32
+    /// rounding would unbalance the room's flows).
+    pub fn download_exact(&self, d: &Domain, state: &mut State) -> Result<(), CfdError> {
+        self.download(state)?;
+        for (&(a, f), p) in &d.ports {
+            if !self.stepper.free[a][f] {
+                state.u[a][f] = p.velocity_m_s;
+            }
+        }
+        Ok(())
     }
 
     /// The state back on the host, in f64.
@@ -919,13 +947,7 @@ pub fn solve_steady_gpu(
     let t0 = std::time::Instant::now();
     let mut air = GpuAir::new(ctx, d, fluid, s, state, group_t, link_cells, links, None)?;
     let m = march(&mut air, d, s)?;
-    air.download(state)?;
-    // The prescribed faces exactly (f32 rounding would unbalance the room's flows).
-    for (&(a, f), p) in &d.ports {
-        if !air.stepper.free[a][f] {
-            state.u[a][f] = p.velocity_m_s;
-        }
-    }
+    air.download_exact(d, state)?;
     if std::env::var_os("THERMOGRID_TRACE").is_some() {
         eprintln!(
             "[cfd gpu] {} steps: momentum {:.3} s, pressure {:.3} s ({} MG-PCG iterations), energy and report {:.3} s, {:.1} MB on the device",
@@ -1168,7 +1190,7 @@ mod tests {
         let ports: Vec<[u32; 2]> =
             d.ports.iter().map(|(&(a, f), p)| [(air.base.off[a] as usize + f) as u32, p.group]).collect();
         let ports_b = ctx.storage("ports", &ports).unwrap();
-        let extra: Vec<[f32; 4]> = (0..n).map(|c| [d.q_w_m3[c] as f32, 0.0, f32::from_bits(u32::MAX), 0.0]).collect();
+        let extra: Vec<[u32; 4]> = (0..n).map(|c| [(d.q_w_m3[c] as f32).to_bits(), 0, u32::MAX, 0]).collect();
         let extra_b = ctx.storage("extra", &extra).unwrap();
         let exch: Vec<[f32; 2]> = area.iter().zip(&wall).map(|(&a, &w)| [a as f32, w as f32]).collect();
         let exch_b = ctx.storage("envelope", &exch).unwrap();
@@ -1212,7 +1234,7 @@ mod tests {
         // Reductions and the window blend.
         let t2: Vec<f64> = state.t.iter().enumerate().map(|(c, t)| r32(t + wave(c, 3.3))).collect();
         let t2b = ctx.storage("t2", &f32s(&t2)).unwrap();
-        for mode in 0..7 {
+        for mode in 0..8 {
             let got = air.reduce_read(&b.t, &t2b, mode, n).unwrap();
             let want = field_reduce(mode, &state.t, &t2, &d.open);
             assert!(
@@ -1220,6 +1242,20 @@ mod tests {
                 "field_reduce mode {mode}: GPU {got} vs CPU {want}"
             );
         }
+        // Non-finite entries are counted by their bits.
+        let mut bad = state.t.clone();
+        bad[3] = f64::NAN;
+        bad[7] = f64::INFINITY;
+        let bad_b = ctx.storage("bad", &f32s(&bad)).unwrap();
+        let got = air.reduce_read(&bad_b, &bad_b, 7, n).unwrap();
+        assert_eq!((got, field_reduce(7, &bad, &bad, &d.open)), (2.0, 2.0), "non-finite count");
+        // β = 0 never reads x (here full of NaN).
+        let z = GpuMean { u: b.uscr.clone(), t: t2b.clone() };
+        air.blend(&z, 0.5, (&b.unew, &bad_b), 0.0).unwrap();
+        let mut half = t2.clone();
+        axpby(0.5, &mut half, 0.0, &bad);
+        close("axpby with β = 0", &ctx.read::<f32>(&t2b, n).unwrap(), &half, 1e-6);
+        ctx.queue.write_buffer(&t2b, 0, bytemuck::cast_slice(&f32s(&t2)));
         let mut y = state.t.clone();
         axpby(0.25, &mut y, 2.0, &t2);
         let mean = GpuMean { u: b.uscr.clone(), t: b.t.clone() };

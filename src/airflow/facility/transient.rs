@@ -1,7 +1,8 @@
 //! Hall air in time: a scenario (a cooling failure, a load step) on the momentum model.
 //!
 //! The march starts from the steady state of [`super::cfd::march`] and takes physical
-//! time steps of the same kernels ([`crate::airflow::cfd::steady::Stepper`]): momentum
+//! time steps of the same kernels ([`crate::airflow::cfd::steady::Stepper`] on the CPU,
+//! `crate::airflow::cfd::gpu::GpuAir` on the GPU when one is given): momentum
 //! and energy over the step (split into Courant-limited sub-steps when the step is
 //! long), so the air re-routes within seconds of a fan stopping and the room warms at
 //! the rate its heat capacity allows. Three thermal masses hold heat back:
@@ -137,7 +138,8 @@ impl AirScenario {
 
     /// March `n` steps of `dt` seconds on facility `f` as it now is (`fans_on[ui]`: unit
     /// `ui` has lost its cooling but keeps moving air); `on_step(k, t, rack_t)` after each
-    /// step, with the air's and the racks' equipment temperatures (°C).
+    /// step, with the air's and the racks' equipment temperatures (°C). On the GPU when
+    /// `gpu` is given ([`AirScenario::advance_gpu`]).
     #[allow(clippy::too_many_arguments)]
     pub fn advance(
         &mut self,
@@ -328,7 +330,7 @@ impl AirScenario {
             let t = air.temperatures().map_err(gpu_err)?;
             on_step(k, &t, &self.rack_t);
         }
-        air.download(&mut self.state).map_err(gpu_err)?;
+        air.download_exact(d, &mut self.state).map_err(gpu_err)?;
         self.wall_t = air.envelope_temperatures().map_err(gpu_err)?;
         self.unit_t = f.cooling.iter().zip(&unit_t).map(|(u, t)| (u.id.clone(), *t)).collect();
         self.removed_w = removed;
