@@ -792,6 +792,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     thermal,
                     dt_s: flags::dt("--dt", dt)?,
                     duration_s: flags::dt("--duration", duration)?,
+                    backend: backend_of(backend),
                 };
                 let label =
                     if facility { format!("contingency --facility {file}") } else { format!("contingency {file}") };

@@ -328,7 +328,8 @@ fn each_halls_transients_are_batched_and_equal_the_hall_alone() {
     // CRAH stopped for good, racks heating) — the last two the same in the hall — and
     // for H2 FDR-2 too (the battery alone does not hold MV-2: H2 dark, as its TX lost).
     let c = campus::load(&write(&d, &campus_text(0.05, 1.0, 0.02, 0.02))).unwrap();
-    let (s, cost, worst) = thermogrid::outage::campus::run(&c, 10, 10.0, 60.0, 2).unwrap();
+    let (s, cost, worst) =
+        thermogrid::outage::campus::run(&c, 10, (10.0, 60.0), 2, thermogrid::backend::Backend::Cpu).unwrap();
     // 3 + 4 (hall, outage) pairs; 2 distinct consequences in one design; 1 steady start.
     assert_eq!((cost.pairs, cost.runs, cost.steady_starts), (7, 2, 1), "{cost:?}");
     assert_eq!(outage(&s, "FDR-2").racks_unpowered.len(), 3);
@@ -342,7 +343,13 @@ fn each_halls_transients_are_batched_and_equal_the_hall_alone() {
     let l = thermogrid::outage::campus::local(&c, 1, o).unwrap();
     assert_eq!(l.cooling_units_down.len(), 1);
     assert_eq!(l.cooling_units_down[0].id, "CRAH-1");
-    let (alone, _) = thermogrid::outage::thermal::transient(&c.halls[1].facility, &l, 10.0, 60.0).unwrap();
+    let (alone, _) = thermogrid::outage::thermal::transient(
+        &c.halls[1].facility,
+        &l,
+        (10.0, 60.0),
+        thermogrid::backend::Backend::Cpu,
+    )
+    .unwrap();
     assert_eq!(h2.time_s, alone.time_s);
     assert_eq!(h2.intake_c, alone.intake_c);
     assert_eq!(h1.intake_c, alone.intake_c);

@@ -322,7 +322,7 @@ fn an_n_plus_1_row_survives_losing_a_cooler_and_an_n_row_does_not() {
             .filter(|x| x.kind == "branch" && x.element.starts_with("MECH"))
             .all(|x| x.cooling_units_down.is_empty()));
         let t0 = std::time::Instant::now();
-        let (t, _) = thermal::transient(&f, o, 10.0, 900.0).unwrap();
+        let (t, _) = thermal::transient(&f, o, (10.0, 900.0), thermogrid::backend::Backend::Cpu).unwrap();
         let secs = t0.elapsed().as_secs_f64();
         eprintln!(
             "{label}: lose {} → warmest intake {:.1} °C, {} racks ≥ 32 °C, first after {:?} s ({secs:.1} s)",

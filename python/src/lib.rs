@@ -259,8 +259,12 @@ fn facility_contingency(
 ) -> PyResult<String> {
     use thermogrid::outage::study;
     py.detach(|| -> Result<String, Error> {
-        let o =
-            study::Options { thermal, dt_s: options::dt("dt", dt)?, duration_s: options::dt("duration", duration)? };
+        let o = study::Options {
+            thermal,
+            dt_s: options::dt("dt", dt)?,
+            duration_s: options::dt("duration", duration)?,
+            backend: thermogrid::backend::Backend::Auto,
+        };
         let s = study::run(&path, &o, ("dt", "duration"), Some(Path::new(&out)), worst_files)?;
         Ok(json(&s.json(Some(&out))))
     })

@@ -7,6 +7,7 @@
 // CPU twin: thermogrid::airflow::cfd::gpu::field_reduce.
 
 // import: shared/cfd.wgsl
+// import: shared/reduce.wgsl
 
 @group(0) @binding(0) var<uniform> prm: CfdParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -16,25 +17,10 @@
 
 var<workgroup> acc: array<f32, 256>;
 
-fn combine(mode: u32, x: f32, y: f32) -> f32 {
-    if (mode == 2u) {
-        return min(x, y);
-    }
-    if (mode >= 4u) {
-        return x + y;
-    }
-    return max(x, y);
-}
-
 @compute @workgroup_size(256)
 fn field_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(num_workgroups) nw: vec3<u32>) {
     let mode = prm.job.w;
-    var s = 0.0;
-    if (mode == 2u) {
-        s = 3.0e38;
-    } else if (mode == 3u) {
-        s = -3.0e38;
-    }
+    var s = identity(mode);
     let stride = nw.x * 256u;
     let o = prm.job.x;
     for (var i = wid.x * 256u + li; i < prm.job.y; i = i + stride) {

@@ -2,6 +2,7 @@
 // (one workgroup). CPU twin: thermogrid::airflow::cfd::gpu::field_reduce.
 
 // import: shared/cfd.wgsl
+// import: shared/reduce.wgsl
 
 @group(0) @binding(0) var<uniform> prm: CfdParams;
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
@@ -9,25 +10,10 @@
 
 var<workgroup> acc: array<f32, 256>;
 
-fn combine(mode: u32, x: f32, y: f32) -> f32 {
-    if (mode == 2u) {
-        return min(x, y);
-    }
-    if (mode >= 4u) {
-        return x + y;
-    }
-    return max(x, y);
-}
-
 @compute @workgroup_size(256)
 fn reduce_partials(@builtin(local_invocation_index) li: u32) {
     let mode = prm.job.w;
-    var s = 0.0;
-    if (mode == 2u) {
-        s = 3.0e38;
-    } else if (mode == 3u) {
-        s = -3.0e38;
-    }
+    var s = identity(mode);
     for (var i = li; i < prm.job.y; i = i + 256u) {
         s = combine(mode, s, partial[i]);
     }

@@ -18,12 +18,13 @@ use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 /// Files in `shaders/shared/` that kernels import with a `// import: shared/<file>` line.
-pub const SHARED_WGSL: [(&str, &str); 5] = [
+pub const SHARED_WGSL: [(&str, &str); 6] = [
     ("shared/level.wgsl", include_str!("../../shaders/shared/level.wgsl")),
     ("shared/transfer.wgsl", include_str!("../../shaders/shared/transfer.wgsl")),
     ("shared/vec.wgsl", include_str!("../../shaders/shared/vec.wgsl")),
     ("shared/n1.wgsl", include_str!("../../shaders/shared/n1.wgsl")),
     ("shared/cfd.wgsl", include_str!("../../shaders/shared/cfd.wgsl")),
+    ("shared/reduce.wgsl", include_str!("../../shaders/shared/reduce.wgsl")),
 ];
 
 /// A kernel's source with its `// import: shared/<file>` lines replaced by the shared

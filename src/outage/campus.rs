@@ -94,9 +94,9 @@ pub type Worst = (usize, String, crate::scenario::ScenarioResult);
 pub fn run(
     c: &Campus,
     per_hall: usize,
-    dt_s: f64,
-    duration_s: f64,
+    (dt_s, duration_s): (f64, f64),
     keep: usize,
+    backend: crate::backend::Backend,
 ) -> Result<(Contingencies, CampusThermal, Vec<Worst>), Error> {
     let t_screen = std::time::Instant::now();
     // The joined network as the power model reads it (each part was checked alone).
@@ -155,7 +155,7 @@ pub fn run(
                 starts.entry(f.input_sha256.clone()).or_insert(s)
             }
         };
-        let (outcome, _) = thermal::transient_from(f, start, l, dt_s, duration_s)?;
+        let (outcome, _) = thermal::transient_from(f, start, l, (dt_s, duration_s), backend)?;
         runs.insert(k, outcome);
     }
     cost.runs = runs.len();
@@ -181,7 +181,7 @@ pub fn run(
         for (h, l) in by_key.get(&(o.kind, o.element.clone())).map(Vec::as_slice).unwrap_or(&[]) {
             let f = &c.halls[*h].facility;
             let start = starts.get(&f.input_sha256).expect("solved for this design's transients");
-            let (_, sc) = thermal::transient_from(f, start, l, dt_s, duration_s)?;
+            let (_, sc) = thermal::transient_from(f, start, l, (dt_s, duration_s), backend)?;
             worst.push((r, c.halls[*h].id.clone(), sc));
         }
     }

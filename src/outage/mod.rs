@@ -686,9 +686,9 @@ pub mod study;
 pub fn run(
     f: &Facility,
     thermal: usize,
-    dt_s: f64,
-    duration_s: f64,
+    (dt_s, duration_s): (f64, f64),
     keep: usize,
+    backend: crate::backend::Backend,
 ) -> Result<(Contingencies, f64, Vec<(usize, crate::scenario::ScenarioResult)>), Error> {
     let mut c = screen(f)?;
     let t0 = std::time::Instant::now();
@@ -701,7 +701,7 @@ pub fn run(
             Some(s) => s,
             None => start.insert(thermal::Start::of(f)?),
         };
-        let (outcome, sc) = thermal::transient_from(f, s, o, dt_s, duration_s)?;
+        let (outcome, sc) = thermal::transient_from(f, s, o, (dt_s, duration_s), backend)?;
         o.thermal = Some(outcome);
         if keep > 0 {
             scenarios.push(((o.kind, o.element.clone()), sc));

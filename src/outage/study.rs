@@ -21,6 +21,8 @@ pub struct Options {
     pub dt_s: f64,
     /// Length of the transients, s (checked by the caller: finite, > 0).
     pub duration_s: f64,
+    /// Where the transients run (the hall-air model's scenarios have a GPU twin).
+    pub backend: crate::backend::Backend,
 }
 
 /// A finished study: the ranked outages and how long their transients took.
@@ -73,7 +75,7 @@ pub fn run(
     // their files.
     let (study, racks, worst) = if campus::is_campus(file) {
         let c = campus::load(file)?;
-        let (cont, cost, worst) = super::campus::run(&c, o.thermal, o.dt_s, o.duration_s, keep)?;
+        let (cont, cost, worst) = super::campus::run(&c, o.thermal, (o.dt_s, o.duration_s), keep, o.backend)?;
         let worst: Vec<_> =
             worst.into_iter().map(|(k, hall, sc)| (k, format!("{}.{hall}", cont.outages[k].element), sc)).collect();
         let halls = c
@@ -91,7 +93,7 @@ pub fn run(
         (study, racks, worst)
     } else {
         let f = crate::facility::load(file)?;
-        let (c, thermal_s, worst) = super::run(&f, o.thermal, o.dt_s, o.duration_s, keep)?;
+        let (c, thermal_s, worst) = super::run(&f, o.thermal, (o.dt_s, o.duration_s), keep, o.backend)?;
         let worst: Vec<_> = worst.into_iter().map(|(k, sc)| (k, c.outages[k].element.clone(), sc)).collect();
         let racks: Vec<String> = f.racks.iter().map(|r| r.id.clone()).collect();
         (Study { name: f.name, contingencies: c, thermal_s, campus: None }, racks, worst)

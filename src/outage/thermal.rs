@@ -62,15 +62,16 @@ pub fn events(o: &OutageResult, duration_s: f64) -> Vec<EventSpec> {
 }
 
 /// The room's transient after outage `o`: `duration_s` of `dt_s` steps from the steady
-/// state, on the facility's air model (the momentum model by default), on the CPU. The
-/// facility's own `[transient]` heat capacities apply where it has one.
+/// state, on the facility's air model (the momentum model by default), on `backend`'s
+/// hardware (the steady start on the CPU). The facility's own `[transient]` heat
+/// capacities apply where it has one.
 pub fn transient(
     f: &Facility,
     o: &OutageResult,
-    dt_s: f64,
-    duration_s: f64,
+    (dt_s, duration_s): (f64, f64),
+    backend: Backend,
 ) -> Result<(ThermalOutcome, crate::scenario::ScenarioResult), Error> {
-    transient_from(f, &Start::of(f)?, o, dt_s, duration_s)
+    transient_from(f, &Start::of(f)?, o, (dt_s, duration_s), backend)
 }
 
 /// The steady state a hall's outage transients start from, solved once per design.
@@ -87,8 +88,8 @@ pub fn transient_from(
     f: &Facility,
     start: &Start,
     o: &OutageResult,
-    dt_s: f64,
-    duration_s: f64,
+    (dt_s, duration_s): (f64, f64),
+    backend: Backend,
 ) -> Result<(ThermalOutcome, crate::scenario::ScenarioResult), Error> {
     let t0 = std::time::Instant::now();
     let mut g = f.clone();
@@ -109,7 +110,7 @@ pub fn transient_from(
     spec.thresholds_c = Some(LIMITS_C.to_vec());
     g.transient = Some(spec);
     g.events = events(o, duration_s);
-    let sc = crate::scenario::run_scenario_from(&g, Backend::Cpu, &SolveOptions::default(), None, start.0.as_ref())?;
+    let sc = crate::scenario::run_scenario_from(&g, backend, &SolveOptions::default(), None, start.0.as_ref())?;
     let nr = sc.rack_ids.len();
     let warmest: Vec<f64> = (0..nr)
         .map(|r| (0..sc.time_s.len()).map(|k| sc.intake_c[k * nr + r]).fold(f64::NEG_INFINITY, f64::max))

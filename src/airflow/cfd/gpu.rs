@@ -961,20 +961,12 @@ pub fn solve_steady_gpu(
     }
     let (pressure_iterations, device_bytes) = (air.pressure_iterations, air.bytes);
     let mut stepper = air.stepper;
-    let mass_residual = stepper.finish(d, s, state);
-    Ok(CfdReport {
-        steps: m.steps,
-        converged: m.converged,
-        averaged: m.averaged,
-        window_change: m.window_change,
-        monitor_spread_k: m.monitor_spread_k,
-        velocity_change: m.velocity_change,
-        temperature_change: m.temperature_change,
-        mass_residual,
-        pressure_iterations,
-        bytes: stepper.bytes() + device_bytes as usize,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    let mut m = m;
+    m.mass_residual = stepper.finish(d, s, state);
+    m.pressure_iterations = pressure_iterations;
+    m.bytes = stepper.bytes() + device_bytes as usize;
+    m.seconds = t0.elapsed().as_secs_f64();
+    Ok(m)
 }
 
 #[cfg(test)]

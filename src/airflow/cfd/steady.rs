@@ -395,17 +395,6 @@ impl Stepper {
     }
 }
 
-/// What a march did (see [`CfdReport`]).
-pub struct Marched {
-    pub steps: usize,
-    pub converged: bool,
-    pub averaged: bool,
-    pub window_change: [f64; 2],
-    pub monitor_spread_k: f64,
-    pub velocity_change: f64,
-    pub temperature_change: f64,
-}
-
 /// The fields of a march and what the march does with them, on the CPU ([`CpuAir`])
 /// or on the GPU (`super::gpu::GpuAir`): one step, the Courant step, the temperature
 /// range, and the window sums and means of a statistically steady march.
@@ -441,7 +430,9 @@ pub trait Air {
 
 /// March `air` to the steady state of domain `d` (its monitored groups decide when a
 /// statistically steady march has settled).
-pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<Marched, CfdError> {
+/// The report's mass residual, pressure iterations, bytes and seconds are the caller's
+/// to fill in.
+pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport, CfdError> {
     let (mut steps, mut calm) = (0usize, 0usize);
     let (mut ru, mut rt) = (f64::INFINITY, 0.0);
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
@@ -577,7 +568,7 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<Marched, C
             }
         }
     }
-    Ok(Marched {
+    Ok(CfdReport {
         steps,
         converged: calm >= PATIENCE || averaged,
         averaged,
@@ -585,6 +576,10 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<Marched, C
         monitor_spread_k: monitor_change,
         velocity_change: ru,
         temperature_change: rt,
+        mass_residual: f64::NAN,
+        pressure_iterations: 0,
+        bytes: 0,
+        seconds: 0.0,
     })
 }
 
@@ -677,7 +672,7 @@ pub fn solve_steady(
     let stepper = Stepper::new(d, s, state)?;
     let trace = std::env::var_os("THERMOGRID_TRACE").is_some();
     let mut air = CpuAir { stepper, d, fluid, s, state, group_t, links };
-    let m = march(&mut air, d, s)?;
+    let mut m = march(&mut air, d, s)?;
     let CpuAir { mut stepper, state, .. } = air;
     if trace {
         eprintln!(
@@ -699,19 +694,11 @@ pub fn solve_steady(
     // The averages of the velocities and temperatures: the open window, the previous
     // window's mean and the epoch's sum.
     let averaging = if s.window_steps > 0 { 3 * (faces + mac.cells()) * 8 } else { 0 };
-    Ok(CfdReport {
-        steps: m.steps,
-        converged: m.converged,
-        averaged: m.averaged,
-        window_change: m.window_change,
-        monitor_spread_k: m.monitor_spread_k,
-        velocity_change: m.velocity_change,
-        temperature_change: m.temperature_change,
-        mass_residual,
-        pressure_iterations: stepper.pressure_iterations,
-        bytes: fields + averaging + stepper.bytes(),
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+    m.mass_residual = mass_residual;
+    m.pressure_iterations = stepper.pressure_iterations;
+    m.bytes = fields + averaging + stepper.bytes();
+    m.seconds = t0.elapsed().as_secs_f64();
+    Ok(m)
 }
 
 /// Sums or means of the velocities and temperatures over a window or an epoch. The

@@ -131,6 +131,15 @@ impl AirScenario {
         ))
     }
 
+    /// The unit coil temperatures in facility `f`'s order (a new unit starts at its
+    /// supply).
+    fn coil_temperatures(&self, f: &Facility) -> Vec<f64> {
+        f.cooling
+            .iter()
+            .map(|u| self.unit_t.iter().find(|(id, _)| *id == u.id).map(|x| x.1).unwrap_or(u.supply_c))
+            .collect()
+    }
+
     /// The temperature of each rack's equipment, °C (NaN: the rack moves no air).
     pub fn rack_temperatures(&self) -> &[f64] {
         &self.rack_t
@@ -158,13 +167,7 @@ impl AirScenario {
         if let Some(ctx) = gpu {
             return self.advance_gpu(ctx, f, (&sr, &d, &gr), s, fans_on, m, dt, n, on_step);
         }
-        // Each step's projection to a tight tolerance: advection in flux form carries heat
-        // exactly only through a divergence-free field.
-        let set = crate::airflow::cfd::Settings {
-            pressure_tol: PRESSURE_TOL,
-            energy_outer: ENERGY_OUTER,
-            ..settings(s, usize::MAX)
-        };
+        let set = time_settings(s);
         let rho_cp = f.materials.air_rho_cp_j_m3k;
         let mut stepper = Stepper::new(&d, &set, &mut self.state).map_err(|e| {
             Error::Input(InputError::new(
@@ -176,33 +179,16 @@ impl AirScenario {
         })?;
         let area = envelope_area(&d);
         let v_cell = d.grid.cell_volume_m3();
-        // The unit coil temperatures in this facility's order (a new unit starts at its supply).
-        let mut unit_t: Vec<f64> = f
-            .cooling
-            .iter()
-            .map(|u| self.unit_t.iter().find(|(id, _)| *id == u.id).map(|x| x.1).unwrap_or(u.supply_c))
-            .collect();
+        let mut unit_t = self.coil_temperatures(f);
         let mut removed = vec![0.0; f.cooling.len()];
         let mut group_t = vec![f.cooling.iter().map(|u| u.supply_c).fold(20.0, f64::min); gr.count];
         for k in 0..n {
             // Sub-steps no longer than the steady march's Courant step.
             let (dt_c, _) = stepper.courant_dt(&set, &self.state);
-            let subs = (dt / dt_c).ceil().max(1.0) as usize;
-            if subs > MAX_SUBSTEPS {
-                return Err(Error::Input(InputError::new(
-                    &f.path,
-                    "[transient]",
-                    format!(
-                        "dt_s = {dt} s is {subs} of the air's Courant-limited steps ({dt_c:.3e} s at the fastest jet)"
-                    ),
-                    format!("use dt_s ≤ {:.3e} s (the air needs that resolution in time)", dt_c * MAX_SUBSTEPS as f64),
-                )));
-            }
+            let subs = substeps(f, dt, dt_c)?;
             let h = dt / subs as f64;
             for _ in 0..subs {
-                // The building's film coefficient in series with its layer over the step.
-                let cb = m.building_j_m2k / h;
-                let h_eff = if cb > 0.0 { m.building_h_w_m2k * cb / (cb + m.building_h_w_m2k) } else { 0.0 };
+                let (cb, h_eff) = envelope_coefficients(m, h);
                 let rate: Vec<f64> = area.iter().map(|a| h_eff * a / (rho_cp * v_cell)).collect();
                 let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
                 let mut links = |t: &[f64], out: &mut [f64]| {
@@ -252,19 +238,11 @@ impl AirScenario {
         on_step: &mut dyn FnMut(usize, &[f64], &[f64]),
     ) -> Result<(), Error> {
         use crate::airflow::cfd::gpu::GpuAir;
-        let set = crate::airflow::cfd::Settings {
-            pressure_tol: PRESSURE_TOL,
-            energy_outer: ENERGY_OUTER,
-            ..settings(s, usize::MAX)
-        };
+        let set = time_settings(s);
         let rho_cp = f.materials.air_rho_cp_j_m3k;
         let area = envelope_area(d);
         let v_cell = d.grid.cell_volume_m3();
-        let mut unit_t: Vec<f64> = f
-            .cooling
-            .iter()
-            .map(|u| self.unit_t.iter().find(|(id, _)| *id == u.id).map(|x| x.1).unwrap_or(u.supply_c))
-            .collect();
+        let mut unit_t = self.coil_temperatures(f);
         let mut removed = vec![0.0; f.cooling.len()];
         let mut group_t = vec![f.cooling.iter().map(|u| u.supply_c).fold(20.0, f64::min); gr.count];
         let cells = link_cells(f, sr);
@@ -293,21 +271,10 @@ impl AirScenario {
         .map_err(gpu_err)?;
         for k in 0..n {
             let dt_c = set.cfl * d.grid.dx / air.max_speed().max(set.velocity_scale_m_s);
-            let subs = (dt / dt_c).ceil().max(1.0) as usize;
-            if subs > MAX_SUBSTEPS {
-                return Err(Error::Input(InputError::new(
-                    &f.path,
-                    "[transient]",
-                    format!(
-                        "dt_s = {dt} s is {subs} of the air's Courant-limited steps ({dt_c:.3e} s at the fastest jet)"
-                    ),
-                    format!("use dt_s ≤ {:.3e} s (the air needs that resolution in time)", dt_c * MAX_SUBSTEPS as f64),
-                )));
-            }
+            let subs = substeps(f, dt, dt_c)?;
             let h = dt / subs as f64;
             for _ in 0..subs {
-                let cb = m.building_j_m2k / h;
-                let h_eff = if cb > 0.0 { m.building_h_w_m2k * cb / (cb + m.building_h_w_m2k) } else { 0.0 };
+                let (cb, h_eff) = envelope_coefficients(m, h);
                 let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
                 let mut links = |means: &[f64], out: &mut [f64]| {
                     let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
@@ -336,6 +303,35 @@ impl AirScenario {
         self.removed_w = removed;
         Ok(())
     }
+}
+
+/// The march's settings in time: each step's projection to a tight tolerance (advection
+/// in flux form carries heat exactly only through a divergence-free field) and its
+/// energy solves iterated with the links.
+fn time_settings(s: &AirflowSettings) -> crate::airflow::cfd::Settings {
+    crate::airflow::cfd::Settings { pressure_tol: PRESSURE_TOL, energy_outer: ENERGY_OUTER, ..settings(s, usize::MAX) }
+}
+
+/// Sub-steps of a step of `dt` s no longer than the air's Courant step `dt_c`, or the
+/// error naming the largest `dt_s` the air allows.
+fn substeps(f: &Facility, dt: f64, dt_c: f64) -> Result<usize, Error> {
+    let subs = (dt / dt_c).ceil().max(1.0) as usize;
+    if subs > MAX_SUBSTEPS {
+        return Err(Error::Input(InputError::new(
+            &f.path,
+            "[transient]",
+            format!("dt_s = {dt} s is {subs} of the air's Courant-limited steps ({dt_c:.3e} s at the fastest jet)"),
+            format!("use dt_s ≤ {:.3e} s (the air needs that resolution in time)", dt_c * MAX_SUBSTEPS as f64),
+        )));
+    }
+    Ok(subs)
+}
+
+/// The envelope over a step of `h` s: its heat capacity per step `C_b/h` and the film
+/// coefficient in series with its layer, `h_eff` (W/(m²·K)).
+fn envelope_coefficients(m: &Masses, h: f64) -> (f64, f64) {
+    let cb = m.building_j_m2k / h;
+    (cb, if cb > 0.0 { m.building_h_w_m2k * cb / (cb + m.building_h_w_m2k) } else { 0.0 })
 }
 
 /// Envelope area next to each open cell, m²: its adiabatic domain faces that carry no
