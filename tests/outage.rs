@@ -335,6 +335,30 @@ fn an_n_plus_1_row_survives_losing_a_cooler_and_an_n_row_does_not() {
     assert!(worst[1].max_intake_c < worst[0].max_intake_c - 3.0);
 }
 
+/// An outage's room transient on the GPU (the hall-air kernels in f32; lavapipe in CI)
+/// follows the CPU's: every rack's warmest intake over two minutes after losing a
+/// cooler, within 0.05 K.
+#[test]
+fn an_outage_transient_on_the_gpu_follows_the_cpu() {
+    use thermogrid::backend::Backend;
+    if thermogrid::gpu::context_for_tests().is_none() {
+        return;
+    }
+    let racks = [(0.6, 10.0), (1.2, 14.0), (2.4, 14.0), (3.0, 14.0), (4.2, 14.0), (4.8, 10.0)];
+    let cooling = in_rows(&[("IRC-1", 1.8), ("IRC-2", 3.6)], 40.0);
+    let f = load_str("outage_room.toml", &room(&cooling, 100.0, &racks)).unwrap();
+    let c = screen(&f).unwrap();
+    let o = c.outages.iter().find(|o| o.element == "IRC-2").unwrap();
+    let (cpu, _) = thermal::transient(&f, o, (10.0, 120.0), Backend::Cpu).unwrap();
+    let (gpu, sc) = thermal::transient(&f, o, (10.0, 120.0), Backend::Gpu).unwrap();
+    assert_eq!(sc.end.report.backend, "gpu");
+    for (a, b) in cpu.racks.iter().zip(&gpu.racks) {
+        eprintln!("{}: warmest intake CPU {:.3} °C, GPU {:.3} °C", a.0, a.3, b.3);
+        assert_eq!(a.0, b.0);
+        assert!((a.3 - b.3).abs() < 0.05, "{}: CPU {} GPU {}", a.0, a.3, b.3);
+    }
+}
+
 #[test]
 fn the_command_line_ranks_writes_json_and_netcdf() {
     let dir = std::env::temp_dir().join(format!("tg-outage-{}", std::process::id()));
