@@ -103,4 +103,4 @@ PY
 RUN
 chmod +x .gl/run.sh
 du -sh .gl
-echo "prepared: run 'bash .gl/run.sh' on the device with carry [\".gl\"]"
+echo "prepared: on the device, with carry [\".gl\"]: 'bash .gl/run.sh air', then 'bash .gl/run.sh solvers' (or 'bash .gl/run.sh' for both)"
