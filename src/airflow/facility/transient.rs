@@ -112,7 +112,7 @@ impl AirScenario {
         let rack_n: Vec<f64> = vec![f64::NAN; f.racks.len()];
         let unit_n = unit_now.clone();
         let masses = Mass { rack_n: &rack_n, rack: &mut rack_now, unit_n: &unit_n, unit: &mut unit_now };
-        time_links(f, &sr, &gr, &none, &m, 1.0, &st.t, masses, &mut removed, &mut out);
+        time_links(f, &sr, &gr, &none, &m, 1.0, &link_means(f, &sr, &st.t), masses, &mut removed, &mut out);
         let unit_t = f.cooling.iter().zip(&unit_now).map(|(u, t)| (u.id.clone(), *t)).collect();
         let wall_t = st.t.clone();
         let n = f.cooling.len();
@@ -193,7 +193,7 @@ impl AirScenario {
                 let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
                 let mut links = |t: &[f64], out: &mut [f64]| {
                     let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
-                    time_links(f, &sr, &gr, fans_on, m, h, t, masses, &mut removed, out)
+                    time_links(f, &sr, &gr, fans_on, m, h, &link_means(f, &sr, t), masses, &mut removed, out)
                 };
                 let time = self.steps as f64 * h;
                 stepper
@@ -278,7 +278,7 @@ impl AirScenario {
                 let (rack_n, unit_n) = (self.rack_t.clone(), unit_t.clone());
                 let mut links = |means: &[f64], out: &mut [f64]| {
                     let masses = Mass { rack_n: &rack_n, rack: &mut self.rack_t, unit_n: &unit_n, unit: &mut unit_t };
-                    time_links_means(f, sr, gr, fans_on, m, h, means, masses, &mut removed, out)
+                    time_links(f, sr, gr, fans_on, m, h, means, masses, &mut removed, out)
                 };
                 let time = self.steps as f64 * h;
                 let building = [h_eff / (rho_cp * v_cell), h_eff, cb, m.building_h_w_m2k];
@@ -393,26 +393,10 @@ struct Mass<'a> {
     unit: &'a mut [f64],
 }
 
-/// The links of a step in time: rack masses, unit coils, rear doors, tiles.
+/// The links of a step in time (rack masses, unit coils, rear doors, tiles) from the
+/// mean temperatures of [`link_cells`] (in its order).
 #[allow(clippy::too_many_arguments)]
 fn time_links(
-    f: &Facility,
-    sr: &Sources,
-    gr: &Groups,
-    fans_on: &[bool],
-    m: &Masses,
-    dt: f64,
-    t: &[f64],
-    mass: Mass,
-    removed: &mut [f64],
-    out: &mut [f64],
-) {
-    time_links_means(f, sr, gr, fans_on, m, dt, &link_means(f, sr, t), mass, removed, out)
-}
-
-/// [`time_links`] from the mean temperatures of [`link_cells`] (in its order).
-#[allow(clippy::too_many_arguments)]
-fn time_links_means(
     f: &Facility,
     sr: &Sources,
     gr: &Groups,
