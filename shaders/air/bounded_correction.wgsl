@@ -28,9 +28,7 @@ fn bounded_correction(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var b = 0u; b < prm.n.w; b = b + 1u) {
         let nb_ = prm.n[b];
         for (var side = 0u; side < 2u; side = side + 1u) {
-            var pf = p;
-            pf[b] = pf[b] + side;
-            let f = prm.off[b] + index_of(fdims(prm, b), pf);
+            let f = cell_face(prm, b, p, side);
             if ((codes[f] & FREE_BIT) == 0u) {
                 continue;
             }

@@ -24,7 +24,7 @@ fn divergence(@builtin(global_invocation_id) gid: vec3<u32>) {
         let p = pos_of(prm.n.xyz, c);
         var s = 0.0;
         for (var a = 0u; a < prm.n.w; a = a + 1u) {
-            let f = prm.off[a] + index_of(fdims(prm, a), p);
+            let f = cell_face(prm, a, p, 0u);
             s = s + u[f + fstride(prm, a)[a]] - u[f];
         }
         d = s * prm.phys.x;

@@ -62,7 +62,7 @@ fn effective_viscosity(@builtin(global_invocation_id) gid: vec3<u32>) {
         let p = pos_of(prm.n.xyz, c);
         var sum = 0.0;
         for (var a = 0u; a < prm.n.w; a = a + 1u) {
-            let f = prm.off[a] + index_of(fdims(prm, a), p);
+            let f = cell_face(prm, a, p, 0u);
             let m = 0.5 * (u[f] + u[f + fstride(prm, a)[a]]);
             sum = sum + m * m;
         }

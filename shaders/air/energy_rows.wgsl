@@ -88,9 +88,7 @@ fn energy_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     var rhs = tstart[c] / dt + q / prm.fluid.w - corr[c];
     for (var b = 0u; b < prm.n.w; b = b + 1u) {
         for (var side = 0u; side < 2u; side = side + 1u) {
-            var pf = p;
-            pf[b] = pf[b] + side;
-            let f = prm.off[b] + index_of(fdims(prm, b), pf);
+            let f = cell_face(prm, b, p, side);
             var w = -u[f];
             if (side == 1u) {
                 w = u[f];

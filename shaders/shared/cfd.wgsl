@@ -65,6 +65,14 @@ fn index_of(d: vec3<u32>, p: vec3<u32>) -> u32 {
     return (p.z * d.y + p.y) * d.x + p.x;
 }
 
+// The face of axis a on side `side` (0 low, 1 high) of the cell at p, as an index in the
+// face buffers.
+fn cell_face(prm: CfdParams, a: u32, p: vec3<u32>, side: u32) -> u32 {
+    var q = p;
+    q[a] = q[a] + side;
+    return prm.off[a] + index_of(fdims(prm, a), q);
+}
+
 // Cell c's index in the padded pressure vectors.
 fn padded_cell(prm: CfdParams, c: u32) -> u32 {
     let p = pos_of(prm.n.xyz, c);

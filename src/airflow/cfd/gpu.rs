@@ -187,7 +187,11 @@ pub struct GpuAir<'a, 'l> {
     flow: Vec<Step>,
     /// One energy solve (an outer iteration of a step in time).
     energy: Vec<Step>,
+    /// The report's speed, temperature range, non-finite counts ([`Self::checks`]) and
+    /// link means ([`Self::means`]).
     refresh: Vec<Step>,
+    checks: Vec<Step>,
+    means: Vec<Step>,
     /// The envelope's step (a step in time).
     building: Vec<Step>,
     steps: usize,
@@ -604,6 +608,8 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         refresh.extend(red(&b.u, &b.u, 7, 0, faces, BAD_U)?);
         refresh.extend(red(&b.t, &b.t, 7, 0, cells, BAD_T)?);
         refresh.extend(red(&b.p, &b.p, 7, 0, cells, BAD_P)?);
+        let checks = refresh.clone();
+        let mut means = Vec::new();
         if n_mon + n_link > 0 {
             let pipe = kernel(ctx, "link_mean").map_err(gpu)?;
             let gl = ctx.groups(n_mon + n_link, 64);
@@ -614,12 +620,13 @@ impl<'a, 'l> GpuAir<'a, 'l> {
                 mode: 0,
             };
             let u = ctx.uniform("link means", &prm);
-            refresh.push(Step::Run {
+            means.push(Step::Run {
                 bind: ctx.bind(&pipe, &[&u, &b.from_off, &b.from_idx, &b.t, &b.report]),
                 pipe,
                 groups: gl,
             });
         }
+        refresh.extend(means.iter().cloned());
         let open_cells = d.open.iter().filter(|&&o| o).count();
         let mut air = GpuAir {
             ctx,
@@ -641,6 +648,8 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             flow,
             energy,
             refresh,
+            checks,
+            means,
             building,
             steps: 0,
             bytes,
@@ -727,6 +736,8 @@ impl<'a, 'l> GpuAir<'a, 'l> {
         self.phase[1] += tm.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();
         let outer = if self.s.energy { self.s.energy_outer.max(1) } else { 0 };
+        // Whether the report's checks ran on the step's final state.
+        let mut checked = true;
         if outer == 0 {
             self.submit(&[&self.flow, &self.refresh]);
             self.read_report()?;
@@ -743,15 +754,21 @@ impl<'a, 'l> GpuAir<'a, 'l> {
                 if !self.group_t.is_empty() {
                     q.write_buffer(&self.b.group_t, 0, bytemuck::cast_slice(&f32s(self.group_t)));
                 }
-                self.submit(&[&self.energy, &self.refresh]);
+                // An outer iteration needs only the link means; the state's checks run
+                // once, after the last.
+                let last = k + 1 == outer;
+                let checks: &[Step] = if last { &self.checks } else { &[] };
+                self.submit(&[&self.energy, &self.means, checks]);
                 self.read_report()?;
-                if k + 1 < outer && (self.report[MOVED] as f64) < self.s.energy_outer_tol_k {
+                if !last && (self.report[MOVED] as f64) < self.s.energy_outer_tol_k {
+                    checked = false;
                     break;
                 }
             }
         }
-        if !self.building.is_empty() {
-            self.submit(&[&self.building]);
+        let checks: &[Step] = if checked { &[] } else { &self.checks };
+        if !checks.is_empty() || !self.building.is_empty() {
+            self.submit(&[checks, &self.building]);
             self.read_report()?;
         }
         self.phase[2] += tm.elapsed().as_secs_f64();
