@@ -2,33 +2,59 @@
 //! read-only (`mmap`), so reading a 20 MB case costs a few page-table entries instead of
 //! a 20 MB copy into fresh memory (25–45 ms on this project's 2-core machine, against
 //! about 4 ms mapped); anything else (a pipe, another system, a failed map) is read
-//! into a `String`. The text is checked to be UTF-8 either way.
+//! into memory. [`read_text`] checks that it is UTF-8; [`read_bytes`] leaves that to a
+//! reader that checks it while it starts on the bytes.
 //!
 //! A mapped file must not be truncated by another process while it is read (the
 //! reader would fault, as every mmap-based tool does); case files are inputs that
 //! nothing rewrites during a run.
 
-/// The contents of a text file.
-pub enum Text {
-    Owned(String),
+/// The contents of a file, not yet checked to be text.
+pub enum Bytes {
+    Owned(Vec<u8>),
     #[cfg(target_os = "linux")]
     Mapped(Map),
 }
 
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            #[cfg(target_os = "linux")]
+            Bytes::Mapped(m) => m.bytes(),
+        }
+    }
+}
+
+/// The contents of a text file.
+pub struct Text(Bytes);
+
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        match self {
-            Text::Owned(s) => s,
-            #[cfg(target_os = "linux")]
-            Text::Mapped(m) => m.as_str(),
-        }
+        // SAFETY: checked to be UTF-8 when made (`read_text`); a map is read-only.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 }
 
 /// Read `path` as UTF-8 text, mapped where possible. Errors are `std::io` errors
 /// (`InvalidData` for text that is not UTF-8), for the caller to name the file.
 pub fn read_text(path: &str) -> std::io::Result<Text> {
+    let b = read_bytes(path)?;
+    check_utf8(&b)?;
+    Ok(Text(b))
+}
+
+/// `b` as UTF-8, or the error [`read_text`] gives for a file that is not.
+pub fn check_utf8(b: &[u8]) -> std::io::Result<&str> {
+    std::str::from_utf8(b)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
+/// Read `path`'s bytes, mapped where possible, without checking that they are text (a
+/// reader that checks them itself, while it starts on them: [`check_utf8`]).
+pub fn read_bytes(path: &str) -> std::io::Result<Bytes> {
     #[cfg(target_os = "linux")]
     {
         let f = std::fs::File::open(path)?;
@@ -36,17 +62,11 @@ pub fn read_text(path: &str) -> std::io::Result<Text> {
         // Small files gain nothing; empty ones cannot be mapped.
         if meta.is_file() && meta.len() >= MAP_MIN_BYTES && meta.len() <= isize::MAX as u64 {
             if let Some(m) = Map::new(&f, meta.len() as usize) {
-                if std::str::from_utf8(m.bytes()).is_err() {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "stream did not contain valid UTF-8",
-                    ));
-                }
-                return Ok(Text::Mapped(m));
+                return Ok(Bytes::Mapped(m));
             }
         }
     }
-    std::fs::read_to_string(path).map(Text::Owned)
+    std::fs::read(path).map(Bytes::Owned)
 }
 
 /// Files at least this large are mapped, bytes.
@@ -80,12 +100,6 @@ impl Map {
     fn bytes(&self) -> &[u8] {
         // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives.
         unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-
-    fn as_str(&self) -> &str {
-        // SAFETY: checked to be UTF-8 when the map was made (`read_text`), and mapped
-        // read-only.
-        unsafe { std::str::from_utf8_unchecked(self.bytes()) }
     }
 }
 

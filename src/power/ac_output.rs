@@ -121,12 +121,13 @@ pub fn text_summary(net: &Network, r: &AcResult, t: &AcTotals, output: Option<&s
     if ranked.is_empty() {
         let _ = writeln!(o, "no branch has a rating (RATE_A): loadings not computed");
     } else {
+        let names = net.branch_name_map(ranked.iter().take(5).chain(t.overloads.iter().take(10)).copied());
         let _ = writeln!(o, "most loaded branches           MW at from   MVAr     MVA   loading %   loss kW");
         for &i in ranked.iter().take(5) {
             let _ = writeln!(
                 o,
                 "  {:<26} {:>10.3} {:>8.3} {:>8.3} {:>10.1} {:>9.2}",
-                net.branch_name(i),
+                names[&i],
                 r.pf_mw[i],
                 r.qf_mvar[i],
                 r.s_mva[i],
@@ -136,7 +137,7 @@ pub fn text_summary(net: &Network, r: &AcResult, t: &AcTotals, output: Option<&s
         }
         let _ = writeln!(o, "over their MVA rating (> 100 % of RATE_A): {}", t.overloads.len());
         for &i in t.overloads.iter().take(10) {
-            let _ = writeln!(o, "  {}: {:.1} % ({:.3} MVA)", net.branch_name(i), r.loading_pct[i], r.s_mva[i]);
+            let _ = writeln!(o, "  {}: {:.1} % ({:.3} MVA)", names[&i], r.loading_pct[i], r.s_mva[i]);
         }
     }
     if let Some(out) = output {
@@ -158,8 +159,9 @@ pub fn json_summary(
         json!({"row": i, "name": net.bus_name(i), "bus_i": r.bus_i[i], "vm_pu": r.vm_pu[i],
                "vm_kv": if r.vm_kv[i].is_finite() { Some(r.vm_kv[i]) } else { None }})
     };
+    let names = net.branch_name_map(ranked.iter().take(10).chain(&t.overloads).copied());
     let branch_json = |i: usize| {
-        json!({"row": i, "name": net.branch_name(i), "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
+        json!({"row": i, "name": names[&i], "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
                "pf_mw": r.pf_mw[i], "qf_mvar": r.qf_mvar[i], "s_mva": r.s_mva[i],
                "loading_pct": r.loading_pct[i], "loss_mw": r.loss_mw[i]})
     };

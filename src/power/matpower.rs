@@ -11,15 +11,16 @@ use std::fmt::Write;
 
 /// Read a .m case file.
 pub fn read_matpower(path: &str) -> Result<Network, InputError> {
-    let src = crate::mapped::read_text(path).map_err(|e| {
+    let cannot = |e: std::io::Error| {
         InputError::new(
             path,
             "case file",
             format!("cannot read it: {e}"),
             "check the path and that it is a text .m file",
         )
-    })?;
-    parse_matpower(path, &src)
+    };
+    let src = crate::mapped::read_bytes(path).map_err(cannot)?;
+    parse_bytes(path, &src, |b| crate::mapped::check_utf8(b).map(|_| ()).map_err(cannot))
 }
 
 struct Scan<'a> {
@@ -414,19 +415,9 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The first position of byte `b` in `s`, eight bytes at a time.
+/// The first position of byte `b` in `s` (SIMD, `memchr`).
 fn find_byte(s: &[u8], b: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let pat = ONES.wrapping_mul(u64::from(b));
-    let mut i = 0;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ pat;
-        if x.wrapping_sub(ONES) & !x & (ONES << 7) != 0 {
-            break;
-        }
-        i += 8;
-    }
-    s[i..].iter().position(|&c| c == b).map(|p| p + i)
+    memchr::memchr(b, s)
 }
 
 /// Whether a number ending at `k` is a whole matrix element: it is followed by a
@@ -501,16 +492,9 @@ fn to_matrix(file: &str, name: &str, rows: Rows, min_cols: usize) -> Result<Matr
     Ok(Matrix { cols, data: rows.data, lines: rows.lines })
 }
 
-/// Whether `%{` occurs in `s` (`{` is rare in case files: found, then compared).
+/// Whether `%{` occurs in `s`.
 fn has_block_comment(s: &[u8]) -> bool {
-    let mut k = 0;
-    while let Some(c) = find_byte(&s[k..], b'{') {
-        if k + c > 0 && s[k + c - 1] == b'%' {
-            return true;
-        }
-        k += c + 1;
-    }
-    false
+    memchr::memmem::find(s, b"%{").is_some()
 }
 
 /// Parse .m text; `file` names it in messages.
@@ -557,41 +541,68 @@ fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::C
 }
 
 pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
-    let src = without_block_comments(file, src.strip_prefix('\u{feff}').unwrap_or(src))?;
-    let bytes = src.as_bytes();
-    // The branch matrix, the largest, is read on a second thread from where its
-    // statement starts, while this one reads the rest; its result is used only if this
-    // reader arrives at exactly that statement (so a match inside a string or a cell is
-    // ignored), and it is the same as reading it here.
-    let ahead = find_matrix(bytes, "branch");
+    parse_bytes(file, src.as_bytes(), |_| Ok(()))
+}
+
+/// Parse .m bytes that `check_text` checks to be text (UTF-8) while the branch matrix,
+/// the largest, is read on a second thread: from where its statement starts, found by
+/// a plain search; its result is used only if this reader arrives at exactly that
+/// statement (so a match inside a string or a cell is ignored), and it is the same as
+/// reading it here. A file with block comments is read here alone, with them blanked.
+fn parse_bytes(
+    file: &str,
+    src: &[u8],
+    check_text: impl FnOnce(&[u8]) -> Result<(), InputError>,
+) -> Result<Network, InputError> {
+    let bytes = src.strip_prefix("\u{feff}".as_bytes()).unwrap_or(src);
     std::thread::scope(|scope| {
-        let mut branch_ahead = ahead.map(|(p, line, line_start)| {
-            let h = scope.spawn(move || {
-                let mut s2 = Scan { file, s: bytes, i: p, line, line_start };
-                let v = s2.value("mpc.branch");
-                (v, s2.i, s2.line, s2.line_start)
-            });
-            (p, h)
+        let reader = scope.spawn(move || {
+            let (p, line, line_start) = find_matrix(bytes, "branch")?;
+            let mut s2 = Scan { file, s: bytes, i: p, line, line_start };
+            let v = s2.value("mpc.branch");
+            Some(Read { at: p, value: v, i: s2.i, line: s2.line, line_start: s2.line_start })
         });
-        parse_statements(file, bytes, &mut branch_ahead)
+        check_text(bytes)?;
+        if has_block_comment(bytes) {
+            // Checked to be UTF-8 just above (or given as `&str`): nothing is replaced.
+            let text = String::from_utf8_lossy(bytes);
+            let blanked = without_block_comments(file, &text)?;
+            return parse_statements(file, blanked.as_bytes(), &mut Ahead::None);
+        }
+        parse_statements(file, bytes, &mut Ahead::Reading(reader))
     })
 }
 
-/// A matrix read ahead on another thread: where its value starts, and the reader.
-type Ahead<'s> = Option<(usize, std::thread::ScopedJoinHandle<'s, (Result<Value, InputError>, usize, usize, usize)>)>;
+/// The branch matrix as the second thread read it: where its value starts, the value,
+/// and the reader's position after it.
+struct Read {
+    at: usize,
+    value: Result<Value, InputError>,
+    i: usize,
+    line: usize,
+    line_start: usize,
+}
+
+/// The branch matrix read ahead on another thread: still reading, read (or not found),
+/// or none.
+enum Ahead<'s> {
+    None,
+    Reading(std::thread::ScopedJoinHandle<'s, Option<Read>>),
+    Done(Option<Read>),
+}
 
 /// Where `mpc.<field> = [` starts a line: the position after `=`, its line and the
 /// start of that line.
 fn find_matrix(s: &[u8], field: &str) -> Option<(usize, usize, usize)> {
     let pat = format!("\nmpc.{field}");
     let pat = pat.as_bytes();
-    // `c` is rare in case files outside names and comments: find it, then compare.
+    let finder = memchr::memmem::Finder::new(pat);
+    let word_end = |e: usize| !s.get(e).is_some_and(|&x| x.is_ascii_alphanumeric() || x == b'_');
     let mut k = 0;
     let at = loop {
-        let c = k + find_byte(&s[k..], b'c')?;
-        let word_end = |e: usize| !s.get(e).is_some_and(|&x| x.is_ascii_alphanumeric() || x == b'_');
-        if c >= 3 && s[c - 3..].starts_with(pat) && word_end(c - 3 + pat.len()) {
-            break c - 2;
+        let c = k + finder.find(&s[k..])?;
+        if word_end(c + pat.len()) {
+            break c + 1;
         }
         k = c + 1;
     };
@@ -610,11 +621,11 @@ fn find_matrix(s: &[u8], field: &str) -> Option<(usize, usize, usize)> {
     if s.get(j) != Some(&b'[') {
         return None;
     }
-    let line = 1 + s[..at].iter().filter(|&&c| c == b'\n').count();
+    let line = 1 + memchr::memchr_iter(b'\n', &s[..at]).count();
     Some((after_eq, line, at))
 }
 
-fn parse_statements<'h>(file: &str, bytes: &[u8], ahead: &mut Ahead<'h>) -> Result<Network, InputError> {
+fn parse_statements(file: &str, bytes: &[u8], ahead: &mut Ahead<'_>) -> Result<Network, InputError> {
     let mut sc = Scan { file, s: bytes, i: 0, line: 1, line_start: 0 };
     let mut name = std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let (mut base, mut busm, mut genm, mut brm) = (None, None, None, None);
@@ -698,18 +709,22 @@ fn parse_statements<'h>(file: &str, bytes: &[u8], ahead: &mut Ahead<'h>) -> Resu
         }
         sc.i += 1;
         let item = format!("mpc.{field}");
-        let v = match ahead.take() {
-            Some((p, h)) if field == "branch" && p == sc.i => {
-                let (v, i, line, line_start) = h.join().map_err(|_| {
+        if field == "branch" {
+            if let Ahead::Reading(_) = ahead {
+                let Ahead::Reading(h) = std::mem::replace(ahead, Ahead::None) else { unreachable!() };
+                let r = h.join().map_err(|_| {
                     InputError::new(file, &item, "could not be read", "report this: the reader stopped")
                 })?;
-                (sc.i, sc.line, sc.line_start) = (i, line, line_start);
-                v?
+                *ahead = Ahead::Done(r);
             }
-            other => {
-                *ahead = other;
-                sc.value(&item)?
+        }
+        let v = match ahead {
+            Ahead::Done(Some(r)) if field == "branch" && r.at == sc.i => {
+                let Ahead::Done(Some(r)) = std::mem::replace(ahead, Ahead::None) else { unreachable!() };
+                (sc.i, sc.line, sc.line_start) = (r.i, r.line, r.line_start);
+                r.value?
             }
+            _ => sc.value(&item)?,
         };
         match (field.as_str(), v) {
             ("baseMVA", Value::Scalar(x)) => base = Some((x, line)),
@@ -842,6 +857,34 @@ mod tests {
         let open = CASE.replace("mpc.branch = [\n", "mpc.branch = [\n%{\n");
         let e = parse_matpower("t.m", &open).unwrap_err();
         assert!(e.to_string().contains("never closed"), "{e}");
+        // A whole branch statement commented out before the real one: the read-ahead
+        // finds the commented one first, and its result is not used.
+        let old = CASE.replace(
+            "mpc.branch = [\n",
+            "%{\nmpc.branch = [\n 1 2 0 9 0 0 0 0 0 0 1 -360 360;\n];\n%}\nmpc.branch = [\n",
+        );
+        assert_eq!(parse_matpower("t.m", &old).unwrap().branch.data, plain.branch.data);
+    }
+
+    /// A mapped case file (over 1 MiB) that is not UTF-8 is refused, naming the file, while
+    /// its branch matrix is being read ahead; the same file as text reads as the string does.
+    #[test]
+    fn a_large_case_file_is_checked_to_be_text() {
+        let dir = std::env::temp_dir().join(format!("tg_mp_utf8_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let filler = "% filler\n".repeat(120_000);
+        let good = format!("{filler}{CASE}");
+        let p = dir.join("good.m");
+        std::fs::write(&p, &good).unwrap();
+        let n = read_matpower(p.to_str().unwrap()).unwrap();
+        assert_eq!(n.branch.data, parse_matpower("t.m", CASE).unwrap().branch.data);
+        let mut bad = good.into_bytes();
+        bad[500] = 0xff;
+        let p = dir.join("bad.m");
+        std::fs::write(&p, &bad).unwrap();
+        let e = read_matpower(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("bad.m") && e.contains("UTF-8"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     const CASE: &str = "function mpc = tiny\n% comment\nmpc.version = '2';\nmpc.baseMVA = 50/3;\nmpc.bus = [\n\t1 3 0 0 0 0 1 1 0 135/sqrt(3) 1 1.1 0.9;\n\t2\t1  1e1 0 0 0 1 1 -2 -135 1 1.1 0.9 % row without its ;\n\t3, 1, -5, 0, 0, 0, 1, 1, 0, 1, 1, Inf, 0.9\n];\nmpc.gen = [1 10 0 0 0 1 100 1 Inf -Inf];\nmpc.branch = [\n 1 2 0 0.1 0 0 0 0 0 0 1 -360 360;\n 2 3 0 -.2 0 0 0 0 1.05 -3 1 -360 360;\n];\nmpc.gencost = [2 0 0 3 0.1 1 0];\nmpc.bus_name = {\n 'a%b';\n 'c';\n};\n";

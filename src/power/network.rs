@@ -133,21 +133,44 @@ impl Network {
     /// Name of branch row `r`: its facility id, else its end buses `f–t` (MATPOWER bus
     /// numbers), with `#k` for the k-th parallel branch between the same pair.
     pub fn branch_name(&self, r: usize) -> String {
-        if let Some(n) = self.branch_names.get(r).filter(|n| !n.is_empty()) {
-            return n.clone();
+        self.branch_names_of(&[r]).pop().expect("one name")
+    }
+    /// [`Network::branch_name`] of each row in `rows`, in one pass over the branches.
+    pub fn branch_names_of(&self, rows: &[usize]) -> Vec<String> {
+        if rows.len() > 16 {
+            let all = self.branch_labels();
+            return rows.iter().map(|&r| all[r].clone()).collect();
         }
-        let (f, t) = (self.branch.get(r, branch::F_BUS), self.branch.get(r, branch::T_BUS));
-        let same = |k: usize| {
-            let (a, b) = (self.branch.get(k, branch::F_BUS), self.branch.get(k, branch::T_BUS));
-            (a == f && b == t) || (a == t && b == f)
-        };
-        let before = (0..r).filter(|&k| same(k)).count();
-        let parallel = before > 0 || (r + 1..self.branch.rows()).any(same);
-        if parallel {
-            format!("{f}–{t} #{}", before + 1)
-        } else {
-            format!("{f}–{t}")
+        let ends = |k: usize| (self.branch.get(k, branch::F_BUS), self.branch.get(k, branch::T_BUS));
+        // Per wanted row: its ends, how many rows before it join the same buses, and
+        // whether any other row does.
+        let mut want: Vec<((f64, f64), usize, bool)> = rows.iter().map(|&r| (ends(r), 0, false)).collect();
+        for k in 0..self.branch.rows() {
+            let (a, b) = ends(k);
+            for (w, &r) in want.iter_mut().zip(rows) {
+                let (f, t) = w.0;
+                if k != r && ((a == f && b == t) || (a == t && b == f)) {
+                    w.1 += usize::from(k < r);
+                    w.2 = true;
+                }
+            }
         }
+        rows.iter()
+            .zip(want)
+            .map(|(&r, ((f, t), before, parallel))| match self.branch_names.get(r).filter(|n| !n.is_empty()) {
+                Some(n) => n.clone(),
+                None if parallel => format!("{f}–{t} #{}", before + 1),
+                None => format!("{f}–{t}"),
+            })
+            .collect()
+    }
+    /// [`Network::branch_names_of`] as a lookup by row.
+    pub fn branch_name_map(&self, rows: impl IntoIterator<Item = usize>) -> std::collections::HashMap<usize, String> {
+        let mut rows: Vec<usize> = rows.into_iter().collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let names = self.branch_names_of(&rows);
+        rows.into_iter().zip(names).collect()
     }
     /// [`Network::branch_name`] of every branch row, in one pass.
     pub fn branch_labels(&self) -> Vec<String> {

@@ -81,19 +81,20 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
     if ranked.is_empty() {
         let _ = writeln!(o, "no branch has a rating (RATE_A): loadings not computed");
     } else {
+        let over: Vec<usize> = ranked.iter().copied().filter(|&i| r.loading_pct[i] > 100.0).collect();
+        let names = net.branch_name_map(ranked.iter().take(5).chain(over.iter().take(10)).copied());
         let _ = writeln!(o, "most loaded branches          from → to         flow MW   loading %");
         for &i in ranked.iter().take(5) {
-            let n = net.branch_name(i);
+            let n = &names[&i];
             let _ = writeln!(
                 o,
                 "  {:<26} {:>6} → {:<6} {:>10.2} {:>10.1}",
                 n, r.f_bus[i], r.t_bus[i], r.pf_mw[i], r.loading_pct[i]
             );
         }
-        let over: Vec<usize> = ranked.iter().copied().filter(|&i| r.loading_pct[i] > 100.0).collect();
         let _ = writeln!(o, "overloads (> 100 % of RATE_A): {}", over.len());
         for &i in over.iter().take(10) {
-            let n = net.branch_name(i);
+            let n = &names[&i];
             let _ = writeln!(o, "  {n}: {:.1} % ({:.2} MW)", r.loading_pct[i], r.pf_mw[i]);
         }
     }
@@ -108,6 +109,7 @@ pub fn text_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
 
 pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str>, setup_s: f64) -> serde_json::Value {
     let ranked = most_loaded(r, 10);
+    let names = net.branch_name_map(ranked.iter().take(10).copied());
     json!({
         "name": net.name,
         "input": net.source,
@@ -124,7 +126,7 @@ pub fn json_summary(net: &Network, r: &DcResult, t: &Totals, output: Option<&str
         "solve_s": setup_s,
         "factor": t.factor,
         "most_loaded": ranked.iter().take(10).map(|&i| json!({
-            "row": i, "name": net.branch_name(i), "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
+            "row": i, "name": names[&i], "f_bus": r.f_bus[i], "t_bus": r.t_bus[i],
             "pf_mw": r.pf_mw[i], "loading_pct": r.loading_pct[i],
         })).collect::<Vec<_>>(),
         "overloads": ranked.iter().filter(|&&i| r.loading_pct[i] > 100.0).count(),
