@@ -134,17 +134,16 @@ impl<'a> Scan<'a> {
     /// Values up to the end of a matrix (`]`) or, for a scalar, the end of the
     /// statement: rows of evaluated elements, with the line of each row.
     fn elements(&mut self, in_matrix: bool, item: &str) -> Result<Rows, InputError> {
-        let mut rows = Rows::default();
-        if in_matrix {
+        let mut rows = Rows::new(if in_matrix { kept_columns(item) } else { 1 });
+        if in_matrix && rows.keep > 0 {
             // Room for the values up to the closing bracket (a number and its separator
             // take at least two bytes; four is what case files use at the least), so the
             // rows are not copied as they grow: capacity never touched costs nothing.
             let len = find_byte(&self.s[self.i..], b']').unwrap_or(self.s.len() - self.i);
             rows.data.reserve(len / 4 + 1);
-            rows.ends.reserve(len / 32 + 1);
+            rows.lens.reserve(len / 32 + 1);
             rows.lines.reserve(len / 32 + 1);
         }
-        // The current row is rows.data[rows.start()..].
         let row = &mut rows;
         let mut el: Vec<Tok> = Vec::new();
         let mut row_line = self.line;
@@ -167,7 +166,7 @@ impl<'a> Scan<'a> {
                             .at(Some((row_line, 1)))
                         })?,
                     };
-                    row.data.push(v);
+                    row.push(v);
                     el.clear();
                 }
             };
@@ -179,7 +178,7 @@ impl<'a> Scan<'a> {
             };
         }
         loop {
-            if in_matrix && depth == 0 && el.is_empty() && row.data.len() == row.start() && self.fast_row(row) {
+            if in_matrix && depth == 0 && el.is_empty() && row.cur == 0 && self.fast_row(row) {
                 row.end_row(row_line);
                 ws = false;
                 continue;
@@ -248,7 +247,7 @@ impl<'a> Scan<'a> {
                     if el.is_empty() {
                         if let Some((v, n)) = number(&self.s[self.i + 1..]) {
                             if whole_element(self.s, self.i + 1 + n) {
-                                row.data.push(if c == b'-' { -v } else { v });
+                                row.push(if c == b'-' { -v } else { v });
                                 self.i += 1 + n;
                                 ws = false;
                                 continue;
@@ -289,7 +288,7 @@ impl<'a> Scan<'a> {
                     if el.is_empty() {
                         if let Some((v, n)) = number(&self.s[self.i..]) {
                             if whole_element(self.s, self.i + n) {
-                                row.data.push(v);
+                                row.push(v);
                                 self.i += n;
                                 ws = false;
                                 continue;
@@ -330,6 +329,7 @@ impl<'a> Scan<'a> {
         let s = self.s;
         let blank = |c: u8| c == b' ' || c == b'\t' || c == b'\r';
         let start_len = rows.data.len();
+        debug_assert_eq!(rows.cur, 0);
         let mut i = self.i;
         let mut any = false;
         loop {
@@ -367,7 +367,7 @@ impl<'a> Scan<'a> {
                     if binary {
                         break;
                     }
-                    rows.data.push(if c == b'-' { -v } else { v });
+                    rows.push(if c == b'-' { -v } else { v });
                     any = true;
                     i = q;
                 }
@@ -375,6 +375,7 @@ impl<'a> Scan<'a> {
             }
         }
         rows.data.truncate(start_len);
+        rows.cur = 0;
         false
     }
 
@@ -405,9 +406,9 @@ impl<'a> Scan<'a> {
             }
             _ => {
                 let rows = self.elements(false, item)?;
-                match (rows.ends.len(), rows.data.len()) {
-                    (1, 1) => Ok(Value::Scalar(rows.data[0])),
-                    (0, _) => Err(self.err(item, "has no value", "give a value after =")),
+                match (rows.lens.as_slice(), rows.data.len()) {
+                    ([1], 1) => Ok(Value::Scalar(rows.data[0])),
+                    ([], _) => Err(self.err(item, "has no value", "give a value after =")),
                     _ => Err(self.err(item, "has several values", "give a single number")),
                 }
             }
@@ -444,28 +445,53 @@ fn whole_element(s: &[u8], k: usize) -> bool {
 
 /// The rows of a matrix as read: values one row after another, where each row ends,
 /// and the line it started on.
+/// A matrix's rows as read: the first `keep` values of each row (what the model uses;
+/// the rest, MATPOWER's result columns and extensions, are read and counted, not kept),
+/// each row's whole length and its line.
 #[derive(Default)]
 struct Rows {
     data: Vec<f64>,
-    ends: Vec<usize>,
+    lens: Vec<usize>,
     lines: Vec<usize>,
+    /// Values kept per row.
+    keep: usize,
+    /// Values read in the current row.
+    cur: usize,
 }
 
 impl Rows {
-    fn start(&self) -> usize {
-        self.ends.last().copied().unwrap_or(0)
+    fn new(keep: usize) -> Rows {
+        Rows { data: Vec::new(), lens: Vec::new(), lines: Vec::new(), keep, cur: 0 }
+    }
+    fn push(&mut self, v: f64) {
+        if self.cur < self.keep {
+            self.data.push(v);
+        }
+        self.cur += 1;
     }
     /// Close the current row if it has values.
     fn end_row(&mut self, line: usize) {
-        if self.data.len() > self.start() {
-            self.ends.push(self.data.len());
+        if self.cur > 0 {
+            self.lens.push(self.cur);
             self.lines.push(line);
+            self.cur = 0;
         }
     }
 }
 
+/// The columns of `mpc.<field>` the model reads (a scalar is one value; an ignored
+/// matrix is read and checked, not kept).
+fn kept_columns(item: &str) -> usize {
+    match item {
+        "mpc.bus" => bus::VMIN + 1,
+        "mpc.gen" => gen::PMIN + 1,
+        "mpc.branch" => super::network::branch::ANGMAX + 1,
+        _ => 0,
+    }
+}
+
 fn to_matrix(file: &str, name: &str, rows: Rows, min_cols: usize) -> Result<Matrix, InputError> {
-    let cols = rows.ends.first().copied().unwrap_or(min_cols);
+    let cols = rows.lens.first().copied().unwrap_or(min_cols);
     if cols < min_cols {
         let line = rows.lines.first().copied().unwrap_or(1);
         return Err(InputError::new(
@@ -476,20 +502,18 @@ fn to_matrix(file: &str, name: &str, rows: Rows, min_cols: usize) -> Result<Matr
         )
         .at(Some((line, 1))));
     }
-    let mut start = 0;
-    for (&end, &line) in rows.ends.iter().zip(&rows.lines) {
-        if end - start != cols {
+    for (&len, &line) in rows.lens.iter().zip(&rows.lines) {
+        if len != cols {
             return Err(InputError::new(
                 file,
                 format!("mpc.{name} row"),
-                format!("has {} columns but the first row has {cols}", end - start),
+                format!("has {len} columns but the first row has {cols}"),
                 "give every row the same number of columns",
             )
             .at(Some((line, 1))));
         }
-        start = end;
     }
-    Ok(Matrix { cols, data: rows.data, lines: rows.lines })
+    Ok(Matrix { cols: cols.min(rows.keep), data: rows.data, lines: rows.lines })
 }
 
 /// Whether `%{` occurs in `s`.

@@ -210,6 +210,30 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
         ));
     }
     let idx = bus_index(net)?;
+    // The branch rows on a second thread where there are many; the first error is the
+    // one a single pass would meet (buses, then generators, then branches, in row order).
+    let (first, branches) = if net.branch.rows() >= PARALLEL_ROWS {
+        std::thread::scope(|scope| {
+            let h = scope.spawn(|| check_branches(net, &idx));
+            let first = check_buses(net).and_then(|()| check_gens(net, &idx));
+            (first, h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        })
+    } else {
+        (check_buses(net).and_then(|()| check_gens(net, &idx)), Ok(()))
+    };
+    first?;
+    branches?;
+    if net.branch.rows() < PARALLEL_ROWS {
+        check_branches(net, &idx)?;
+    }
+    Ok(idx)
+}
+
+/// Branch rows from which [`validate`] checks them on a second thread.
+const PARALLEL_ROWS: usize = 20_000;
+
+/// The bus rows' values (type, PD, GS, VA).
+fn check_buses(net: &Network) -> Result<(), InputError> {
     let b = &net.bus;
     let mw_fix = "give a power in MW within ±1e7";
     for r in 0..b.rows() {
@@ -233,6 +257,13 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
         let va_fix = "give the voltage angle in degrees, within ±3600";
         bounded(net, &item, line, "VA", bus::VA, b.get(r, bus::VA), -MAX_VA_DEG, MAX_VA_DEG, va_fix)?;
     }
+    Ok(())
+}
+
+/// The generator rows: their bus, PG and status.
+fn check_gens(net: &Network, idx: &BusIndex) -> Result<(), InputError> {
+    let b = &net.bus;
+    let mw_fix = "give a power in MW within ±1e7";
     let g = &net.gen;
     for r in 0..g.rows() {
         let item = || row_item(&net.gen_names, "generator", r);
@@ -268,6 +299,11 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
             ));
         }
     }
+    Ok(())
+}
+
+/// The branch rows: their ends, status, reactance, tap, shift and rating.
+fn check_branches(net: &Network, idx: &BusIndex) -> Result<(), InputError> {
     let l = &net.branch;
     for r in 0..l.rows() {
         let item = || row_item(&net.branch_names, "branch", r);
@@ -386,7 +422,7 @@ pub fn validate(net: &Network) -> Result<BusIndex, InputError> {
             }
         }
     }
-    Ok(idx)
+    Ok(())
 }
 
 /// Bus rows of the reference buses, as the DC power flow picks them (MATPOWER's
@@ -405,4 +441,60 @@ pub fn reference_rows(net: &Network, idx: &BusIndex) -> Vec<usize> {
         return refs;
     }
     (0..b.rows()).find(|&r| b.get(r, bus::BUS_TYPE) == bus::PV && has_gen[r]).into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::power::network::Matrix;
+
+    /// A chain of `n` buses (the first the reference, with a generator) and `n - 1` lines.
+    fn chain(n: usize) -> Network {
+        let mut bus_m = Matrix::new(bus::VMIN + 1);
+        for i in 0..n {
+            let t = if i == 0 { 3.0 } else { 1.0 };
+            bus_m.push(&[(i + 1) as f64, t, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 230.0, 1.0, 1.1, 0.9], 10 + i);
+        }
+        let mut gen_m = Matrix::new(gen::PMIN + 1);
+        gen_m.push(&[1.0, 0.0, 0.0, 100.0, -100.0, 1.0, 100.0, 1.0, 1e4, 0.0], 5);
+        let mut br_m = Matrix::new(br::ANGMAX + 1);
+        for i in 1..n {
+            br_m.push(
+                &[i as f64, (i + 1) as f64, 0.0, 0.01, 0.0, 100.0, 0.0, 0.0, 0.0, 0.0, 1.0, -360.0, 360.0],
+                20 + n + i,
+            );
+        }
+        Network {
+            name: "chain".into(),
+            source: "chain.m".into(),
+            base_mva: 100.0,
+            bus: bus_m,
+            gen: gen_m,
+            branch: br_m,
+            ignored: vec![],
+            bus_names: vec![],
+            branch_names: vec![],
+            gen_names: vec![],
+        }
+    }
+
+    /// Below and above the size where branches are checked on a second thread, the
+    /// error named is the first a single pass meets: a bus row before any branch row.
+    #[test]
+    fn the_first_error_is_the_same_with_branches_checked_beside_the_buses() {
+        for n in [50, PARALLEL_ROWS + 10] {
+            let ok = chain(n);
+            assert_eq!(validate(&ok).unwrap().get(n as f64), Some(n - 1));
+            let mut both = ok.clone();
+            both.branch.set(n - 3, br::BR_X, f64::NAN);
+            let only_branch = both.clone();
+            both.bus.set(n - 2, bus::BUS_TYPE, 7.0);
+            let e = validate(&both).err().expect("an error");
+            assert!(e.to_string().contains("BUS_TYPE = 7"), "{n}: {e}");
+            assert_eq!(e.line, Some(10 + n - 2));
+            let e = validate(&only_branch).err().expect("an error");
+            assert!(e.to_string().contains("BR_X = NaN"), "{n}: {e}");
+            assert_eq!(e.line, Some(20 + n + n - 2));
+        }
+    }
 }
