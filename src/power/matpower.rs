@@ -443,8 +443,6 @@ fn whole_element(s: &[u8], k: usize) -> bool {
     }
 }
 
-/// The rows of a matrix as read: values one row after another, where each row ends,
-/// and the line it started on.
 /// A matrix's rows as read: the first `keep` values of each row (what the model uses;
 /// the rest, MATPOWER's result columns and extensions, are read and counted, not kept),
 /// each row's whole length and its line.
@@ -521,7 +519,6 @@ fn has_block_comment(s: &[u8]) -> bool {
     memchr::memmem::find(s, b"%{").is_some()
 }
 
-/// Parse .m text; `file` names it in messages.
 /// `src` with MATLAB block comments blanked (a line that is only `%{` opens one, a line
 /// that is only `%}` closes it; they nest), keeping every line so positions stay true.
 fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::Cow<'a, str>, InputError> {
@@ -564,6 +561,7 @@ fn without_block_comments<'a>(file: &str, src: &'a str) -> Result<std::borrow::C
     Ok(std::borrow::Cow::Owned(out))
 }
 
+/// Parse .m text; `file` names it in messages.
 pub fn parse_matpower(file: &str, src: &str) -> Result<Network, InputError> {
     parse_bytes(file, src.as_bytes(), |_| Ok(()))
 }
