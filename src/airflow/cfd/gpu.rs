@@ -862,6 +862,8 @@ impl<'a, 'l> GpuAir<'a, 'l> {
 
 impl Air for GpuAir<'_, '_> {
     type Mean = GpuMean;
+    /// f32 like every device field.
+    type Kept = GpuMean;
 
     fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError> {
         let uref = (self.report[UMAX] as f64).max(s.velocity_scale_m_s);
@@ -904,6 +906,23 @@ impl Air for GpuAir<'_, '_> {
             u: self.ctx.storage_zeroed::<f32>("window velocities", self.faces).map_err(gpu)?,
             t: self.ctx.storage_zeroed::<f32>("window temperatures", self.cells).map_err(gpu)?,
         })
+    }
+
+    fn zeroed_kept(&mut self) -> Result<GpuMean, CfdError> {
+        self.zeroed()
+    }
+
+    fn keep(&mut self, to: &mut Option<GpuMean>, from: &GpuMean) -> Result<(), CfdError> {
+        if to.is_none() {
+            *to = Some(self.zeroed()?);
+        }
+        let k = to.as_ref().expect("made above");
+        self.submit(&[&[Step::Copy(from.u.clone(), k.u.clone()), Step::Copy(from.t.clone(), k.t.clone())]]);
+        Ok(())
+    }
+
+    fn scale_kept(&mut self, m: &mut GpuMean, k: f64) -> Result<(), CfdError> {
+        self.scale(m, k)
     }
 
     fn add_state(&mut self, m: &mut GpuMean) -> Result<(), CfdError> {
