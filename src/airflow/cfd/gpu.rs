@@ -448,7 +448,7 @@ impl<'a, 'l> GpuAir<'a, 'l> {
             from_idx: ctx.storage("link cells", &from_idx).map_err(gpu)?,
             mon: z("monitor means", n_mon.max(1))?,
         };
-        let dist = st("wall distance", &f32s(&stepper.dist))?;
+        let dist = st("wall distance", &stepper.dist)?;
         let coef = ctx.storage_zeroed::<f32>("rows", rows * 8).map_err(gpu)?;
         let cp = z("line elimination", rows)?;
         // A binding holds one element at least (never read where the count is zero).
@@ -862,8 +862,6 @@ impl<'a, 'l> GpuAir<'a, 'l> {
 
 impl Air for GpuAir<'_, '_> {
     type Mean = GpuMean;
-    /// f32 like every device field.
-    type Kept = GpuMean;
 
     fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError> {
         let uref = (self.report[UMAX] as f64).max(s.velocity_scale_m_s);
@@ -906,23 +904,6 @@ impl Air for GpuAir<'_, '_> {
             u: self.ctx.storage_zeroed::<f32>("window velocities", self.faces).map_err(gpu)?,
             t: self.ctx.storage_zeroed::<f32>("window temperatures", self.cells).map_err(gpu)?,
         })
-    }
-
-    fn zeroed_kept(&mut self) -> Result<GpuMean, CfdError> {
-        self.zeroed()
-    }
-
-    fn keep(&mut self, to: &mut Option<GpuMean>, from: &GpuMean) -> Result<(), CfdError> {
-        if to.is_none() {
-            *to = Some(self.zeroed()?);
-        }
-        let k = to.as_ref().expect("made above");
-        self.submit(&[&[Step::Copy(from.u.clone(), k.u.clone()), Step::Copy(from.t.clone(), k.t.clone())]]);
-        Ok(())
-    }
-
-    fn scale_kept(&mut self, m: &mut GpuMean, k: f64) -> Result<(), CfdError> {
-        self.scale(m, k)
     }
 
     fn add_state(&mut self, m: &mut GpuMean) -> Result<(), CfdError> {
@@ -1094,12 +1075,11 @@ mod tests {
         };
 
         // Eddy viscosity (LVEL) from the cell speed.
-        let dist = ctx.storage("dist", &f32s(&air.stepper.dist)).unwrap();
+        let dist = ctx.storage("dist", &air.stepper.dist).unwrap();
         let mut speed = Vec::new();
-        let dist64: Vec<f64> = air.stepper.dist.iter().map(|&x| r32(x)).collect();
         cell_speed(&mac, &state.u, &d.open, &mut speed);
         let mut nu_cpu = vec![0.0; n];
-        effective_viscosity(Turbulence::Lvel, fluid.nu_m2_s, &dist64, &speed, &mut nu_cpu);
+        effective_viscosity(Turbulence::Lvel, fluid.nu_m2_s, &air.stepper.dist, &speed, &mut nu_cpu);
         let nu_out = ctx.storage_zeroed::<f32>("nu out", n).unwrap();
         run(go("effective_viscosity", 256, n, (0, 0), &[&b.open, &b.u, &dist, &nu_out]));
         close("effective viscosity", &ctx.read::<f32>(&nu_out, n).unwrap(), &nu_cpu, 1e-4);

@@ -30,6 +30,9 @@ impl Projection {
         let a = open_laplacian(&mac.grid, open, &pins);
         let mut mg = Multigrid::new(&a).map_err(|e| ProjectionError(e.to_string()))?;
         mg.nu = 2;
+        // Its finest residual vector is lent by each projection from the step's work
+        // arrays (the relaxation's other iterate, idle meanwhile).
+        drop(mg.take_scratch());
         Ok(Projection { a, mg, last_iterations: 0 })
     }
 
@@ -107,7 +110,12 @@ impl Projection {
         b.fill(0.0);
         lay.copy_to_padded(div, b);
         x.fill(0.0);
+        let mut lent = std::mem::take(&mut w.scratch);
+        lent.clear();
+        lent.resize(pl, 0.0);
+        self.mg.restore_scratch(lent);
         let out = mg_pcg_with(&self.a, &mut self.mg, b, x, tol, max_iter, [r, z, &mut rest[..pl]]);
+        w.scratch = self.mg.take_scratch();
         self.last_iterations = out.iterations;
         phi.resize(n, 0.0);
         lay.copy_to_compact(x, phi);

@@ -200,7 +200,9 @@ pub struct Stepper {
     pub free: [Vec<bool>; 3],
     pub(crate) codes: [Vec<u16>; 3],
     pub(crate) proj: Projection,
-    pub(crate) dist: Vec<f64>,
+    /// Wall distance per cell, m, in f32: a Poisson distance solved to 1e-8 (the GPU
+    /// twin's precision too).
+    pub(crate) dist: Vec<f32>,
     work: super::Work,
     /// Steps taken.
     pub steps: usize,
@@ -227,7 +229,11 @@ impl Stepper {
         let free = mac.free_faces(&d.open);
         let codes = super::momentum::neighbour_codes(&mac, &free);
         let proj = Projection::new(&mac, &d.open, (&label, count)).map_err(|e| CfdError::Setup(e.to_string()))?;
-        let dist = if s.turbulence != Turbulence::Laminar { wall_distance(&mac, &d.open, &free) } else { Vec::new() };
+        let dist: Vec<f32> = if s.turbulence != Turbulence::Laminar {
+            wall_distance(&mac, &d.open, &free).into_iter().map(|x| x as f32).collect()
+        } else {
+            Vec::new()
+        };
         for a in 0..3 {
             for (f, v) in state.u[a].iter_mut().enumerate() {
                 if !free[a][f] {
@@ -267,7 +273,7 @@ impl Stepper {
     pub fn bytes(&self) -> usize {
         let faces: usize = self.free.iter().map(|f| f.len()).sum();
         let codes: usize = self.codes.iter().map(|c| c.len() * 2).sum();
-        self.work.bytes() + faces + codes + self.dist.len() * 8 + self.proj.bytes()
+        self.work.bytes() + faces + codes + self.dist.len() * 4 + self.proj.bytes()
     }
 
     /// The effective viscosity of `state`'s velocities (the speed lives in the work
@@ -399,11 +405,8 @@ impl Stepper {
 /// or on the GPU (`super::gpu::GpuAir`): one step, the Courant step, the temperature
 /// range, and the window sums and means of a statistically steady march.
 pub trait Air {
-    /// A window's sums (or, scaled, its mean) of the velocities and temperatures.
+    /// A window's or an epoch's sums (or means) of the velocities and temperatures.
     type Mean;
-    /// A mean kept while the march goes on (the previous window's; an epoch's sum of
-    /// window means): on the CPU in f32, half a window's storage.
-    type Kept;
     /// The pseudo-time step and the speed it was sized on (s, m/s).
     fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError>;
     /// One step (momentum over `dt`, projection, energy over `energy_dt`).
@@ -413,26 +416,20 @@ pub trait Air {
     /// Mean of `m`'s temperatures over each of the domain's monitored groups, °C.
     fn monitors(&mut self, m: &Self::Mean) -> Result<Vec<f64>, CfdError>;
     fn zeroed(&mut self) -> Result<Self::Mean, CfdError>;
-    fn zeroed_kept(&mut self) -> Result<Self::Kept, CfdError>;
-    /// `to = from`, into `to`'s storage (made where there is none).
-    fn keep(&mut self, to: &mut Option<Self::Kept>, from: &Self::Mean) -> Result<(), CfdError>;
     /// `m += the state`.
     fn add_state(&mut self, m: &mut Self::Mean) -> Result<(), CfdError>;
     /// `m += from`.
-    fn add_mean(&mut self, m: &mut Self::Kept, from: &Self::Mean) -> Result<(), CfdError>;
+    fn add_mean(&mut self, m: &mut Self::Mean, from: &Self::Mean) -> Result<(), CfdError>;
     /// `m *= k`.
     fn scale(&mut self, m: &mut Self::Mean, k: f64) -> Result<(), CfdError>;
-    /// `m *= k`.
-    fn scale_kept(&mut self, m: &mut Self::Kept, k: f64) -> Result<(), CfdError>;
     fn clear(&mut self, m: &mut Self::Mean) -> Result<(), CfdError>;
     /// Root-mean-square difference of the velocities (all faces) and of the open cells'
     /// temperatures of `a` and `b`.
-    fn rms_change(&mut self, a: &Self::Mean, b: &Self::Kept) -> Result<(f64, f64), CfdError>;
-    /// The state's velocities (on free faces: the others keep the values the domain
-    /// imposes) and temperatures become the mean of `a` and `b`.
-    fn set_mean_of(&mut self, a: &Self::Mean, b: &Self::Kept) -> Result<(), CfdError>;
-    /// The state's velocities (on free faces) and temperatures become `m`'s.
-    fn set_state(&mut self, m: Self::Kept) -> Result<(), CfdError>;
+    fn rms_change(&mut self, a: &Self::Mean, b: &Self::Mean) -> Result<(f64, f64), CfdError>;
+    /// The state's velocities and temperatures become the mean of `a` and `b`.
+    fn set_mean_of(&mut self, a: &Self::Mean, b: &Self::Mean) -> Result<(), CfdError>;
+    /// The state's velocities and temperatures become `m`'s.
+    fn set_state(&mut self, m: Self::Mean) -> Result<(), CfdError>;
     /// Recompute the eddy viscosity from the state's velocities.
     fn refresh_viscosity(&mut self) -> Result<(), CfdError>;
 }
@@ -448,12 +445,12 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport,
     // Window sums of the velocities and temperatures, the previous window's mean, and
     // the last change.
     let mut win: Option<A::Mean> = None;
-    let mut prev: Option<A::Kept> = None;
+    let mut prev: Option<A::Mean> = None;
     // The previous window's mean of each monitored group.
     let mut prev_monitors: Vec<f64> = Vec::new();
     let mut win_n = 0usize;
     // The current epoch: the sum of its windows' means and each window's monitor means.
-    let mut epoch: Option<A::Kept> = None;
+    let mut epoch: Option<A::Mean> = None;
     let mut epoch_monitors: Vec<Vec<f64>> = Vec::new();
     let mut epoch_windows = 2usize;
     let mut monitor_change = f64::NAN;
@@ -488,8 +485,9 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport,
             air.add_state(win.as_mut().expect("a window is open"))?;
             win_n += 1;
             if win_n == s.window_steps {
-                // The window's sum becomes its mean in place: the averages hold this
-                // window's sums and, kept, the previous window's mean and the epoch's sum.
+                // The window's sum becomes its mean in place: the averages hold three
+                // copies of the fields at most (this window, the previous one, the
+                // epoch), never a fourth.
                 let mut mean = win.take().expect("a window is open");
                 air.scale(&mut mean, 1.0 / win_n as f64)?;
                 win_n = 0;
@@ -532,7 +530,7 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport,
                 // sums its windows' means (all windows have the same length).
                 if !settled_now && !d.monitor_cells.is_empty() {
                     if epoch.is_none() {
-                        epoch = Some(air.zeroed_kept()?);
+                        epoch = Some(air.zeroed()?);
                     }
                     air.add_mean(epoch.as_mut().expect("an epoch is open"), &mean)?;
                     epoch_monitors.push(monitors.clone());
@@ -550,7 +548,7 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport,
                         if split < 2.0 * s.monitor_tol_k {
                             monitor_change = split / 2.0;
                             let mut e = epoch.take().expect("an epoch is open");
-                            air.scale_kept(&mut e, 1.0 / epoch_windows as f64)?;
+                            air.scale(&mut e, 1.0 / epoch_windows as f64)?;
                             air.set_state(e)?;
                             settled_now = true;
                         } else {
@@ -566,11 +564,12 @@ pub fn march<A: Air>(air: &mut A, d: &Domain, s: &Settings) -> Result<CfdReport,
                     averaged = true;
                     break;
                 }
-                // This window's mean is kept as the previous one; its storage is
-                // zeroed and sums the next window.
-                air.keep(&mut prev, &mean)?;
-                air.clear(&mut mean)?;
-                win = Some(mean);
+                // This window's mean becomes the previous one; the previous one's
+                // storage is zeroed and sums the next window.
+                if let Some(mut old) = prev.replace(mean) {
+                    air.clear(&mut old)?;
+                    win = Some(old);
+                }
                 prev_monitors = monitors;
             }
         }
@@ -603,7 +602,6 @@ pub struct CpuAir<'a, 'l> {
 
 impl Air for CpuAir<'_, '_> {
     type Mean = Mean;
-    type Kept = Kept;
 
     fn courant_dt(&mut self, s: &Settings) -> Result<(f64, f64), CfdError> {
         Ok(self.stepper.courant_dt(s, self.state))
@@ -614,7 +612,10 @@ impl Air for CpuAir<'_, '_> {
     }
 
     fn t_range(&mut self, m: Option<&Mean>) -> Result<(f64, f64), CfdError> {
-        Ok(range(m.map_or(&self.state.t, |m| &m.t), &self.d.open))
+        Ok(match m {
+            Some(m) => range(&m.t, &self.d.open),
+            None => range(&self.state.t, &self.d.open),
+        })
     }
 
     fn monitors(&mut self, m: &Mean) -> Result<Vec<f64>, CfdError> {
@@ -630,25 +631,8 @@ impl Air for CpuAir<'_, '_> {
         Ok(())
     }
 
-    fn zeroed_kept(&mut self) -> Result<Kept, CfdError> {
-        Ok(Kept::zeroed(self.state))
-    }
-
-    fn keep(&mut self, to: &mut Option<Kept>, from: &Mean) -> Result<(), CfdError> {
-        let k = to.get_or_insert_with(|| Kept::zeroed(self.state));
-        k.each(from, |k, m| *k = m as f32);
-        Ok(())
-    }
-
-    fn add_mean(&mut self, m: &mut Kept, from: &Mean) -> Result<(), CfdError> {
-        m.each(from, |k, m| *k = (*k as f64 + m) as f32);
-        Ok(())
-    }
-
-    fn scale_kept(&mut self, m: &mut Kept, k: f64) -> Result<(), CfdError> {
-        for v in m.u.iter_mut().chain(std::iter::once(&mut m.t)) {
-            v.par_iter_mut().for_each(|x| *x = (*x as f64 * k) as f32);
-        }
+    fn add_mean(&mut self, m: &mut Mean, from: &Mean) -> Result<(), CfdError> {
+        m.add_mean(from);
         Ok(())
     }
 
@@ -662,34 +646,17 @@ impl Air for CpuAir<'_, '_> {
         Ok(())
     }
 
-    fn rms_change(&mut self, a: &Mean, b: &Kept) -> Result<(f64, f64), CfdError> {
+    fn rms_change(&mut self, a: &Mean, b: &Mean) -> Result<(f64, f64), CfdError> {
         Ok((rms_diff(&a.u, &b.u), rms_cells(&a.t, &b.t, &self.d.open)))
     }
 
-    fn set_mean_of(&mut self, a: &Mean, b: &Kept) -> Result<(), CfdError> {
-        let free = &self.stepper.free;
-        for k in 0..3 {
-            let (x, y) = (&a.u[k], &b.u[k]);
-            self.state.u[k].par_iter_mut().enumerate().zip(&free[k][..]).for_each(|((f, o), &fr)| {
-                if fr {
-                    *o = 0.5 * (x[f] + y[f] as f64);
-                }
-            });
-        }
-        self.state.t.par_iter_mut().zip(&a.t).zip(&b.t).for_each(|((o, x), &y)| *o = 0.5 * (x + y as f64));
+    fn set_mean_of(&mut self, a: &Mean, b: &Mean) -> Result<(), CfdError> {
+        a.set_into(Some(b), &self.stepper.free, self.state);
         Ok(())
     }
 
-    fn set_state(&mut self, m: Kept) -> Result<(), CfdError> {
-        let free = &self.stepper.free;
-        for k in 0..3 {
-            self.state.u[k].par_iter_mut().zip(&m.u[k]).zip(&free[k][..]).for_each(|((o, &x), &fr)| {
-                if fr {
-                    *o = x as f64;
-                }
-            });
-        }
-        self.state.t.par_iter_mut().zip(&m.t).for_each(|(o, &x)| *o = x as f64);
+    fn set_state(&mut self, m: Mean) -> Result<(), CfdError> {
+        m.set_into(None, &self.stepper.free, self.state);
         Ok(())
     }
 
@@ -742,33 +709,45 @@ pub fn solve_steady(
     Ok(m)
 }
 
-/// Sums or means of the velocities and temperatures over a window or an epoch. The
-/// pressure is not averaged (the answer keeps the last step's; only its gradient
-/// between steps matters) and the eddy viscosity is recomputed from the mean flow.
+/// Sums or means of the velocities and temperatures over a window or an epoch, in f32
+/// (each sum rounded once per step: a part in 10⁶ of a window's mean, as on the GPU).
+/// The pressure is not averaged (the answer keeps the last step's; only its gradient
+/// between steps matters) and the eddy viscosity is recomputed from the mean flow. The
+/// faces the domain imposes (walls, fans, tiles, returns) are never taken from an
+/// average: the answer keeps the state's exact values there, so the final projection
+/// meets a compatible right-hand side.
 pub struct Mean {
-    u: [Vec<f64>; 3],
-    t: Vec<f64>,
+    u: [Vec<f32>; 3],
+    t: Vec<f32>,
 }
 
 impl Mean {
     fn zeroed(s: &State) -> Self {
-        let z = |v: &Vec<f64>| vec![0.0; v.len()];
+        let z = |v: &Vec<f64>| vec![0.0f32; v.len()];
         Mean { u: [z(&s.u[0]), z(&s.u[1]), z(&s.u[2])], t: z(&s.t) }
     }
 
-    fn fields(&mut self) -> impl Iterator<Item = &mut Vec<f64>> {
+    fn fields(&mut self) -> impl Iterator<Item = &mut Vec<f32>> {
         self.u.iter_mut().chain(std::iter::once(&mut self.t))
     }
 
+    /// `self += (u, t)`, each sum rounded once.
     fn add(&mut self, u: &[Vec<f64>; 3], t: &[f64]) {
         for (w, s) in self.fields().zip(u.iter().map(|v| v.as_slice()).chain(std::iter::once(t))) {
-            w.par_iter_mut().zip(s).for_each(|(x, y)| *x += y);
+            w.par_iter_mut().zip(s).for_each(|(x, y)| *x = (*x as f64 + y) as f32);
+        }
+    }
+
+    /// `self += other`.
+    fn add_mean(&mut self, other: &Mean) {
+        for (w, s) in self.fields().zip(other.u.iter().chain(std::iter::once(&other.t))) {
+            w.par_iter_mut().zip(s).for_each(|(x, &y)| *x = (*x as f64 + y as f64) as f32);
         }
     }
 
     fn scale(&mut self, k: f64) {
         for v in self.fields() {
-            v.par_iter_mut().for_each(|x| *x *= k);
+            v.par_iter_mut().for_each(|x| *x = (*x as f64 * k) as f32);
         }
     }
 
@@ -777,62 +756,55 @@ impl Mean {
             v.fill(0.0);
         }
     }
-}
 
-/// A mean kept in f32 while the march goes on: the previous window's, or an epoch's sum
-/// of window means (a few at most). Its rounding (a part in 10⁷) moves rack intakes by
-/// less than 1e-7 K on the OpenFOAM rooms; the faces the domain imposes are never taken
-/// from it (the answer keeps their exact values, so the final projection meets a
-/// compatible right-hand side).
-pub struct Kept {
-    u: [Vec<f32>; 3],
-    t: Vec<f32>,
-}
-
-impl Kept {
-    fn zeroed(s: &State) -> Self {
-        let z = |n: usize| vec![0.0f32; n];
-        Kept { u: [z(s.u[0].len()), z(s.u[1].len()), z(s.u[2].len())], t: z(s.t.len()) }
-    }
-
-    /// `op(kept value, window value)` over every field.
-    fn each(&mut self, from: &Mean, op: impl Fn(&mut f32, f64) + Sync) {
-        for (k, m) in
-            self.u.iter_mut().chain(std::iter::once(&mut self.t)).zip(from.u.iter().chain(std::iter::once(&from.t)))
-        {
-            k.par_iter_mut().zip(m).for_each(|(k, &m)| op(k, m));
+    /// `state`'s velocities (on `free` faces) and temperatures become the mean of
+    /// `self` and `other` (`other`: `self` alone).
+    fn set_into(&self, other: Option<&Mean>, free: &[Vec<bool>; 3], state: &mut State) {
+        let value = |x: &[f32], y: Option<&[f32]>, i: usize| match y {
+            Some(y) => 0.5 * (x[i] as f64 + y[i] as f64),
+            None => x[i] as f64,
+        };
+        for k in 0..3 {
+            let (x, y) = (&self.u[k][..], other.map(|o| &o.u[k][..]));
+            state.u[k].par_iter_mut().enumerate().zip(&free[k][..]).for_each(|((i, o), &fr)| {
+                if fr {
+                    *o = value(x, y, i);
+                }
+            });
         }
+        let (x, y) = (&self.t[..], other.map(|o| &o.t[..]));
+        state.t.par_iter_mut().enumerate().for_each(|(i, o)| *o = value(x, y, i));
     }
 }
 
-fn range(t: &[f64], open: &[bool]) -> (f64, f64) {
+fn range<T: Copy + Into<f64>>(t: &[T], open: &[bool]) -> (f64, f64) {
     t.iter()
         .zip(open)
         .filter(|(_, o)| **o)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (t, _)| (l.min(*t), u.max(*t)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, u), (&t, _)| (l.min(t.into()), u.max(t.into())))
 }
 
-fn rms_diff(a: &[Vec<f64>; 3], b: &[Vec<f32>; 3]) -> f64 {
+fn rms_diff(a: &[Vec<f32>; 3], b: &[Vec<f32>; 3]) -> f64 {
     let (mut s, mut n) = (0.0, 0usize);
     for k in 0..3 {
-        s += a[k].iter().zip(&b[k]).map(|(x, &y)| (x - y as f64).powi(2)).sum::<f64>();
+        s += a[k].iter().zip(&b[k]).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>();
         n += a[k].len();
     }
     (s / n.max(1) as f64).sqrt()
 }
 
-fn rms_cells(a: &[f64], b: &[f32], open: &[bool]) -> f64 {
+fn rms_cells(a: &[f32], b: &[f32], open: &[bool]) -> f64 {
     let (s, n) = a
         .iter()
         .zip(b)
         .zip(open)
         .filter(|(_, o)| **o)
-        .fold((0.0, 0usize), |(s, n), ((x, &y), _)| (s + (x - y as f64).powi(2), n + 1));
+        .fold((0.0, 0usize), |(s, n), ((&x, &y), _)| (s + (x as f64 - y as f64).powi(2), n + 1));
     (s / n.max(1) as f64).sqrt()
 }
 
-fn group_mean(t: &[f64], cs: &[usize]) -> f64 {
-    cs.iter().map(|&c| t[c]).sum::<f64>() / cs.len().max(1) as f64
+fn group_mean<T: Copy + Into<f64>>(t: &[T], cs: &[usize]) -> f64 {
+    cs.iter().map(|&c| t[c].into()).sum::<f64>() / cs.len().max(1) as f64
 }
 
 #[cfg(test)]

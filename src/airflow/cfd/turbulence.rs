@@ -158,14 +158,14 @@ pub fn lvel_ratio(re: f64) -> f64 {
 }
 
 /// Effective viscosity per cell, m²/s, for the cell-centred speed `speed` (m/s).
-pub fn effective_viscosity(model: Turbulence, nu: f64, d: &[f64], speed: &[f64], out: &mut [f64]) {
+pub fn effective_viscosity(model: Turbulence, nu: f64, d: &[f32], speed: &[f64], out: &mut [f64]) {
     match model {
         Turbulence::Laminar => out.iter_mut().for_each(|v| *v = nu),
-        Turbulence::Lvel => out.par_iter_mut().zip(d.par_iter().zip(speed)).for_each(|(o, (d, s))| {
-            *o = nu * lvel_ratio(s * d / nu);
+        Turbulence::Lvel => out.par_iter_mut().zip(d.par_iter().zip(speed)).for_each(|(o, (&d, s))| {
+            *o = nu * lvel_ratio(s * d as f64 / nu);
         }),
-        Turbulence::ChenXu => out.par_iter_mut().zip(d.par_iter().zip(speed)).for_each(|(o, (d, s))| {
-            *o = nu + CHEN_XU * s * d;
+        Turbulence::ChenXu => out.par_iter_mut().zip(d.par_iter().zip(speed)).for_each(|(o, (&d, s))| {
+            *o = nu + CHEN_XU * s * d as f64;
         }),
     }
 }

@@ -104,7 +104,7 @@ pub fn solve_on(
     };
     let g = r.problem.grid;
     if s.model == AirModel::Cfd {
-        return solve_cfd(f, r, s, &sr, tol, max_iter, gpu, &tr);
+        return solve_cfd(f, r, s, sr, tol, max_iter, gpu, &tr);
     }
     let fp = FlowProblem { grid: g, open: sr.open.clone(), source_m3s: sr.src.clone() };
     tr("sources");
@@ -167,7 +167,7 @@ fn solve_cfd(
     f: &Facility,
     r: &Raster,
     s: &AirflowSettings,
-    sr: &sources::Sources,
+    mut sr: sources::Sources,
     tol: f64,
     max_iter: usize,
     gpu: Option<&GpuContext>,
@@ -175,7 +175,20 @@ fn solve_cfd(
 ) -> Result<AirflowSolution, Error> {
     let g = r.problem.grid;
     let rho_cp = f.materials.air_rho_cp_j_m3k;
-    let (st, rep, fluid) = cfd::march(f, r, s, sr, MAX_CFD_STEPS, gpu)?;
+    // The cell sources (the potential model's, and the energy system's below) are few:
+    // held sparse while the march, the peak of the run's memory, goes on. The potential
+    // model's region labels are not used here (the march labels its own domain).
+    drop(std::mem::take(&mut sr.label));
+    let src_dense = std::mem::take(&mut sr.src);
+    let src_sparse: Vec<(usize, f64)> =
+        src_dense.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(c, v)| (c, *v)).collect();
+    let n_src = src_dense.len();
+    drop(src_dense);
+    let marched = cfd::march(f, r, s, &sr, MAX_CFD_STEPS, gpu);
+    sr.src = vec![0.0; n_src];
+    src_sparse.into_iter().for_each(|(c, v)| sr.src[c] = v);
+    let sr = &sr;
+    let (mut st, rep, fluid) = marched?;
     tr(&format!(
         "air march: {} steps, {:.1} s, {:.1} MB, rack intakes averaged to ±{:.2} K",
         rep.steps,
@@ -192,30 +205,40 @@ fn solve_cfd(
     }
     let mac = crate::airflow::cfd::Mac::new(g);
     let free = mac.free_faces(&sr.open);
-    // Interior faces only: the flows through fan, tile and return faces are the cell
-    // sources of `sr`, as the potential model has them.
-    let mut u = st.u.clone();
-    for a in 0..3 {
-        u[a].iter_mut().zip(&free[a]).for_each(|(v, fr)| {
-            if !fr {
-                *v = 0.0
-            }
-        });
-    }
-    let fluxes = mac.fluxes(&u);
+    // The state's fields are dropped as soon as the energy system has what it needs
+    // of them (the pressure at once, the eddy viscosity once in the conductivity, the
+    // march's temperatures once in the bounded correction), so the linked solve below
+    // does not add its hierarchy to theirs.
+    drop(std::mem::take(&mut st.p));
     let mut p = operator::energy_problem(f, r, s, sr);
     for c in 0..g.cells() {
         if sr.open[c] {
             p.k[c] = rho_cp * (fluid.alpha_m2_s + (st.nu_eff[c] - fluid.nu_m2_s).max(0.0) / fluid.prandtl_t);
         }
     }
-    let (a, mut b0) = operator::energy_operator(&p, sr, &fluxes, rho_cp);
-    let corr = crate::airflow::cfd::energy::bounded_correction(&mac, &sr.open, &free, &u, &st.t);
+    drop(std::mem::take(&mut st.nu_eff));
+    // Interior faces only: the flows through fan, tile and return faces are the cell
+    // sources of `sr`, as the potential model has them.
+    let (a, mut b0) = {
+        let mut interior = mac.fluxes(&st.u);
+        for (fl, fr) in [&mut interior.fx, &mut interior.fy, &mut interior.fz].into_iter().zip(&free) {
+            fl.iter_mut().zip(fr).for_each(|(v, fr)| {
+                if !fr {
+                    *v = 0.0
+                }
+            });
+        }
+        operator::energy_operator(&p, sr, &interior, rho_cp)
+    };
+    // Free faces only, as above.
+    let corr = crate::airflow::cfd::energy::bounded_correction(&mac, &sr.open, &free, &st.u, &st.t);
+    drop(std::mem::take(&mut st.t));
     let lay = a.layout;
     for (c, v) in corr.iter().enumerate() {
         let q = mac.cell_pos(c);
         b0[lay.pidx(q[0], q[1], q[2])] -= rho_cp * v;
     }
+    drop(corr);
     let lk = active_set::solve_linked(f, r, sr, &p, &a, &b0, tol, max_iter, None, tr)?;
     let (rel, iters) = (lk.relative_residual, lk.iterations);
     if !crate::outcome::converged(rel, tol) {
